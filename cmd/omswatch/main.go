@@ -1,0 +1,117 @@
+// Command omswatch watches OceanBase Migration Service projects and tells
+// people and programs when something about them changes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	exitOK      = 0
+	exitFailure = 1 // runtime failure: a poll, a server, a sink
+	exitUsage   = 2 // usage or input error: flags, config, files
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// cli is what every subcommand receives: where to write, and the logger built
+// from the global flags once they are parsed.
+type cli struct {
+	stdout, stderr io.Writer
+	logLevel       string
+	logFormat      string
+}
+
+// logger builds the process logger from --log-level and --log-format.
+func (c *cli) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", c.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(c.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(c.stderr, opts)), nil
+	default:
+		return nil, usageErrorf("--log-format %q: want text or json", c.logFormat)
+	}
+}
+
+// exitError carries the exit code a failure should end the process with.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErrorf reports bad flags, arguments or input files: exit status 2.
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// usageError marks err as a usage or input error: exit status 2.
+func usageError(err error) error { return &exitError{code: exitUsage, err: err} }
+
+func newRootCmd(c *cli) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "omswatch",
+		Short: "Watch OceanBase Migration Service projects and report what changes",
+		Long: `omswatch polls OMS DescribeProject for migration and sync projects, keeps the
+previous snapshot of each, turns changes into events and routes them to NATS
+and Slack.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(c.stdout)
+	root.SetErr(c.stderr)
+	root.PersistentFlags().StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	for _, sub := range subcommands {
+		root.AddCommand(sub(c))
+	}
+	return root
+}
+
+// subcommands lists every command's constructor; each lives in its own file.
+var subcommands = []func(*cli) *cobra.Command{
+	newVersionCmd,
+}
+
+// run executes the command line and returns the process exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c := &cli{stdout: stdout, stderr: stderr}
+	root := newRootCmd(c)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "omswatch: %v\n", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if isCobraUsageError(err) {
+		return exitUsage
+	}
+	return exitFailure
+}
