@@ -1,6 +1,9 @@
-// Package event will hold the Event type: one CloudEvents 1.0 JSON object
-// (structured mode) with deterministic ids and a severity extension, the same
-// bytes on NATS, Slack templates, the audit trail and `omswatch diff`. It is a
-// leaf package (standard library only). It is filled by the differ issue;
-// until then it holds no code.
+// Package event holds the Event type: one CloudEvents 1.0 JSON object in
+// structured mode, with a deterministic id and a severity extension. The same
+// bytes travel to NATS, Slack templates, webhooks, the audit trail and
+// `omswatch diff`, so this package owns the one marshalling of an event.
+//
+// It is a leaf: it imports the standard library only, so every stage
+// (differ, rules, sinks, poller) can share the type without importing each
+// other.
 package event
