@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// allowedImports is STYLE.md's "who may import whom": for each package of
+// the module, the prefixes of the non-standard imports it may have. Data
+// flows one way (poller -> differ -> rules -> sinks) and only cmd wires
+// them, so a stage importing another stage is a design error caught here.
+var allowedImports = map[string][]string{
+	"event":      {},
+	"secret":     {},
+	"oms":        {"github.com/bytedance/sonic", "github.com/goccy/go-json"},
+	"oms/omssim": {"oms"},
+	"differ":     {"oms", "event", "secret", "github.com/wI2L/jsondiff"},
+	"rules":      {"oms", "event", "github.com/expr-lang/expr"},
+	"poller": {"oms", "event", "secret", "github.com/robfig/cron/v3", "github.com/alibabacloud-go/",
+		"github.com/aliyun/credentials-go", "github.com/nats-io/", "golang.org/x/time/rate"},
+	"sinks":  {"event", "secret", "github.com/nats-io/"},
+	"config": {"oms", "event", "secret", "poller", "differ", "rules", "sinks", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
+}
+
+const module = "github.com/omswatch/omswatch"
+
+func TestPackageImportsFollowTheLayout(t *testing.T) {
+	out, err := exec.CommandContext(t.Context(), "go", "list", "-json", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var pkg struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&pkg); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decode go list output: %v", err)
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(pkg.ImportPath, module), "/")
+		if rel == "cmd/omswatch" {
+			continue // main wires everything by hand
+		}
+		allowed, ruled := allowedFor(rel)
+		if !ruled {
+			t.Errorf("package %s has no import rule: add it to allowedImports (STYLE.md)", rel)
+			continue
+		}
+		for _, imp := range pkg.Imports {
+			if !strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+				continue // standard library
+			}
+			if !importAllowed(imp, allowed) {
+				t.Errorf("%s imports %s, which STYLE.md does not allow", rel, imp)
+			}
+		}
+	}
+}
+
+// allowedFor finds the rule for a package; a sink kind (sinks/slack) may use
+// the sinks contract, event and its own client library.
+func allowedFor(rel string) ([]string, bool) {
+	if a, ok := allowedImports[rel]; ok {
+		return a, true
+	}
+	if strings.HasPrefix(rel, "sinks/") {
+		return []string{"sinks", "event", "secret", "github.com/nats-io/", "github.com/slack-go/slack"}, true
+	}
+	return nil, false
+}
+
+func importAllowed(imp string, allowed []string) bool {
+	for _, a := range allowed {
+		if strings.HasPrefix(a, "github.com/") || strings.HasPrefix(a, "go.yaml.in/") || strings.HasPrefix(a, "golang.org/") {
+			if strings.HasPrefix(imp, a) {
+				return true
+			}
+			continue
+		}
+		if imp == module+"/"+a {
+			return true
+		}
+	}
+	return false
+}
