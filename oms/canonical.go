@@ -1,0 +1,262 @@
+package oms
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// place is where in a DescribeProject document an object sits. Only a few
+// places hold identified arrays; everywhere else is placePlain.
+type place uint8
+
+const (
+	placePlain place = iota
+	placeProject
+	placeStep
+	placeStepExtra
+	placeMapping
+	placeDatabase
+)
+
+// identity is what keys the elements of an identified array.
+type identity uint8
+
+const (
+	identNone  identity = iota
+	identStep           // StepKey(Name)
+	identID             // Id
+	identName           // Name
+	identError          // Code|Message
+)
+
+// member tells how the member key (canonical spelling) of an object at
+// place p is canonicalised: the identity its array is keyed by, if any, and
+// the place of its value (or of its elements).
+func member(p place, key string) (identity, place) {
+	switch p {
+	case placeProject:
+		switch key {
+		case "Steps":
+			return identStep, placeStep
+		case "Labels":
+			return identID, placePlain
+		case "TransferMapping":
+			return identNone, placeMapping
+		}
+	case placeStep:
+		if key == "ExtraInfo" {
+			return identNone, placeStepExtra
+		}
+	case placeStepExtra:
+		if key == "ErrorDetails" {
+			return identError, placePlain
+		}
+	case placeMapping:
+		if key == "Databases" || key == "DatabasesBlack" {
+			return identName, placeDatabase
+		}
+	case placeDatabase:
+		switch key {
+		case "Tables", "Views", "SpecificTables", "SpecificViews":
+			return identName, placePlain
+		}
+	}
+	return identNone, placePlain
+}
+
+// canon returns the canonical form of a decoded JSON value, or nil when the
+// value is null (JSON null or the string "null") and so is dropped. The input
+// is not modified: containers are rebuilt as they are walked, once.
+func canon(v any, p place, kind Freeform) (any, error) {
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return canonString(t), nil
+	case json.Number:
+		if !validNumber(string(t)) {
+			return nil, fmt.Errorf("%q is not a JSON number", string(t))
+		}
+		return t, nil
+	case bool:
+		return t, nil
+	case map[string]any:
+		return canonObject(t, p, kind)
+	case []any:
+		return canonArray(t, p, kind)
+	case float64:
+		return floatNumber(t)
+	case float32:
+		return floatNumber(float64(t))
+	case int:
+		return json.Number(strconv.Itoa(t)), nil
+	case int64:
+		return json.Number(strconv.FormatInt(t, 10)), nil
+	}
+	return nil, fmt.Errorf("unsupported value of type %T (want what encoding/json decodes into any)", v)
+}
+
+// canonString trims a string; "null" is null. Invalid UTF-8 becomes U+FFFD
+// byte by byte, as encoding/json decodes it, so the tree and its JSON agree.
+func canonString(s string) any {
+	s = strings.TrimSpace(s)
+	if s == "null" {
+		return nil
+	}
+	if !utf8.ValidString(s) {
+		var b strings.Builder
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			b.WriteRune(r) // RuneError for each invalid byte
+			i += size
+		}
+		s = strings.TrimSpace(b.String())
+	}
+	return s
+}
+
+func floatNumber(f float64) (any, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("%v cannot be represented in JSON", f)
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("encode number %v: %w", f, err)
+	}
+	return json.Number(b), nil
+}
+
+// canonObject rebuilds an object: keys trimmed and, outside free-form maps,
+// PascalCase; null members dropped; identified arrays keyed.
+func canonObject(m map[string]any, p place, kind Freeform) (any, error) {
+	out := make(map[string]any, len(m))
+	var renamed map[string]string
+	for k, v := range m {
+		key := strings.TrimSpace(k)
+		var cv any
+		var err error
+		switch kind {
+		case Opaque:
+			cv, err = canon(v, placePlain, Opaque)
+		case DataKeyed:
+			cv, err = canon(v, placePlain, NotFreeform)
+		default:
+			key = PascalKey(key)
+			if fk := FreeformKind(key); fk != NotFreeform {
+				cv, err = canon(v, placePlain, fk)
+			} else if id, child := member(p, key); id != identNone {
+				cv, err = canonKeyed(v, id, child)
+			} else {
+				cv, err = canon(v, child, NotFreeform)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		if cv == nil {
+			continue
+		}
+		if _, dup := out[key]; dup && !keepNew(key, k, origKey(renamed, key)) {
+			continue
+		}
+		out[key] = cv
+		renamed = noteRename(renamed, key, k)
+	}
+	return out, nil
+}
+
+// canonArray keeps an array positional, dropping null elements.
+func canonArray(a []any, p place, kind Freeform) (any, error) {
+	out := make([]any, 0, len(a))
+	for i, e := range a {
+		ce, err := canon(e, p, kind)
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+		if ce != nil {
+			out = append(out, ce)
+		}
+	}
+	return out, nil
+}
+
+// keepNew decides a collision of two members that canonicalise to the same
+// key, whatever order a map is walked in: a member already spelled
+// canonically wins, else the smaller original key.
+func keepNew(key, newOrig, oldOrig string) bool {
+	switch {
+	case oldOrig == key:
+		return false
+	case newOrig == key:
+		return true
+	}
+	return newOrig < oldOrig
+}
+
+// origKey returns the original key of the member stored under key.
+func origKey(renamed map[string]string, key string) string {
+	if o, ok := renamed[key]; ok {
+		return o
+	}
+	return key
+}
+
+// noteRename records the original key of a member stored under key. Only
+// renamed members are recorded, so a canonical document allocates nothing.
+func noteRename(renamed map[string]string, key, orig string) map[string]string {
+	if orig == key {
+		delete(renamed, key)
+		return renamed
+	}
+	if renamed == nil {
+		renamed = make(map[string]string)
+	}
+	renamed[key] = orig
+	return renamed
+}
+
+// validNumber reports whether s is a JSON number (RFC 8259 grammar).
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		i = skipDigits(s, i)
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		if j := skipDigits(s, i+1); j > i+1 {
+			i = j
+		} else {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		j := skipDigits(s, i)
+		if j == i {
+			return false
+		}
+		i = j
+	}
+	return i == len(s)
+}
+
+func skipDigits(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
