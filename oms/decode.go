@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 )
 
 // decodeJSON decodes one JSON value with numbers as json.Number (OMS ids
@@ -59,10 +58,11 @@ func jsonKind(v any) string {
 	}
 }
 
-// statusText names an HTTP status for a user.
+// statusText names an HTTP status for a user; the number itself is in
+// APIError.Error already.
 func statusText(code int) string {
 	if t := http.StatusText(code); t != "" {
-		return "HTTP " + strconv.Itoa(code) + " " + t
+		return t
 	}
-	return "HTTP status " + strconv.Itoa(code)
+	return "unexpected HTTP status"
 }

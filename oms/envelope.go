@@ -109,7 +109,7 @@ func httpError(httpStatus int, body []byte) *APIError {
 		if what == "" {
 			what = excerpt(body)
 		}
-		msg += "; non-JSON body: " + what
+		msg += " (the body is not JSON: " + what + ")"
 	}
 	return &APIError{HTTPStatus: httpStatus, Message: msg}
 }
