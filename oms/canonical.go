@@ -22,6 +22,11 @@ const (
 	placeDatabase
 )
 
+// keyedObject marks an identified array already keyed (a canonical
+// snapshot read back): its keys are identities, kept as they are, and its
+// values are elements at the place given with it.
+const keyedObject Freeform = -1
+
 // identity is what keys the elements of an identified array.
 type identity uint8
 
@@ -68,26 +73,40 @@ func member(p place, key string) (identity, place) {
 	return identNone, placePlain
 }
 
+// walker canonicalises a decoded tree in one walk. By default it rebuilds
+// every container and leaves its input alone; with inPlace it rewrites the
+// objects and arrays it is given instead, which spares copying a tree that
+// nobody else holds (ParseSnapshot's own decoding).
+type walker struct {
+	inPlace bool
+}
+
 // canon returns the canonical form of a decoded JSON value, or nil when the
-// value is null (JSON null or the string "null") and so is dropped. The input
-// is not modified: containers are rebuilt as they are walked, once.
-func canon(v any, p place, kind Freeform) (any, error) {
+// value is null (JSON null or the string "null") and so is dropped.
+func (w walker) canon(v any, p place, kind Freeform) (any, error) {
 	switch t := v.(type) {
 	case nil:
 		return nil, nil
 	case string:
-		return canonString(t), nil
+		switch c := canonText(t); c {
+		case "null":
+			return nil, nil
+		case t:
+			return v, nil // unchanged: reuse the boxed value rather than allocate another
+		default:
+			return c, nil
+		}
 	case json.Number:
 		if !validNumber(string(t)) {
 			return nil, fmt.Errorf("%q is not a JSON number", string(t))
 		}
-		return t, nil
+		return v, nil
 	case bool:
-		return t, nil
+		return v, nil
 	case map[string]any:
-		return canonObject(t, p, kind)
+		return w.canonObject(t, p, kind)
 	case []any:
-		return canonArray(t, p, kind)
+		return w.canonArray(t, p, kind)
 	case float64:
 		return floatNumber(t)
 	case float32:
@@ -100,23 +119,20 @@ func canon(v any, p place, kind Freeform) (any, error) {
 	return nil, fmt.Errorf("unsupported value of type %T (want what encoding/json decodes into any)", v)
 }
 
-// canonString trims a string; "null" is null. Invalid UTF-8 becomes U+FFFD
-// byte by byte, as encoding/json decodes it, so the tree and its JSON agree.
-func canonString(s string) any {
+// canonText trims a string or key ("null" is then null). Invalid UTF-8 becomes U+FFFD byte by
+// byte, as encoding/json decodes it, so a tree and its JSON agree.
+func canonText(s string) string {
 	s = strings.TrimSpace(s)
-	if s == "null" {
-		return nil
+	if utf8.ValidString(s) {
+		return s
 	}
-	if !utf8.ValidString(s) {
-		var b strings.Builder
-		for i := 0; i < len(s); {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			b.WriteRune(r) // RuneError for each invalid byte
-			i += size
-		}
-		s = strings.TrimSpace(b.String())
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(r) // RuneError for each invalid byte
+		i += size
 	}
-	return s
+	return strings.TrimSpace(b.String())
 }
 
 func floatNumber(f float64) (any, error) {
@@ -130,32 +146,18 @@ func floatNumber(f float64) (any, error) {
 	return json.Number(b), nil
 }
 
-// canonObject rebuilds an object: keys trimmed and, outside free-form maps,
-// PascalCase; null members dropped; identified arrays keyed.
-func canonObject(m map[string]any, p place, kind Freeform) (any, error) {
+// canonObject canonicalises an object: keys trimmed and, outside free-form
+// maps, PascalCase; null members dropped; identified arrays keyed.
+func (w walker) canonObject(m map[string]any, p place, kind Freeform) (any, error) {
+	if w.inPlace {
+		return w.rewriteObject(m, p, kind)
+	}
 	out := make(map[string]any, len(m))
 	var renamed map[string]string
 	for k, v := range m {
-		key := strings.TrimSpace(k)
-		var cv any
-		var err error
-		switch kind {
-		case Opaque:
-			cv, err = canon(v, placePlain, Opaque)
-		case DataKeyed:
-			cv, err = canon(v, placePlain, NotFreeform)
-		default:
-			key = PascalKey(key)
-			if fk := FreeformKind(key); fk != NotFreeform {
-				cv, err = canon(v, placePlain, fk)
-			} else if id, child := member(p, key); id != identNone {
-				cv, err = canonKeyed(v, id, child)
-			} else {
-				cv, err = canon(v, child, NotFreeform)
-			}
-		}
+		key, cv, err := w.canonMember(k, v, p, kind)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
+			return nil, err
 		}
 		if cv == nil {
 			continue
@@ -169,17 +171,85 @@ func canonObject(m map[string]any, p place, kind Freeform) (any, error) {
 	return out, nil
 }
 
+// rewriteObject is canonObject rewriting m itself. Members whose key
+// changes are set aside and put back after the walk, since a key added to a
+// map during range may or may not be visited.
+func (w walker) rewriteObject(m map[string]any, p place, kind Freeform) (any, error) {
+	type moved struct{ key, orig string }
+	var moves []moved
+	var values []any
+	for k, v := range m {
+		key, cv, err := w.canonMember(k, v, p, kind)
+		switch {
+		case err != nil:
+			return nil, err
+		case key != k:
+			delete(m, k)
+			if cv != nil {
+				moves, values = append(moves, moved{key, k}), append(values, cv)
+			}
+		case cv == nil:
+			delete(m, k)
+		default:
+			m[k] = cv
+		}
+	}
+	var renamed map[string]string
+	for i, mv := range moves {
+		if _, dup := m[mv.key]; dup && !keepNew(mv.key, mv.orig, origKey(renamed, mv.key)) {
+			continue
+		}
+		m[mv.key] = values[i]
+		renamed = noteRename(renamed, mv.key, mv.orig)
+	}
+	return m, nil
+}
+
+// canonMember canonicalises one member of an object: its key and value.
+func (w walker) canonMember(k string, v any, p place, kind Freeform) (string, any, error) {
+	key := canonText(k)
+	var cv any
+	var err error
+	switch kind {
+	case keyedObject:
+		cv, err = w.canon(v, p, NotFreeform)
+	case Opaque:
+		cv, err = w.canon(v, placePlain, Opaque)
+	case DataKeyed:
+		cv, err = w.canon(v, placePlain, NotFreeform)
+	default:
+		key = PascalKey(key)
+		if fk := FreeformKind(key); fk != NotFreeform {
+			cv, err = w.canon(v, placePlain, fk)
+		} else if id, child := member(p, key); id != identNone {
+			cv, err = w.canonKeyed(v, id, child)
+		} else {
+			cv, err = w.canon(v, child, NotFreeform)
+		}
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return key, cv, nil
+}
+
 // canonArray keeps an array positional, dropping null elements.
-func canonArray(a []any, p place, kind Freeform) (any, error) {
-	out := make([]any, 0, len(a))
+func (w walker) canonArray(a []any, p place, kind Freeform) (any, error) {
+	out := a[:0]
+	if !w.inPlace {
+		out = make([]any, 0, len(a))
+	}
 	for i, e := range a {
-		ce, err := canon(e, p, kind)
+		ce, err := w.canon(e, p, kind)
 		if err != nil {
 			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
 		if ce != nil {
 			out = append(out, ce)
 		}
+	}
+	if w.inPlace {
+		clear(a[len(out):]) // drop references past the new end
 	}
 	return out, nil
 }

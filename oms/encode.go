@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -12,6 +13,25 @@ import (
 // writes what encoding/json writes with SetEscapeHTML(false) for the same
 // tree, without reflection.
 func appendCanonical(buf []byte, v any) []byte {
+	var e encoder
+	return e.append(buf, v)
+}
+
+// keyValue is one object member, sorted by key before it is written.
+type keyValue struct {
+	key string
+	val any
+}
+
+// encoder keeps one scratch slice of members per nesting depth, so sorting
+// the keys of thousands of objects allocates only for the first of each
+// depth.
+type encoder struct {
+	scratch [][]keyValue
+	depth   int
+}
+
+func (e *encoder) append(buf []byte, v any) []byte {
 	switch t := v.(type) {
 	case nil:
 		return append(buf, "null"...)
@@ -23,32 +43,43 @@ func appendCanonical(buf []byte, v any) []byte {
 		return strconv.AppendBool(buf, t)
 	case []any:
 		buf = append(buf, '[')
-		for i, e := range t {
+		for i, el := range t {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendCanonical(buf, e)
+			buf = e.append(buf, el)
 		}
 		return append(buf, ']')
 	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		buf = append(buf, '{')
-		for i, k := range keys {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendString(buf, k)
-			buf = append(buf, ':')
-			buf = appendCanonical(buf, t[k])
-		}
-		return append(buf, '}')
+		return e.appendObject(buf, t)
 	}
 	// canon admits nothing else; a value here is a bug, made visible.
 	return append(buf, `"!unsupported"`...)
+}
+
+func (e *encoder) appendObject(buf []byte, m map[string]any) []byte {
+	if e.depth == len(e.scratch) {
+		e.scratch = append(e.scratch, nil)
+	}
+	members := e.scratch[e.depth][:0]
+	for k, v := range m {
+		members = append(members, keyValue{k, v})
+	}
+	slices.SortFunc(members, func(a, b keyValue) int { return strings.Compare(a.key, b.key) })
+	e.depth++
+	buf = append(buf, '{')
+	for i, mb := range members {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendString(buf, mb.key)
+		buf = append(buf, ':')
+		buf = e.append(buf, mb.val)
+	}
+	e.depth--
+	clear(members) // drop references so the scratch does not pin the tree
+	e.scratch[e.depth] = members
+	return append(buf, '}')
 }
 
 // appendString appends s as a JSON string the way encoding/json does with

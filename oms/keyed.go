@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // Key formats of identified arrays in a canonical snapshot:
@@ -33,39 +32,22 @@ const (
 // identity. An object in its place is taken as already keyed (a canonical
 // snapshot read back): its keys are kept, which makes canonicalisation
 // idempotent. Any other value is canonicalised as it is.
-func canonKeyed(v any, id identity, elem place) (any, error) {
+func (w walker) canonKeyed(v any, id identity, elem place) (any, error) {
 	switch t := v.(type) {
 	case []any:
-		return keyArray(t, id, elem)
+		return w.keyArray(t, id, elem)
 	case map[string]any:
-		out := make(map[string]any, len(t))
-		var renamed map[string]string
-		for k, e := range t {
-			key := strings.TrimSpace(k)
-			ce, err := canon(e, elem, NotFreeform)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", key, err)
-			}
-			if ce == nil {
-				continue
-			}
-			if _, dup := out[key]; dup && !keepNew(key, k, origKey(renamed, key)) {
-				continue
-			}
-			out[key] = ce
-			renamed = noteRename(renamed, key, k)
-		}
-		return out, nil
+		return w.canonObject(t, elem, keyedObject)
 	}
-	return canon(v, placePlain, NotFreeform)
+	return w.canon(v, placePlain, NotFreeform)
 }
 
 // keyArray keys the elements of an identified array (see the key formats above).
-func keyArray(a []any, id identity, elem place) (any, error) {
+func (w walker) keyArray(a []any, id identity, elem place) (any, error) {
 	out := make(map[string]any, len(a))
 	var extra map[string][]any // elements whose key was taken, by key
 	for i, e := range a {
-		ce, err := canon(e, elem, NotFreeform)
+		ce, err := w.canon(e, elem, NotFreeform)
 		if err != nil {
 			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}

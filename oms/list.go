@@ -39,7 +39,8 @@ func DecodeProjectList(httpStatus int, body []byte) (*ProjectPage, error) {
 		if nullToNil(e) == nil {
 			continue
 		}
-		s, err := Canonicalize(e)
+		// The envelope is ours alone: canonicalise in place.
+		s, err := canonicalize(e, walker{inPlace: true}, 0)
 		if err != nil {
 			return nil, fmt.Errorf("ListProjects entry %d: %w", i, err)
 		}

@@ -16,7 +16,7 @@ func TestPhaseOf(t *testing.T) {
 		"FULL_VALIDATION": PhaseFullVerify, "FULL_VERIFIER": PhaseFullVerify,
 		"INCR_LOG_PULL": PhaseIncrLogPull, "TRANSFER_INCR_LOG_PULL": PhaseIncrLogPull,
 		"SYNC_INCR_LOG_PULL": PhaseIncrLogPull,
-		"INCR_SYNC": PhaseIncr, "INCR_TRANSFER": PhaseIncr, "CONNECTOR_INCR_SYNC": PhaseIncr,
+		"INCR_SYNC":          PhaseIncr, "INCR_TRANSFER": PhaseIncr, "CONNECTOR_INCR_SYNC": PhaseIncr,
 		"INCR_VERIFIER": PhaseIncrVerify, "INCR_VALIDATION": PhaseIncrVerify,
 		// legacy lower case (JAVA DescribeOmsOpenAPIProject)
 		"struct_migration": PhaseSchema, "full_migration": PhaseFull, "full_validation": PhaseFullVerify,

@@ -36,11 +36,17 @@ type Snapshot struct {
 // HostId) at its top level; one that has them is refused, which keeps a
 // snapshot's JSON from ever being read back as an envelope.
 func Canonicalize(data any) (*Snapshot, error) {
+	return canonicalize(data, walker{}, 0)
+}
+
+// canonicalize is Canonicalize with the walker to use and the expected
+// size of the canonical JSON (the size of the response is a good guess).
+func canonicalize(data any, w walker, sizeHint int) (*Snapshot, error) {
 	m, ok := data.(map[string]any)
 	if !ok {
 		return nil, &MalformedError{Reason: "the project data is " + jsonKind(data) + ", not an object"}
 	}
-	v, err := canonObject(m, placeProject, NotFreeform)
+	v, err := w.canonObject(m, placeProject, NotFreeform)
 	if err != nil {
 		return nil, fmt.Errorf("canonicalize project data: %w", err)
 	}
@@ -51,7 +57,7 @@ func Canonicalize(data any) (*Snapshot, error) {
 				"the project data has a top-level %q member, as if an envelope were nested in Data", k)}
 		}
 	}
-	buf := appendCanonical(make([]byte, 0, 4096), tree)
+	buf := appendCanonical(make([]byte, 0, max(sizeHint, 4096)), tree)
 	sum := sha256.Sum256(buf)
 	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:])}, nil
 }
@@ -72,24 +78,31 @@ func ParseSnapshot(body []byte) (*Snapshot, error) {
 		return nil, &MalformedError{Reason: "the JSON value is " + jsonKind(v) + ", not an object",
 			Excerpt: excerpt(body)}
 	}
+	// The decoded tree is ours alone: canonicalise it in place.
+	w := walker{inPlace: true}
 	if !looksLikeEnvelope(root) {
-		return Canonicalize(root)
+		return canonicalize(root, w, len(body))
 	}
 	env, err := envelopeOf(200, root)
 	if err != nil {
 		return nil, err
 	}
-	return env.Snapshot()
+	return env.snapshot(w, len(body))
 }
 
 // Snapshot canonicalises the envelope's Data as one project. A successful
 // DescribeProject response without Data is a failed poll: the error is a
 // *MalformedError wrapping ErrNoData.
+// e.Data is not modified.
 func (e *Envelope) Snapshot() (*Snapshot, error) {
+	return e.snapshot(walker{}, 0)
+}
+
+func (e *Envelope) snapshot(w walker, sizeHint int) (*Snapshot, error) {
 	if e.Data == nil {
 		return nil, &MalformedError{Reason: "Success is true but the response has no Data", Err: ErrNoData}
 	}
-	return Canonicalize(e.Data)
+	return canonicalize(e.Data, w, sizeHint)
 }
 
 func looksLikeEnvelope(root map[string]any) bool {
