@@ -1,0 +1,88 @@
+package config
+
+import (
+	"path"
+	"strings"
+
+	"github.com/omswatch/omswatch/event"
+)
+
+// The OMS vocabularies the configuration is checked against, from the OMS
+// API reference (DescribeProject and ListProjects enumerations). They are
+// functions returning fresh slices so nobody can change them for everybody.
+
+// projectStatuses are the ListProjects Status filter values.
+func projectStatuses() []string {
+	return []string{"INIT", "RUNNING", "SUSPEND", "FAILED", "FINISHED", "RELEASING", "RELEASED", "DELETED",
+		"RUNNING_MODIFYING", "RUNNING_MERGING", "RUNNING_ALARMING", "UNCONFIGURED"}
+}
+
+// projectTypes are the ListProjects Type values; on-premise OMS also has
+// VERIFY projects.
+func projectTypes(onprem bool) []string {
+	if onprem {
+		return []string{"MIGRATION", "SYNC", "VERIFY"}
+	}
+	return []string{"MIGRATION", "SYNC"}
+}
+
+// endpointTypes are the SourceEndpointTypes/SinkEndpointTypes filter values.
+func endpointTypes() []string {
+	return []string{"MYSQL", "MARIADB", "OB_MYSQL", "OB_MYSQL_CE", "OB_ORACLE", "ORACLE", "DB2_LUW", "KAFKA",
+		"ROCKETMQ", "DATAHUB", "ADB", "DBP_OP_ROUTE", "DMS", "IDB", "TIDB", "POSTGRESQL", "POLARDB_X_1",
+		"POLARDB_X_2", "SYBASE", "LOGPROXY"}
+}
+
+// importances are the project Importance (alarm level) values.
+func importances() []string { return []string{"HIGH", "MEDIUM", "LOW", "IGNORE"} }
+
+// phases are the step phases events carry (EVENTS.md).
+func phases() []string {
+	return []string{"precheck", "prepare", "schema", "incr_log_pull", "full", "index", "incr", "full_verify",
+		"incr_verify", "switchover", "reverse_incr", "other"}
+}
+
+// severities are the event severities, least urgent first.
+func severities() []string {
+	return []string{string(event.Info), string(event.Warning), string(event.Critical)}
+}
+
+// groupByKeys are the event attributes notifications can be grouped by.
+func groupByKeys() []string {
+	return []string{"project", "source", "type", "phase", "step", "severity", "rule"}
+}
+
+// cloudRegions are the regions the OMS API is published in; a region
+// outside the list needs an explicit oms.endpoint.
+func cloudRegions() []string {
+	return []string{"cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-hangzhou", "cn-shanghai", "cn-shenzhen",
+		"cn-hongkong", "ap-southeast-1", "ap-southeast-3", "ap-southeast-5", "us-east-1", "us-west-1",
+		"eu-central-1", "cn-hangzhou-finance", "cn-shanghai-finance-1", "cn-shenzhen-finance-1",
+		"cn-beijing-finance-1", "me-central-1"}
+}
+
+// checkTypeGlob validates an event type matcher: a glob over the catalog's
+// types that matches at least one of them, since a matcher that can never
+// match is a typo that would silently route nothing.
+func (v *validator) checkTypeGlob(p, glob string) {
+	if glob == "" {
+		v.errorf(p, "empty event type; write oms.* to match every type")
+		return
+	}
+	if _, err := path.Match(glob, ""); err != nil {
+		v.errorf(p, "%q is not a valid glob (use * and ?, e.g. oms.step.*)", glob)
+		return
+	}
+	matches, _ := event.TypesMatching(glob)
+	if len(matches) > 0 {
+		return
+	}
+	types := event.Types()
+	msg := "%q matches no event type; known types: %s"
+	args := []any{glob, strings.Join(types, ", ")}
+	if s := suggest(glob, types); s != "" {
+		msg += " (did you mean %q?)"
+		args = append(args, s)
+	}
+	v.errorf(p, msg, args...)
+}

@@ -1,0 +1,101 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"reflect"
+)
+
+// Config is the whole omswatch configuration file. Each section is a typed
+// struct that owns its validation; Load fills it over Default(), so a
+// section or key left out keeps its default value.
+type Config struct {
+	OMS       OMS       `yaml:"oms"`
+	Discovery Discovery `yaml:"discovery"`
+	Schedule  Schedule  `yaml:"schedule"`
+	Store     Store     `yaml:"store"`
+	NATS      NATS      `yaml:"nats"`
+	Slack     Slack     `yaml:"slack"`
+	Webhook   Webhook   `yaml:"webhook"`
+	Rules     Rules     `yaml:"rules"`
+	HTTP      HTTP      `yaml:"http"`
+	Log       Log       `yaml:"log"`
+
+	// File is the name the configuration was loaded from.
+	File string `yaml:"-"`
+
+	idx *index
+}
+
+// Position returns where the value at a YAML path of the main file
+// ("oms.region", "nats.targets.audit.subject") was written, or where its
+// nearest written parent is when the value is a default. Components use it
+// to report their own construction errors at a place in the file.
+func (c *Config) Position(path string) Position {
+	if c.idx == nil {
+		return Position{}
+	}
+	return c.idx.valuePos(path)
+}
+
+// LoadFile reads and loads the configuration file at path. Relative paths
+// in it (*_file secrets, TLS files, includes) are resolved against the
+// directory path is in.
+func LoadFile(path string) (*Config, error) {
+	data, err := readFile(path, maxConfigFile)
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	return Load(data, path)
+}
+
+// Load parses a configuration document. filename names it in error
+// positions, and its directory is the base for relative paths in it. On
+// failure the error is an Errors value listing every problem found, each
+// with file:line:column.
+func Load(data []byte, filename string) (*Config, error) {
+	l := &loader{errs: &errorList{files: []string{filename}}, idx: newIndex(), dir: filepath.Dir(filename)}
+	cfg := Default()
+	cfg.File = filename
+	root := parseYAML(data, filename, l.errs)
+	if root == nil {
+		return nil, l.errs.sorted()
+	}
+	d := l.decoder(filename, "", l.dir)
+	d.idx.setValue("", d.pos(root))
+	d.decode(root, reflect.ValueOf(&cfg).Elem(), "")
+	cfg.Rules.locate(d, "rules.")
+	l.includeRules(&cfg)
+	cfg.validate(&validator{errs: l.errs, idx: l.idx})
+	if len(l.errs.errs) > 0 {
+		return nil, l.errs.sorted()
+	}
+	cfg.idx = l.idx
+	return &cfg, nil
+}
+
+// loader holds what the main file and its included files share.
+type loader struct {
+	errs *errorList
+	idx  *index
+	dir  string
+}
+
+func (l *loader) decoder(file, prefix, dir string) *decoder {
+	return &decoder{file: file, dir: dir, prefix: prefix, errs: l.errs, idx: l.idx}
+}
+
+// validate runs every section's checks, then the checks across sections.
+func (c *Config) validate(v *validator) {
+	c.OMS.validate(v)
+	c.Discovery.validate(v, c.OMS.Mode)
+	c.Schedule.validate(v)
+	c.Store.validate(v)
+	c.NATS.validate(v)
+	c.Slack.validate(v)
+	c.Webhook.validate(v)
+	targets := c.targets(v)
+	c.Rules.validate(v, targets)
+	c.HTTP.validate(v)
+	c.Log.validate(v)
+}

@@ -1,0 +1,106 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Size limits for files the configuration reads. A secret file holds one
+// value; a limit keeps a mistaken path (a log file, a disk image) from being
+// read into memory.
+const (
+	maxSecretFile = 64 << 10
+	maxConfigFile = 8 << 20
+)
+
+// FilePath is a path to a file the configuration refers to: a CA bundle, a
+// NATS creds file, an included rule file. Written relative, it is resolved
+// against the directory of the configuration file that names it; Load
+// checks that the file can be read and keeps the resolved path.
+type FilePath string
+
+// String returns the path.
+func (p FilePath) String() string { return string(p) }
+
+// checkReadable opens a file to check it exists, is a regular file and may
+// be read, without reading it.
+func checkReadable(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return plainFileError(err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return plainFileError(err)
+	}
+	if info.IsDir() {
+		return errors.New("it is a directory")
+	}
+	if !info.Mode().IsRegular() {
+		return errors.New("it is not a regular file")
+	}
+	return nil
+}
+
+// resolvePath makes a path from the configuration relative to the directory
+// of the file that names it, as Prometheus and Alertmanager do, so a config
+// and its secrets can move together.
+func resolvePath(dir, name string) string {
+	if filepath.IsAbs(name) || dir == "" {
+		return name
+	}
+	return filepath.Join(dir, name)
+}
+
+// readFile reads a regular file of at most limit bytes. Devices and pipes
+// are refused: reading /dev/stdin or /dev/zero as a secret would hang or
+// never end.
+func readFile(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, plainFileError(err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, plainFileError(err)
+	}
+	if info.IsDir() {
+		return nil, errors.New("it is a directory")
+	}
+	if !info.Mode().IsRegular() {
+		return nil, errors.New("it is not a regular file")
+	}
+	if info.Size() > limit {
+		return nil, fmt.Errorf("it is larger than %d bytes", limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, plainFileError(err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("it is larger than %d bytes", limit)
+	}
+	return b, nil
+}
+
+// plainFileError drops the path that *fs.PathError repeats: messages name
+// the path as the user wrote it, not as it was resolved.
+func plainFileError(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("no such file")
+	case errors.Is(err, fs.ErrPermission):
+		return errors.New("permission denied")
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,190 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Rules routes events to targets and defines conditions over snapshots.
+// Routes are tried in order; the first that matches takes the event unless
+// it says continue. Routes and conditions of included files come after the
+// file's own, in include order.
+type Rules struct {
+	Routes         []Route     `yaml:"routes"`
+	DefaultTo      []string    `yaml:"default_to"`
+	Conditions     []Condition `yaml:"conditions"`
+	GroupBy        []string    `yaml:"group_by"`
+	GroupWait      Duration    `yaml:"group_wait"`
+	RepeatInterval Duration    `yaml:"repeat_interval"`
+	Include        []FilePath  `yaml:"include"`
+}
+
+// Route sends the events it matches (and When accepts) to targets, or drops
+// them.
+type Route struct {
+	Name     string   `yaml:"name"`
+	Match    Match    `yaml:"match"`
+	When     Expr     `yaml:"when"`
+	Severity string   `yaml:"severity"`
+	To       []string `yaml:"to"`
+	Continue bool     `yaml:"continue"`
+	Drop     bool     `yaml:"drop"`
+
+	// Pos is where the route starts, in whichever file it was written.
+	Pos Position `yaml:"-"`
+
+	path string // the route's index path, for located checks
+}
+
+// Match selects events. An event matches when it matches every criterion
+// given; within a list, any item may match. Names, labels, projects, steps
+// and sources are globs (*, ?, [a-z]) or, after ~, regular expressions.
+type Match struct {
+	Types           []string `yaml:"types"`
+	Projects        []string `yaml:"projects"`
+	Names           []string `yaml:"names"`
+	Labels          []string `yaml:"labels"`
+	Importance      []string `yaml:"importance"`
+	SeverityAtLeast string   `yaml:"severity_at_least"`
+	Phases          []string `yaml:"phases"`
+	Steps           []string `yaml:"steps"`
+	Sources         []string `yaml:"sources"`
+}
+
+// Condition is a level rule over a project's snapshots: when Expr has held
+// for For, oms.condition.firing; when it stops holding (for KeepFiringFor
+// more), oms.condition.resolved.
+type Condition struct {
+	Name          string            `yaml:"name"`
+	Expr          Expr              `yaml:"expr"`
+	For           Duration          `yaml:"for"`
+	KeepFiringFor Duration          `yaml:"keep_firing_for"`
+	Severity      string            `yaml:"severity"`
+	Labels        map[string]string `yaml:"labels"`
+
+	// Pos is where the condition starts, in whichever file it was written.
+	Pos Position `yaml:"-"`
+
+	path string
+}
+
+// locate records where each route and condition was written. prefix is the
+// path of their lists' parent: "rules." in the main file, the include's
+// index prefix in an included one.
+func (r *Rules) locate(d *decoder, prefix string) {
+	for i := range r.Routes {
+		r.Routes[i].path = fmt.Sprintf("%sroutes[%d]", d.prefix+prefix, i)
+		r.Routes[i].Pos = d.idx.valuePos(r.Routes[i].path)
+	}
+	for i := range r.Conditions {
+		r.Conditions[i].path = fmt.Sprintf("%sconditions[%d]", d.prefix+prefix, i)
+		r.Conditions[i].Pos = d.idx.valuePos(r.Conditions[i].path)
+	}
+}
+
+func (r *Rules) validate(v *validator, targets map[string]string) {
+	routeNames := map[string]string{}
+	for i := range r.Routes {
+		rt := &r.Routes[i]
+		rt.validate(v, targets)
+		if rt.Name == "" || !v.name(rt.path+".name", "route", rt.Name, false) {
+			continue
+		}
+		if first, dup := routeNames[rt.Name]; dup {
+			v.errorf(rt.path+".name", "%q is already the name of the route at %s", rt.Name, v.idx.valuePos(first))
+		}
+		routeNames[rt.Name] = rt.path
+	}
+	checkTargetRefs(v, "rules.default_to", r.DefaultTo, targets)
+	condNames := map[string]string{}
+	for i := range r.Conditions {
+		c := &r.Conditions[i]
+		c.validate(v)
+		if c.Name == "" {
+			continue
+		}
+		if first, dup := condNames[c.Name]; dup {
+			v.errorf(c.path+".name", "%q is already the name of the condition at %s", c.Name, v.idx.valuePos(first))
+		}
+		condNames[c.Name] = c.path
+	}
+	v.eachOneOf("rules.group_by", r.GroupBy, groupByKeys()...)
+	v.positive("rules.repeat_interval", r.RepeatInterval > 0)
+}
+
+func (rt *Route) validate(v *validator, targets map[string]string) {
+	p := rt.path
+	switch {
+	case rt.Drop && len(rt.To) > 0:
+		v.errorf(p+".drop", "a dropping route sends nothing; remove to or drop")
+	case rt.Drop && rt.Continue:
+		v.errorf(p+".continue", "a dropping route ends the event's routing; remove continue or drop")
+	case !rt.Drop && len(rt.To) == 0:
+		v.errorf(p, "needs to (a list of targets) or drop: true")
+	}
+	if rt.Severity != "" {
+		v.oneOf(p+".severity", rt.Severity, severities()...)
+	}
+	if v.set(p+".when") && strings.TrimSpace(rt.When.Text) == "" {
+		v.errorf(p+".when", "is empty; leave it out to accept every matched event")
+	}
+	checkTargetRefs(v, p+".to", rt.To, targets)
+	rt.Match.validate(v, p+".match")
+}
+
+func (m *Match) validate(v *validator, path string) {
+	for i, t := range m.Types {
+		v.checkTypeGlob(fmt.Sprintf("%s.types[%d]", path, i), t)
+	}
+	for _, list := range []struct {
+		key   string
+		items []string
+	}{{"projects", m.Projects}, {"names", m.Names}, {"labels", m.Labels}, {"steps", m.Steps}, {"sources", m.Sources}} {
+		for i, p := range list.items {
+			v.pattern(fmt.Sprintf("%s.%s[%d]", path, list.key, i), p)
+		}
+	}
+	v.eachOneOf(path+".importance", m.Importance, importances()...)
+	v.eachOneOf(path+".phases", m.Phases, phases()...)
+	if m.SeverityAtLeast != "" {
+		v.oneOf(path+".severity_at_least", m.SeverityAtLeast, severities()...)
+	}
+}
+
+// checkTargetRefs checks that every name in a to list is a target.
+func checkTargetRefs(v *validator, path string, names []string, targets map[string]string) {
+	known := sortedKeys(targets)
+	for i, name := range names {
+		if _, ok := targets[name]; ok {
+			continue
+		}
+		msg := fmt.Sprintf("unknown target %q; defined targets: %s", name, strings.Join(known, ", "))
+		if s := suggest(name, known); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		v.errorf(fmt.Sprintf("%s[%d]", path, i), "%s", msg)
+	}
+	v.unique(path, names)
+}
+
+func (c *Condition) validate(v *validator) {
+	p := c.path
+	if c.Name == "" {
+		v.errorf(p+".name", "is required (it names the condition in its events)")
+	} else {
+		v.name(p+".name", "condition", c.Name, false)
+	}
+	if strings.TrimSpace(c.Expr.Text) == "" {
+		v.errorf(p+".expr", "is required: an expression over project and prev that is true while the condition holds")
+	}
+	v.oneOf(p+".severity", c.Severity, severities()...)
+	for _, k := range sortedKeys(c.Labels) {
+		if !labelKeyPattern.MatchString(k) {
+			v.keyErrorf(joinPath(p+".labels", k), "%q is not a label name; use letters, digits and _, starting with a letter or _", k)
+		}
+	}
+}
+
+// labelKeyPattern is a condition label name, Prometheus style.
+var labelKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

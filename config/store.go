@@ -1,0 +1,40 @@
+package config
+
+import "regexp"
+
+// Store is where state lives: snapshots in a JetStream key-value bucket and
+// the audit trail of events in a stream. Dir holds the embedded NATS
+// server's JetStream files; unlike files the configuration reads, it is
+// relative to the working directory (so the zero-configuration demo writes
+// ./omswatch-data wherever it is started).
+type Store struct {
+	Dir         string    `yaml:"dir"`
+	Bucket      string    `yaml:"bucket"`
+	DedupWindow Duration  `yaml:"dedup_window"`
+	Retention   Retention `yaml:"retention"`
+}
+
+// Retention bounds the audit trail: events older than MaxAge, or beyond
+// MaxBytes in total (0: no size limit), are dropped oldest first.
+type Retention struct {
+	MaxAge   Duration `yaml:"max_age"`
+	MaxBytes ByteSize `yaml:"max_bytes"`
+}
+
+// bucketPattern is what JetStream allows in bucket and stream names.
+var bucketPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func (s *Store) validate(v *validator) {
+	if s.Dir == "" {
+		v.errorf("store.dir", "is empty; want a directory for the embedded server's data, e.g. ./omswatch-data")
+	}
+	if !bucketPattern.MatchString(s.Bucket) {
+		v.errorf("store.bucket", "%q is not a bucket name; use letters, digits, '_' and '-'", s.Bucket)
+	}
+	v.positive("store.dedup_window", s.DedupWindow > 0)
+	v.positive("store.retention.max_age", s.Retention.MaxAge > 0)
+	if s.Retention.MaxAge > 0 && s.DedupWindow > s.Retention.MaxAge {
+		// JetStream refuses a stream whose duplicate window exceeds MaxAge.
+		v.errorf("store.dedup_window", "%s is longer than store.retention.max_age %s; JetStream needs it to be at most max_age", s.DedupWindow, s.Retention.MaxAge)
+	}
+}

@@ -1,0 +1,72 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"text/template/parse"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// cronParser accepts what the poller's scheduler accepts: five fields, or
+// six with seconds first, and descriptors (@every 30s, @hourly, ...). A
+// spec may start with CRON_TZ=Zone to use a zone of its own.
+func cronParser() cron.Parser {
+	return cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+}
+
+// checkSpec validates a schedule spec. robfig/cron v3.0.1 panics on some
+// inputs (a lone "TZ=0" or "CRON_TZ=UTC"), so the parse runs under recover
+// and a panic becomes an ordinary error.
+func (v *validator) checkSpec(path, spec string) {
+	if err := parseSpec(spec); err != nil {
+		msg := strconv.Quote(err.Error()) // cron echoes the spec, tabs and all
+		msg = msg[1 : len(msg)-1]
+		v.errorf(path, "%q is not a schedule: %s; want a cron spec (\"*/30 * * * * *\" with seconds, \"*/5 * * * *\" without) or a descriptor (@every 30s, @hourly, @daily)", spec, msg)
+	}
+}
+
+func parseSpec(spec string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the cron parser failed on it (%v)", r)
+		}
+	}()
+	if strings.TrimSpace(spec) == "" {
+		return fmt.Errorf("empty spec")
+	}
+	if (strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=")) && !strings.Contains(spec, " ") {
+		return fmt.Errorf("a time zone prefix must be followed by a space and the schedule, e.g. CRON_TZ=Asia/Shanghai 0 9 * * *")
+	}
+	if every, ok := strings.CutPrefix(spec, "@every "); ok {
+		// cron rounds @every down to whole seconds, and anything under a
+		// second up to one: say so rather than run at another interval.
+		d, perr := time.ParseDuration(strings.TrimSpace(every))
+		if perr == nil && (d < time.Second || d%time.Second != 0) {
+			return fmt.Errorf("@every must be a whole number of seconds, at least 1s")
+		}
+	}
+	_, err = cronParser().Parse(spec)
+	return err
+}
+
+// checkTemplate checks a Go text/template's syntax. Functions are not
+// checked (SkipFuncCheck): the sink that runs the template brings its own.
+func (v *validator) checkTemplate(path string, t Template) {
+	tree := parse.New("template")
+	tree.Mode = parse.SkipFuncCheck
+	_, err := tree.Parse(t.Text, "", "", map[string]*parse.Tree{})
+	if err == nil {
+		return
+	}
+	msg := strings.TrimPrefix(err.Error(), "template: template:")
+	if line, rest, ok := strings.Cut(msg, ":"); ok && !strings.Contains(t.Text, "\n") {
+		_ = line // a one-line template: its line number says nothing
+		msg = rest
+	} else if ok {
+		msg = "template line " + line + ":" + rest
+	}
+	v.errorf(path, "not a valid template: %s", strings.TrimSpace(msg))
+}
