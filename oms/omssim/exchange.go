@@ -20,8 +20,8 @@ type exchange struct {
 	spelling  oms.Spelling
 
 	protocol, action, project, principal, fault, errorCode string
-	mangle    FaultKind // truncated or invalid: how the 200 body is spoiled
-	status    int
+	mangle                                                 FaultKind // truncated or invalid: how the 200 body is spoiled
+	status                                                 int
 }
 
 func (s *Server) newExchange(w http.ResponseWriter, r *http.Request) *exchange {
