@@ -58,14 +58,14 @@ func (g *Generator) build(sp *projectSpec, t int64, withMapping bool) projectDoc
 		SourceEndpointType: sp.src.typ, SinkEndpointType: sp.sink.typ,
 		CommonTransferConfig: commonTransferConfig{TableCategory: "ALL"},
 		EnableStructTransfer: true, EnableFullTransfer: true, EnableIncrTransfer: true,
-		EnableFullVerify:     sp.board.step(phVerify) != nil,
-		StructTransferConfig: structTransferConfig{ByteCharConvertStrategy: "DO_NOTHING_IF_BYTE_USED", DeferIndexCreation: sp.deferIndex},
-		FullTransferConfig:   g.fullConfig(sp),
-		IncrTransferConfig:   g.incrConfig(sp, 64),
+		EnableFullVerify:          sp.board.step(phVerify) != nil,
+		StructTransferConfig:      structTransferConfig{ByteCharConvertStrategy: "DO_NOTHING_IF_BYTE_USED", DeferIndexCreation: sp.deferIndex},
+		FullTransferConfig:        g.fullConfig(sp),
+		IncrTransferConfig:        g.incrConfig(sp, 64),
 		ReverseIncrTransferConfig: g.incrConfig(sp, 0),
-		SourceConnectInfo: sp.src.connect("source", sp.srcConnID, sp.srcEndpoint, sp.srcHost, sp.region, sp.owner, sp.resourceOwner),
-		SinkConnectInfo:   sp.sink.connect("sink", sp.sinkConnID, sp.sinkEndpt, sp.sinkHost, sp.region, sp.owner, sp.resourceOwner),
-		AlarmStats:        g.alarms(sp, t),
+		SourceConnectInfo:         sp.src.connect("source", sp.srcConnID, sp.srcEndpoint, sp.srcHost, sp.region, sp.owner, sp.resourceOwner),
+		SinkConnectInfo:           sp.sink.connect("sink", sp.sinkConnID, sp.sinkEndpt, sp.sinkHost, sp.region, sp.owner, sp.resourceOwner),
+		AlarmStats:                g.alarms(sp, t),
 	}
 	if pm.raw >= 0 {
 		doc.GmtStart = ptr(g.gmt(pm.tickOf(0)))

@@ -11,7 +11,7 @@ var fullErrors = []stepError{
 		code: "DEST_WRITER_START_FAILED", msg: "The full-import writer failed to start: the target table is not empty.",
 		param: map[string]string{"table": "t_order_0001"},
 		detail: ErrorDetail{Code: "CM-RESOFULL0102", Level: "ERROR", Message: "The full-import writer failed to start.",
-			Reason: "The target table t_order_0001 already holds rows and AllowDestTableNotEmpty is false.",
+			Reason:   "The target table t_order_0001 already holds rows and AllowDestTableNotEmpty is false.",
 			Proposal: "Empty the target table or allow a non-empty target, then resume the project."},
 	},
 	{
@@ -27,7 +27,7 @@ var incrErrors = []stepError{
 		code: "STORE_NOT_PULL_LOG_ERROR", msg: "The Store component has not pulled logs for 300 seconds.",
 		param: map[string]string{"store": "store_0"},
 		detail: ErrorDetail{Code: "CM-RESOINCR0207", Level: "CRITICAL", Message: "The incremental Store stopped pulling logs.",
-			Reason: "The source log service did not answer within 300 seconds.",
+			Reason:   "The source log service did not answer within 300 seconds.",
 			Proposal: "Check the source's binlog/clog service and the network, then resume the project."},
 	},
 	{
@@ -40,7 +40,7 @@ var incrErrors = []stepError{
 		code: "SOURCE_CRAWLER_START_FAILED_DATA_EXPIRED", msg: "The incremental log at the checkpoint has been purged from the source.",
 		param: map[string]string{"checkpoint": "expired"},
 		detail: ErrorDetail{Code: "CM-RESOINCR0119", Level: "FATAL", Message: "The log at the incremental checkpoint is no longer kept by the source.",
-			Reason: "The source's log retention is shorter than the incremental delay.",
+			Reason:   "The source's log retention is shorter than the incremental delay.",
 			Proposal: "Raise the source's log retention; the project may need a new full migration."},
 	},
 }
