@@ -3,7 +3,6 @@ package oms
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -133,17 +132,6 @@ func canonText(s string) string {
 		i += size
 	}
 	return strings.TrimSpace(b.String())
-}
-
-func floatNumber(f float64) (any, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, fmt.Errorf("%v cannot be represented in JSON", f)
-	}
-	b, err := json.Marshal(f)
-	if err != nil {
-		return nil, fmt.Errorf("encode number %v: %w", f, err)
-	}
-	return json.Number(b), nil
 }
 
 // canonObject canonicalises an object: keys trimmed and, outside free-form
@@ -287,46 +275,4 @@ func noteRename(renamed map[string]string, key, orig string) map[string]string {
 	}
 	renamed[key] = orig
 	return renamed
-}
-
-// validNumber reports whether s is a JSON number (RFC 8259 grammar).
-func validNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		i = skipDigits(s, i)
-	default:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		if j := skipDigits(s, i+1); j > i+1 {
-			i = j
-		} else {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		j := skipDigits(s, i)
-		if j == i {
-			return false
-		}
-		i = j
-	}
-	return i == len(s)
-}
-
-func skipDigits(s string, i int) int {
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return i
 }

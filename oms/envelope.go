@@ -64,8 +64,12 @@ func envelopeOf(httpStatus int, root map[string]any) (*Envelope, error) {
 	data := nullToNil(top["Data"])
 	switch {
 	case hasSuccess && !isTrue(success):
-		return nil, apiErrorOf(httpStatus, top, true)
-	case !hasSuccess && data == nil && textOf(top["Code"]) != "":
+		e := apiErrorOf(httpStatus, top, true)
+		if e.Code == "" && e.DetailCode == "" && e.Message == "" {
+			e.Message = "the response says Success is false and gives no reason"
+		}
+		return nil, e
+	case !hasSuccess && data == nil && isErrorCode(textOf(top["Code"])):
 		return nil, apiErrorOf(httpStatus, top, false)
 	}
 	env := &Envelope{
@@ -95,8 +99,8 @@ func httpError(httpStatus int, body []byte) *APIError {
 	if v, err := decodeJSON(httpStatus, body); err == nil {
 		if root, ok := v.(map[string]any); ok {
 			top := topMembers(root)
-			_, business := top["Success"]
-			e := apiErrorOf(httpStatus, top, business)
+			success, hasSuccess := top["Success"]
+			e := apiErrorOf(httpStatus, top, hasSuccess && !isTrue(success))
 			if e.Code == "" && e.DetailCode == "" && e.Message == "" {
 				e.Message = statusText(httpStatus)
 			}
@@ -142,10 +146,17 @@ func apiErrorOf(httpStatus int, top map[string]any, business bool) *APIError {
 			e.Advice = cleanMessage(textOf(d["Proposal"]))
 		}
 	}
-	if business && e.Code == "" && e.DetailCode == "" && e.Message == "" {
-		e.Message = "the response says Success is false and gives no reason"
-	}
 	return e
+}
+
+// isErrorCode reports whether a Code beside no Success and no Data is an
+// error: proxies in front of on-premise OMS put "200" or "OK" there.
+func isErrorCode(code string) bool {
+	switch strings.ToUpper(code) {
+	case "", "0", "200", "OK", "SUCCESS":
+		return false
+	}
+	return true
 }
 
 // topMembers returns the members of m keyed in the canonical spelling

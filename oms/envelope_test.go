@@ -25,6 +25,8 @@ func TestDecodeEnvelope(t *testing.T) {
 			Cloud, "", [3]int{}, true, []string{"Code", "Message"}},
 		{"success without data", `{"Success":true,"RequestId":"R3"}`, Cloud, "R3", [3]int{}, false, nil},
 		{"data null string", `{"Success":true,"Data":"null"}`, Cloud, "", [3]int{}, false, nil},
+		{"proxy Code 200 without Success or Data is no error", `{"Code":"200","Message":"successful"}`,
+			Cloud, "", [3]int{}, false, []string{"Code", "Message"}},
 		{"ODC proxy mix", `{"Code":200,"Cost":56,"Data":{"id":"np_1"},"Message":"successful","Success":true,"TotalCount":1}`,
 			Cloud, "", [3]int{0, 0, 1}, true, []string{"Code", "Cost", "Message"}},
 	}
@@ -52,6 +54,14 @@ func TestDecodeEnvelope(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNon2xxWithSuccessBody(t *testing.T) {
+	_, err := DecodeEnvelope(500, []byte(`{"Success":true,"Data":{"Id":"np_1"}}`))
+	ae, ok := errors.AsType[*APIError](err)
+	if !ok || ae.Business || !ae.Retryable() || ae.Message != "Internal Server Error" {
+		t.Errorf("HTTP 500 with a successful body: %#v", err)
 	}
 }
 
