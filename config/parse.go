@@ -75,6 +75,7 @@ var parserProblems = map[string]bool{
 // tab, byte or alias if the message names one, else the first non-blank
 // character of the line.
 func syntaxError(data []byte, file string, err error, errs *errorList) {
+	data = normalizeBreaks(data)
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
@@ -88,6 +89,8 @@ func syntaxError(data []byte, file string, err error, errs *errorList) {
 			msg += " (in the block or flow collection that starts on this line)"
 		}
 	}
+	// An error at the end of the stream can name the line after the last.
+	line = min(line, bytes.Count(data, []byte("\n"))+1)
 	pos := Position{File: file, Line: max(line, 1), Column: 1}
 	switch {
 	case strings.Contains(msg, "control characters") || strings.Contains(msg, "UTF-8"):
@@ -107,6 +110,17 @@ func syntaxError(data []byte, file string, err error, errs *errorList) {
 		pos.Column = columnOf(data, pos.Line, func(b byte) bool { return b != ' ' })
 	}
 	errs.add(pos, "", "not valid YAML: %s", msg)
+}
+
+// normalizeBreaks turns every line break yaml.v3 counts (CR LF, a lone CR,
+// NEL, LS, PS) into LF, so that line numbers computed here agree with the
+// parser's.
+func normalizeBreaks(data []byte) []byte {
+	if !bytes.ContainsAny(data, "\r\u0085\u2028\u2029") {
+		return data
+	}
+	r := strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
+	return []byte(r.Replace(string(data)))
 }
 
 // lineText returns line n (1-based) of data without its newline.
