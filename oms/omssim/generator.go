@@ -17,7 +17,7 @@ type GeneratorOptions struct {
 	Projects int
 	// Template, when set, gives every project that lifecycle (see
 	// Templates); the first project then also gets the template's
-	// canonical shape (a MySQL to OceanBase pair, starting at tick 0).
+	// canonical shape (a MySQL to OceanBase pair, started at tick 2).
 	// Empty deals the templates out in turn, with random start offsets.
 	Template string
 	// MinTables and MaxTables bound each project's table count, drawn
@@ -107,14 +107,16 @@ func (g *Generator) IDs() []string {
 	return ids
 }
 
-// StoryTicks is how many ticks the first project's story takes to be told
-// once from tick 0: the natural length of a recording of it.
-func (g *Generator) StoryTicks() int64 {
+// Story returns the global ticks [from, from+ticks) in which the first
+// project's story is told once: from its plot (tick 0 for a migration, just
+// before the incremental step settles for a sync story) to its end. It is
+// what a recording of the story covers.
+func (g *Generator) Story() (from, ticks int64) {
 	if len(g.projects) == 0 {
-		return 0
+		return 0, 0
 	}
 	p := g.projects[0]
-	return p.board.length - p.offset
+	return p.board.plot - p.offset, p.board.length - p.board.plot
 }
 
 // Time is Epoch + Tick × Step.
@@ -207,10 +209,11 @@ func (g *Generator) newSpec(i int, labels []labelDoc) *projectSpec {
 		params.incrErr = incrErrors[0]
 	}
 	sp.board = tmpl.build(params)
-	if !canonical {
-		// Spread the projects over their lifecycles: some not started yet,
-		// most somewhere in the middle.
-		sp.offset = r.Int64N(sp.board.length+15) - 10
+	// Spread the projects over their lifecycles: some not started yet, most
+	// somewhere in the middle. The canonical one starts two ticks in.
+	sp.offset = r.Int64N(sp.board.length+30) - 30
+	if canonical {
+		sp.offset = -2
 	}
 	sp.prepaid = tmplName == TemplateWorkerExpiry || r.IntN(3) == 0
 	sp.createLead = time.Duration(1+r.IntN(72)) * time.Hour

@@ -66,8 +66,10 @@ type storyboard struct {
 	// cycleFrom/cycleLen make the story repeat: local ticks past
 	// cycleFrom+cycleLen fold back into [cycleFrom, cycleFrom+cycleLen).
 	cycleFrom, cycleLen int64
-	// length is the ticks one telling of the story takes (for recordings).
-	length int64
+	// length is the ticks one telling of the story takes, and plot the tick
+	// where its point starts (after the common prefix, for sync stories):
+	// what a recording of it covers.
+	length, plot int64
 	// delay is the incremental lag curve in seconds before failures are
 	// applied; failures freeze the checkpoint on top of it.
 	delay []point

@@ -121,12 +121,14 @@ func finishMigration(sb *storyboard, mon, verifyTicks int64) {
 func buildMigration(p boardParams) storyboard {
 	sb, mon := prefix(p, 0)
 	finishMigration(&sb, mon, max(3, p.fullTicks/2))
+	sb.plot = -2 // from two ticks before it starts: created, not yet started
 	return sb
 }
 
 func buildFullFailResume(p boardParams) storyboard {
 	sb, mon := prefix(p, 4)
 	finishMigration(&sb, mon, max(3, p.fullTicks/2))
+	sb.plot = -2
 	return sb
 }
 
@@ -140,7 +142,7 @@ func buildLagFailRecover(p boardParams) storyboard {
 	sb.delay = append(sb.delay, point{lagFrom, 2}, point{failFrom, 600}, point{failTo + recover, 2})
 	incr := sb.step(phIncr)
 	incr.fails = []failWindow{{from: failFrom, to: failTo, recover: recover, err: p.incrErr}}
-	sb.cycleFrom, sb.cycleLen, sb.length = mon+1, end-(mon+1), end
+	sb.cycleFrom, sb.cycleLen, sb.length, sb.plot = mon+1, end-(mon+1), end, mon-2
 	return sb
 }
 
@@ -151,7 +153,7 @@ func buildAlarm(p boardParams) storyboard {
 	down := peak + 5
 	sb.delay = append(sb.delay, point{rise, 2}, point{peak, 300}, point{down, 2})
 	end := down + alarmWindow + 3 // let the recent counts age out before the next telling
-	sb.cycleFrom, sb.cycleLen, sb.length = mon+1, end-(mon+1), end
+	sb.cycleFrom, sb.cycleLen, sb.length, sb.plot = mon+1, end-(mon+1), end, mon-2
 	return sb
 }
 
@@ -159,7 +161,7 @@ func buildWorkerExpiry(p boardParams) storyboard {
 	sb, mon := prefix(p, 0)
 	sb.expireAt = mon + 8
 	sb.suspendAt = mon + 10
-	sb.length = mon + 14
+	sb.length, sb.plot = mon+14, mon-2
 	return sb
 }
 
