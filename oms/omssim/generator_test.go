@@ -113,7 +113,9 @@ func stepStatus(name string) func(projectDoc) string {
 func TestTemplateLifecycles(t *testing.T) {
 	projectStatus := func(d projectDoc) string { return d.Status }
 	alarming := func(d projectDoc) string { return map[bool]string{true: "on", false: "off"}[d.AlarmStats.Alarming] }
-	expired := func(d projectDoc) string { return map[bool]string{true: "expired", false: "valid"}[d.WorkerGradeInfo.Expired] }
+	expired := func(d projectDoc) string {
+		return map[bool]string{true: "expired", false: "valid"}[d.WorkerGradeInfo.Expired]
+	}
 	cases := []struct {
 		template string
 		what     string
