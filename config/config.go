@@ -65,6 +65,10 @@ func Load(data []byte, filename string) (*Config, error) {
 	d.idx.setValue("", d.pos(root))
 	d.decode(root, reflect.ValueOf(&cfg).Elem(), "")
 	cfg.Rules.locate(d, "rules.")
+	if d.steps > maxSteps {
+		// Checking what was decoded of a runaway document only costs time.
+		return nil, l.errs.sorted()
+	}
 	l.includeRules(&cfg)
 	cfg.validate(&validator{errs: l.errs, idx: l.idx})
 	if len(l.errs.errs) > 0 {

@@ -48,6 +48,9 @@ func (l *loader) includeRules(cfg *Config) {
 		d.idx.setValue(d.prefix, d.pos(root))
 		var rf ruleFile
 		d.decode(root, reflect.ValueOf(&rf).Elem(), "")
+		if d.steps > maxSteps {
+			continue // reported; checking a runaway file only costs time
+		}
 		part := Rules{Routes: rf.Routes, Conditions: rf.Conditions}
 		part.locate(d, "")
 		cfg.Rules.Routes = append(cfg.Rules.Routes, part.Routes...)

@@ -2,10 +2,10 @@ package config
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"text/template/parse"
 	"time"
+	"unicode"
 
 	"github.com/robfig/cron/v3"
 )
@@ -22,10 +22,20 @@ func cronParser() cron.Parser {
 // and a panic becomes an ordinary error.
 func (v *validator) checkSpec(path, spec string) {
 	if err := parseSpec(spec); err != nil {
-		msg := strconv.Quote(err.Error()) // cron echoes the spec, tabs and all
-		msg = msg[1 : len(msg)-1]
+		msg := printable(err.Error()) // cron echoes the spec, tabs and all
 		v.errorf(path, "%q is not a schedule: %s; want a cron spec (\"*/30 * * * * *\" with seconds, \"*/5 * * * *\" without) or a descriptor (@every 30s, @hourly, @daily)", spec, msg)
 	}
+}
+
+// printable escapes control characters (a tab in a spec) so that a message
+// stays on one line and shows what is there.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.NewReplacer("\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(s))
 }
 
 func parseSpec(spec string) (err error) {

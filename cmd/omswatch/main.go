@@ -92,6 +92,7 @@ and Slack.`,
 // subcommands lists every command's constructor; each lives in its own file.
 var subcommands = []func(*cli) *cobra.Command{
 	newVersionCmd,
+	newValidateCmd,
 }
 
 // run executes the command line and returns the process exit status.
