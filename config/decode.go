@@ -123,12 +123,13 @@ func (d *decoder) decodeBasic(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.String:
 		v.SetString(s)
 	case reflect.Bool:
-		b, err := strconv.ParseBool(s)
-		if err != nil || (s != "true" && s != "false") {
+		// Only true and false, as YAML 1.2 says: "yes", "on" and 1 are
+		// the kind of value that means something else in another tool.
+		if s != "true" && s != "false" {
 			d.errorf(n, path, "%q is not a boolean; want true or false", s)
 			return
 		}
-		v.SetBool(b)
+		v.SetBool(s == "true")
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		i, err := strconv.ParseInt(s, 10, v.Type().Bits())
 		if err != nil {

@@ -26,25 +26,37 @@ type FilePath string
 // String returns the path.
 func (p FilePath) String() string { return string(p) }
 
-// checkReadable opens a file to check it exists, is a regular file and may
-// be read, without reading it.
+// checkReadable checks that a file exists, is a regular file and may be
+// read, without reading it.
 func checkReadable(name string) error {
+	f, _, err := openRegular(name)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// openRegular opens a regular file. Devices and pipes are refused: reading
+// /dev/stdin or /dev/zero as a secret would hang or never end.
+func openRegular(name string) (*os.File, fs.FileInfo, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return plainFileError(err)
+		return nil, nil, plainFileError(err)
 	}
-	defer f.Close()
 	info, err := f.Stat()
+	switch {
+	case err != nil:
+		err = plainFileError(err)
+	case info.IsDir():
+		err = errors.New("it is a directory")
+	case !info.Mode().IsRegular():
+		err = errors.New("it is not a regular file")
+	}
 	if err != nil {
-		return plainFileError(err)
+		f.Close()
+		return nil, nil, err
 	}
-	if info.IsDir() {
-		return errors.New("it is a directory")
-	}
-	if !info.Mode().IsRegular() {
-		return errors.New("it is not a regular file")
-	}
-	return nil
+	return f, info, nil
 }
 
 // resolvePath makes a path from the configuration relative to the directory
@@ -57,25 +69,13 @@ func resolvePath(dir, name string) string {
 	return filepath.Join(dir, name)
 }
 
-// readFile reads a regular file of at most limit bytes. Devices and pipes
-// are refused: reading /dev/stdin or /dev/zero as a secret would hang or
-// never end.
+// readFile reads a regular file of at most limit bytes.
 func readFile(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
+	f, info, err := openRegular(name)
 	if err != nil {
-		return nil, plainFileError(err)
+		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, plainFileError(err)
-	}
-	if info.IsDir() {
-		return nil, errors.New("it is a directory")
-	}
-	if !info.Mode().IsRegular() {
-		return nil, errors.New("it is not a regular file")
-	}
 	if info.Size() > limit {
 		return nil, fmt.Errorf("it is larger than %d bytes", limit)
 	}

@@ -32,16 +32,19 @@ func (x *index) has(path string) bool {
 	return ok
 }
 
-// valuePos is where the value at path was written, or the nearest written
-// ancestor when the value comes from a default: an error about a missing
-// key is reported at the section that lacks it.
+// valuePos is where the value at path was written. When the value comes
+// from a default, it is the key of the nearest written ancestor: an error
+// about a missing key is reported at the section that lacks it.
 func (x *index) valuePos(path string) Position {
+	if p, ok := x.values[path]; ok {
+		return p
+	}
 	for {
-		if p, ok := x.values[path]; ok {
+		if p, ok := x.keys[path]; ok {
 			return p
 		}
-		if p, ok := x.keys[path]; ok {
-			return p // a key with a null value
+		if p, ok := x.values[path]; ok {
+			return p // a list item or the document root: no key
 		}
 		parent, ok := x.parents[path]
 		if !ok {

@@ -11,9 +11,13 @@ type TLS struct {
 }
 
 func (t *TLS) validate(v *validator, path string) {
-	if (t.CertFile == "") != (t.KeyFile == "") && v.set(path+".cert_file") != v.set(path+".key_file") {
+	// A file that could not be read was reported already; it still counts
+	// as given here.
+	hasCert := t.CertFile != "" || v.failed(path+".cert_file")
+	hasKey := t.KeyFile != "" || v.failed(path+".key_file")
+	if hasCert != hasKey {
 		missing := path + ".key_file"
-		if t.CertFile == "" {
+		if !hasCert {
 			missing = path + ".cert_file"
 		}
 		v.errorf(path, "a client certificate needs both cert_file and key_file; %s is missing", missing)
