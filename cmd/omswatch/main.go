@@ -92,6 +92,7 @@ and Slack.`,
 // subcommands lists every command's constructor; each lives in its own file.
 var subcommands = []func(*cli) *cobra.Command{
 	newVersionCmd,
+	newSimCmd,
 	newValidateCmd,
 }
 

@@ -215,7 +215,7 @@ func (s *Server) logExchange(x *exchange) {
 		"status", x.status, "duration", time.Since(x.started).Round(time.Microsecond), "request_id", x.requestID,
 	}
 	for _, kv := range [][2]string{{"protocol", x.protocol}, {"action", x.action}, {"project", x.project},
-		{"access_key_id", x.principal}, {"fault", x.fault}, {"error_code", x.errorCode}} {
+		{"principal", x.principal}, {"fault", x.fault}, {"error_code", x.errorCode}} {
 		if kv[1] != "" {
 			attrs = append(attrs, kv[0], kv[1])
 		}

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/secret"
+)
+
+// simOptions are the flags of `omswatch sim`. Scripts rely on --listen,
+// --projects, --seed, --access-key-id, --access-key-secret, --basic-auth,
+// --recording and --faults: keep their names and meaning.
+type simOptions struct {
+	listen      string
+	projects    int
+	seed        int64
+	akID        string
+	akSecret    string
+	basicAuth   string
+	recording   string
+	faults      string
+	allowRemote bool
+
+	tick       time.Duration
+	step       time.Duration
+	scenario   string
+	bigTables  int
+	maxTables  int
+	replayMode string
+	speed      float64
+
+	writeRecording string
+	ticks          int64
+}
+
+// simConfig is simOptions checked and parsed.
+type simConfig struct {
+	opts     simOptions
+	secret   secret.String
+	user     string
+	password secret.String
+	faults   []omssim.Fault
+}
+
+func newSimCmd(c *cli) *cobra.Command {
+	o := simOptions{}
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Run the OMS simulator: the real OMS APIs over generated or recorded projects",
+		Long: `sim serves OceanBase Migration Service's APIs on one port:
+
+  POST /          Alibaba Cloud RPC API (DescribeProject, ListProjects), signed with
+                  signature V3 (ACS3-HMAC-SHA256) or V1 (HMAC-SHA1) by an AccessKey
+  POST /api/v2    on-premise OMS API (?Action=...), JSON body, HTTP Basic auth
+  /_sim/          the simulator's own control endpoint (state, advance, faults),
+                  open to loopback clients, Basic auth for others
+
+Projects come from a seeded generator (--projects, --seed, --scenario) whose
+projects move through realistic lifecycles a tick at a time, or from a
+recording (--recording). It listens on loopback only unless --allow-remote.
+
+--write-recording FILE writes what the generator serves, tick by tick, as a
+recording and exits, instead of serving.
+
+Fault injection (--faults), also changeable at run time with
+PUT /_sim/faults:
+
+` + indent(omssim.FaultGrammar, "  ") + `
+
+  e.g. --faults "latency=200ms@0.3,throttle@0.2,http503#2,notfound@1:np_abc"`,
+		Example: `  omswatch sim
+  omswatch sim --projects 400 --seed 7 --faults "http503@0.1,latency=300ms@0.2"
+  omswatch sim --recording testdata/recordings/incr-lag-fail-recover.jsonl --replay time --speed 60
+  omswatch sim --scenario alarm --projects 1 --step 1m --write-recording alarm.jsonl`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := o.check()
+			if err != nil {
+				return err
+			}
+			if o.writeRecording != "" {
+				return writeSimRecording(c, cfg)
+			}
+			return runSim(cmd.Context(), c, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", "127.0.0.1:8089", "address to listen on (port 0 picks a free port; the address is printed)")
+	f.IntVar(&o.projects, "projects", 20, "number of generated projects")
+	f.Int64Var(&o.seed, "seed", 1, "seed of the generator, the fault RNG and the RequestIds")
+	f.StringVar(&o.akID, "access-key-id", omssim.DemoAccessKeyID, "AccessKey id the cloud API accepts")
+	f.StringVar(&o.akSecret, "access-key-secret", omssim.DemoAccessKeySecret, "its AccessKey secret")
+	f.StringVar(&o.basicAuth, "basic-auth", omssim.DemoUser+":"+omssim.DemoPassword, "USER:PASS the on-premise API accepts")
+	f.StringVar(&o.recording, "recording", "", "serve this recording (JSON Lines) instead of generated projects")
+	f.StringVar(&o.faults, "faults", "", "fault injection spec (see above)")
+	f.BoolVar(&o.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
+	f.DurationVar(&o.tick, "tick", omssim.DefaultTick, "real time between ticks")
+	f.DurationVar(&o.step, "step", 0, "simulated time a tick stands for in generated timestamps (default: --tick)")
+	f.StringVar(&o.scenario, "scenario", "", "give every generated project this lifecycle: "+strings.Join(omssim.Templates(), ", ")+" (default: a mix)")
+	f.IntVar(&o.bigTables, "big-tables", 0, "give the first generated project this many tables (5000 makes ~1 MB answers)")
+	f.IntVar(&o.maxTables, "max-tables", 200, "most tables of a generated project")
+	f.StringVar(&o.replayMode, "replay", "step", "how --recording is replayed: step (a tick per observation) or time")
+	f.Float64Var(&o.speed, "speed", 1, "with --replay time: recorded seconds per real second")
+	f.StringVar(&o.writeRecording, "write-recording", "", "write a recording of the generator to FILE and exit")
+	f.Int64Var(&o.ticks, "ticks", 0, "with --write-recording: ticks to record (default: one telling of --scenario's story, else 30)")
+	return cmd
+}
+
+// check validates the flags; every problem is a usage error (exit 2).
+func (o simOptions) check() (*simConfig, error) {
+	cfg := &simConfig{opts: o, secret: secret.New(o.akSecret)}
+	var errs []error
+	user, pass, ok := strings.Cut(o.basicAuth, ":")
+	if !ok || user == "" || pass == "" {
+		errs = append(errs, errors.New("--basic-auth: want USER:PASS with both parts non-empty"))
+	}
+	cfg.user, cfg.password = user, secret.New(pass)
+	if o.akID == "" || o.akSecret == "" {
+		errs = append(errs, errors.New("--access-key-id and --access-key-secret must not be empty"))
+	}
+	faults, err := omssim.ParseFaults(o.faults)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--faults: %w", err))
+	}
+	cfg.faults = faults
+	if err := checkListen(o.listen, o.allowRemote); err != nil && o.writeRecording == "" {
+		errs = append(errs, err)
+	}
+	switch {
+	case o.projects < 1:
+		errs = append(errs, fmt.Errorf("--projects %d: want at least 1", o.projects))
+	case o.tick <= 0 || o.step < 0:
+		errs = append(errs, errors.New("--tick must be positive and --step not negative"))
+	case o.replayMode != "step" && o.replayMode != "time":
+		errs = append(errs, fmt.Errorf("--replay %q: want step or time", o.replayMode))
+	case o.speed <= 0:
+		errs = append(errs, fmt.Errorf("--speed %g: want a positive number", o.speed))
+	case o.recording != "" && (o.scenario != "" || o.writeRecording != ""):
+		errs = append(errs, errors.New("--recording serves a recording: it cannot be combined with --scenario or --write-recording"))
+	case o.ticks < 0:
+		errs = append(errs, fmt.Errorf("--ticks %d: must not be negative", o.ticks))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, usageError(err)
+	}
+	return cfg, nil
+}
+
+// checkListen refuses non-loopback addresses unless allowed: the simulator
+// hands out demo credentials and a control endpoint, nothing to expose.
+func checkListen(addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q: want HOST:PORT, e.g. 127.0.0.1:8089", addr)
+	}
+	if allowRemote || host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--listen %q: not a loopback address; pass --allow-remote to serve other machines", addr)
+	}
+	return nil
+}
+
+// generator builds the generated scenario. step is the simulated time of a tick.
+func (cfg *simConfig) generator(step time.Duration, epoch time.Time) (*omssim.Generator, error) {
+	o := cfg.opts
+	g, err := omssim.NewGenerator(omssim.GeneratorOptions{
+		Seed: o.seed, Projects: o.projects, Template: o.scenario, MaxTables: o.maxTables,
+		BigTables: o.bigTables, Step: step, Epoch: epoch,
+	})
+	if err != nil {
+		return nil, usageError(err)
+	}
+	return g, nil
+}
+
+// scenario builds what sim serves and a line describing it.
+func (cfg *simConfig) scenario(now time.Time) (omssim.Scenario, string, error) {
+	o := cfg.opts
+	if o.recording != "" {
+		f, err := os.Open(o.recording)
+		if err != nil {
+			return nil, "", usageError(fmt.Errorf("--recording: %w", err))
+		}
+		defer f.Close()
+		obs, err := omssim.ReadRecording(f)
+		if err != nil {
+			return nil, "", usageError(fmt.Errorf("--recording %s: %w", o.recording, err))
+		}
+		mode := omssim.ReplayStep
+		if o.replayMode == "time" {
+			mode = omssim.ReplayTime
+		}
+		r, err := omssim.NewReplay(obs, omssim.ReplayOptions{Mode: mode, Speed: o.speed})
+		if err != nil {
+			return nil, "", usageError(fmt.Errorf("--recording %s: %w", o.recording, err))
+		}
+		return r, fmt.Sprintf("replaying %s (%d projects, %d observations, by %s)", o.recording, len(r.IDs()), len(obs), o.replayMode), nil
+	}
+	step := cmpOr(o.step, o.tick)
+	g, err := cfg.generator(step, now.UTC().Truncate(time.Second))
+	if err != nil {
+		return nil, "", err
+	}
+	what := "a mix of lifecycles"
+	if o.scenario != "" {
+		what = "the " + o.scenario + " lifecycle"
+	}
+	return g, fmt.Sprintf("serving %d generated projects (seed %d, %s, a tick every %s)", o.projects, o.seed, what, o.tick), nil
+}
+
+// runSim serves until ctx ends (SIGINT/SIGTERM), then shuts down gracefully.
+func runSim(ctx context.Context, c *cli, cfg *simConfig) error {
+	log, err := c.logger()
+	if err != nil {
+		return err
+	}
+	sc, what, err := cfg.scenario(time.Now())
+	if err != nil {
+		return err
+	}
+	srv, err := omssim.New(omssim.Options{
+		Scenario:   sc,
+		AccessKeys: []omssim.AccessKey{{ID: cfg.opts.akID, Secret: cfg.secret.Reveal()}},
+		BasicAuth:  []omssim.BasicCredential{{User: cfg.user, Password: cfg.password.Reveal()}},
+		Faults:     cfg.faults, Seed: cfg.opts.seed, Tick: cfg.opts.tick, Logger: log,
+	})
+	if err != nil {
+		return usageError(err)
+	}
+	ln, err := net.Listen("tcp", cfg.opts.listen)
+	if err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	printBanner(c.stdout, cfg, ln.Addr().String(), what, sc)
+	log.Info("simulator started", "component", "sim", "address", ln.Addr().String(), "faults", omssim.FormatFaults(cfg.faults))
+	select {
+	case err := <-served:
+		return fmt.Errorf("sim: %w", err)
+	case <-ctx.Done():
+	}
+	srv.Close() // release requests held by latency and timeout faults
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("sim: shutdown: %w", err)
+	}
+	log.Info("simulator stopped", "component", "sim")
+	return nil
+}
+
+// writeSimRecording writes the generator's answers as a recording.
+func writeSimRecording(c *cli, cfg *simConfig) error {
+	o := cfg.opts
+	g, err := cfg.generator(cmpOr(o.step, o.tick), time.Time{})
+	if err != nil {
+		return err
+	}
+	from, ticks := int64(0), int64(30)
+	if o.scenario != "" {
+		from, ticks = g.Story()
+	}
+	if o.ticks > 0 {
+		ticks = o.ticks
+	}
+	f, err := os.Create(o.writeRecording)
+	if err != nil {
+		return usageError(fmt.Errorf("--write-recording: %w", err))
+	}
+	source := fmt.Sprintf("omssim://generator/%s?seed=%d", cmpOr(o.scenario, "mix"), o.seed)
+	werr := omssim.WriteRecording(f, g, omssim.RecordOptions{From: from, Ticks: ticks, Tick: o.tick, Seed: o.seed, Source: source})
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return fmt.Errorf("write recording %s: %w", o.writeRecording, err)
+	}
+	fmt.Fprintf(c.stdout, "wrote %d ticks × %d projects to %s\n", ticks, o.projects, o.writeRecording)
+	return nil
+}
+
+func cmpOr[T comparable](v, fallback T) T {
+	var zero T
+	if v == zero {
+		return fallback
+	}
+	return v
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+// printBanner tells a person how to talk to the simulator. The demo
+// credentials are printed; credentials given on the command line are not.
+func printBanner(w io.Writer, cfg *simConfig, addr, what string, sc omssim.Scenario) {
+	o := cfg.opts
+	base := "http://" + addr
+	akSecret, pass := o.akSecret, cfg.password.Reveal()
+	if akSecret != omssim.DemoAccessKeySecret {
+		akSecret = "<as given>"
+	}
+	if pass != omssim.DemoPassword {
+		pass = "<as given>"
+	}
+	basic := cfg.user + ":" + pass
+	example := "np_..."
+	if ps := sc.Projects(omssim.Moment{}); len(ps) > 0 {
+		example = ps[0].ID
+	}
+	fmt.Fprintf(w, `omswatch sim: %s
+listening on %s
+  Alibaba Cloud API  POST %s/   (signature V3 or V1)
+    AccessKey id       %s
+    AccessKey secret   %s
+  On-premise API     POST %s/api/v2?Action=DescribeProject|ListProjects
+    Basic auth         %s
+  Control            GET %s/_sim/state, GET /_sim/projects, POST /_sim/advance?ticks=N, PUT /_sim/faults
+Try:
+  curl -s -u '%s' -d '{"pageSize":5,"needRelatedInfo":false}' '%s/api/v2?Action=ListProjects'
+  curl -s -u '%s' -d '{"id":"%s"}' '%s/api/v2?Action=DescribeProject'
+  omswatch config: oms: {mode: cloud, endpoint: "%s", credentials: static, access_key_id: %s, access_key_secret: %s}
+`, what, base, base, o.akID, akSecret, base, basic, base, basic, base, basic, example, base, base, o.akID, akSecret)
+}
