@@ -45,6 +45,32 @@ func (g *Generator) gmtModified(sp *projectSpec, pm projectMoment) string {
 	return g.gmt(tick)
 }
 
+// light is the ListProjects item of a project without related info. It is
+// built directly rather than cut from the full document: listing is the hot path.
+func (g *Generator) light(sp *projectSpec, t int64) lightDoc {
+	pm := sp.board.at(t, sp.offset)
+	doc := lightDoc{
+		Id: sp.id, Name: sp.name, Type: sp.typ, Status: sp.board.projectStatus(pm.raw, pm.l),
+		Labels: append([]labelDoc{}, sp.labels...), Owner: sp.owner, Importance: sp.importance,
+		GmtCreate: g.gmtCreate(sp), GmtModified: g.gmtModified(sp, pm), DestConnId: sp.sinkConnID,
+		SourceEndpointType: sp.src.typ, SinkEndpointType: sp.sink.typ, WorkerGradeId: sp.workerID,
+	}
+	doc.GmtStart, doc.GmtFinish = g.startFinish(sp, pm)
+	return doc
+}
+
+// startFinish are GmtStart and GmtFinish: null until the project starts
+// and until it finishes.
+func (g *Generator) startFinish(sp *projectSpec, pm projectMoment) (start, finish *string) {
+	if pm.raw >= 0 {
+		start = ptr(g.gmt(pm.tickOf(0)))
+	}
+	if f := sp.board.finishAt; f >= 0 && pm.l >= f {
+		finish = ptr(g.gmt(pm.tickOf(f)))
+	}
+	return start, finish
+}
+
 // build assembles the Data object of a project at global tick t.
 func (g *Generator) build(sp *projectSpec, t int64, withMapping bool) projectDoc {
 	pm := sp.board.at(t, sp.offset)
@@ -64,15 +90,10 @@ func (g *Generator) build(sp *projectSpec, t int64, withMapping bool) projectDoc
 		IncrTransferConfig:        g.incrConfig(sp, 64),
 		ReverseIncrTransferConfig: g.incrConfig(sp, 0),
 		SourceConnectInfo:         sp.src.connect("source", sp.srcConnID, sp.srcEndpoint, sp.srcHost, sp.region, sp.owner, sp.resourceOwner),
-		SinkConnectInfo:           sp.sink.connect("sink", sp.sinkConnID, sp.sinkEndpt, sp.sinkHost, sp.region, sp.owner, sp.resourceOwner),
+		SinkConnectInfo:           sp.sink.connect("sink", sp.sinkConnID, sp.sinkEndpoint, sp.sinkHost, sp.region, sp.owner, sp.resourceOwner),
 		AlarmStats:                g.alarms(sp, t),
 	}
-	if pm.raw >= 0 {
-		doc.GmtStart = ptr(g.gmt(pm.tickOf(0)))
-	}
-	if f := sp.board.finishAt; f >= 0 && pm.l >= f {
-		doc.GmtFinish = ptr(g.gmt(pm.tickOf(f)))
-	}
+	doc.GmtStart, doc.GmtFinish = g.startFinish(sp, pm)
 	if withMapping {
 		doc.TransferMapping = g.mapping(sp)
 	}

@@ -41,12 +41,12 @@ func (c *clock) moment() Moment {
 	if c.manual {
 		return m
 	}
-	real := c.now().Sub(c.start)
-	if real < 0 {
-		real = 0 // a time source that steps backwards must not rewind scenarios
+	passed := c.now().Sub(c.start)
+	if passed < 0 {
+		passed = 0 // a time source that steps backwards must not rewind scenarios
 	}
-	m.Elapsed += real
-	m.Tick += int64(real / c.interval)
+	m.Elapsed += passed
+	m.Tick += int64(passed / c.interval)
 	return m
 }
 

@@ -218,3 +218,25 @@ type alarmStatsDoc struct {
 	AlarmContent               *string
 	OpenMonitor                bool
 }
+
+// lightDoc is a ListProjects item with NeedRelatedInfo=false (LightFields).
+type lightDoc struct {
+	Id                 string
+	Name               string
+	Type               string
+	Status             string
+	Labels             []labelDoc
+	Owner              string
+	Importance         string
+	GmtCreate          string
+	GmtModified        string
+	GmtStart           *string
+	GmtFinish          *string
+	DestConnId         string
+	IsMerging          bool
+	IsModifying        bool
+	IsSubProject       bool
+	SourceEndpointType string
+	SinkEndpointType   string
+	WorkerGradeId      string
+}

@@ -141,7 +141,12 @@ func (g *Generator) Describe(m Moment, id string, d Detail) (Described, bool) {
 	if !ok {
 		return Described{}, false
 	}
-	doc := g.build(sp, m.Tick, d == Full)
+	var doc any
+	if d == Light {
+		doc = g.light(sp, m.Tick)
+	} else {
+		doc = g.build(sp, m.Tick, d == Full)
+	}
 	b, err := marshal(doc)
 	if err != nil {
 		panic(fmt.Sprintf("omssim: encode generated project: %v", err)) // plain structs: cannot fail
@@ -151,28 +156,28 @@ func (g *Generator) Describe(m Moment, id string, d Detail) (Described, bool) {
 
 // projectSpec is everything about a project that does not change with time.
 type projectSpec struct {
-	index                    int
-	id, name                 string
-	owner, importance        string
-	typ                      string
-	legacy                   bool
-	src, sink                endpoint
-	region                   string
-	tables                   int
-	rows                     int64
-	labels                   []labelDoc
-	offset                   int64 // local tick = global tick + offset
-	createLead               time.Duration
-	noise                    uint64
-	board                    storyboard
-	workerID, workerName     string
-	srcConnID, sinkConnID    string
-	srcEndpoint, sinkEndpt   string
-	srcHost, sinkHost        string
-	prepaid, deferIndex      bool
-	throttle                 bool
-	incrStart                int64
-	resourceOwner, sinkOwner string
+	index                     int
+	id, name                  string
+	owner, importance         string
+	typ                       string
+	legacy                    bool
+	src, sink                 endpoint
+	region                    string
+	tables                    int
+	rows                      int64
+	labels                    []labelDoc
+	offset                    int64 // local tick = global tick + offset
+	createLead                time.Duration
+	noise                     uint64
+	board                     storyboard
+	workerID, workerName      string
+	srcConnID, sinkConnID     string
+	srcEndpoint, sinkEndpoint string
+	srcHost, sinkHost         string
+	prepaid, deferIndex       bool
+	throttle                  bool
+	incrStart                 int64
+	resourceOwner             string
 }
 
 // newSpec draws project i. Each project has its own RNG stream, so adding
@@ -248,7 +253,7 @@ func (g *Generator) drawIdentity(sp *projectSpec, r *rand.Rand, labels []labelDo
 	sp.region = regions[r.IntN(len(regions))]
 	sp.workerID, sp.workerName = "g_"+base36(r, 10), base36(r, 8)
 	sp.srcConnID, sp.sinkConnID = "c_"+base36(r, 12), "c_"+base36(r, 12)
-	sp.srcEndpoint, sp.sinkEndpt = "e_"+base36(r, 12), "e_"+base36(r, 12)
+	sp.srcEndpoint, sp.sinkEndpoint = "e_"+base36(r, 12), "e_"+base36(r, 12)
 	sp.srcHost = fmt.Sprintf("10.%d.%d.%d", r.IntN(256), r.IntN(256), 1+r.IntN(254))
 	sp.sinkHost = fmt.Sprintf("10.%d.%d.%d", r.IntN(256), r.IntN(256), 1+r.IntN(254))
 	sp.resourceOwner = fmt.Sprintf("13258%011d", r.Int64N(1e11))

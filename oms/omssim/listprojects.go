@@ -178,33 +178,22 @@ func (q *listQuery) apply(ps []ProjectInfo) (pageItems []ProjectInfo, total int)
 	return kept[from:min(from+q.pageSize, len(kept))], len(kept)
 }
 
-// lightKeys are the fields of a ListProjects item with NeedRelatedInfo=false:
-// the project's own scalars and labels, none of its steps, connections,
-// worker, configuration or runtime details.
-var lightKeys = []string{"Id", "Name", "Type", "Status", "Labels", "Owner", "Importance", "GmtCreate",
-	"GmtModified", "GmtStart", "GmtFinish", "DestConnId", "IsMerging", "IsModifying", "IsSubProject",
-	"SourceEndpointType", "SinkEndpointType", "WorkerGradeId"}
-
 // list answers ListProjects.
 func (s *Server) list(x *exchange, m Moment, q listQuery) {
 	items, total := q.apply(s.scenario.Projects(m))
 	var buf bytes.Buffer
 	buf.WriteByte('[')
 	n := 0
+	detail := Related
+	if !q.needRelated {
+		detail = Light
+	}
 	for _, p := range items {
-		d, ok := s.scenario.Describe(m, p.ID, Related)
+		d, ok := s.scenario.Describe(m, p.ID, detail)
 		if !ok || d.Failure != nil {
 			continue
 		}
-		data := []byte(d.Data)
-		if !q.needRelated {
-			var err error
-			if data, err = lightData(data); err != nil {
-				x.internal(err)
-				return
-			}
-		}
-		data, err := spell(data, x.spelling)
+		data, err := spell(d.Data, x.spelling)
 		if err != nil {
 			x.internal(err)
 			return
@@ -224,14 +213,14 @@ func (s *Server) list(x *exchange, m Moment, q listQuery) {
 	x.write(http.StatusOK, body, nil)
 }
 
-// lightData keeps only lightKeys of a PascalCase Data object.
+// lightData keeps only LightFields of a PascalCase Data object.
 func lightData(data []byte) ([]byte, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(data, &obj); err != nil {
 		return nil, err
 	}
-	out := make(map[string]json.RawMessage, len(lightKeys))
-	for _, k := range lightKeys {
+	out := make(map[string]json.RawMessage, len(LightFields))
+	for _, k := range LightFields {
 		if v, ok := obj[k]; ok {
 			out[k] = v
 		}

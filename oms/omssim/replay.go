@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
@@ -46,6 +45,7 @@ type replayEntry struct {
 	offset  time.Duration // from the recording's first observation
 	data    []byte        // Data object, PascalCase; nil for a failed answer
 	related []byte        // data without TransferMapping
+	light   []byte        // LightFields of data
 	failure *BusinessError
 	info    ProjectInfo
 	good    int // index of the latest entry at or before this one with data; -1 none
@@ -126,6 +126,9 @@ func decodeEntry(ob Observation) (replayEntry, error) {
 	if e.related, err = marshal(data); err != nil {
 		return e, err
 	}
+	if e.light, err = lightData(e.related); err != nil {
+		return e, err
+	}
 	e.info = infoOf(ob.Project, data)
 	return e, nil
 }
@@ -186,7 +189,7 @@ func (r *Replay) Projects(m Moment) []ProjectInfo {
 }
 
 // Describe serves the observation m selects. Full answers exactly as
-// recorded (a recorded failure included); Related shows the latest
+// recorded (a recorded failure included); Related and Light show the latest
 // successful observation, as ListProjects lists it.
 func (r *Replay) Describe(m Moment, id string, d Detail) (Described, bool) {
 	es, ok := r.projects[id]
@@ -197,11 +200,15 @@ func (r *Replay) Describe(m Moment, id string, d Detail) (Described, bool) {
 	if i < 0 {
 		return Described{}, false
 	}
-	if d == Related {
+	if d != Full {
 		if es[i].good < 0 {
 			return Described{}, false
 		}
-		return Described{Data: json.RawMessage(es[es[i].good].related)}, true
+		e := es[es[i].good]
+		if d == Light {
+			return Described{Data: e.light}, true
+		}
+		return Described{Data: e.related}, true
 	}
 	if es[i].failure != nil {
 		return Described{Failure: es[i].failure}, true
@@ -218,7 +225,9 @@ func (r *Replay) Time(m Moment) time.Time {
 	latest := r.start
 	for _, id := range r.order {
 		es := r.projects[id]
-		latest = slices.MaxFunc([]time.Time{latest, es[r.index(es, m)].at}, time.Time.Compare)
+		if at := es[r.index(es, m)].at; at.After(latest) {
+			latest = at
+		}
 	}
 	return latest
 }

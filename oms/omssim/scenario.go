@@ -14,8 +14,8 @@ type Scenario interface {
 	// server filters, sorts and pages this list for ListProjects.
 	Projects(m Moment) []ProjectInfo
 	// Describe returns project id as DescribeProject (Full) or ListProjects
-	// with NeedRelatedInfo (Related) shows it at m; ok is false when the
-	// project does not exist at m.
+	// (Related, Light) shows it at m; ok is false when the project does not
+	// exist at m.
 	Describe(m Moment, id string, d Detail) (r Described, ok bool)
 	// Time is the simulated wall-clock time of m: what the projects'
 	// timestamps are relative to, and the "time" of a recorded observation.
@@ -32,7 +32,16 @@ const (
 	// DescribeProject has except TransferMapping, which the real API leaves
 	// out of ListProjects.
 	Related
+	// Light is a ListProjects item with NeedRelatedInfo=false: only the
+	// project's own fields (LightFields), none of its steps, connections,
+	// worker, configuration or runtime details.
+	Light
 )
+
+// LightFields are the Data fields of a Light item.
+var LightFields = []string{"Id", "Name", "Type", "Status", "Labels", "Owner", "Importance", "GmtCreate",
+	"GmtModified", "GmtStart", "GmtFinish", "DestConnId", "IsMerging", "IsModifying", "IsSubProject",
+	"SourceEndpointType", "SinkEndpointType", "WorkerGradeId"}
 
 // ProjectInfo is what ListProjects filters and sorts on. It mirrors fields of
 // the project's Data object so the server need not decode every project.

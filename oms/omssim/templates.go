@@ -44,10 +44,9 @@ type boardParams struct {
 }
 
 type template struct {
-	name     string
-	typ      string // MIGRATION or SYNC
-	build    func(p boardParams) storyboard
-	switches bool // has verification and switchover steps
+	name  string
+	typ   string // MIGRATION or SYNC
+	build func(p boardParams) storyboard
 }
 
 func templateByName(name string) (*template, error) {
@@ -61,10 +60,10 @@ func templateByName(name string) (*template, error) {
 
 func templates() []*template {
 	return []*template{
-		{name: TemplateMigration, typ: "MIGRATION", switches: true, build: buildMigration},
+		{name: TemplateMigration, typ: "MIGRATION", build: buildMigration},
 		{name: TemplateLagFailRecover, typ: "SYNC", build: buildLagFailRecover},
 		{name: TemplateAlarm, typ: "SYNC", build: buildAlarm},
-		{name: TemplateFullFailResume, typ: "MIGRATION", switches: true, build: buildFullFailResume},
+		{name: TemplateFullFailResume, typ: "MIGRATION", build: buildFullFailResume},
 		{name: TemplateWorkerExpiry, typ: "SYNC", build: buildWorkerExpiry},
 	}
 }
