@@ -129,7 +129,9 @@
 // # What is not simulated
 //
 // Other actions (DescribeProjectProgress, DescribeProjectComponents, ...),
-// reverse incremental steps, sub-projects, STS tokens (SecurityToken),
-// bearer tokens and the SM3/RSA V3 variants, RAM permissions (Forbidden.*),
-// HTTPS, and Alibaba's endpoint routing by host name: any Host is accepted.
+// reverse incremental steps, sub-projects, the SM3/RSA V3 variants and
+// bearer tokens, RAM permissions (Forbidden.*), HTTPS, and Alibaba's
+// endpoint routing by host name: any Host is accepted. An STS
+// SecurityToken is signed over like any parameter or header but not
+// checked.
 package omssim
