@@ -219,7 +219,7 @@ type alarmStatsDoc struct {
 	OpenMonitor                bool
 }
 
-// lightDoc is a ListProjects item with NeedRelatedInfo=false (LightFields).
+// lightDoc is a ListProjects item with NeedRelatedInfo=false (lightFields).
 type lightDoc struct {
 	Id                 string
 	Name               string

@@ -34,8 +34,8 @@ type GeneratorOptions struct {
 	Step time.Duration
 }
 
-// DefaultEpoch is the simulated time of tick 0 when GeneratorOptions.Epoch is zero.
-var defaultEpoch = time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC)
+// defaultEpoch is the simulated time of tick 0 when GeneratorOptions.Epoch is zero.
+func defaultEpoch() time.Time { return time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC) }
 
 func (o *GeneratorOptions) validate() error {
 	var errs []error
@@ -83,7 +83,7 @@ func NewGenerator(o GeneratorOptions) (*Generator, error) {
 		o.MaxTables = max(200, o.MinTables)
 	}
 	if o.Epoch.IsZero() {
-		o.Epoch = defaultEpoch
+		o.Epoch = defaultEpoch()
 	}
 	if o.Step == 0 {
 		o.Step = DefaultTick

@@ -68,7 +68,7 @@ func TestServerAnswersDeterministic(t *testing.T) {
 	}
 }
 
-// walk visits a story tick by tick and returns the documents.
+// story tells a template's story tick by tick and returns the documents.
 func story(t *testing.T, template string) []projectDoc {
 	t.Helper()
 	g := testGenerator(t, GeneratorOptions{Seed: 1, Projects: 1, Template: template, MaxTables: 2})

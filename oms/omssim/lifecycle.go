@@ -85,7 +85,7 @@ func (sb *storyboard) fold(raw int64) int64 {
 	return raw
 }
 
-// moment is a project at one global tick.
+// projectMoment is a project at one global tick.
 type projectMoment struct {
 	sb     *storyboard
 	t      int64 // global tick

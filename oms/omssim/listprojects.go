@@ -149,7 +149,7 @@ func (q *listQuery) match(p ProjectInfo) bool {
 	return true
 }
 
-// select filters, sorts (stable; ties by id) and pages ps.
+// apply filters, sorts (stable; ties by id) and pages ps.
 func (q *listQuery) apply(ps []ProjectInfo) (pageItems []ProjectInfo, total int) {
 	var kept []ProjectInfo
 	for _, p := range ps {
@@ -213,14 +213,14 @@ func (s *Server) list(x *exchange, m Moment, q listQuery) {
 	x.write(http.StatusOK, body, nil)
 }
 
-// lightData keeps only LightFields of a PascalCase Data object.
+// lightData keeps only lightFields of a PascalCase Data object.
 func lightData(data []byte) ([]byte, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(data, &obj); err != nil {
 		return nil, err
 	}
-	out := make(map[string]json.RawMessage, len(LightFields))
-	for _, k := range LightFields {
+	out := make(map[string]json.RawMessage, len(lightFields))
+	for _, k := range lightFields {
 		if v, ok := obj[k]; ok {
 			out[k] = v
 		}

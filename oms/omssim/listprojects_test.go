@@ -193,11 +193,11 @@ func TestListProjectsRelatedInfo(t *testing.T) {
 		}
 	}
 	for i, it := range light {
-		if got := slices.Sorted(maps.Keys(it)); !slices.Equal(got, slices.Sorted(slices.Values(LightFields))) {
-			t.Errorf("%s: NeedRelatedInfo=false item has fields %v, want %v", it["Id"], got, LightFields)
+		if got := slices.Sorted(maps.Keys(it)); !slices.Equal(got, slices.Sorted(slices.Values(lightFields))) {
+			t.Errorf("%s: NeedRelatedInfo=false item has fields %v, want %v", it["Id"], got, lightFields)
 		}
 		// The light item is a cut of the related one, whichever way it is built.
-		for _, k := range LightFields {
+		for _, k := range lightFields {
 			if !reflect.DeepEqual(it[k], related[i][k]) {
 				t.Errorf("%s: %s is %v light, %v related", it["Id"], k, it[k], related[i][k])
 			}

@@ -45,7 +45,7 @@ type replayEntry struct {
 	offset  time.Duration // from the recording's first observation
 	data    []byte        // Data object, PascalCase; nil for a failed answer
 	related []byte        // data without TransferMapping
-	light   []byte        // LightFields of data
+	light   []byte        // lightFields of data
 	failure *BusinessError
 	info    ProjectInfo
 	good    int // index of the latest entry at or before this one with data; -1 none

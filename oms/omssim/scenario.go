@@ -33,13 +33,14 @@ const (
 	// out of ListProjects.
 	Related
 	// Light is a ListProjects item with NeedRelatedInfo=false: only the
-	// project's own fields (LightFields), none of its steps, connections,
-	// worker, configuration or runtime details.
+	// project's own fields (id, name, type, status, labels, owner,
+	// importance, times, endpoint types, worker id), none of its steps,
+	// connections, worker, configuration or runtime details.
 	Light
 )
 
-// LightFields are the Data fields of a Light item.
-var LightFields = []string{"Id", "Name", "Type", "Status", "Labels", "Owner", "Importance", "GmtCreate",
+// lightFields are the Data fields of a Light item.
+var lightFields = []string{"Id", "Name", "Type", "Status", "Labels", "Owner", "Importance", "GmtCreate",
 	"GmtModified", "GmtStart", "GmtFinish", "DestConnId", "IsMerging", "IsModifying", "IsSubProject",
 	"SourceEndpointType", "SinkEndpointType", "WorkerGradeId"}
 
