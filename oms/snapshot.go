@@ -130,3 +130,8 @@ func (s *Snapshot) Tree() map[string]any { return s.tree }
 
 // ID returns the project id (Data.Id), "" if the data has none.
 func (s *Snapshot) ID() string { return scalarText(s.tree["Id"]) }
+
+// Member returns the canonical value of the project's top-level member key
+// (PascalCase, e.g. "Steps"), nil when it has none. Like Tree, it is shared:
+// do not modify it.
+func (s *Snapshot) Member(key string) any { return s.tree[key] }

@@ -94,6 +94,7 @@ var subcommands = []func(*cli) *cobra.Command{
 	newVersionCmd,
 	newSimCmd,
 	newValidateCmd,
+	newDiffCmd,
 }
 
 // run executes the command line and returns the process exit status.

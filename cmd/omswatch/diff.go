@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/omswatch/omswatch/differ"
+	"github.com/omswatch/omswatch/oms"
+)
+
+// diffSource is the event source of events computed from files (EVENTS.md).
+const diffSource = "file://"
+
+func newDiffCmd(c *cli) *cobra.Command {
+	var format, at string
+	cmd := &cobra.Command{
+		Use:   "diff [--format json|text] [--time RFC3339] OLD NEW",
+		Short: "Print the events between two DescribeProject responses",
+		Long: `diff compares two DescribeProject responses (a full envelope or a bare Data
+object, cloud PascalCase or on-premise camelCase) the way omswatch does between
+two polls, and prints the events of the event catalog.
+
+An empty OLD file means "no previous snapshot": the project is discovered.
+--format json prints one CloudEvents JSON object per line, in a stable order;
+--format text prints a one-line summary per event.
+
+Events need a time. It is --time when given; otherwise NEW's GmtModified (OMS
+documents it as UTC), or 1970-01-01T00:00:00Z when NEW has none, so the same
+files always print the same events. The source is file://.
+
+Exit status: 0 with or without events, 2 when a file cannot be read, is not
+JSON, or is a Success:false response (one line on stderr, nothing on stdout).`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if format != "json" && format != "text" {
+				return usageErrorf("--format %q: want json or text", format)
+			}
+			out, err := runDiff(args[0], args[1], format, at)
+			if err != nil {
+				return err
+			}
+			_, err = c.stdout.Write(out)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "json", "output format: json (one event per line) or text")
+	cmd.Flags().StringVar(&at, "time", "", "event time, RFC 3339 (default: NEW's GmtModified)")
+	return cmd
+}
+
+// runDiff computes the whole output before anything is printed, so a bad
+// input leaves stdout empty.
+func runDiff(oldPath, newPath, format, at string) ([]byte, error) {
+	prev, err := readSnapshot(oldPath, true)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := readSnapshot(newPath, false)
+	if err != nil {
+		return nil, err
+	}
+	when, err := eventTime(at, cur)
+	if err != nil {
+		return nil, err
+	}
+	res, err := differ.Diff(prev, cur, differ.Observation{Source: diffSource, Time: when})
+	if err != nil {
+		return nil, usageError(err)
+	}
+	var buf bytes.Buffer
+	for _, e := range res.Events {
+		if format == "text" {
+			buf.WriteString(textLine(e))
+			buf.WriteByte('\n')
+			continue
+		}
+		b, err := e.JSON()
+		if err != nil {
+			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes(), nil
+}
+
+// readSnapshot reads one response file. An empty OLD is no snapshot.
+func readSnapshot(path string, emptyIsNone bool) (*oms.Snapshot, error) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	if emptyIsNone && len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	s, err := oms.ParseSnapshot(body)
+	if err != nil {
+		return nil, usageErrorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// eventTime is --time, else NEW's GmtModified, else the Unix epoch.
+func eventTime(at string, cur *oms.Snapshot) (time.Time, error) {
+	if at != "" {
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return time.Time{}, usageErrorf("--time %q: want an RFC 3339 time such as 2025-06-01T08:00:00Z", at)
+		}
+		return t.UTC(), nil
+	}
+	if t := cur.Project().Modified; !t.IsZero() {
+		return t.UTC(), nil
+	}
+	return time.Unix(0, 0).UTC(), nil
+}

@@ -1,0 +1,108 @@
+package differ
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/secret"
+)
+
+// secretWords are the parts of a member name that say its value is a
+// credential, matched in the lower-cased name with '_', '-' and '.' removed.
+var secretWords = []string{"password", "passwd", "secret", "token", "credential",
+	"accesskey", "apikey", "privatekey", "signature", "authorization"}
+
+// secretName reports whether a member's name says its value is a credential.
+func secretName(k string) bool {
+	n := strings.ToLower(strings.NewReplacer("_", "", "-", "", ".", "").Replace(k))
+	for _, w := range secretWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return strings.HasSuffix(n, "pwd")
+}
+
+// connectInfo reports whether segs is inside a source or sink connection.
+func connectInfo(segs []string) bool {
+	return len(segs) >= 2 && (segs[0] == "SourceConnectInfo" || segs[0] == "SinkConnectInfo")
+}
+
+// sensitive reports whether the value at segs is redacted whatever it is:
+// a credential by name, or a connection's user name, host or connection
+// string (oms-describeproject §3.4: redact before notifying).
+func sensitive(segs []string) bool {
+	if len(segs) > 0 && secretName(segs[len(segs)-1]) {
+		return true
+	}
+	if connectInfo(segs) {
+		switch segs[1] {
+		case "Username", "Host", "ConnectionInfo":
+			return true
+		}
+	}
+	return false
+}
+
+// redactChange returns the op as events carry it: the value redacted.
+func redactChange(o *op) event.Change {
+	c := o.change
+	if c.Value != nil {
+		c.Value, _ = redact(o.segs, c.Value)
+	}
+	return c
+}
+
+// redact returns v with every sensitive value masked, and whether anything
+// was; unchanged subtrees are shared, never copied, and v is not modified.
+func redact(segs []string, v any) (any, bool) {
+	if v == nil {
+		return nil, false
+	}
+	if sensitive(segs) {
+		return secret.Mask, true
+	}
+	switch t := v.(type) {
+	case string:
+		// ConnExtraAttributes holds endpoints, user names and log proxy
+		// addresses under engine-specific keys: mask every string in it.
+		if connectInfo(segs) && segs[1] == "ConnExtraAttributes" && len(segs) > 2 {
+			return secret.Mask, true
+		}
+	case map[string]any:
+		var out map[string]any
+		for k, e := range t {
+			r, changed := redact(append(segs[:len(segs):len(segs)], k), e)
+			if !changed {
+				continue
+			}
+			if out == nil {
+				out = make(map[string]any, len(t))
+				for k2, e2 := range t {
+					out[k2] = e2
+				}
+			}
+			out[k] = r
+		}
+		if out != nil {
+			return out, true
+		}
+	case []any:
+		var out []any
+		for i, e := range t {
+			r, changed := redact(append(segs[:len(segs):len(segs)], strconv.Itoa(i)), e)
+			if !changed {
+				continue
+			}
+			if out == nil {
+				out = append([]any(nil), t...)
+			}
+			out[i] = r
+		}
+		if out != nil {
+			return out, true
+		}
+	}
+	return v, false
+}
