@@ -22,8 +22,9 @@ var allowedImports = map[string][]string{
 	"rules":      {"oms", "event", "github.com/expr-lang/expr"},
 	"poller": {"oms", "event", "secret", "github.com/robfig/cron/v3", "github.com/alibabacloud-go/",
 		"github.com/aliyun/credentials-go", "github.com/nats-io/", "golang.org/x/time/rate"},
-	"sinks":  {"event", "secret", "github.com/nats-io/"},
-	"config": {"oms", "event", "secret", "poller", "differ", "rules", "sinks", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
+	"sinks":     {"event", "secret", "github.com/nats-io/"},
+	"natsembed": {"secret", "github.com/nats-io/"},
+	"config":    {"oms", "event", "secret", "poller", "differ", "rules", "sinks", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
 }
 
 const module = "github.com/omswatch/omswatch"

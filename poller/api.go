@@ -1,0 +1,314 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/omswatch/omswatch/oms"
+	"github.com/omswatch/omswatch/secret"
+)
+
+// Recorder keeps every raw DescribeProject answer, for replay (see
+// NewRecordingWriter). Record must be safe for concurrent use; an error is
+// logged and does not fail the poll.
+type Recorder interface {
+	Record(at time.Time, source, project string, body []byte) error
+}
+
+// APIOptions configure an API.
+type APIOptions struct {
+	// Transport sends the requests (NewCloud or NewOnPrem). Required.
+	Transport Transport
+	// Source names where the projects live (oms://<region>,
+	// oms+onprem://<host>); recordings and logs carry it. Required.
+	Source string
+	// QPS bounds requests per second for the whole account/endpoint.
+	QPS float64
+	// MaxInFlight bounds requests at the same time.
+	MaxInFlight int
+	// Timeout bounds each request (each try).
+	Timeout time.Duration
+	// Retry bounds retries of transient failures within one call.
+	Retry RetryPolicy
+	// Recorder, when set, receives every DescribeProject answer.
+	Recorder Recorder
+	// Redactor masks secrets in logged errors (may be nil).
+	Redactor *secret.Redactor
+	// Logger receives the API's log lines (default: discard).
+	Logger *slog.Logger
+}
+
+func (o *APIOptions) validate() error {
+	var errs []error
+	if o.Transport == nil {
+		errs = append(errs, errors.New("a Transport is required"))
+	}
+	if o.Source == "" {
+		errs = append(errs, errors.New("a Source is required"))
+	}
+	if o.QPS <= 0 {
+		errs = append(errs, fmt.Errorf("qps %g: must be more than 0", o.QPS))
+	}
+	if o.MaxInFlight < 1 {
+		errs = append(errs, fmt.Errorf("max in flight %d: must be at least 1", o.MaxInFlight))
+	}
+	if o.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("timeout %s: must be more than 0", o.Timeout))
+	}
+	if o.Retry.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("retry max attempts %d: must be at least 1", o.Retry.MaxAttempts))
+	}
+	return errors.Join(errs...)
+}
+
+// API is the poller's OMS client: DescribeProject and ListProjects over a
+// Transport, within a global rate (lowered while OMS throttles) and a bound
+// on requests in flight, each try under its own timeout, transient failures
+// retried with exponential backoff and jitter. It implements Fetcher and
+// Lister and is safe for concurrent use.
+type API struct {
+	opts     APIOptions
+	throttle *throttle
+	slots    chan struct{}
+	log      *slog.Logger
+
+	calls     sync.Map // action -> *atomic.Int64
+	throttles atomic.Int64
+
+	mu        sync.Mutex
+	permanent error // the last permanent failure, until a call succeeds
+}
+
+// NewAPI builds an API.
+func NewAPI(o APIOptions) (*API, error) {
+	if err := o.validate(); err != nil {
+		return nil, fmt.Errorf("oms api: %w", err)
+	}
+	if o.Logger == nil {
+		o.Logger = discardLogger()
+	}
+	return &API{
+		opts: o, throttle: newThrottle(o.QPS), slots: make(chan struct{}, o.MaxInFlight),
+		log: o.Logger.With("component", "oms_api", "source", o.Source),
+	}, nil
+}
+
+// Source is where the API's projects live.
+func (a *API) Source() string { return a.opts.Source }
+
+// Fetch calls DescribeProject and returns the project's canonical
+// snapshot. Errors are *oms.APIError (oms.IsProjectNotFound,
+// oms.IsPermanent...), *oms.MalformedError, *TransportError or
+// *CredentialsError, after the retries the policy allows.
+func (a *API) Fetch(ctx context.Context, id string) (*oms.Snapshot, error) {
+	var snap *oms.Snapshot
+	err := a.call(ctx, ActionDescribeProject, map[string]any{"Id": id}, func(r *Response) error {
+		s, err := decodeSnapshot(r, id)
+		if a.opts.Recorder != nil && recordable(r, err) {
+			if rerr := a.opts.Recorder.Record(time.Now(), a.opts.Source, id, r.Body); rerr != nil {
+				a.log.Warn("recording failed", "project", id, "error", rerr)
+			}
+		}
+		snap = s
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("describe project %s: %w", id, err)
+	}
+	return snap, nil
+}
+
+// decodeSnapshot reads a DescribeProject answer for project id.
+func decodeSnapshot(r *Response, id string) (*oms.Snapshot, error) {
+	if r.Status/100 != 2 {
+		_, err := oms.DecodeEnvelope(r.Status, r.Body)
+		return nil, err
+	}
+	s, err := oms.ParseSnapshot(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	if got := s.ID(); got != id {
+		return nil, &oms.MalformedError{HTTPStatus: r.Status, Reason: fmt.Sprintf("asked for project %s, the answer is for %q", id, got)}
+	}
+	return s, nil
+}
+
+// recordable reports whether an answer belongs in a recording: a 2xx JSON
+// envelope, successful or a business error (replayed as that error).
+// Gateway errors, truncated and non-JSON bodies cannot be replayed.
+func recordable(r *Response, err error) bool {
+	if r.Status/100 != 2 {
+		return false
+	}
+	var ae *oms.APIError
+	return err == nil || errors.As(err, &ae)
+}
+
+// List calls ListProjects for one page.
+func (a *API) List(ctx context.Context, q ListQuery, page int) (*oms.ProjectPage, error) {
+	var pg *oms.ProjectPage
+	err := a.call(ctx, ActionListProjects, q.params(page), func(r *Response) error {
+		p, err := oms.DecodeProjectList(r.Status, r.Body)
+		pg = p
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list projects page %d: %w", page, err)
+	}
+	return pg, nil
+}
+
+// call sends one request, decodes its answer with decode and retries as
+// the failure allows.
+func (a *API) call(ctx context.Context, action string, params map[string]any, decode func(*Response) error) error {
+	for attempt := 1; ; attempt++ {
+		err := a.try(ctx, action, params, decode)
+		if err == nil {
+			a.throttle.succeeded()
+			a.clearPermanent()
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+		wait := a.opts.Retry.backoff(attempt)
+		switch classify(err) {
+		case failPermanent:
+			a.setPermanent(err)
+			return err
+		case failFinal:
+			return err
+		case failThrottled:
+			a.throttles.Add(1)
+			hint := retryAfter(err)
+			a.throttle.throttled(hint)
+			wait = max(wait, hint)
+		}
+		if attempt >= a.opts.Retry.MaxAttempts {
+			return err
+		}
+		a.log.Debug("retrying", "action", action, "attempt", attempt, "wait", wait, "error", a.redact(err))
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// try is one attempt: wait for the rate and a slot, send, decode.
+func (a *API) try(ctx context.Context, action string, params map[string]any, decode func(*Response) error) error {
+	if err := a.throttle.wait(ctx); err != nil {
+		return err
+	}
+	select {
+	case a.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-a.slots }()
+	a.counter(action).Add(1)
+	tctx, cancel := context.WithTimeout(ctx, a.opts.Timeout)
+	defer cancel()
+	r, err := a.opts.Transport.Do(tctx, action, params)
+	if err != nil {
+		return err
+	}
+	if err := decode(r); err != nil {
+		return &answerError{err: err, retryAfter: r.RetryAfter}
+	}
+	return nil
+}
+
+// answerError carries the rate-limit hint of a failed answer beside the
+// decoded error.
+type answerError struct {
+	err        error
+	retryAfter time.Duration
+}
+
+func (e *answerError) Error() string { return e.err.Error() }
+func (e *answerError) Unwrap() error { return e.err }
+
+func retryAfter(err error) time.Duration {
+	var ae *answerError
+	if errors.As(err, &ae) {
+		return ae.retryAfter
+	}
+	return 0
+}
+
+func (a *API) counter(action string) *atomic.Int64 {
+	if c, ok := a.calls.Load(action); ok {
+		return c.(*atomic.Int64)
+	}
+	c, _ := a.calls.LoadOrStore(action, new(atomic.Int64))
+	return c.(*atomic.Int64)
+}
+
+// setPermanent remembers a permanent failure for Ready and logs it once
+// (again only when the reason changes).
+func (a *API) setPermanent(err error) {
+	a.mu.Lock()
+	prev := a.permanent
+	a.permanent = err
+	a.mu.Unlock()
+	if prev == nil || ErrorCode(prev) != ErrorCode(err) {
+		a.log.Error("OMS refuses omswatch's requests; polls cannot succeed until the configuration or the account is fixed",
+			"error_code", ErrorCode(err), "error", a.redact(err))
+	}
+}
+
+func (a *API) clearPermanent() {
+	a.mu.Lock()
+	prev := a.permanent
+	a.permanent = nil
+	a.mu.Unlock()
+	if prev != nil {
+		a.log.Info("OMS accepts omswatch's requests again")
+	}
+}
+
+// Ready returns nil while OMS accepts the client's requests, and the last
+// permanent failure (bad signature, unknown key, forbidden, no
+// credentials) from the moment one happens until a request succeeds.
+func (a *API) Ready() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.permanent != nil {
+		return fmt.Errorf("OMS API not usable: %s", a.redact(a.permanent))
+	}
+	return nil
+}
+
+// Stats are an API's counters since it was built.
+type Stats struct {
+	// Calls counts requests sent (every try) by action.
+	Calls map[string]int64
+	// Throttled counts throttling answers.
+	Throttled int64
+	// Rate is the current request rate limit, per second.
+	Rate float64
+}
+
+// Stats returns the counters.
+func (a *API) Stats() Stats {
+	s := Stats{Calls: map[string]int64{}, Throttled: a.throttles.Load(), Rate: a.throttle.limit()}
+	a.calls.Range(func(k, v any) bool {
+		s.Calls[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return s
+}
+
+// redact is the error's text with every registered secret masked.
+func (a *API) redact(err error) string { return a.opts.Redactor.Redact(err.Error()) }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

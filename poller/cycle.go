@@ -1,0 +1,224 @@
+package poller
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/oms"
+)
+
+// work is one project to poll in a cycle, with its list entry when the
+// cycle read one.
+type work struct {
+	pr    *project
+	entry *oms.Snapshot
+}
+
+// cycle polls the projects of group g once. In two-tier mode it reads the
+// fleet's ListProjects pages and polls each member from its entry (see
+// poll); when the group is smaller than the pages the fleet takes, it
+// describes the members instead, which costs fewer calls. t may be nil.
+func (p *Poller) cycle(ctx context.Context, g int, jitter bool, t *tally) {
+	members := p.members(g)
+	if len(members) == 0 {
+		return
+	}
+	start := time.Now()
+	if t == nil {
+		t = &tally{}
+	}
+	defer func() {
+		s := t.s
+		p.log.Debug("cycle done", "group", p.groups[g].name, "projects", len(members), "changed", s.Changed,
+			"failed", s.Failed, "removed", s.Removed, "duration", time.Since(start).Round(time.Millisecond))
+	}()
+	if p.opts.Mode == TwoTier && p.opts.Lister != nil && len(members) > p.pagesEstimate() {
+		p.twoTier(ctx, g, members, start, jitter, t)
+		return
+	}
+	ws := make([]work, len(members))
+	for i, pr := range members {
+		ws[i] = work{pr: pr}
+	}
+	p.run(ctx, ws, start, jitter, t)
+}
+
+// pagesEstimate is how many ListProjects calls a fleet read takes, as the
+// last one did (1 before any).
+func (p *Poller) pagesEstimate() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return max(p.pageCount, 1)
+}
+
+// fleetQuery is the two-tier read: the discovery filters (none for a
+// static list), full pages, with related info.
+func (p *Poller) fleetQuery() ListQuery {
+	q := ListQuery{}
+	if p.opts.List != nil {
+		q = *p.opts.List
+	}
+	q.PageSize, q.Related = MaxPageSize, true
+	return q
+}
+
+// twoTier reads the fleet page by page and polls the group's members from
+// their entries as each page arrives; members no page listed (static
+// projects outside the filters, projects that vanished) are described.
+func (p *Poller) twoTier(ctx context.Context, g int, members []*project, start time.Time, jitter bool, t *tally) {
+	byID := make(map[string]*project, len(members))
+	for _, pr := range members {
+		byID[pr.id] = pr
+	}
+	seen := make(map[string]bool, len(members))
+	pages, err := readPages(ctx, p.opts.Lister, p.fleetQuery(), func(entries []listEntry) error {
+		var ws []work
+		for _, e := range entries {
+			pr := byID[e.id]
+			if pr == nil && p.opts.List != nil {
+				pr = p.discovered(e.id, infoOf(e.snap), g) // new since the last discovery
+			}
+			if pr != nil && !seen[e.id] {
+				seen[e.id] = true
+				ws = append(ws, work{pr: pr, entry: e.snap})
+			}
+		}
+		p.run(ctx, ws, start, jitter, t)
+		return ctx.Err()
+	})
+	if err != nil && ctx.Err() == nil {
+		p.log.Warn("fleet read failed; describing the rest of the group", "error", p.opts.Redactor.Redact(err.Error()))
+	} else if err == nil {
+		p.mu.Lock()
+		p.pageCount = pages
+		p.mu.Unlock()
+	}
+	var rest []work
+	for _, pr := range members {
+		if !seen[pr.id] {
+			rest = append(rest, work{pr: pr})
+		}
+	}
+	p.run(ctx, rest, start, jitter, t)
+}
+
+// discovered registers a project first seen in a fleet read and returns it
+// when it belongs to group g (else it waits for its own group's cycle).
+func (p *Poller) discovered(id string, info event.Project, g int) *project {
+	pr := p.add(id, info)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr.listed = true
+	if pr.group != g || pr.removed {
+		return nil
+	}
+	return pr
+}
+
+// run polls ws with at most Workers at a time, each after its jitter
+// offset from start when jitter is on, and waits for all of them.
+func (p *Poller) run(ctx context.Context, ws []work, start time.Time, jitter bool, t *tally) {
+	if len(ws) == 0 {
+		return
+	}
+	window := time.Duration(0)
+	if jitter {
+		window = p.opts.Schedule.Jitter
+		slices.SortFunc(ws, func(a, b work) int {
+			return int(jitterOffset(a.pr.id, window) - jitterOffset(b.pr.id, window))
+		})
+	}
+	sem := make(chan struct{}, p.opts.Workers)
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		if err := sleep(ctx, time.Until(start.Add(jitterOffset(w.pr.id, window)))); err != nil && ctx.Err() != nil {
+			break
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			t.add(w.pr, p.poll(ctx, w.pr, w.entry))
+		})
+	}
+	wg.Wait()
+}
+
+// discover lists the projects ListProjects returns for the discovery
+// filters, to the last page: new ones join the watch, and known ones no
+// longer listed are confirmed with DescribeProject: "not found" removes
+// them; a project that exists but left the filters gets its final change
+// handed off and is no longer watched (its snapshot stays stored). An
+// incomplete listing removes nothing.
+func (p *Poller) discover(ctx context.Context) error {
+	if p.opts.List == nil {
+		return nil
+	}
+	q := *p.opts.List
+	q.Related = false
+	listed := map[string]bool{}
+	_, err := readPages(ctx, p.opts.Lister, q, func(entries []listEntry) error {
+		for _, e := range entries {
+			listed[e.id] = true
+			pr := p.add(e.id, infoOf(e.snap))
+			p.mu.Lock()
+			pr.listed = true
+			p.mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, pr := range p.vanished(listed) {
+		p.confirmVanished(ctx, pr)
+	}
+	return nil
+}
+
+// vanished are discovered projects the listing no longer has.
+func (p *Poller) vanished(listed map[string]bool) []*project {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*project
+	for id, pr := range p.projects {
+		if pr.listed && !pr.static && !pr.removed && !listed[id] {
+			out = append(out, pr)
+		}
+	}
+	return out
+}
+
+// confirmVanished describes a project discovery no longer lists.
+func (p *Poller) confirmVanished(ctx context.Context, pr *project) {
+	if !pr.busy.TryLock() {
+		return // being polled; the next discovery looks again
+	}
+	defer pr.busy.Unlock()
+	if err := p.load(ctx, pr); err != nil {
+		return
+	}
+	now := time.Now()
+	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
+	switch {
+	case err != nil && oms.IsProjectNotFound(err):
+		p.remove(ctx, pr, now)
+	case err != nil:
+		p.log.Warn("cannot confirm a project discovery no longer lists", "project", pr.id, "error", p.opts.Redactor.Redact(err.Error()))
+	default:
+		if o := p.observed(ctx, pr, snap, pr.listDigest, now); o != outcomeFailed {
+			p.mu.Lock()
+			delete(p.projects, pr.id)
+			p.mu.Unlock()
+			p.log.Info("project left the discovery filters; no longer watched", "project", pr.id)
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package poller
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/omswatch/omswatch/secret"
+)
+
+// Mode says how often a project is described in full.
+type Mode string
+
+const (
+	// TwoTier reads the fleet through ListProjects pages (NeedRelatedInfo,
+	// up to 150 projects a call) each cycle and describes only projects
+	// whose listed state changed, that were never described, or whose last
+	// describe is older than DescribeRefresh. The API's rate limit is the
+	// real bound on fleet size; this spends it on changes.
+	TwoTier Mode = "two_tier"
+	// DescribeAlways describes every project every cycle.
+	DescribeAlways Mode = "describe_always"
+)
+
+// Options configure a Poller. Fetcher, Store, Handler and Source are
+// required.
+type Options struct {
+	// Source is where the projects live: oms://<region> or
+	// oms+onprem://<host>. It keys the store and every event.
+	Source string
+	// Fetcher describes projects (an *API).
+	Fetcher Fetcher
+	// Lister reads ListProjects pages (an *API): discovery, two-tier
+	// reads and the confirmation that a project is gone. Nil turns them off.
+	Lister Lister
+	// Store keeps snapshots across restarts.
+	Store Store
+	// Handler takes every change; see Handler for the durability contract.
+	Handler Handler
+	// Logger receives the poller's log lines (default: discard).
+	Logger *slog.Logger
+	// Redactor masks secrets in logged and reported errors (may be nil).
+	Redactor *secret.Redactor
+
+	// Projects are project ids always watched.
+	Projects []string
+	// List, when not nil, discovers projects with ListProjects and these
+	// filters (Related is ignored), paged to the end on DiscoveryRefresh.
+	List *ListQuery
+	// DiscoveryRefresh is the cron spec of re-listing (default @every 5m).
+	DiscoveryRefresh string
+
+	// Mode is TwoTier (default) or DescribeAlways.
+	Mode Mode
+	// DescribeRefresh is how old a describe may get in TwoTier mode before
+	// the project is described anyway (default 1h), which catches changes
+	// ListProjects does not show (TransferMapping).
+	DescribeRefresh time.Duration
+	// DescribeAlways lists projects described every cycle in TwoTier mode.
+	DescribeAlways []string
+
+	// Schedule says when each project is polled.
+	Schedule Schedule
+	// FailureThreshold is how many failed polls in a row make
+	// oms.poll.failing (default 3).
+	FailureThreshold int
+	// Workers bounds projects polled at the same time (default 16); the
+	// API's own in-flight bound applies below it.
+	Workers int
+}
+
+// Schedule is when projects are polled: cron specs with an optional
+// seconds field, or descriptors (@every 30s), in Location (UTC unless the
+// user names a zone, so DST never skips or repeats a poll).
+type Schedule struct {
+	// Default is the spec of projects no group takes (default @every 30s).
+	Default string
+	// Location is the zone of the specs (default UTC).
+	Location *time.Location
+	// Jitter spreads the projects of a cycle over this long, each at its
+	// own fixed offset, so thousands of projects do not fire in one second.
+	Jitter time.Duration
+	// Groups give matching projects their own spec; the first match wins.
+	Groups []Group
+}
+
+// Group is a schedule for the projects that Match.
+type Group struct {
+	Name  string
+	Match GroupMatch
+	Spec  string
+}
+
+// GroupMatch selects projects: every criterion given must match; within a
+// list any item. Patterns are globs (path.Match) or regular expressions
+// after "~".
+type GroupMatch struct {
+	Importance []string // HIGH, MEDIUM, LOW, IGNORE
+	Labels     []string // label names
+	Projects   []string // project ids
+}
+
+func (o *Options) setDefaults() {
+	if o.Logger == nil {
+		o.Logger = discardLogger()
+	}
+	if o.DiscoveryRefresh == "" {
+		o.DiscoveryRefresh = "@every 5m"
+	}
+	if o.Mode == "" {
+		o.Mode = TwoTier
+	}
+	if o.DescribeRefresh <= 0 {
+		o.DescribeRefresh = time.Hour
+	}
+	if o.Schedule.Default == "" {
+		o.Schedule.Default = "@every 30s"
+	}
+	if o.Schedule.Location == nil {
+		o.Schedule.Location = time.UTC
+	}
+	if o.FailureThreshold < 1 {
+		o.FailureThreshold = 3
+	}
+	if o.Workers < 1 {
+		o.Workers = 16
+	}
+}
+
+func (o *Options) validate() error {
+	var errs []error
+	if o.Source == "" {
+		errs = append(errs, errors.New("a Source is required"))
+	}
+	if o.Fetcher == nil {
+		errs = append(errs, errors.New("a Fetcher is required"))
+	}
+	if o.Store == nil {
+		errs = append(errs, errors.New("a Store is required"))
+	}
+	if o.Handler == nil {
+		errs = append(errs, errors.New("a Handler is required"))
+	}
+	if o.Mode != TwoTier && o.Mode != DescribeAlways {
+		errs = append(errs, fmt.Errorf("mode %q: want %s or %s", o.Mode, TwoTier, DescribeAlways))
+	}
+	if o.List != nil && o.Lister == nil {
+		errs = append(errs, errors.New("ListProjects discovery needs a Lister"))
+	}
+	if len(o.Projects) == 0 && o.List == nil {
+		errs = append(errs, errors.New("nothing to watch: give Projects or List"))
+	}
+	if o.Schedule.Jitter < 0 {
+		errs = append(errs, fmt.Errorf("jitter %s: must not be negative", o.Schedule.Jitter))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,248 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/oms"
+)
+
+// outcome is how one poll of a project ended.
+type outcome int
+
+const (
+	outcomeUnchanged outcome = iota // polled; nothing to hand off
+	outcomeChanged                  // a change was handed off and saved
+	outcomeFailed                   // the poll failed (or its hand-off or save did)
+	outcomeRemoved                  // the project is gone
+	outcomeSkipped                  // not polled: busy, removed, or the cycle ended
+)
+
+// poll polls one project: from its ListProjects entry when entry is given
+// and two-tier polling allows, else with DescribeProject.
+func (p *Poller) poll(ctx context.Context, pr *project, entry *oms.Snapshot) outcome {
+	if !pr.busy.TryLock() {
+		return outcomeSkipped
+	}
+	defer pr.busy.Unlock()
+	if ctx.Err() != nil || p.isRemoved(pr) {
+		return outcomeSkipped
+	}
+	if err := p.load(ctx, pr); err != nil {
+		p.log.Error("cannot read the stored snapshot; not polling", "project", pr.id, "error", err)
+		return outcomeFailed
+	}
+	if p.isRemoved(pr) {
+		return outcomeSkipped
+	}
+	now := time.Now()
+	if entry != nil && p.listIsEnough(pr, entry, now) {
+		return p.refresh(ctx, pr, entry, now)
+	}
+	p.describes.Add(1)
+	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
+	if err != nil {
+		if ctx.Err() != nil {
+			return outcomeSkipped // shutting down: not the project's failure
+		}
+		if oms.IsProjectNotFound(err) && p.gone(ctx, pr.id) {
+			return p.remove(ctx, pr, now)
+		}
+		return p.failed(ctx, pr, err, now)
+	}
+	listDigest := pr.listDigest
+	if entry != nil {
+		listDigest, pr.listFull = entry.StateDigest(), entry.Digest()
+	}
+	return p.observed(ctx, pr, snap, listDigest, now)
+}
+
+// listIsEnough reports whether the ListProjects entry can stand in for a
+// describe: two-tier mode, the project described before and recently
+// enough, not marked describe-always, and its listed state unchanged.
+func (p *Poller) listIsEnough(pr *project, entry *oms.Snapshot, now time.Time) bool {
+	return p.opts.Mode == TwoTier && !p.always[pr.id] && pr.digest != "" && pr.listDigest != "" &&
+		now.Sub(pr.describedAt) < p.opts.DescribeRefresh && entry.StateDigest() == pr.listDigest
+}
+
+// refresh brings the stored snapshot's telemetry (sync delay, checkpoints,
+// running step) up to date from the list entry, without a describe.
+func (p *Poller) refresh(ctx context.Context, pr *project, entry *oms.Snapshot, now time.Time) outcome {
+	evs := p.succeeded(pr, now)
+	if entry.Digest() == pr.listFull && len(evs) == 0 {
+		return outcomeUnchanged
+	}
+	rec, err := p.opts.Store.Get(ctx, p.opts.Source, pr.id)
+	if err != nil || rec.Snapshot == nil {
+		pr.loaded = false // read it afresh next time
+		p.log.Error("cannot read the stored snapshot", "project", pr.id, "error", err)
+		return outcomeFailed
+	}
+	cur, err := rec.Snapshot.WithTelemetryFrom(entry)
+	if err != nil {
+		return p.failed(ctx, pr, err, now)
+	}
+	pr.listFull = entry.Digest()
+	if cur.Digest() == rec.Snapshot.Digest() && len(evs) == 0 {
+		return outcomeUnchanged
+	}
+	rec.Revision = pr.rev
+	return p.commit(ctx, pr, rec, cur, evs, pr.listDigest, pr.describedAt, now)
+}
+
+// observed handles a described snapshot.
+func (p *Poller) observed(ctx context.Context, pr *project, snap *oms.Snapshot, listDigest string, now time.Time) outcome {
+	evs := p.succeeded(pr, now)
+	final := terminal(textField(snap, "Status"))
+	if snap.Digest() == pr.digest && !final {
+		pr.describedAt, pr.listDigest = now, listDigest
+		if len(evs) == 0 {
+			return outcomeUnchanged
+		}
+		c := Change{Source: p.opts.Source, Project: pr.id, Time: now, Events: evs}
+		if err := p.handoff(ctx, c); err != nil {
+			return outcomeFailed
+		}
+		resetFailures(pr)
+		return outcomeUnchanged
+	}
+	prev := Record{Revision: pr.rev}
+	if pr.digest != "" {
+		var err error
+		if prev, err = p.opts.Store.Get(ctx, p.opts.Source, pr.id); err != nil {
+			pr.loaded = false
+			p.log.Error("cannot read the stored snapshot", "project", pr.id, "error", err)
+			return outcomeFailed
+		}
+	}
+	return p.commit(ctx, pr, prev, snap, evs, listDigest, now, now)
+}
+
+// commit hands off (prev, cur) with evs and, once that is durable, saves cur.
+func (p *Poller) commit(ctx context.Context, pr *project, prev Record, cur *oms.Snapshot, evs []event.Event,
+	listDigest string, describedAt, now time.Time) outcome {
+	final := terminal(textField(cur, "Status"))
+	c := Change{Source: p.opts.Source, Project: pr.id, Time: now, Previous: prev.Snapshot, Current: cur,
+		Removed: final, Events: evs}
+	if err := p.handoff(ctx, c); err != nil {
+		return outcomeFailed
+	}
+	rec := Record{Snapshot: cur, ListDigest: listDigest, DescribedAt: describedAt, ObservedAt: now,
+		Status: textField(cur, "Status"), Revision: prev.Revision}
+	if final {
+		rec = Record{Removed: true, Status: rec.Status, ObservedAt: now, Revision: prev.Revision}
+	}
+	rev, err := p.opts.Store.Put(ctx, p.opts.Source, pr.id, rec)
+	if err != nil {
+		return p.saveFailed(pr, err)
+	}
+	pr.rev, pr.digest, pr.listDigest, pr.describedAt, pr.status = rev, cur.Digest(), listDigest, describedAt, rec.Status
+	resetFailures(pr)
+	p.setInfo(pr, infoOf(cur), final)
+	if final {
+		p.log.Info("project reached a final status; no longer polled", "project", pr.id, "status", rec.Status)
+		return outcomeRemoved
+	}
+	return outcomeChanged
+}
+
+// saveFailed handles a failed save after a successful hand-off: the
+// events are out, the snapshot is not stored, so the change is handed off
+// again next time (with the same event ids).
+func (p *Poller) saveFailed(pr *project, err error) outcome {
+	pr.loaded = false // another writer may have moved the record: read it afresh
+	if errors.Is(err, ErrConflict) {
+		p.log.Warn("the stored snapshot was changed by another writer; not overwriting it", "project", pr.id, "error", err)
+	} else {
+		p.log.Error("cannot save the snapshot", "project", pr.id, "error", err)
+	}
+	return outcomeFailed
+}
+
+// gone confirms that a project DescribeProject says does not exist is not
+// listed either (ListProjects searched by its id). Without a Lister there
+// is no confirmation, and "not found" stays a failed poll.
+func (p *Poller) gone(ctx context.Context, id string) bool {
+	if p.opts.Lister == nil {
+		return false
+	}
+	pg, err := p.opts.Lister.List(ctx, ListQuery{SearchKey: id, PageSize: 10}, 1)
+	if err != nil {
+		p.log.Warn("cannot confirm that the project is gone", "project", id, "error", p.opts.Redactor.Redact(err.Error()))
+		return false
+	}
+	for _, s := range pg.Projects {
+		if s.ID() == id {
+			return false
+		}
+	}
+	return true
+}
+
+// remove hands off the removal of a project that is gone and leaves a
+// tombstone, so it is neither polled nor discovered again.
+func (p *Poller) remove(ctx context.Context, pr *project, now time.Time) outcome {
+	prev := Record{Revision: pr.rev}
+	if pr.digest != "" {
+		var err error
+		if prev, err = p.opts.Store.Get(ctx, p.opts.Source, pr.id); err != nil {
+			pr.loaded = false
+			return outcomeFailed
+		}
+	}
+	evs := p.succeeded(pr, now)
+	c := Change{Source: p.opts.Source, Project: pr.id, Time: now, Previous: prev.Snapshot, Removed: true, Events: evs}
+	if err := p.handoff(ctx, c); err != nil {
+		return outcomeFailed
+	}
+	rev, err := p.opts.Store.Put(ctx, p.opts.Source, pr.id, Record{Removed: true, Status: pr.status, ObservedAt: now, Revision: prev.Revision})
+	if err != nil {
+		return p.saveFailed(pr, err)
+	}
+	pr.rev, pr.digest = rev, ""
+	resetFailures(pr)
+	p.mu.Lock()
+	pr.removed = true
+	p.mu.Unlock()
+	p.log.Info("project removed: OMS does not know it and ListProjects does not list it", "project", pr.id)
+	return outcomeRemoved
+}
+
+// load reads the project's stored record once.
+func (p *Poller) load(ctx context.Context, pr *project) error {
+	if pr.loaded {
+		return nil
+	}
+	rec, err := p.opts.Store.Get(ctx, p.opts.Source, pr.id)
+	if errors.Is(err, ErrNotFound) {
+		pr.loaded, pr.rev, pr.digest = true, 0, ""
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	pr.loaded, pr.rev, pr.listDigest, pr.describedAt, pr.status = true, rec.Revision, rec.ListDigest, rec.DescribedAt, rec.Status
+	pr.digest = ""
+	if rec.Snapshot != nil {
+		pr.digest = rec.Snapshot.Digest()
+		p.setInfo(pr, infoOf(rec.Snapshot), false)
+	}
+	if rec.Removed {
+		p.mu.Lock()
+		pr.removed = true
+		p.mu.Unlock()
+	}
+	return nil
+}
+
+// handoff gives a change to the Handler, logging a failure.
+func (p *Poller) handoff(ctx context.Context, c Change) error {
+	if err := p.opts.Handler.Handle(ctx, c); err != nil {
+		p.log.Error("hand-off failed; the snapshot is kept as it was and the change will be seen again",
+			"project", c.Project, "error", p.opts.Redactor.Redact(err.Error()))
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/omswatch/omswatch/event"
+)
+
+// Poller polls the configured and discovered projects on their schedules
+// and hands each change to the Handler. See Options.
+type Poller struct {
+	opts       Options
+	groups     []group
+	rediscover cron.Schedule
+	always     map[string]bool
+	log        *slog.Logger
+
+	describes atomic.Int64 // DescribeProject calls made (for two-tier figures)
+
+	mu        sync.Mutex
+	projects  map[string]*project
+	pageCount int // pages the last fleet read took (0: none yet)
+}
+
+// New builds a Poller.
+func New(o Options) (*Poller, error) {
+	o.setDefaults()
+	if err := o.validate(); err != nil {
+		return nil, fmt.Errorf("poller: %w", err)
+	}
+	groups, err := compileGroups(o.Schedule)
+	if err != nil {
+		return nil, fmt.Errorf("poller: %w", err)
+	}
+	refresh, err := ParseSpec(o.DiscoveryRefresh)
+	if err != nil {
+		return nil, fmt.Errorf("poller: discovery refresh: %w", err)
+	}
+	p := &Poller{opts: o, groups: groups, rediscover: refresh, always: map[string]bool{},
+		log: o.Logger.With("component", "poller", "source", o.Source), projects: map[string]*project{}}
+	for _, id := range o.DescribeAlways {
+		p.always[id] = true
+	}
+	for _, id := range o.Projects {
+		pr := p.add(id, event.Project{ID: id})
+		pr.static = true
+	}
+	return p, nil
+}
+
+// add registers a project (or returns the known one).
+func (p *Poller) add(id string, info event.Project) *project {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pr, ok := p.projects[id]; ok {
+		return pr
+	}
+	pr := &project{id: id, info: info, group: groupOf(p.groups, info)}
+	p.projects[id] = pr
+	return pr
+}
+
+// setInfo records a project's latest fields and moves it to its group.
+func (p *Poller) setInfo(pr *project, info event.Project, removed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr.info = info
+	pr.group = groupOf(p.groups, info)
+	pr.removed = pr.removed || removed
+}
+
+func (p *Poller) isRemoved(pr *project) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return pr.removed
+}
+
+// members are the live projects of group g, by id.
+func (p *Poller) members(g int) []*project {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*project
+	for _, pr := range p.projects {
+		if pr.group == g && !pr.removed {
+			out = append(out, pr)
+		}
+	}
+	slices.SortFunc(out, func(a, b *project) int {
+		if a.id < b.id {
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+// Ready returns an error while OMS refuses the poller's requests for a
+// reason only the operator can fix (the Fetcher's Ready, when it has one).
+func (p *Poller) Ready() error {
+	if r, ok := p.opts.Fetcher.(interface{ Ready() error }); ok {
+		return r.Ready()
+	}
+	return nil
+}
+
+// Describes is how many DescribeProject calls the poller has made.
+func (p *Poller) Describes() int64 { return p.describes.Load() }
+
+// Summary tells how one round of polls went.
+type Summary struct {
+	// Polled counts projects polled; Changed, Unchanged, Failed and Removed
+	// split them by outcome.
+	Polled, Changed, Unchanged, Failed, Removed int
+	// Failures holds each failed project's error.
+	Failures map[string]error
+}
+
+// tally collects the outcomes of a round.
+type tally struct {
+	mu sync.Mutex
+	s  Summary
+}
+
+func (t *tally) add(pr *project, o outcome) {
+	if o == outcomeSkipped {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.s.Polled++
+	switch o {
+	case outcomeChanged:
+		t.s.Changed++
+	case outcomeUnchanged:
+		t.s.Unchanged++
+	case outcomeRemoved:
+		t.s.Removed++
+	case outcomeFailed:
+		t.s.Failed++
+		if t.s.Failures == nil {
+			t.s.Failures = map[string]error{}
+		}
+		err := pr.lastErr
+		if err == nil {
+			err = fmt.Errorf("project %s: the change could not be handed off or saved", pr.id)
+		}
+		t.s.Failures[pr.id] = err
+	}
+}
+
+// RunOnce polls every configured and discovered project once, now,
+// without jitter, and returns how it went. It is `omswatch once`.
+func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
+	if err := p.discover(ctx); err != nil && len(p.opts.Projects) == 0 {
+		return Summary{}, err
+	}
+	t := &tally{}
+	for g := range p.groups {
+		p.cycle(ctx, g, false, t)
+	}
+	return t.s, ctx.Err()
+}
+
+// Run polls on the schedules until ctx ends, then waits for running polls
+// to stop. Each job gets a context derived from ctx, so shutdown cancels
+// the requests in flight; a job still running when its next time comes is
+// skipped, and a panic in a job is logged and recovered.
+func (p *Poller) Run(ctx context.Context) error {
+	if err := p.discover(ctx); err != nil {
+		p.log.Error("initial discovery failed; polling the projects known so far", "error", p.opts.Redactor.Redact(err.Error()))
+	}
+	cl := cronLogger{p.log}
+	c := cron.New(cron.WithParser(specParser), cron.WithLocation(p.opts.Schedule.Location), cron.WithLogger(cl),
+		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
+	for g := range p.groups {
+		c.Schedule(p.groups[g].schedule, cron.FuncJob(func() { p.cycle(ctx, g, true, nil) }))
+	}
+	if p.opts.List != nil {
+		c.Schedule(p.rediscover, cron.FuncJob(func() {
+			if err := p.discover(ctx); err != nil {
+				p.log.Warn("discovery failed", "error", p.opts.Redactor.Redact(err.Error()))
+			}
+		}))
+	}
+	c.Start()
+	<-ctx.Done()
+	<-c.Stop().Done()
+	return nil
+}
+
+// cronLogger lets robfig/cron log through slog.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "error", err)...)
+}

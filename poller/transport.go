@@ -1,0 +1,74 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The OMS actions the poller calls.
+const (
+	ActionDescribeProject = "DescribeProject"
+	ActionListProjects    = "ListProjects"
+)
+
+// apiVersion is the OceanBasePro API version of every cloud call.
+const apiVersion = "2019-09-01"
+
+// maxResponse bounds a response body read into memory: a DescribeProject
+// of 5,000 tables is about 1 MB, a ListProjects page of 150 large projects
+// a few; anything past this is not an OMS answer.
+const maxResponse = 64 << 20
+
+// Response is one HTTP answer of OMS, whatever it says: the poller decodes
+// and classifies it (oms.DecodeEnvelope), so both clients answer alike.
+type Response struct {
+	// Status is the HTTP status.
+	Status int
+	// Body is the whole body.
+	Body []byte
+	// RetryAfter is the throttling hint of the answer's rate-limit headers
+	// (x-ratelimit-user-api, x-ratelimit-user: TimeLeft), 0 when none.
+	RetryAfter time.Duration
+}
+
+// Transport sends one OMS API request and returns the answer. params are
+// named in the cloud spelling (Id, PageSize, Status); values are string,
+// int, bool or []string. An error means no answer arrived: a
+// *TransportError (connection, timeout), or a *CredentialsError when no
+// request could be signed.
+type Transport interface {
+	Do(ctx context.Context, action string, params map[string]any) (*Response, error)
+}
+
+// TransportError is a request that got no answer: the connection failed,
+// or the per-request timeout passed. It is retryable.
+type TransportError struct {
+	Action string
+	Err    error
+}
+
+func (e *TransportError) Error() string {
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		return fmt.Sprintf("%s: no answer before the request timeout: %v", e.Action, e.Err)
+	}
+	return fmt.Sprintf("%s: no answer from OMS: %v", e.Action, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// CredentialsError says no credentials could be had to sign a request
+// (none in the default chain, an unreadable profile, an STS exchange that
+// failed). Like a bad signature it is permanent: the operator must act.
+type CredentialsError struct {
+	Err error
+}
+
+func (e *CredentialsError) Error() string {
+	return "no usable Alibaba Cloud credentials (static keys, ALIBABA_CLOUD_* variables, profile, RAM role or OIDC): " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *CredentialsError) Unwrap() error { return e.Err }
