@@ -79,9 +79,13 @@ func withoutTelemetry(tree map[string]any) map[string]any {
 		case "GmtModified":
 			continue
 		case "ExtraInfo":
-			v = omit(v, telemetryExtra)
+			if v = omit(v, telemetryExtra); isEmptyObject(v) {
+				continue // an ExtraInfo of telemetry only is no state
+			}
 		case "AlarmStats":
-			v = omit(v, telemetryAlarm)
+			if v = omit(v, telemetryAlarm); isEmptyObject(v) {
+				continue
+			}
 		case "Steps":
 			if steps, ok := v.(map[string]any); ok {
 				cp := make(map[string]any, len(steps))
@@ -94,6 +98,11 @@ func withoutTelemetry(tree map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+func isEmptyObject(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && len(m) == 0
 }
 
 // omit returns v without the members named, copying it only when it is an

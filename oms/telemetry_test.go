@@ -73,9 +73,11 @@ func TestStateDigestIgnoresOnlyTelemetry(t *testing.T) {
 		{"nothing", func(map[string]any) {}, true},
 		{"GmtModified", func(m map[string]any) { m["GmtModified"] = "2030-01-01T00:00:00" }, true},
 		{"sync delay", func(m map[string]any) { m["ExtraInfo"].(map[string]any)["SyncDelay"] = 999 }, true},
-		{"alarm content", func(m map[string]any) {
-			m["AlarmStats"] = map[string]any{"AlarmContent": "new text"}
-		}, false}, // AlarmStats appears where the seed has none: Alarming and counts may come with it
+		{"alarm content", func(m map[string]any) { alarm(m)["AlarmContent"] = "new text" }, true},
+		{"alarming", func(m map[string]any) { alarm(m)["Alarming"] = !(alarm(m)["Alarming"] == true) }, false},
+		{"extra info of telemetry only", func(m map[string]any) {
+			m["ExtraInfo"] = map[string]any{"SyncDelay": 5}
+		}, false}, // the seed's ExtraInfo has state members, which this drops
 		{"step info", func(m map[string]any) {
 			for _, st := range m["Steps"].(map[string]any) {
 				st.(map[string]any)["StepInfo"] = map[string]any{"checkpoint": "42"}
@@ -108,6 +110,31 @@ func TestStateDigestIgnoresOnlyTelemetry(t *testing.T) {
 				t.Errorf("state digests equal = %v, want %v", same, tc.wantSame)
 			}
 		})
+	}
+}
+
+// alarm returns the AlarmStats object of a decoded tree, adding one.
+func alarm(m map[string]any) map[string]any {
+	a, ok := m["AlarmStats"].(map[string]any)
+	if !ok {
+		a = map[string]any{}
+		m["AlarmStats"] = a
+	}
+	return a
+}
+
+func TestStateDigestOfTelemetryOnlyObjects(t *testing.T) {
+	bare, err := Canonicalize(map[string]any{"Id": "np_1", "Status": "RUNNING"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withTelemetry, err := Canonicalize(map[string]any{"Id": "np_1", "Status": "RUNNING",
+		"ExtraInfo": map[string]any{"SyncDelay": 3}, "AlarmStats": map[string]any{"Target": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bare.StateDigest() != withTelemetry.StateDigest() {
+		t.Error("ExtraInfo and AlarmStats holding telemetry only changed the state digest")
 	}
 }
 
