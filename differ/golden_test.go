@@ -112,3 +112,5 @@ func readCase(t *testing.T, path string, emptyIsNone bool) *oms.Snapshot {
 	}
 	return s
 }
+
+func readFileOK(path string) ([]byte, error) { return os.ReadFile(path) }
