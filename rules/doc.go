@@ -1,5 +1,30 @@
-// Package rules will own the routing of events to targets: ordered routes
-// with matchers and expr conditions, level conditions held for a duration,
-// grouping, throttling, silences and inhibitions. Evaluation is pure and
-// sends nothing. It is filled by the rules issue; until then it holds no code.
+// Package rules decides what omswatch tells whom. It is pure: it reads
+// events, snapshots, the time and the state it is given, and returns what
+// to send and its next state; it sends and stores nothing (the caller saves
+// State through a StateStore such as rules/kvstate, after publishing).
+//
+// New compiles a Config once, like notifications-engine's triggers: every
+// matcher pattern, every expr-lang expression (type-checked against Env, so
+// a typo is an error at the file, line and column it was written) and an
+// index over the routes. Then, per poll of a project, Engine.Evaluate:
+//
+//   - evaluates the level conditions on the new snapshot (Prometheus
+//     alerting rules: pending for `for`, firing, kept for keep_firing_for,
+//     reminded every repeat_interval) and adds oms.condition.firing and
+//     oms.condition.resolved to the differ's events;
+//   - mutes events a Silence matches, or an inhibition whose source holds
+//     for the project (a condition firing, an expression over the project);
+//     a resolution is muted when its firing was;
+//   - routes each event (Router, alertmanager's dispatch/route.go order:
+//     the first matching route takes it, later ones too while continue;
+//     drop discards; no route means default_to) and applies once_per;
+//   - returns one Delivery per event and target.
+//
+// A Dispatcher groups deliveries into Notifications (group_by, group_wait)
+// and applies per-target rate limits, on the caller's clock, so replay and
+// tests run on recorded or simulated time.
+//
+// Patterns in matchers are globs (* any run of characters, ? one, [a-z] a
+// class) or, after ~, RE2 regular expressions, anchored by their author.
+// Event types are globs over the event catalog.
 package rules

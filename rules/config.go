@@ -1,0 +1,99 @@
+package rules
+
+import (
+	"time"
+)
+
+// Config is what the engine is built from. cmd/omswatch fills it from the
+// configuration file; Where and Path on each item only label errors, so that
+// New reports a bad expression at the file, line and column it was written.
+type Config struct {
+	Routes     []Route
+	DefaultTo  []string
+	Conditions []Condition
+	Inhibit    []Inhibit
+	// Targets are the names routes may send to; nil skips the check.
+	Targets []string
+	// GroupBy lists the event attributes notifications are grouped by:
+	// project, source, type, phase, step, severity, rule.
+	GroupBy        []string
+	GroupWait      time.Duration
+	RepeatInterval time.Duration
+	// RateLimits bounds notifications per target.
+	RateLimits map[string]RateLimit
+}
+
+// Route sends the events its matchers (and When) accept to targets, or
+// drops them.
+type Route struct {
+	Name     string
+	Match    Match
+	When     Expr
+	Severity string
+	To       []string
+	Continue bool
+	Drop     bool
+	// OncePer is a string expression over the event: the route sends an
+	// event only the first time its value is seen for the project.
+	OncePer Expr
+	Where   string // file:line:column of the route
+	Path    string // its YAML path, e.g. rules.routes[3]
+}
+
+// Match selects events: an event matches when it matches every criterion
+// given; within a list any item may match. Projects, Names, Labels, Steps,
+// Sources and Rules are globs (*, ?, [a-z]) or, after ~, regular
+// expressions; Types are globs over the event catalog.
+type Match struct {
+	Types           []string
+	Projects        []string
+	Names           []string
+	Labels          []string
+	Importance      []string
+	SeverityAtLeast string
+	Severity        []string
+	Phases          []string
+	Steps           []string
+	Sources         []string
+	Rules           []string
+}
+
+// Condition is a level rule over a project's snapshots.
+type Condition struct {
+	Name          string
+	Expr          Expr
+	Value         Expr
+	For           time.Duration
+	KeepFiringFor time.Duration
+	Severity      string
+	Labels        map[string]string
+	Where, Path   string
+}
+
+// Inhibit mutes events of a project while a source holds for it: any of
+// SourceConditions firing (names or globs) and/or SourceWhen true.
+type Inhibit struct {
+	Name             string
+	SourceConditions []string
+	SourceWhen       Expr
+	Target           Match
+	Where, Path      string
+}
+
+// RateLimit allows Count notifications per Per to a target, with bursts of
+// Burst (at least 1).
+type RateLimit struct {
+	Count float64
+	Per   time.Duration
+	Burst int
+}
+
+// Expr is an expression as written, with where it was written.
+type Expr struct {
+	Text  string
+	Where string // file:line:column
+	Path  string // YAML path
+}
+
+// IsZero reports whether no expression was given.
+func (e Expr) IsZero() bool { return e.Text == "" }

@@ -1,0 +1,204 @@
+package rules
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/oms"
+)
+
+// Engine is the compiled rules: routes, conditions and inhibitions. It is
+// built once by New and is safe for concurrent use; evaluation is pure: it
+// reads its inputs, returns what to send and the project's next State, and
+// sends and stores nothing.
+type Engine struct {
+	cfg        Config
+	cat        *catalog
+	router     *Router
+	conditions []*condition
+	inhibits   []*inhibit
+}
+
+// New compiles the rules. Every problem is reported at once, as Errors, each
+// with where it was written: expressions that do not compile (with their
+// type errors), patterns that are not valid, matchers no event of the
+// catalog can satisfy, unknown targets.
+func New(cfg Config) (*Engine, error) {
+	p := &problems{}
+	e := &Engine{cfg: cfg, cat: newCatalog()}
+	e.router = newRouter(e.cat, cfg.Routes, p)
+	names := map[string]string{}
+	for _, c := range cfg.Conditions {
+		if first, dup := names[c.Name]; dup && c.Name != "" {
+			p.add(c.Where, c.Path+".name", "%q is already the name of the condition at %s", c.Name, first)
+		}
+		names[c.Name] = c.Where
+		e.conditions = append(e.conditions, compileCondition(c, cfg.RepeatInterval, p))
+	}
+	condNames := make([]string, 0, len(cfg.Conditions))
+	for _, c := range cfg.Conditions {
+		condNames = append(condNames, c.Name)
+	}
+	for _, in := range cfg.Inhibit {
+		e.inhibits = append(e.inhibits, compileInhibit(e.cat, in, condNames, p))
+	}
+	e.checkTargets(p)
+	checkGroupBy(cfg.GroupBy, p)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// checkTargets reports targets that are not among cfg.Targets.
+func (e *Engine) checkTargets(p *problems) {
+	if e.cfg.Targets == nil {
+		return
+	}
+	check := func(where, path string, names []string) {
+		for _, n := range names {
+			if !slices.Contains(e.cfg.Targets, n) {
+				p.add(where, path, "unknown target %q", n)
+			}
+		}
+	}
+	for _, rt := range e.cfg.Routes {
+		check(rt.Where, rt.Path+".to", rt.To)
+	}
+	check("", "rules.default_to", e.cfg.DefaultTo)
+	for name := range e.cfg.RateLimits {
+		check("", "rules.rate_limits", []string{name})
+	}
+}
+
+// Poll is one observation of one project.
+type Poll struct {
+	// Source is the event source of the project (oms://<region>...).
+	Source string
+	// Prev is the previous snapshot (nil on first sight), Cur the new one.
+	Prev, Cur *oms.Snapshot
+	// Events are the differ's events for (Prev, Cur), in its order.
+	Events []event.Event
+	// Now is when Cur was observed: the clock of for, keep_firing_for,
+	// repeat_interval and silences.
+	Now time.Time
+	// State is the project's State as last saved (the zero State at first).
+	State State
+	// Silences are the silences in force; nil means none.
+	Silences *Silences
+}
+
+// Outcome is what evaluating one Poll produced.
+type Outcome struct {
+	// Events are Poll.Events followed by the condition events; each has
+	// the Decision of the same index.
+	Events    []event.Event
+	Decisions []Decision
+	// Deliveries are what to send, in event order.
+	Deliveries []Delivery
+	// State is the project's next State; save it after publishing the
+	// deliveries (StateChanged says whether it differs from Poll.State).
+	State        State
+	StateChanged bool
+	// Errors are expressions that failed at run time; they count as false
+	// (a condition keeps its state). Log them.
+	Errors []error
+}
+
+// Evaluate runs one poll of one project through the conditions, the
+// inhibitions, the silences and the routes.
+func (e *Engine) Evaluate(p Poll) (Outcome, error) {
+	if p.Cur == nil {
+		return Outcome{}, errors.New("rules: evaluate a poll without a current snapshot")
+	}
+	cur := p.Cur.Project()
+	var prev *oms.Project
+	if p.Prev != nil {
+		pv := p.Prev.Project()
+		prev = &pv
+	}
+	env := NewEnv(&cur, prev, p.Now)
+	st := p.State.Clone()
+	var out Outcome
+	condEvents, errs := e.evalConditions(&p, env, &st)
+	out.Errors = append(out.Errors, errs...)
+	out.Events = append(slices.Clip(p.Events), make([]event.Event, 0, len(condEvents))...)
+	inherited := make([]string, len(p.Events), len(p.Events)+len(condEvents))
+	for _, ce := range condEvents {
+		out.Events = append(out.Events, ce.ev)
+		inherited = append(inherited, ce.inheritMute)
+	}
+	inh, errs := e.activeInhibits(env, &st)
+	out.Errors = append(out.Errors, errs...)
+	for i := range out.Events {
+		ev := &out.Events[i]
+		d, err := e.decide(ev, env, decideOpts{state: &st, silences: p.Silences, inhibits: inh,
+			inherited: inherited[i], now: p.Now})
+		if err != nil {
+			out.Errors = append(out.Errors, err)
+		}
+		e.noteMuting(ev, d, &st)
+		out.Decisions = append(out.Decisions, d)
+		out.Deliveries = append(out.Deliveries, d.Deliveries...)
+	}
+	out.State = st
+	out.StateChanged = !st.Equal(p.State)
+	return out, nil
+}
+
+// noteMuting records on a firing condition whether its event was muted, so
+// that its resolution follows suit.
+func (e *Engine) noteMuting(ev *event.Event, d Decision, st *State) {
+	if ev.Type != event.TypeConditionFiring {
+		return
+	}
+	rule := fieldString(ev.Data.Fields, "rule")
+	if cs, ok := st.Conditions[rule]; ok && cs.Notified.Equal(ev.Time) {
+		cs.Muted = d.Muted
+		st.Conditions[rule] = cs
+	}
+}
+
+// Resolve ends every firing condition of a project that is gone (removed,
+// released): it returns their oms.condition.resolved events, routed, and
+// the zero State. last is the project's last snapshot.
+func (e *Engine) Resolve(source string, last *oms.Snapshot, now time.Time, st State, silences *Silences) Outcome {
+	proj := last.Project()
+	env := NewEnv(&proj, nil, now)
+	p := &Poll{Source: source, Cur: last, Now: now}
+	var out Outcome
+	for _, c := range e.conditions {
+		cs, ok := st.Conditions[c.name]
+		if !ok || !cs.Firing() {
+			continue
+		}
+		ce, err := e.conditionEvent(p, env, c, &cs, resolve)
+		if err != nil {
+			out.Errors = append(out.Errors, err)
+		}
+		d, err := e.decide(&ce.ev, env, decideOpts{silences: silences, inherited: ce.inheritMute, now: now})
+		if err != nil {
+			out.Errors = append(out.Errors, err)
+		}
+		out.Events = append(out.Events, ce.ev)
+		out.Decisions = append(out.Decisions, d)
+		out.Deliveries = append(out.Deliveries, d.Deliveries...)
+	}
+	out.StateChanged = !st.IsZero()
+	return out
+}
+
+// Route decides one event on its own, as `omswatch rules test` does: no
+// snapshot (when expressions see the event's project fields only), no
+// state (once_per does not suppress), no silences or inhibitions.
+func (e *Engine) Route(ev event.Event) (Decision, error) {
+	return e.decide(&ev, nil, decideOpts{now: ev.Time})
+}
+
+// Routes returns the configured routes, in order; Decision.Routes index it.
+func (e *Engine) Routes() []Route { return slices.Clone(e.cfg.Routes) }
+
+// Config returns the configuration the engine was built from.
+func (e *Engine) Config() Config { return e.cfg }

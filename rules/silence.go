@@ -1,0 +1,224 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/omswatch/omswatch/event"
+)
+
+// Silence mutes the events its matchers all match from StartsAt until
+// EndsAt. Silences live in JetStream KV (rules/kvstate) so that every
+// replica sees them; `omswatch silence add|list|expire` manages them.
+type Silence struct {
+	ID        string    `json:"id"`
+	Matchers  []Matcher `json:"matchers"`
+	StartsAt  time.Time `json:"starts_at"`
+	EndsAt    time.Time `json:"ends_at"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	Comment   string    `json:"comment,omitempty"`
+}
+
+// Matcher compares one attribute of an event: Name is one of
+// MatcherNames, Op one of = (a glob, or ~regex as in routes), != (its
+// negation), =~ (a regular expression) and !~ (its negation).
+type Matcher struct {
+	Name  string `json:"name"`
+	Op    string `json:"op"`
+	Value string `json:"value"`
+}
+
+// MatcherNames returns the attributes silences can match.
+func MatcherNames() []string {
+	return []string{"type", "project", "name", "label", "importance", "severity", "phase", "step", "source", "rule"}
+}
+
+// ParseMatcher reads a matcher written as name=value, name!=value,
+// name=~regex or name!~regex (as amtool takes them).
+func ParseMatcher(s string) (Matcher, error) {
+	i := strings.IndexAny(s, "=!")
+	if i <= 0 {
+		return Matcher{}, fmt.Errorf("matcher %q: want name=value, name!=value, name=~regex or name!~regex", s)
+	}
+	name, rest := s[:i], s[i:]
+	var op string
+	for _, o := range []string{"=~", "!~", "!=", "="} {
+		if strings.HasPrefix(rest, o) {
+			op = o
+			break
+		}
+	}
+	if op == "" {
+		return Matcher{}, fmt.Errorf("matcher %q: want name=value, name!=value, name=~regex or name!~regex", s)
+	}
+	m := Matcher{Name: strings.TrimSpace(name), Op: op, Value: rest[len(op):]}
+	_, err := m.compile()
+	return m, err
+}
+
+// String writes the matcher as ParseMatcher reads it.
+func (m Matcher) String() string { return m.Name + m.Op + m.Value }
+
+// compiledMatcher is a Matcher ready to run.
+type compiledMatcher struct {
+	name   string
+	negate bool
+	pat    pattern
+}
+
+func (m Matcher) compile() (compiledMatcher, error) {
+	if !slices.Contains(MatcherNames(), m.Name) {
+		return compiledMatcher{}, fmt.Errorf("matcher %q: unknown attribute %q; want one of %s", m, m.Name, strings.Join(MatcherNames(), ", "))
+	}
+	var pat pattern
+	var err error
+	switch m.Op {
+	case "=", "!=":
+		pat, err = compilePattern(m.Value)
+	case "=~", "!~":
+		pat, err = compileRegex(m.Value)
+	default:
+		err = fmt.Errorf("operator %q: want =, !=, =~ or !~", m.Op)
+	}
+	if err != nil {
+		return compiledMatcher{}, fmt.Errorf("matcher %q: %w", m, err)
+	}
+	return compiledMatcher{name: m.Name, negate: strings.HasPrefix(m.Op, "!"), pat: pat}, nil
+}
+
+// Validate checks a silence before it is stored.
+func (s Silence) Validate() error {
+	var errs []error
+	if s.ID == "" {
+		errs = append(errs, errors.New("silence has no id"))
+	}
+	if len(s.Matchers) == 0 {
+		errs = append(errs, errors.New("silence has no matchers; it would mute everything"))
+	}
+	for _, m := range s.Matchers {
+		if _, err := m.compile(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if !s.EndsAt.After(s.StartsAt) {
+		errs = append(errs, errors.New("silence ends before it starts"))
+	}
+	return errors.Join(errs...)
+}
+
+// Active reports whether the silence is in force at t.
+func (s Silence) Active(t time.Time) bool { return !t.Before(s.StartsAt) && t.Before(s.EndsAt) }
+
+// Silences is a compiled set of silences, built once per change of the set
+// and shared by evaluations. A nil *Silences mutes nothing.
+type Silences struct {
+	cat  *catalog
+	list []compiledSilence
+}
+
+type compiledSilence struct {
+	Silence
+	matchers []compiledMatcher
+}
+
+// NewSilences compiles silences. One that does not compile is left out and
+// reported; the others still apply.
+func NewSilences(ss []Silence) (*Silences, error) {
+	out := &Silences{cat: newCatalog()}
+	var errs []error
+	for _, s := range ss {
+		cs := compiledSilence{Silence: s}
+		ok := true
+		for _, m := range s.Matchers {
+			cm, err := m.compile()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("silence %s: %w", s.ID, err))
+				ok = false
+				break
+			}
+			cs.matchers = append(cs.matchers, cm)
+		}
+		if ok && len(cs.matchers) > 0 {
+			out.list = append(out.list, cs)
+		}
+	}
+	slices.SortFunc(out.list, func(a, b compiledSilence) int { return strings.Compare(a.ID, b.ID) })
+	return out, errors.Join(errs...)
+}
+
+// Len returns how many silences the set holds.
+func (s *Silences) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.list)
+}
+
+// match returns the id of the first silence in force at now that mutes
+// ev, or "".
+func (s *Silences) match(ev *event.Event, now time.Time) string {
+	if s == nil || len(s.list) == 0 {
+		return ""
+	}
+	var f facts
+	s.cat.factsOf(ev, &f)
+	for i := range s.list {
+		cs := &s.list[i]
+		if cs.Active(now) && cs.mutes(ev, &f, s.cat) {
+			return cs.ID
+		}
+	}
+	return ""
+}
+
+// Match returns the id of the silence that mutes ev at now, or "".
+func (s *Silences) Match(ev event.Event, now time.Time) string { return s.match(&ev, now) }
+
+func (cs *compiledSilence) mutes(ev *event.Event, f *facts, c *catalog) bool {
+	for _, m := range cs.matchers {
+		values := attribute(m.name, ev, f, c)
+		hit := false
+		for _, v := range values {
+			if m.pat.match(v) {
+				hit = true
+				break
+			}
+		}
+		if hit == m.negate {
+			return false
+		}
+	}
+	return true
+}
+
+// attribute returns the values of an event attribute a matcher compares.
+func attribute(name string, ev *event.Event, f *facts, c *catalog) []string {
+	p := ev.Data.Project
+	switch name {
+	case "type":
+		return []string{ev.Type}
+	case "project":
+		return []string{f.project}
+	case "name":
+		return []string{p.Name}
+	case "label":
+		return p.Labels
+	case "importance":
+		return []string{p.Importance}
+	case "severity":
+		return []string{string(ev.Severity)}
+	case "phase":
+		if f.phase < len(c.phases) {
+			return []string{string(c.phases[f.phase])}
+		}
+		return []string{""}
+	case "step":
+		return []string{f.step}
+	case "source":
+		return []string{ev.Source}
+	}
+	return []string{f.rule} // rule
+}
