@@ -69,7 +69,7 @@ func TestRouteMatchingAndOrder(t *testing.T) {
 func TestRouteWhenAndSeverityOverride(t *testing.T) {
 	routes := []Route{
 		{Name: "failed", Match: Match{Types: []string{event.TypeStepStatusChanged}},
-			When: x(`event.Data.to == "FAILED" && project.Importance == "HIGH" && step("FULL_TRANSFER").Name == ""`),
+			When:     x(`event.Data.to == "FAILED" && project.Importance == "HIGH" && step("FULL_TRANSFER").Name == ""`),
 			Severity: "warning", To: []string{"oncall", "log"}, Continue: true},
 		{Name: "all", To: []string{"log", "audit"}},
 	}
