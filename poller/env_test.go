@@ -194,4 +194,3 @@ func snapshotOf(t *testing.T, api *API, id string) *oms.Snapshot {
 	}
 	return s
 }
-

@@ -294,4 +294,3 @@ func TestCodecRejectsDamage(t *testing.T) {
 		})
 	}
 }
-
