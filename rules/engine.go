@@ -143,9 +143,41 @@ func (e *Engine) Evaluate(p Poll) (Outcome, error) {
 		out.Decisions = append(out.Decisions, d)
 		out.Deliveries = append(out.Deliveries, d.Deliveries...)
 	}
+	e.unmute(&p, env, &st, &out)
 	out.State = st
 	out.StateChanged = !st.Equal(p.State)
 	return out, nil
+}
+
+// unmute tells about conditions still firing whose firing event was muted
+// by a silence or an inhibition that has since ended, as Alertmanager
+// notifies an alert once its silence expires: a reminder, sent now.
+func (e *Engine) unmute(p *Poll, env *Env, st *State, out *Outcome) {
+	for _, c := range e.conditions {
+		cs, ok := st.Conditions[c.name]
+		if !ok || !cs.Firing() || cs.Muted == "" || cs.Notified.Equal(p.Now) {
+			continue
+		}
+		next := cs
+		next.Notified, next.Repeats = p.Now, cs.Repeats+1
+		ce, err := e.conditionEvent(p, env, c, &next, remind)
+		if err != nil {
+			out.Errors = append(out.Errors, err)
+		}
+		inh, _ := e.activeInhibits(env, st)
+		d, err := e.decide(&ce.ev, env, decideOpts{state: st, silences: p.Silences, inhibits: inh, now: p.Now})
+		if err != nil {
+			out.Errors = append(out.Errors, err)
+		}
+		if d.Muted != "" {
+			continue // still muted: nothing to tell yet
+		}
+		next.Muted = ""
+		st.Conditions[c.name] = next
+		out.Events = append(out.Events, ce.ev)
+		out.Decisions = append(out.Decisions, d)
+		out.Deliveries = append(out.Deliveries, d.Deliveries...)
+	}
 }
 
 // noteMuting records on a firing condition whether its event was muted, so
