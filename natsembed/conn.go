@@ -72,7 +72,11 @@ func Connect(ctx context.Context, o ConnOptions) (*nats.Conn, error) {
 	if l := o.Logger; l != nil {
 		l = l.With("component", "nats_client")
 		opts = append(opts,
-			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { l.Warn("NATS disconnected", "error", err) }),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+				if err != nil { // nil: our own Close or Drain
+					l.Warn("NATS disconnected", "error", err)
+				}
+			}),
 			nats.ReconnectHandler(func(c *nats.Conn) { l.Info("NATS reconnected", "url", c.ConnectedUrlRedacted()) }))
 	}
 	nc, err := nats.Connect(o.URL, opts...)

@@ -95,6 +95,7 @@ var subcommands = []func(*cli) *cobra.Command{
 	newSimCmd,
 	newValidateCmd,
 	newDiffCmd,
+	newOnceCmd,
 }
 
 // run executes the command line and returns the process exit status.

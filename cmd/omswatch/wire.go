@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/natsembed"
+	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/secret"
+)
+
+// simRegion is the region name of the built-in simulator's events
+// (source oms://omssim).
+const simRegion = "omssim"
+
+// app is the wired components of a poll run; close stops them in reverse
+// order of starting.
+type app struct {
+	poller  *poller.Poller
+	api     *poller.API
+	closers []func()
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}
+
+// wireOptions are what a command adds to the configuration.
+type wireOptions struct {
+	handler  poller.Handler
+	recorder poller.Recorder
+	log      *slog.Logger
+}
+
+// wire builds OMS client, NATS, snapshot store and poller from cfg. Every
+// problem found is reported at once; on error everything started is
+// stopped again.
+func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err error) {
+	a := &app{}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	red := &secret.Redactor{}
+	red.Add(cfg.OMS.AccessKeySecret, cfg.OMS.SecurityToken, cfg.OMS.Password, cfg.NATS.Password, cfg.NATS.Token)
+	tr, source, err := a.transport(ctx, cfg, o.log)
+	if err != nil {
+		return nil, err
+	}
+	a.api, err = poller.NewAPI(poller.APIOptions{
+		Transport: tr, Source: source, QPS: cfg.OMS.QPS, MaxInFlight: cfg.OMS.MaxInFlight,
+		Timeout: cfg.OMS.Timeout.Duration(), Recorder: o.recorder, Redactor: red, Logger: o.log,
+		Retry: poller.RetryPolicy{MaxAttempts: cfg.OMS.Retries.MaxAttempts,
+			InitialBackoff: cfg.OMS.Retries.InitialBackoff.Duration(), MaxBackoff: cfg.OMS.Retries.MaxBackoff.Duration()},
+	})
+	if err != nil {
+		return nil, err
+	}
+	js, err := a.jetStream(ctx, cfg, o.log)
+	if err != nil {
+		return nil, err
+	}
+	store, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: cfg.Store.Bucket})
+	if err != nil {
+		return nil, err
+	}
+	opts := pollerOptions(cfg, source)
+	opts.Fetcher, opts.Lister, opts.Store, opts.Handler = a.api, a.api, store, o.handler
+	opts.Logger, opts.Redactor = o.log, red
+	a.poller, err = poller.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// pollerOptions maps the discovery and schedule sections.
+func pollerOptions(cfg *config.Config, source string) poller.Options {
+	d, s := cfg.Discovery, cfg.Schedule
+	o := poller.Options{
+		Source: source, Projects: d.Projects, DiscoveryRefresh: d.List.Refresh, Mode: poller.Mode(d.Mode),
+		DescribeRefresh: d.DescribeRefresh.Duration(), DescribeAlways: d.DescribeAlwaysProjects,
+		FailureThreshold: s.FailureThreshold,
+		Schedule:         poller.Schedule{Default: s.Default, Location: s.Location(), Jitter: s.Jitter.Duration()},
+	}
+	for _, g := range s.Groups {
+		o.Schedule.Groups = append(o.Schedule.Groups, poller.Group{Name: g.Name, Spec: g.Spec,
+			Match: poller.GroupMatch{Importance: g.Match.Importance, Labels: g.Match.Labels, Projects: g.Match.Projects}})
+	}
+	l := d.List
+	if l.Enabled || (cfg.OMS.Simulated() && len(d.Projects) == 0) {
+		// The simulator demo watches every project it serves.
+		o.List = &poller.ListQuery{Types: l.Types, Statuses: l.Statuses, LabelIDs: l.LabelIDs, SearchKey: l.SearchKey,
+			SourceEndpointTypes: l.SourceEndpointTypes, SinkEndpointTypes: l.SinkEndpointTypes, PageSize: l.PageSize}
+	}
+	return o
+}
+
+// transport builds the OMS client: cloud, on-premise, or (no oms section)
+// the cloud client against a simulator started here with the demo keys.
+func (a *app) transport(ctx context.Context, cfg *config.Config, log *slog.Logger) (poller.Transport, string, error) {
+	o := cfg.OMS
+	tls := poller.TLSOptions{CAFile: string(o.TLS.CAFile), CertFile: string(o.TLS.CertFile), KeyFile: string(o.TLS.KeyFile),
+		ServerName: o.TLS.ServerName, InsecureSkipVerify: o.TLS.InsecureSkipVerify}
+	switch o.Mode {
+	case config.ModeOnPrem:
+		tr, err := poller.NewOnPrem(poller.OnPremOptions{URL: o.URL, Username: o.Username, Password: o.Password,
+			TLS: tls, MaxConns: o.MaxInFlight})
+		if err != nil {
+			return nil, "", err
+		}
+		u, _ := url.Parse(o.URL) // validated by config
+		return tr, "oms+onprem://" + u.Host, nil
+	case config.ModeCloud:
+		tr, err := poller.NewCloud(poller.CloudOptions{Region: o.Region, Endpoint: o.EndpointURL(), AccessKeyID: o.AccessKeyID,
+			AccessKeySecret: o.AccessKeySecret, SecurityToken: o.SecurityToken, Signature: o.Signature, TLS: tls, MaxConns: o.MaxInFlight})
+		if err != nil {
+			return nil, "", err
+		}
+		return tr, "oms://" + o.Region, nil
+	}
+	endpoint, err := a.startSimulator(ctx, log)
+	if err != nil {
+		return nil, "", err
+	}
+	tr, err := poller.NewCloud(poller.CloudOptions{Region: simRegion, Endpoint: endpoint, AccessKeyID: omssim.DemoAccessKeyID,
+		AccessKeySecret: secret.New(omssim.DemoAccessKeySecret), MaxConns: o.MaxInFlight})
+	if err != nil {
+		return nil, "", err
+	}
+	return tr, "oms://" + simRegion, nil
+}
+
+// startSimulator serves the built-in simulator (20 generated projects,
+// seed 1, demo credentials) on a free loopback port.
+func (a *app) startSimulator(_ context.Context, log *slog.Logger) (string, error) {
+	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 1})
+	if err != nil {
+		return "", err
+	}
+	srv, err := omssim.New(omssim.Options{Scenario: g, Seed: 1,
+		AccessKeys: []omssim.AccessKey{{ID: omssim.DemoAccessKeyID, Secret: omssim.DemoAccessKeySecret}}})
+	if err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("built-in simulator: %w", err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	a.closers = append(a.closers, func() {
+		srv.Close()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	})
+	log.Info("no oms section: polling the built-in simulator", "component", "wire", "address", ln.Addr().String())
+	return "http://" + ln.Addr().String(), nil
+}
+
+// jetStream connects to NATS: the embedded server (started here, JetStream
+// under store.dir) when nats.url is empty, else the external one.
+func (a *app) jetStream(ctx context.Context, cfg *config.Config, log *slog.Logger) (jetstream.JetStream, error) {
+	n := cfg.NATS
+	co := natsembed.ConnOptions{URL: n.URL, CredsFile: string(n.CredsFile), NKeyFile: string(n.NKeyFile),
+		User: n.User, Password: n.Password, Token: n.Token, Logger: log}
+	if n.IsEmbedded() {
+		srv, err := natsembed.Start(ctx, natsembed.ServerOptions{Host: n.Embedded.Host, Port: n.Embedded.Port,
+			StoreDir: cfg.Store.Dir, MaxPayload: int32(n.Embedded.MaxPayload), AllowNonLoopback: n.Embedded.AllowNonLoopback, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		})
+		co = natsembed.ConnOptions{URL: srv.ClientURL(), Logger: log}
+	} else if n.TLS != (config.TLS{}) {
+		co.TLS = &natsembed.TLSOptions{CAFile: string(n.TLS.CAFile), CertFile: string(n.TLS.CertFile),
+			KeyFile: string(n.TLS.KeyFile), ServerName: n.TLS.ServerName, InsecureSkipVerify: n.TLS.InsecureSkipVerify}
+	}
+	nc, err := natsembed.Connect(ctx, co)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() { _ = nc.Drain(); waitClosed(nc) })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, errors.Join(errors.New("jetstream"), err)
+	}
+	return js, nil
+}
+
+// waitClosed waits (briefly) for a draining connection to close, so the
+// embedded server is not shut down under it.
+func waitClosed(nc *nats.Conn) {
+	for i := 0; i < 100 && !nc.IsClosed(); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
