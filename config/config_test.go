@@ -202,6 +202,9 @@ func TestExampleShowsDefaults(t *testing.T) {
 	var c Condition
 	c.setDefaults()
 	defaults["rules.conditions.0.severity"] = c.Severity
+	var rl RateLimit
+	rl.setDefaults()
+	defaults["rules.rate_limits.oncall.burst"] = fmt.Sprint(rl.Burst)
 	if len(defaults) < 30 {
 		t.Fatalf("found only %d defaults; the walk is broken", len(defaults))
 	}

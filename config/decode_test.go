@@ -314,7 +314,7 @@ func TestIncludeErrors(t *testing.T) {
 		{"twice", map[string]string{"main.yaml": "rules: {include: [r.yaml, ./r.yaml]}", "r.yaml": "routes: []"},
 			`main.yaml:1:27: rules.include[1]: "r.yaml" is already included as rules.include[0]; include each rule file once`},
 		{"includes are not nested", map[string]string{"main.yaml": "rules: {include: [r.yaml]}", "r.yaml": "include: [x.yaml]"},
-			`r.yaml:1:1: unknown key "include" in the top level; allowed: routes, conditions`},
+			`r.yaml:1:1: unknown key "include" in the top level; allowed: routes, conditions, inhibit`},
 		{"an empty included file", map[string]string{"main.yaml": "rules: {include: [r.yaml]}", "r.yaml": ""},
 			`r.yaml:1:1: the file is empty; write {} for a configuration of defaults, or see config/example.yaml`},
 	}

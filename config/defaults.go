@@ -49,6 +49,8 @@ func Default() Config {
 			GroupBy:        []string{"project"},
 			GroupWait:      Duration(10 * time.Second),
 			RepeatInterval: Duration(4 * time.Hour),
+			StateBucket:    "omswatch-rules",
+			SilenceBucket:  "omswatch-silences",
 		},
 		HTTP: HTTP{Listen: "127.0.0.1:9090"},
 		Log:  Log{Level: "info", Format: "text"},
@@ -63,3 +65,5 @@ func (t *NATSTarget) setDefaults() { t.Subject = Template{Text: DefaultSubject} 
 func (t *WebhookTarget) setDefaults() { t.Timeout = Duration(10 * time.Second) }
 
 func (c *Condition) setDefaults() { c.Severity = "warning" }
+
+func (r *RateLimit) setDefaults() { r.Burst = 1 }

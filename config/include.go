@@ -6,16 +6,17 @@ import (
 	"reflect"
 )
 
-// ruleFile is the shape of a file named in rules.include: routes and
-// conditions, checked with the same strictness as the main file, with
+// ruleFile is the shape of a file named in rules.include: routes,
+// conditions and inhibitions, checked with the same strictness as the main file, with
 // positions naming that file. Included files cannot include others.
 type ruleFile struct {
 	Routes     []Route     `yaml:"routes"`
 	Conditions []Condition `yaml:"conditions"`
+	Inhibit    []Inhibit   `yaml:"inhibit"`
 }
 
-// includeRules loads each included rule file and appends its routes and
-// conditions after the main file's, in include order.
+// includeRules loads each included rule file and appends its routes,
+// conditions and inhibitions after the main file's, in include order.
 func (l *loader) includeRules(cfg *Config) {
 	seen := map[string]string{}
 	if abs, err := filepath.Abs(cfg.File); err == nil {
@@ -51,9 +52,10 @@ func (l *loader) includeRules(cfg *Config) {
 		if d.steps > maxSteps {
 			continue // reported; checking a runaway file only costs time
 		}
-		part := Rules{Routes: rf.Routes, Conditions: rf.Conditions}
+		part := Rules{Routes: rf.Routes, Conditions: rf.Conditions, Inhibit: rf.Inhibit}
 		part.locate(d, "")
 		cfg.Rules.Routes = append(cfg.Rules.Routes, part.Routes...)
 		cfg.Rules.Conditions = append(cfg.Rules.Conditions, part.Conditions...)
+		cfg.Rules.Inhibit = append(cfg.Rules.Inhibit, part.Inhibit...)
 	}
 }

@@ -11,13 +11,17 @@ import (
 // it says continue. Routes and conditions of included files come after the
 // file's own, in include order.
 type Rules struct {
-	Routes         []Route     `yaml:"routes"`
-	DefaultTo      []string    `yaml:"default_to"`
-	Conditions     []Condition `yaml:"conditions"`
-	GroupBy        []string    `yaml:"group_by"`
-	GroupWait      Duration    `yaml:"group_wait"`
-	RepeatInterval Duration    `yaml:"repeat_interval"`
-	Include        []FilePath  `yaml:"include"`
+	Routes         []Route              `yaml:"routes"`
+	DefaultTo      []string             `yaml:"default_to"`
+	Conditions     []Condition          `yaml:"conditions"`
+	Inhibit        []Inhibit            `yaml:"inhibit"`
+	GroupBy        []string             `yaml:"group_by"`
+	GroupWait      Duration             `yaml:"group_wait"`
+	RepeatInterval Duration             `yaml:"repeat_interval"`
+	RateLimits     map[string]RateLimit `yaml:"rate_limits"`
+	StateBucket    string               `yaml:"state_bucket"`
+	SilenceBucket  string               `yaml:"silence_bucket"`
+	Include        []FilePath           `yaml:"include"`
 }
 
 // Route sends the events it matches (and When accepts) to targets, or drops
@@ -30,16 +34,20 @@ type Route struct {
 	To       []string `yaml:"to"`
 	Continue bool     `yaml:"continue"`
 	Drop     bool     `yaml:"drop"`
+	OncePer  Expr     `yaml:"once_per"`
 
-	// Pos is where the route starts, in whichever file it was written.
-	Pos Position `yaml:"-"`
+	// Pos is where the route starts, in whichever file it was written, and
+	// MatchPos where its match is (or Pos without one).
+	Pos      Position `yaml:"-"`
+	MatchPos Position `yaml:"-"`
 
 	path string // the route's index path, for located checks
 }
 
 // Match selects events. An event matches when it matches every criterion
 // given; within a list, any item may match. Names, labels, projects, steps
-// and sources are globs (*, ?, [a-z]) or, after ~, regular expressions.
+// sources and rules (condition names) are globs (*, ?, [a-z]) or, after ~,
+// regular expressions.
 type Match struct {
 	Types           []string `yaml:"types"`
 	Projects        []string `yaml:"projects"`
@@ -47,9 +55,11 @@ type Match struct {
 	Labels          []string `yaml:"labels"`
 	Importance      []string `yaml:"importance"`
 	SeverityAtLeast string   `yaml:"severity_at_least"`
+	Severity        []string `yaml:"severity"`
 	Phases          []string `yaml:"phases"`
 	Steps           []string `yaml:"steps"`
 	Sources         []string `yaml:"sources"`
+	Rules           []string `yaml:"rules"`
 }
 
 // Condition is a level rule over a project's snapshots: when Expr has held
@@ -58,6 +68,7 @@ type Match struct {
 type Condition struct {
 	Name          string            `yaml:"name"`
 	Expr          Expr              `yaml:"expr"`
+	Value         Expr              `yaml:"value"`
 	For           Duration          `yaml:"for"`
 	KeepFiringFor Duration          `yaml:"keep_firing_for"`
 	Severity      string            `yaml:"severity"`
@@ -74,14 +85,32 @@ type Condition struct {
 // index prefix in an included one.
 func (r *Rules) locate(d *decoder, prefix string) {
 	for i := range r.Routes {
-		r.Routes[i].path = fmt.Sprintf("%sroutes[%d]", d.prefix+prefix, i)
-		r.Routes[i].Pos = d.idx.valuePos(r.Routes[i].path)
+		rt := &r.Routes[i]
+		rt.path = fmt.Sprintf("%sroutes[%d]", d.prefix+prefix, i)
+		rt.Pos = d.idx.valuePos(rt.path)
+		rt.MatchPos = d.idx.valuePos(rt.path + ".match")
 	}
 	for i := range r.Conditions {
 		r.Conditions[i].path = fmt.Sprintf("%sconditions[%d]", d.prefix+prefix, i)
 		r.Conditions[i].Pos = d.idx.valuePos(r.Conditions[i].path)
 	}
+	for i := range r.Inhibit {
+		in := &r.Inhibit[i]
+		in.path = fmt.Sprintf("%sinhibit[%d]", d.prefix+prefix, i)
+		in.Pos = d.idx.valuePos(in.path)
+		in.TargetPos = d.idx.valuePos(in.path + ".target")
+	}
 }
+
+// Path is the route's YAML path as its file writes it (rules.routes[2] in
+// the main file, routes[0] in an included one), for messages.
+func (rt Route) Path() string { return displayPath(rt.path) }
+
+// Path is the condition's YAML path as its file writes it.
+func (c Condition) Path() string { return displayPath(c.path) }
+
+// Path is the inhibition's YAML path as its file writes it.
+func (in Inhibit) Path() string { return displayPath(in.path) }
 
 func (r *Rules) validate(v *validator, targets map[string]string) {
 	routeNames := map[string]string{}
@@ -109,8 +138,7 @@ func (r *Rules) validate(v *validator, targets map[string]string) {
 		}
 		condNames[c.Name] = c.path
 	}
-	v.eachOneOf("rules.group_by", r.GroupBy, groupByKeys()...)
-	v.positive("rules.repeat_interval", r.RepeatInterval > 0)
+	r.validateNoise(v, targets, condNames)
 }
 
 func (rt *Route) validate(v *validator, targets map[string]string) {
@@ -131,6 +159,16 @@ func (rt *Route) validate(v *validator, targets map[string]string) {
 	}
 	checkTargetRefs(v, p+".to", rt.To, targets)
 	rt.Match.validate(v, p+".match")
+	if v.set(p + ".once_per") {
+		switch {
+		case strings.TrimSpace(rt.OncePer.Text) == "":
+			v.errorf(p+".once_per", "is empty; leave it out to send every matched event")
+		case rt.Name == "":
+			v.errorf(p+".once_per", "needs the route to have a name: the keys it has sent are remembered per route")
+		case rt.Drop:
+			v.errorf(p+".once_per", "a dropping route sends nothing; remove once_per or drop")
+		}
+	}
 }
 
 func (m *Match) validate(v *validator, path string) {
@@ -140,7 +178,7 @@ func (m *Match) validate(v *validator, path string) {
 	for _, list := range []struct {
 		key   string
 		items []string
-	}{{"projects", m.Projects}, {"names", m.Names}, {"labels", m.Labels}, {"steps", m.Steps}, {"sources", m.Sources}} {
+	}{{"projects", m.Projects}, {"names", m.Names}, {"labels", m.Labels}, {"steps", m.Steps}, {"sources", m.Sources}, {"rules", m.Rules}} {
 		for i, p := range list.items {
 			v.pattern(fmt.Sprintf("%s.%s[%d]", path, list.key, i), p)
 		}
@@ -150,6 +188,7 @@ func (m *Match) validate(v *validator, path string) {
 	if m.SeverityAtLeast != "" {
 		v.oneOf(path+".severity_at_least", m.SeverityAtLeast, severities()...)
 	}
+	v.eachOneOf(path+".severity", m.Severity, severities()...)
 }
 
 // checkTargetRefs checks that every name in a to list is a target.
@@ -177,6 +216,9 @@ func (c *Condition) validate(v *validator) {
 	}
 	if strings.TrimSpace(c.Expr.Text) == "" {
 		v.errorf(p+".expr", "is required: an expression over project and prev that is true while the condition holds")
+	}
+	if v.set(p+".value") && strings.TrimSpace(c.Value.Text) == "" {
+		v.errorf(p+".value", "is empty; leave it out for events without a value")
 	}
 	v.oneOf(p+".severity", c.Severity, severities()...)
 	for _, k := range sortedKeys(c.Labels) {
