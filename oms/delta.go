@@ -1,6 +1,9 @@
 package oms
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // Delta returns the parts of two canonical snapshots that differ, as two
 // canonical trees: recursively through objects present on both sides, only
@@ -13,7 +16,59 @@ func Delta(old, cur *Snapshot) (a, b map[string]any) {
 	if old == nil {
 		return nil, cur.Tree()
 	}
-	return pruneObjects(old.Tree(), cur.Tree())
+	return pruneIndexed(old, cur, 0, 0, old.tree, cur.tree)
+}
+
+// span is where one member's value lies in a snapshot's canonical JSON.
+type span struct {
+	key        string
+	start, end int
+}
+
+// spanIndex maps the offset of a large object's '{' in the canonical JSON
+// to its members' spans, in key order.
+type spanIndex map[int][]span
+
+// indexed says which objects the encoder indexes: the top three levels
+// (project, TransferMapping, Databases...) and any object with many members
+// (a database's Tables), which is where big documents are big.
+func indexed(depth, members int) bool { return depth <= 3 || members >= 32 }
+
+// pruneIndexed is pruneObjects for two objects the snapshots indexed at
+// offsets ox and oy: members whose canonical bytes are equal are skipped
+// without looking into them.
+func pruneIndexed(old, cur *Snapshot, ox, oy int, x, y map[string]any) (map[string]any, map[string]any) {
+	xs, xok := old.index[ox]
+	ys, yok := cur.index[oy]
+	if !xok || !yok {
+		return pruneObjects(x, y)
+	}
+	a, b := map[string]any{}, map[string]any{}
+	i, j := 0, 0
+	for i < len(xs) || j < len(ys) {
+		switch {
+		case j == len(ys) || (i < len(xs) && xs[i].key < ys[j].key):
+			a[xs[i].key] = x[xs[i].key]
+			i++
+		case i == len(xs) || ys[j].key < xs[i].key:
+			b[ys[j].key] = y[ys[j].key]
+			j++
+		default:
+			sx, sy, k := xs[i], ys[j], xs[i].key
+			i, j = i+1, j+1
+			if bytes.Equal(old.json[sx.start:sx.end], cur.json[sy.start:sy.end]) {
+				continue
+			}
+			xm, xobj := x[k].(map[string]any)
+			ym, yobj := y[k].(map[string]any)
+			if xobj && yobj {
+				a[k], b[k] = pruneIndexed(old, cur, sx.start, sy.start, xm, ym)
+			} else {
+				a[k], b[k] = x[k], y[k]
+			}
+		}
+	}
+	return a, b
 }
 
 func pruneObjects(x, y map[string]any) (map[string]any, map[string]any) {

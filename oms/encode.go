@@ -29,6 +29,9 @@ type keyValue struct {
 type encoder struct {
 	scratch [][]keyValue
 	depth   int
+	// index, when not nil, collects the member spans of large objects (see
+	// spanIndex) as they are written.
+	index spanIndex
 }
 
 func (e *encoder) append(buf []byte, v any) []byte {
@@ -65,7 +68,12 @@ func (e *encoder) appendObject(buf []byte, m map[string]any) []byte {
 	for k, v := range m {
 		members = append(members, keyValue{k, v})
 	}
-	slices.SortFunc(members, func(a, b keyValue) int { return strings.Compare(a.key, b.key) })
+	sortMembers(members)
+	var spans []span
+	if e.index != nil && indexed(e.depth, len(members)) {
+		spans = make([]span, len(members))
+		e.index[len(buf)] = spans
+	}
 	e.depth++
 	buf = append(buf, '{')
 	for i, mb := range members {
@@ -74,7 +82,11 @@ func (e *encoder) appendObject(buf []byte, m map[string]any) []byte {
 		}
 		buf = appendString(buf, mb.key)
 		buf = append(buf, ':')
+		start := len(buf)
 		buf = e.append(buf, mb.val)
+		if spans != nil {
+			spans[i] = span{key: mb.key, start: start, end: len(buf)}
+		}
 	}
 	e.depth--
 	clear(members) // drop references so the scratch does not pin the tree
@@ -133,4 +145,19 @@ func appendString(buf []byte, s string) []byte {
 	}
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
+}
+
+// sortMembers sorts members by key. Most objects have a handful of members,
+// where an insertion sort on plain string comparison is several times
+// faster than a generic sort with a comparison function.
+func sortMembers(members []keyValue) {
+	if len(members) > 16 {
+		slices.SortFunc(members, func(a, b keyValue) int { return strings.Compare(a.key, b.key) })
+		return
+	}
+	for i := 1; i < len(members); i++ {
+		for j := i; j > 0 && members[j].key < members[j-1].key; j-- {
+			members[j], members[j-1] = members[j-1], members[j]
+		}
+	}
 }

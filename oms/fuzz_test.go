@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -31,6 +32,11 @@ func FuzzCanonical(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, fastErr := decodeJSON(200, body)
+		std, stdErr := decodeStd(200, body)
+		if (fastErr == nil) != (stdErr == nil) || (fastErr == nil && !reflect.DeepEqual(fast, std)) {
+			t.Fatalf("fast and encoding/json decoding disagree on %q:\n%#v (%v)\n%#v (%v)", body, fast, fastErr, std, stdErr)
+		}
 		s, err := ParseSnapshot(body)
 		if err != nil {
 			checkOneLine(t, err.Error())

@@ -16,6 +16,9 @@ type Snapshot struct {
 	tree   map[string]any
 	json   []byte
 	digest string
+	// index locates the members of the large objects in json, so that
+	// Delta can skip equal subtrees by comparing bytes.
+	index spanIndex
 }
 
 // Canonicalize builds the canonical snapshot of a project object decoded by
@@ -57,9 +60,10 @@ func canonicalize(data any, w walker, sizeHint int) (*Snapshot, error) {
 				"the project data has a top-level %q member, as if an envelope were nested in Data", k)}
 		}
 	}
-	buf := appendCanonical(make([]byte, 0, max(sizeHint, 4096)), tree)
+	e := encoder{index: spanIndex{}}
+	buf := e.append(make([]byte, 0, max(sizeHint, 4096)), tree)
 	sum := sha256.Sum256(buf)
-	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:])}, nil
+	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:]), index: e.index}, nil
 }
 
 // ParseSnapshot reads a DescribeProject response, a full envelope or a bare
