@@ -158,7 +158,7 @@ func (p *Poller) run(ctx context.Context, ws []work, start time.Time, jitter boo
 // them; a project that exists but left the filters gets its final change
 // handed off and is no longer watched (its snapshot stays stored). An
 // incomplete listing removes nothing.
-func (p *Poller) discover(ctx context.Context) error {
+func (p *Poller) discover(ctx context.Context, t *tally) error {
 	if p.opts.List == nil {
 		return nil
 	}
@@ -179,7 +179,9 @@ func (p *Poller) discover(ctx context.Context) error {
 		return err
 	}
 	for _, pr := range p.vanished(listed) {
-		p.confirmVanished(ctx, pr)
+		if o := p.confirmVanished(ctx, pr); t != nil {
+			t.add(pr, o)
+		}
 	}
 	return nil
 }
@@ -198,27 +200,30 @@ func (p *Poller) vanished(listed map[string]bool) []*project {
 }
 
 // confirmVanished describes a project discovery no longer lists.
-func (p *Poller) confirmVanished(ctx context.Context, pr *project) {
+func (p *Poller) confirmVanished(ctx context.Context, pr *project) outcome {
 	if !pr.busy.TryLock() {
-		return // being polled; the next discovery looks again
+		return outcomeSkipped // being polled; the next discovery looks again
 	}
 	defer pr.busy.Unlock()
 	if err := p.load(ctx, pr); err != nil {
-		return
+		return outcomeFailed
 	}
 	now := time.Now()
+	p.describes.Add(1)
 	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
 	switch {
 	case err != nil && oms.IsProjectNotFound(err):
-		p.remove(ctx, pr, now)
+		return p.remove(ctx, pr, now)
 	case err != nil:
 		p.log.Warn("cannot confirm a project discovery no longer lists", "project", pr.id, "error", p.opts.Redactor.Redact(err.Error()))
-	default:
-		if o := p.observed(ctx, pr, snap, pr.listDigest, now); o != outcomeFailed {
-			p.mu.Lock()
-			delete(p.projects, pr.id)
-			p.mu.Unlock()
-			p.log.Info("project left the discovery filters; no longer watched", "project", pr.id)
-		}
+		return outcomeSkipped
 	}
+	o := p.observed(ctx, pr, snap, pr.listDigest, now)
+	if o != outcomeFailed {
+		p.mu.Lock()
+		delete(p.projects, pr.id)
+		p.mu.Unlock()
+		p.log.Info("project left the discovery filters; no longer watched", "project", pr.id)
+	}
+	return o
 }

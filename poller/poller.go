@@ -158,10 +158,10 @@ func (t *tally) add(pr *project, o outcome) {
 // RunOnce polls every configured and discovered project once, now,
 // without jitter, and returns how it went. It is `omswatch once`.
 func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
-	if err := p.discover(ctx); err != nil && len(p.opts.Projects) == 0 {
+	t := &tally{}
+	if err := p.discover(ctx, t); err != nil && len(p.opts.Projects) == 0 {
 		return Summary{}, err
 	}
-	t := &tally{}
 	for g := range p.groups {
 		p.cycle(ctx, g, false, t)
 	}
@@ -173,7 +173,7 @@ func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
 // the requests in flight; a job still running when its next time comes is
 // skipped, and a panic in a job is logged and recovered.
 func (p *Poller) Run(ctx context.Context) error {
-	if err := p.discover(ctx); err != nil {
+	if err := p.discover(ctx, nil); err != nil {
 		p.log.Error("initial discovery failed; polling the projects known so far", "error", p.opts.Redactor.Redact(err.Error()))
 	}
 	cl := cronLogger{p.log}
@@ -184,7 +184,7 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 	if p.opts.List != nil {
 		c.Schedule(p.rediscover, cron.FuncJob(func() {
-			if err := p.discover(ctx); err != nil {
+			if err := p.discover(ctx, nil); err != nil {
 				p.log.Warn("discovery failed", "error", p.opts.Redactor.Redact(err.Error()))
 			}
 		}))
