@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
@@ -54,7 +55,9 @@ type CloudOptions struct {
 // every request (V3 by default, V1 on request); there is no signing code of
 // ours. The SDK is used without its retries: the API type above it retries.
 type Cloud struct {
-	sdk      *openapi.Client
+	// clients holds SDK clients: one is not safe for concurrent calls (each
+	// call clears its Headers field), so each request borrows its own.
+	clients  sync.Pool
 	protocol string
 }
 
@@ -86,12 +89,25 @@ func NewCloud(o CloudOptions) (*Cloud, error) {
 	default:
 		return nil, fmt.Errorf("cloud client: signature %q: want %s or %s", o.Signature, SignatureV3, SignatureV1)
 	}
-	sdk, err := openapi.NewClient(cfg)
+	newSDK := func() (*openapi.Client, error) {
+		sdk, err := openapi.NewClient(cfg)
+		if err != nil {
+			return nil, err
+		}
+		sdk.DisableSDKError = dara.Bool(true) // typed errors; we classify from the wire anyway
+		return sdk, nil
+	}
+	first, err := newSDK()
 	if err != nil {
 		return nil, fmt.Errorf("cloud client: %w", err)
 	}
-	sdk.DisableSDKError = dara.Bool(true) // typed errors; we classify from the wire anyway
-	return &Cloud{sdk: sdk, protocol: strings.ToUpper(scheme)}, nil
+	c := &Cloud{protocol: strings.ToUpper(scheme)}
+	c.clients.New = func() any {
+		sdk, _ := newSDK() // the same config succeeded once
+		return sdk
+	}
+	c.clients.Put(first)
+	return c, nil
 }
 
 // newCredential picks static keys when given, else the default chain.
@@ -147,7 +163,9 @@ func (c *Cloud) Do(ctx context.Context, action string, params map[string]any) (*
 		ms := int(max(time.Until(dl).Milliseconds(), 1))
 		rt.ReadTimeout, rt.ConnectTimeout = dara.Int(ms), dara.Int(ms)
 	}
-	res, err := c.sdk.CallApiWithCtx(ctx, p, &openapi.OpenApiRequest{Body: body}, rt)
+	sdk := c.clients.Get().(*openapi.Client)
+	res, err := sdk.CallApiWithCtx(ctx, p, &openapi.OpenApiRequest{Body: body}, rt)
+	c.clients.Put(sdk)
 	if rc, ok := res["body"].(io.ReadCloser); ok {
 		rc.Close()
 	}

@@ -2,6 +2,8 @@ package poller
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -146,10 +148,24 @@ func (p *Poller) run(ctx context.Context, ws []work, start time.Time, jitter boo
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			defer p.recoverPoll(w.pr, t)
 			t.add(w.pr, p.poll(ctx, w.pr, w.entry))
 		})
 	}
 	wg.Wait()
+}
+
+// recoverPoll turns a panic in one project's poll into a logged failure:
+// cron's Recover guards the job's own goroutine only, and one project's
+// bug must not stop the others.
+func (p *Poller) recoverPoll(pr *project, t *tally) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	p.log.Error("panic while polling a project; recovered", "project", pr.id, "panic", fmt.Sprint(r),
+		"stack", string(debug.Stack()))
+	t.add(pr, outcomeFailed)
 }
 
 // discover lists the projects ListProjects returns for the discovery
