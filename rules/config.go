@@ -36,8 +36,9 @@ type Route struct {
 	// OncePer is a string expression over the event: the route sends an
 	// event only the first time its value is seen for the project.
 	OncePer Expr
-	Where   string // file:line:column of the route
-	Path    string // its YAML path, e.g. rules.routes[3]
+	// Where is the route's file:line:column and MatchWhere its match's;
+	// Path is its YAML path, e.g. rules.routes[3].
+	Where, MatchWhere, Path string
 }
 
 // Match selects events: an event matches when it matches every criterion
@@ -77,7 +78,8 @@ type Inhibit struct {
 	SourceConditions []string
 	SourceWhen       Expr
 	Target           Match
-	Where, Path      string
+	// Where is the inhibition's file:line:column, TargetWhere its target's.
+	Where, TargetWhere, Path string
 }
 
 // RateLimit allows Count notifications per Per to a target, with bursts of

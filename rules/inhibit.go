@@ -39,9 +39,10 @@ func compileInhibit(c *catalog, in Inhibit, conditions []string, p *problems) *i
 	if !in.SourceWhen.IsZero() {
 		out.when = compile(in.SourceWhen, wantBool, p)
 	}
-	out.target = compileMatch(in.Target, c, in.Where, in.Path+".target", p)
+	tw := cmpOr(in.TargetWhere, in.Where)
+	out.target = compileMatch(in.Target, c, tw, in.Path+".target", p)
 	if why := out.target.neverMatches(c, in.Target); why != "" {
-		p.add(in.Where, in.Path+".target", "%s", why)
+		p.add(tw, in.Path+".target", "%s", why)
 	}
 	return out
 }

@@ -43,9 +43,10 @@ func newRouter(c *catalog, cfg []Route, p *problems) *Router {
 
 func compileRoute(c *catalog, rc Route, p *problems) *route {
 	rt := &route{Route: rc}
-	rt.m = compileMatch(rc.Match, c, rc.Where, rc.Path+".match", p)
+	mw := cmpOr(rc.MatchWhere, rc.Where)
+	rt.m = compileMatch(rc.Match, c, mw, rc.Path+".match", p)
 	if why := rt.m.neverMatches(c, rc.Match); why != "" {
-		p.add(rc.Where, rc.Path+".match", "%s", why)
+		p.add(mw, rc.Path+".match", "%s", why)
 	}
 	switch {
 	case rc.Drop && len(rc.To) > 0:
@@ -133,6 +134,14 @@ func eventEnv(ev *event.Event, env *Env) *Env {
 		env = NewEnv(projectOf(ev), nil, ev.Time)
 	}
 	return env.WithEvent(ev)
+}
+
+// cmpOr returns a unless it is empty, then b.
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // Len returns how many routes there are.

@@ -190,7 +190,7 @@ func TestNewReportsEveryProblemWithItsPlace(t *testing.T) {
 	}
 	_, err := New(cfg)
 	want := []string{
-		`r.yaml:5:13: rules.routes[0].when: the expression does not compile: unknown name projct (column 1 of the expression)`,
+		`r.yaml:5:13: rules.routes[0].when: the expression does not compile: unknown name projct (did you mean project?) (column 1 of the expression)`,
 		`r.yaml:7:5: rules.routes[1].match: can never match a known event type: oms.project.status_changed has no step`,
 		`r.yaml:9:5: rules.routes[2].match: can never match a known event type: oms.project.discovered is never warning or critical`,
 		`r.yaml:11:5: rules.routes[3].once_per: needs the route to have a name (once_per remembers keys per route)`,

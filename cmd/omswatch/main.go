@@ -96,6 +96,8 @@ var subcommands = []func(*cli) *cobra.Command{
 	newValidateCmd,
 	newDiffCmd,
 	newOnceCmd,
+	newRulesCmd,
+	newReplayCmd,
 }
 
 // run executes the command line and returns the process exit status.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -20,7 +19,8 @@ func newValidateCmd(c *cli) *cobra.Command {
 every problem at once, one per line, as FILE:LINE:COLUMN: path: message:
 unknown keys, wrong types, values out of range, unset ${VAR}s, unreadable
 *_file secrets and included rule files, schedules cron cannot parse, routes
-that name unknown targets or match no event type.
+that name unknown targets or match no event type, rule expressions that do
+not compile (with their type errors), matchers that can never match.
 
 Exit status: 0 when the file is valid (it prints FILE: ok and a summary),
 2 when it is not or cannot be read.`,
@@ -29,16 +29,9 @@ Exit status: 0 when the file is valid (it prints FILE: ok and a summary),
 			if file == "" {
 				return usageErrorf("validate: --config FILE is required")
 			}
-			cfg, err := config.LoadFile(file)
-			var problems config.Errors
-			switch {
-			case errors.As(err, &problems):
-				for _, p := range problems {
-					fmt.Fprintln(c.stderr, p)
-				}
-				return usageErrorf("%s: %d %s", file, len(problems), plural(len(problems), "problem", "problems"))
-			case err != nil:
-				return usageError(err)
+			cfg, _, err := loadRules(file, c.stderr)
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(c.stdout, "%s: ok\n", file)
 			writeSummary(c.stdout, cfg)
@@ -79,8 +72,9 @@ func writeSummary(w io.Writer, cfg *config.Config) {
 	fmt.Fprintf(w, "  schedule:   %s %s, %d %s\n", cfg.Schedule.Default, cfg.Schedule.Timezone,
 		len(cfg.Schedule.Groups), plural(len(cfg.Schedule.Groups), "group", "groups"))
 	fmt.Fprintf(w, "  nats:       %s\n", nats)
-	fmt.Fprintf(w, "  rules:      %d %s, %d %s\n", len(cfg.Rules.Routes), plural(len(cfg.Rules.Routes), "route", "routes"),
-		len(cfg.Rules.Conditions), plural(len(cfg.Rules.Conditions), "condition", "conditions"))
+	fmt.Fprintf(w, "  rules:      %d %s, %d %s, %d %s\n", len(cfg.Rules.Routes), plural(len(cfg.Rules.Routes), "route", "routes"),
+		len(cfg.Rules.Conditions), plural(len(cfg.Rules.Conditions), "condition", "conditions"),
+		len(cfg.Rules.Inhibit), plural(len(cfg.Rules.Inhibit), "inhibition", "inhibitions"))
 	fmt.Fprintf(w, "  targets:    %s\n", strings.Join(targets, ", "))
 }
 

@@ -65,7 +65,7 @@ func TestValidateSummaryOfExample(t *testing.T) {
   discovery:  0 projects + ListProjects (@every 5m), two_tier
   schedule:   @every 30s UTC, 1 group
   nats:       embedded
-  rules:      3 routes, 6 conditions
+  rules:      4 routes, 6 conditions, 1 inhibition
   targets:    archive (nats), dba-team (slack), events (nats), log (log), oncall (slack), relay (webhook)
 `
 	if code != exitOK || out != want {

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/rules"
+)
+
+func newRulesCmd(c *cli) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "Work with the rules of a configuration",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newRulesTestCmd(c))
+	return cmd
+}
+
+func newRulesTestCmd(c *cli) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "test --config FILE EVENT.json...",
+		Short: "Show which routes take events and what each target would be sent",
+		Long: `rules test routes each event of the files (CloudEvents JSON: one object, or
+one per line as omswatch diff --format json prints them; - reads stdin)
+through the configuration's rules and prints which routes took it, its
+targets and what each would be sent. Nothing is sent (a dry run, like
+amtool config routes test).
+
+Expressions see the event and the project fields it carries; there is no
+previous snapshot, no condition state, no silence and no inhibition, and
+once_per shows its key without suppressing.
+
+Exit status: 0, or 2 when the configuration or an event file is invalid.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, eng, err := loadRules(file, c.stderr)
+			if err != nil {
+				return err
+			}
+			dr := newDryRun(cfg)
+			for _, name := range args {
+				events, err := readEvents(name, cmd.InOrStdin())
+				if err != nil {
+					return usageError(err)
+				}
+				for i, e := range events {
+					writeRouteTest(c.stdout, eng, dr, fmt.Sprintf("%s:%d", name, i+1), e)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&file, "config", "", "the configuration file whose rules to use (required)")
+	return cmd
+}
+
+// readEvents reads the CloudEvents of a file: one JSON object, pretty or
+// not, or a sequence of them (JSON Lines).
+func readEvents(name string, stdin io.Reader) ([]event.Event, error) {
+	var data []byte
+	var err error
+	if name == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var out []event.Event
+	for n := 1; ; n++ {
+		var e event.Event
+		err := dec.Decode(&e)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: event %d: %w", name, n, err)
+		}
+		if err := e.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: event %d: %s", name, n, strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no events", name)
+	}
+	return out, nil
+}
+
+// writeRouteTest prints one event's decision and the dry-run payloads.
+func writeRouteTest(w io.Writer, eng *rules.Engine, dr *dryRun, label string, e event.Event) {
+	fmt.Fprintf(w, "%s: %s %s %s\n", label, e.Type, e.Subject, e.Severity)
+	d, err := eng.Route(e)
+	if err != nil {
+		fmt.Fprintf(w, "  expression failed (counted as false): %v\n", err)
+	}
+	routes := eng.Routes()
+	for _, h := range d.Routes {
+		rt := routes[h.Index]
+		name := h.Name
+		if name == "" {
+			name = "(unnamed)"
+		}
+		line := fmt.Sprintf("  route %s (%s, %s): %s", name, rt.Path, rt.Where, h.Action)
+		if len(h.Targets) > 0 {
+			line += " -> " + strings.Join(h.Targets, ", ")
+		}
+		if h.Key != "" || rt.OncePer.Text != "" {
+			line += fmt.Sprintf(" [once_per %q]", h.Key)
+		}
+		if rt.Continue {
+			line += " (continue)"
+		}
+		fmt.Fprintln(w, line)
+	}
+	if d.Default {
+		fmt.Fprintf(w, "  no route took it: default_to %s\n", listOrNone(eng.Config().DefaultTo))
+	}
+	if len(d.Deliveries) == 0 {
+		fmt.Fprintln(w, "  nothing is sent")
+	}
+	for _, de := range d.Deliveries {
+		fmt.Fprintf(w, "  => %s, severity %s\n", dr.describe(de.Target), de.Event.Severity)
+		for _, p := range dr.payload(de.Target, []event.Event{de.Event}) {
+			fmt.Fprintln(w, indent(p, "     "))
+		}
+	}
+}
+
+func listOrNone(items []string) string {
+	if len(items) == 0 {
+		return "[] (the event is dropped)"
+	}
+	return strings.Join(items, ", ")
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/rules"
+)
+
+// rulesConfig maps the rules section onto the engine's configuration,
+// keeping where each route, condition, inhibition and expression was
+// written so the engine's errors name the file, line and column.
+func rulesConfig(cfg *config.Config) rules.Config {
+	r := cfg.Rules
+	out := rules.Config{
+		DefaultTo: r.DefaultTo, GroupBy: r.GroupBy, GroupWait: r.GroupWait.Duration(),
+		RepeatInterval: r.RepeatInterval.Duration(), Targets: []string{},
+	}
+	for _, t := range cfg.Targets() {
+		out.Targets = append(out.Targets, t.Name)
+	}
+	for _, rt := range r.Routes {
+		p := rt.Path()
+		out.Routes = append(out.Routes, rules.Route{
+			Name: rt.Name, Match: ruleMatch(rt.Match), Severity: rt.Severity, To: rt.To,
+			Continue: rt.Continue, Drop: rt.Drop,
+			When: ruleExpr(rt.When, p+".when"), OncePer: ruleExpr(rt.OncePer, p+".once_per"),
+			Where: rt.Pos.String(), MatchWhere: rt.MatchPos.String(), Path: p,
+		})
+	}
+	for _, c := range r.Conditions {
+		p := c.Path()
+		out.Conditions = append(out.Conditions, rules.Condition{
+			Name: c.Name, Expr: ruleExpr(c.Expr, p+".expr"), Value: ruleExpr(c.Value, p+".value"),
+			For: c.For.Duration(), KeepFiringFor: c.KeepFiringFor.Duration(), Severity: c.Severity,
+			Labels: c.Labels, Where: c.Pos.String(), Path: p,
+		})
+	}
+	for _, in := range r.Inhibit {
+		p := in.Path()
+		out.Inhibit = append(out.Inhibit, rules.Inhibit{
+			Name: in.Name, SourceConditions: in.SourceConditions, SourceWhen: ruleExpr(in.SourceWhen, p+".source_when"),
+			Target: ruleMatch(in.Target), Where: in.Pos.String(), TargetWhere: in.TargetPos.String(), Path: p,
+		})
+	}
+	if len(r.RateLimits) > 0 {
+		out.RateLimits = map[string]rules.RateLimit{}
+		for name, rl := range r.RateLimits {
+			out.RateLimits[name] = rules.RateLimit{Count: rl.Rate.Count, Per: rl.Rate.Per, Burst: rl.Burst}
+		}
+	}
+	return out
+}
+
+func ruleMatch(m config.Match) rules.Match {
+	return rules.Match{Types: m.Types, Projects: m.Projects, Names: m.Names, Labels: m.Labels,
+		Importance: m.Importance, SeverityAtLeast: m.SeverityAtLeast, Severity: m.Severity,
+		Phases: m.Phases, Steps: m.Steps, Sources: m.Sources, Rules: m.Rules}
+}
+
+func ruleExpr(e config.Expr, path string) rules.Expr {
+	return rules.Expr{Text: e.Text, Where: e.Pos.String(), Path: path}
+}
+
+// buildRules compiles the configuration's rules.
+func buildRules(cfg *config.Config) (*rules.Engine, error) {
+	return rules.New(rulesConfig(cfg))
+}
+
+// loadRules loads a configuration file and compiles its rules; problems
+// with either are printed to stderr one per line and make a usage error
+// (exit 2), as validate reports them.
+func loadRules(file string, stderr io.Writer) (*config.Config, *rules.Engine, error) {
+	if file == "" {
+		return nil, nil, usageErrorf("--config FILE is required")
+	}
+	cfg, err := config.LoadFile(file)
+	var problems config.Errors
+	switch {
+	case errors.As(err, &problems):
+		for _, p := range problems {
+			fmt.Fprintln(stderr, p)
+		}
+		return nil, nil, usageErrorf("%s: %d %s", file, len(problems), plural(len(problems), "problem", "problems"))
+	case err != nil:
+		return nil, nil, usageError(err)
+	}
+	eng, err := buildRules(cfg)
+	var ruleErrs rules.Errors
+	switch {
+	case errors.As(err, &ruleErrs):
+		for _, p := range ruleErrs {
+			fmt.Fprintln(stderr, p)
+		}
+		return nil, nil, usageErrorf("%s: %d %s", file, len(ruleErrs), plural(len(ruleErrs), "problem", "problems"))
+	case err != nil:
+		return nil, nil, usageError(err)
+	}
+	return cfg, eng, nil
+}
