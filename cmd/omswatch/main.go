@@ -98,6 +98,7 @@ var subcommands = []func(*cli) *cobra.Command{
 	newOnceCmd,
 	newRulesCmd,
 	newReplayCmd,
+	newSilenceCmd,
 }
 
 // run executes the command line and returns the process exit status.
