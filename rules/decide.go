@@ -28,6 +28,8 @@ const (
 	ActionSend    = "send"     // the route sends to its targets
 	ActionDrop    = "drop"     // the route discards the event
 	ActionOncePer = "once_per" // the route has sent this once_per key before
+	// ActionSendKeyless: the route sends, its once_per key having failed.
+	ActionSendKeyless = "send (once_per failed)"
 )
 
 // RouteHit is one route that took an event.
@@ -76,11 +78,16 @@ func (e *Engine) decide(ev *event.Event, env *Env, o decideOpts) (Decision, erro
 			hit.Action, hit.Targets = ActionDrop, nil
 		} else if rt.oncePer != nil {
 			key, err := rt.oncePer.run(eventEnv(ev, env))
-			if err != nil && firstErr == nil {
-				firstErr = err
+			if err != nil {
+				// Fail open: an event whose key cannot be computed is sent,
+				// and no key is remembered for it.
+				if firstErr == nil {
+					firstErr = err
+				}
+				hit.Action = ActionSendKeyless
 			}
 			hit.Key, _ = key.(string)
-			if o.state != nil && seenOncePer(o.state, rt.Name, hit.Key) {
+			if err == nil && o.state != nil && seenOncePer(o.state, rt.Name, hit.Key) {
 				hit.Action, hit.Targets = ActionOncePer, nil
 			}
 		}

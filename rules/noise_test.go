@@ -160,6 +160,22 @@ func TestOncePer(t *testing.T) {
 	if len(st.OncePer) != 3 {
 		t.Fatalf("once_per keys %v", st.OncePer)
 	}
+	// A key that cannot be computed (no code: nil + string) sends, and
+	// remembers nothing, every time.
+	noCode := ev(event.TypeStepErrorRaised, "step", "FULL_TRANSFER")
+	for i := range 2 {
+		res, err := e.Evaluate(Poll{Source: "s", Cur: snap, Now: at(3), State: st, Events: []event.Event{noCode}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Errors) != 1 || len(res.Deliveries) != 1 || res.Decisions[0].Routes[0].Action != ActionSendKeyless {
+			t.Fatalf("try %d: errors %v deliveries %v decision %+v", i, res.Errors, res.Deliveries, res.Decisions[0])
+		}
+		st = res.State
+	}
+	if len(st.OncePer) != 3 {
+		t.Fatalf("a failed key was remembered: %v", st.OncePer)
+	}
 }
 
 func TestSilenceSuppressesThenExpires(t *testing.T) {
