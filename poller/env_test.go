@@ -21,7 +21,7 @@ const testSource = "oms://cn-hangzhou"
 
 // startNATS starts an embedded NATS server with JetStream in dir on a free
 // loopback port and returns a JetStream context on it.
-func startNATS(t *testing.T, dir string) (*natsembed.Server, jetstream.JetStream) {
+func startNATS(t testing.TB, dir string) (*natsembed.Server, jetstream.JetStream) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
