@@ -1,5 +1,30 @@
-// Package sinks will own delivery: the durable outbox on JetStream (the audit
-// trail), the per-target dispatcher with its own durable consumers, and the
-// sink contract implemented by sinks/natssink, sinks/slack, sinks/webhook and
-// sinks/logsink. It is filled by the sinks issue; until then it holds no code.
+// Package sinks owns delivery: the durable outbox on JetStream (which is
+// also the audit trail), the per-target dispatcher reading it through one
+// durable consumer per target, and the Sink contract that sinks/natssink,
+// sinks/slack, sinks/webhook and sinks/logsink implement.
+//
+// The way an event travels:
+//
+//  1. Outbox.Publish stores the event in the audit stream, subject
+//     omswatch.events.<source>.<project>.<type>, with Nats-Msg-Id = the
+//     event id, and with the targets the rules chose for it in headers.
+//     Only after every publish is acknowledged does the caller save the
+//     project's snapshot, so a crash loses nothing; a change seen again
+//     after a crash gets the same ids and JetStream stores it once (within
+//     the stream's duplicate window).
+//  2. Dispatcher runs one worker per target, each on its own durable
+//     consumer of the stream. A worker takes the messages addressed to its
+//     target, groups them (a Grouper: group_wait and rate limits for chat
+//     targets, plain batches for machine targets), hands each notification
+//     to the target's Sink, and acknowledges the messages only after the
+//     Sink said the downstream accepted them. Messages held in a group are
+//     kept alive with in-progress acknowledgements, so a crash while they
+//     wait redelivers them instead of losing them.
+//  3. A Send that fails is retried with backoff; one that fails with a
+//     Permanent error, or MaxAttempts times, is published to the dead-letter
+//     stream (omswatch.deadletter.<target>) with the reason, then
+//     acknowledged. A target that is down holds its own backlog only.
+//
+// sinks imports event, secret and nats.go only; the rules engine's types are
+// mapped onto Delivery, Notification and Grouper by cmd/omswatch.
 package sinks

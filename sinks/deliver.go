@@ -1,0 +1,137 @@
+package sinks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/event"
+)
+
+// deliver sends n until the sink takes it, a permanent error or the last
+// attempt sends it to the dead letters, or ctx ends (then it stays
+// unacknowledged, for redelivery). The worker's other notifications wait
+// meanwhile: a target's order is kept.
+func (w *worker) deliver(ctx context.Context, n Notification) {
+	for attempt := 1; ; attempt++ {
+		err := w.t.Sink.Send(ctx, n)
+		if err == nil {
+			w.ack(n.Events)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		reason := w.d.opts.Redactor.Redact(err.Error())
+		if IsPermanent(err) || attempt >= w.d.opts.MaxAttempts {
+			w.log.Error("delivery failed; dead-lettering", "route", n.Route, "events", len(n.Events),
+				"attempts", attempt, "permanent", IsPermanent(err), "error", reason)
+			if w.deadLetter(ctx, n, reason, attempt) {
+				w.ack(n.Events)
+			}
+			return
+		}
+		delay := backoff(w.d.opts.InitialBackoff, w.d.opts.MaxBackoff, attempt)
+		if d, ok := RetryDelay(err); ok {
+			delay = max(d, 0)
+		}
+		w.log.Warn("delivery failed; retrying", "route", n.Route, "events", len(n.Events), "attempt", attempt,
+			"retry_in", delay, "error", reason)
+		if !sleep(ctx, w.quit, delay) {
+			return
+		}
+	}
+}
+
+// backoff is initial * 2^(attempt-1), capped.
+func backoff(initial, maxDelay time.Duration, attempt int) time.Duration {
+	d := initial
+	for i := 1; i < attempt && d < maxDelay; i++ {
+		d *= 2
+	}
+	return min(d, maxDelay)
+}
+
+// sleep waits d; false if ctx ended or quit closed first.
+func sleep(ctx context.Context, quit <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-quit:
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// ack acknowledges the messages of events and forgets them.
+func (w *worker) ack(events []event.Event) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range events {
+		h, ok := w.held[e.ID]
+		if !ok {
+			continue
+		}
+		_ = h.msg.Ack()
+		w.acked.add(h.seq)
+		delete(w.held, e.ID)
+		w.queued.Add(-1)
+	}
+}
+
+// deadLetter stores each event of n on the dead-letter subject of the
+// target with why it failed; true once all are stored. Storing is retried
+// (the dead-letter stream is on the same server as the outbox, so it is
+// down only when the outbox is).
+func (w *worker) deadLetter(ctx context.Context, n Notification, reason string, attempts int) bool {
+	ob := w.d.opts.Outbox
+	subject := ob.opts.DeadLetterPrefix + "." + Token(w.t.Name)
+	for i, e := range n.Events {
+		payload, err := n.Payload(i)
+		if err != nil {
+			w.log.Error("cannot encode a dead letter", "event_id", e.ID, "error", err)
+			continue
+		}
+		m := nats.NewMsg(subject)
+		m.Data = payload
+		m.Header.Set(jetstream.MsgIDHeader, e.ID+"."+Token(w.t.Name))
+		m.Header.Set(HeaderContentType, event.StructuredContentType)
+		m.Header.Set(HeaderTarget, w.t.Name)
+		m.Header.Set(HeaderRoute, n.Route)
+		m.Header.Set(HeaderReason, oneLine(reason))
+		m.Header.Set(HeaderAttempts, strconv.Itoa(attempts))
+		for try := 1; ; try++ {
+			_, err := ob.js.PublishMsg(ctx, m, jetstream.WithExpectStream(ob.opts.DeadLetterStream))
+			if err == nil {
+				break
+			}
+			if errors.Is(err, context.Canceled) || !sleep(ctx, w.quit, backoff(w.d.opts.InitialBackoff, w.d.opts.MaxBackoff, try)) {
+				return false
+			}
+			w.log.Warn("cannot store a dead letter; retrying", "event_id", e.ID, "error", fmt.Sprint(err))
+		}
+	}
+	return true
+}
+
+// oneLine keeps a reason fit for a header value.
+func oneLine(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			b[i] = ' '
+		}
+	}
+	if len(b) > 1024 {
+		b = append(b[:1021], "..."...)
+	}
+	return string(b)
+}

@@ -1,0 +1,212 @@
+package sinks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/secret"
+)
+
+// Target is one destination the dispatcher delivers to.
+type Target struct {
+	// Name is the target's name, as routes name it.
+	Name string
+	Sink Sink
+	// Grouper groups its deliveries; nil means a Batcher.
+	Grouper Grouper
+}
+
+// DispatcherOptions configure delivery.
+type DispatcherOptions struct {
+	// Outbox is the stream to deliver from. Required.
+	Outbox  *Outbox
+	Targets []Target
+	// MaxAttempts is how many times a notification is tried before it is
+	// dead-lettered (default 10). 429s with Retry-After handled inside a
+	// sink do not count.
+	MaxAttempts int
+	// InitialBackoff doubles after each failed attempt up to MaxBackoff
+	// (defaults 1s and 5m).
+	InitialBackoff, MaxBackoff time.Duration
+	// AckWait is how long the server waits for an acknowledgement before it
+	// redelivers (default 30s); held messages are kept alive at a third of
+	// it. MaxAckPending bounds the messages a target holds unacknowledged
+	// (default 1000): the rest wait in the stream.
+	AckWait       time.Duration
+	MaxAckPending int
+	// BatchSize bounds a Batcher's notifications (default 256).
+	BatchSize int
+	// Now is the groupers' clock (default time.Now).
+	Now func() time.Time
+	// Redactor scrubs secrets out of errors before they are logged or put
+	// in a dead letter.
+	Redactor *secret.Redactor
+	Logger   *slog.Logger
+}
+
+func (o *DispatcherOptions) setDefaults() {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 10
+	}
+	if o.InitialBackoff <= 0 {
+		o.InitialBackoff = time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 5 * time.Minute
+	}
+	o.MaxBackoff = max(o.MaxBackoff, o.InitialBackoff)
+	if o.AckWait <= 0 {
+		o.AckWait = 30 * time.Second
+	}
+	if o.MaxAckPending <= 0 {
+		o.MaxAckPending = 1000
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 256
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+func (o *DispatcherOptions) validate() error {
+	var errs []error
+	if o.Outbox == nil {
+		errs = append(errs, errors.New("an outbox is required"))
+	}
+	seen := map[string]bool{}
+	for _, t := range o.Targets {
+		switch {
+		case t.Name == "" || t.Sink == nil:
+			errs = append(errs, fmt.Errorf("target %q: a name and a sink are required", t.Name))
+		case seen[t.Name]:
+			errs = append(errs, fmt.Errorf("target %q is given twice", t.Name))
+		}
+		seen[t.Name] = true
+	}
+	return errors.Join(errs...)
+}
+
+// Dispatcher delivers the outbox to the targets: one worker and one durable
+// consumer per target. Its life is Start, then Drain (deliver what is
+// waiting, group_wait cut short) and/or Close.
+type Dispatcher struct {
+	opts    DispatcherOptions
+	log     *slog.Logger
+	workers []*worker
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// NewDispatcher checks the options; nothing is started yet.
+func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
+	o.setDefaults()
+	if err := o.validate(); err != nil {
+		return nil, fmt.Errorf("dispatcher: %w", err)
+	}
+	return &Dispatcher{opts: o, log: o.Logger.With("component", "dispatcher")}, nil
+}
+
+// ConsumerName is the durable consumer of a target.
+func ConsumerName(target string) string { return "target_" + Token(target) }
+
+// Start creates or resumes each target's durable consumer and starts its
+// worker. A new consumer starts with the events published from now on (a
+// target added later does not receive months of history); an existing one
+// resumes where it stopped, so events published while omswatch was down
+// are delivered. The workers run until ctx ends or Close.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	wctx, cancel := context.WithCancel(ctx)
+	d.cancel = cancel
+	for _, t := range d.opts.Targets {
+		cons, err := d.consumer(ctx, t.Name)
+		if err != nil {
+			d.Close()
+			return err
+		}
+		g := t.Grouper
+		if g == nil {
+			g = NewBatcher(t.Name, d.opts.BatchSize)
+		}
+		w := newWorker(d, t, g, cons)
+		if err := w.start(wctx, &d.wg); err != nil {
+			d.Close()
+			return fmt.Errorf("dispatcher: target %s: %w", t.Name, err)
+		}
+		d.workers = append(d.workers, w)
+	}
+	return nil
+}
+
+func (d *Dispatcher) consumer(ctx context.Context, target string) (jetstream.Consumer, error) {
+	ob := d.opts.Outbox
+	stream, err := ob.js.Stream(ctx, ob.opts.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("dispatcher: stream %s: %w", ob.opts.Stream, err)
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable: ConsumerName(target), Description: "omswatch: deliveries to target " + target,
+		FilterSubject: ob.opts.Prefix + ".>", AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: d.opts.AckWait, MaxAckPending: d.opts.MaxAckPending, MaxDeliver: -1,
+		DeliverPolicy: jetstream.DeliverNewPolicy, Replicas: ob.opts.Replicas,
+	}
+	if c, err := stream.Consumer(ctx, cfg.Durable); err == nil {
+		old := c.CachedInfo().Config
+		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = old.DeliverPolicy, old.OptStartSeq, old.OptStartTime
+	}
+	c, err := stream.CreateOrUpdateConsumer(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dispatcher: consumer %s: %w", cfg.Durable, err)
+	}
+	return c, nil
+}
+
+// Drain delivers everything the stream holds for the targets now, without
+// waiting out group_wait, and returns once every target has acknowledged
+// (delivered or dead-lettered) all of it, or ctx ends. It does not stop the
+// workers: Close does. What a target could not deliver by then stays in the
+// stream for the next start.
+func (d *Dispatcher) Drain(ctx context.Context) error {
+	for _, w := range d.workers {
+		w.setDraining()
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		busy := 0
+		for _, w := range d.workers {
+			if !w.caughtUp(ctx) {
+				busy++
+			}
+		}
+		if busy == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("drain: %d of %d targets still delivering: %w", busy, len(d.workers), ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// Close stops the workers and waits for them. Messages not yet delivered
+// stay unacknowledged and are redelivered after a restart.
+func (d *Dispatcher) Close() {
+	if d.cancel != nil {
+		d.cancel()
+	}
+	for _, w := range d.workers {
+		w.stop()
+	}
+	d.wg.Wait()
+}

@@ -1,0 +1,96 @@
+package sinks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/omswatch/omswatch/event"
+)
+
+// Headers of the outbox's messages. The body is always the event's
+// CloudEvents JSON, exactly as the audit trail and history show it; what
+// the rules decided travels beside it.
+const (
+	// HeaderDeliver names one target of the event per value:
+	// "target|route index|severity|route name".
+	HeaderDeliver = "Omswatch-Deliver"
+	// HeaderStatus is the project's ProjectStatus as JSON.
+	HeaderStatus = "Omswatch-Status"
+	// HeaderTarget, HeaderRoute, HeaderReason and HeaderAttempts describe a
+	// dead letter.
+	HeaderTarget   = "Omswatch-Target"
+	HeaderRoute    = "Omswatch-Route"
+	HeaderReason   = "Omswatch-Reason"
+	HeaderAttempts = "Omswatch-Attempts"
+	// HeaderContentType is set to event.StructuredContentType.
+	HeaderContentType = "Content-Type"
+)
+
+// Delivery is one event for one target, as the rules engine decided it.
+type Delivery struct {
+	// Event is the event as the target gets it: only its Severity may
+	// differ from the stored event (a route's override).
+	Event  event.Event
+	Target string
+	// Route is the route's name ("" for default_to and unnamed routes);
+	// RouteIndex its position (-1 for default_to), which keeps two unnamed
+	// routes' groups apart.
+	Route      string
+	RouteIndex int
+}
+
+func encodeDelivery(d Delivery) string {
+	return d.Target + "|" + strconv.Itoa(d.RouteIndex) + "|" + string(d.Event.Severity) + "|" + d.Route
+}
+
+// deliveryFor finds target's delivery among a message's header values.
+func deliveryFor(h nats.Header, target string) (route string, index int, sev event.Severity, ok bool) {
+	for _, v := range h.Values(HeaderDeliver) {
+		parts := strings.SplitN(v, "|", 4)
+		if len(parts) != 4 || parts[0] != target {
+			continue
+		}
+		i, err := strconv.Atoi(parts[1])
+		if err != nil {
+			continue
+		}
+		return parts[3], i, event.Severity(parts[2]), true
+	}
+	return "", 0, "", false
+}
+
+// addressed reports whether a message has a delivery for target, without
+// decoding anything else (the consumer's filter).
+func addressed(h nats.Header, target string) bool {
+	for _, v := range h.Values(HeaderDeliver) {
+		if strings.HasPrefix(v, target+"|") {
+			return true
+		}
+	}
+	return false
+}
+
+func decodeStatus(h nats.Header) *ProjectStatus {
+	raw := h.Get(HeaderStatus)
+	if raw == "" {
+		return nil
+	}
+	var st ProjectStatus
+	if json.Unmarshal([]byte(raw), &st) != nil {
+		return nil
+	}
+	return &st
+}
+
+// DecodeEvent reads a stored event: the CloudEvents JSON body.
+func DecodeEvent(data []byte) (event.Event, error) {
+	var e event.Event
+	if err := json.Unmarshal(data, &e); err != nil {
+		return event.Event{}, fmt.Errorf("stored event: %w", err)
+	}
+	return e, nil
+}

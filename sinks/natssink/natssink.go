@@ -1,0 +1,160 @@
+// Package natssink is the NATS target: each event's CloudEvents JSON
+// (structured mode) published to a subject made from a template, on core
+// NATS or into a JetStream stream with publish acknowledgements.
+package natssink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/sinks"
+)
+
+// DefaultSubject is the subject template of a target that names none.
+const DefaultSubject = "oms.events.{{.Source}}.{{.Project.ID}}.{{.Type}}"
+
+// Config is one NATS target.
+type Config struct {
+	// Subject is a Go template over sinks.TemplateData; every value from
+	// OMS in it is a sinks.Token (no dots, spaces or wildcards), .Type keeps
+	// its dots. Default DefaultSubject.
+	Subject string
+	// JetStream publishes into a stream and waits for its acknowledgement;
+	// otherwise core NATS, flushed to the server.
+	JetStream bool
+	// Stream, with JetStream, is the stream expected to take the subjects
+	// (a publish another stream takes fails).
+	Stream string
+	// Timeout bounds one Send whose ctx has no deadline (default 10s).
+	Timeout time.Duration
+}
+
+// Sink publishes to NATS. It is safe for concurrent use.
+type Sink struct {
+	cfg     Config
+	subject *template.Template
+	nc      *nats.Conn
+	js      jetstream.JetStream
+}
+
+// New compiles the subject template; nc is the connection to publish on
+// (the embedded server's or an external one).
+func New(cfg Config, nc *nats.Conn) (*Sink, error) {
+	if cfg.Subject == "" {
+		cfg.Subject = DefaultSubject
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	t, err := template.New("subject").Option("missingkey=zero").Parse(cfg.Subject)
+	if err != nil {
+		return nil, fmt.Errorf("nats target: subject: %w", err)
+	}
+	if nc == nil {
+		return nil, errors.New("nats target: a connection is required")
+	}
+	s := &Sink{cfg: cfg, subject: t, nc: nc}
+	if cfg.JetStream {
+		if s.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096)); err != nil {
+			return nil, fmt.Errorf("nats target: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Subject renders the subject of an event; an error is permanent (the
+// template cannot make a valid subject of this event).
+func (s *Sink) Subject(e event.Event) (string, error) {
+	var b strings.Builder
+	if err := s.subject.Execute(&b, sinks.NewTemplateData(e, sinks.Token)); err != nil {
+		return "", sinks.Permanent(fmt.Errorf("subject of event %s: %w", e.ID, err))
+	}
+	subj := strings.TrimSpace(b.String())
+	if !sinks.ValidSubject(subj) {
+		return "", sinks.Permanent(fmt.Errorf("subject %q of event %s is not a valid subject", subj, e.ID))
+	}
+	return subj, nil
+}
+
+// Send publishes every event of n, each with Content-Type
+// application/cloudevents+json and Nats-Msg-Id = its id, and returns once
+// the server took them all (JetStream: acknowledged; core: flushed).
+func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.Timeout)
+		defer cancel()
+	}
+	msgs := make([]*nats.Msg, len(n.Events))
+	for i, e := range n.Events {
+		subj, err := s.Subject(e)
+		if err != nil {
+			return err
+		}
+		data, err := n.Payload(i)
+		if err != nil {
+			return sinks.Permanent(fmt.Errorf("encode event %s: %w", e.ID, err))
+		}
+		m := nats.NewMsg(subj)
+		m.Data = data
+		m.Header.Set("Content-Type", event.StructuredContentType)
+		m.Header.Set(jetstream.MsgIDHeader, e.ID)
+		msgs[i] = m
+	}
+	if s.js != nil {
+		return s.publishJetStream(ctx, msgs)
+	}
+	for _, m := range msgs {
+		if err := s.nc.PublishMsg(m); err != nil {
+			return classify(fmt.Errorf("publish %s: %w", m.Subject, err))
+		}
+	}
+	if err := s.nc.FlushWithContext(ctx); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	return nil
+}
+
+// publishJetStream publishes asynchronously and waits for every ack. A
+// retry of the whole batch is harmless: the stream drops repeated ids.
+func (s *Sink) publishJetStream(ctx context.Context, msgs []*nats.Msg) error {
+	var opts []jetstream.PublishOpt
+	if s.cfg.Stream != "" {
+		opts = append(opts, jetstream.WithExpectStream(s.cfg.Stream))
+	}
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	for i, m := range msgs {
+		f, err := s.js.PublishMsgAsync(m, opts...)
+		if err != nil {
+			return classify(fmt.Errorf("publish %s: %w", m.Subject, err))
+		}
+		futures[i] = f
+	}
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return classify(fmt.Errorf("publish %s: %w", msgs[i].Subject, err))
+		case <-ctx.Done():
+			return fmt.Errorf("publish acks: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// classify marks what retrying cannot fix: a message over max_payload, a
+// subject the server refuses.
+func classify(err error) error {
+	if errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject) {
+		return sinks.Permanent(err)
+	}
+	return err
+}

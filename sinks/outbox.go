@@ -1,0 +1,243 @@
+package sinks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/event"
+)
+
+// Names the outbox uses unless told otherwise.
+const (
+	DefaultStream           = "OMSWATCH_EVENTS"
+	DefaultPrefix           = "omswatch.events"
+	DefaultDeadLetterStream = "OMSWATCH_DEADLETTER"
+	DefaultDeadLetterPrefix = "omswatch.deadletter"
+)
+
+// OutboxOptions configure the audit stream and the dead-letter stream.
+type OutboxOptions struct {
+	// Stream and Prefix name the audit stream and its subjects' first
+	// tokens (default OMSWATCH_EVENTS, omswatch.events).
+	Stream, Prefix string
+	// DeadLetterStream and DeadLetterPrefix name where dead letters go
+	// (default OMSWATCH_DEADLETTER, omswatch.deadletter).
+	DeadLetterStream, DeadLetterPrefix string
+	// MaxAge and MaxBytes bound both streams (MaxAge default 90 days,
+	// MaxBytes 0 = no limit).
+	MaxAge   time.Duration
+	MaxBytes int64
+	// DedupWindow is how long an event id is remembered so that a repeat is
+	// stored once (default 10 minutes; at most MaxAge).
+	DedupWindow time.Duration
+	// Replicas of the streams in a cluster (default 1).
+	Replicas int
+	// Timeout bounds one Publish when its ctx has no deadline (default 10s).
+	Timeout time.Duration
+	Logger  *slog.Logger
+}
+
+func (o *OutboxOptions) setDefaults() {
+	if o.Stream == "" {
+		o.Stream = DefaultStream
+	}
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if o.DeadLetterStream == "" {
+		o.DeadLetterStream = DefaultDeadLetterStream
+	}
+	if o.DeadLetterPrefix == "" {
+		o.DeadLetterPrefix = DefaultDeadLetterPrefix
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = 90 * 24 * time.Hour
+	}
+	if o.DedupWindow <= 0 {
+		o.DedupWindow = 10 * time.Minute
+	}
+	o.Replicas = max(o.Replicas, 1)
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Entry is one event to publish with what the rules decided about it.
+type Entry struct {
+	Event event.Event
+	// Deliveries are the event's targets; none for an event that is only
+	// recorded (dropped, muted, routed nowhere).
+	Deliveries []Delivery
+	// Status is the project's status card data, if known.
+	Status *ProjectStatus
+}
+
+// Outbox publishes events into the audit stream. It is safe for concurrent
+// use.
+type Outbox struct {
+	js   jetstream.JetStream
+	opts OutboxOptions
+	log  *slog.Logger
+}
+
+// NewOutbox creates the audit and dead-letter streams, or brings their
+// limits up to date, and returns the outbox.
+func NewOutbox(ctx context.Context, js jetstream.JetStream, o OutboxOptions) (*Outbox, error) {
+	o.setDefaults()
+	if o.DedupWindow > o.MaxAge {
+		return nil, fmt.Errorf("outbox: dedup window %s is longer than the retention %s", o.DedupWindow, o.MaxAge)
+	}
+	maxBytes := o.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = -1
+	}
+	for _, sc := range []jetstream.StreamConfig{
+		{Name: o.Stream, Description: "omswatch: the audit trail of events, and the outbox targets deliver from",
+			Subjects: []string{o.Prefix + ".>"}, Duplicates: o.DedupWindow},
+		{Name: o.DeadLetterStream, Description: "omswatch: events a target could not take, with the reason",
+			Subjects: []string{o.DeadLetterPrefix + ".>"}, Duplicates: min(o.DedupWindow, 2*time.Minute)},
+	} {
+		sc.MaxAge, sc.MaxBytes, sc.Storage, sc.Replicas = o.MaxAge, maxBytes, jetstream.FileStorage, o.Replicas
+		sc.Retention, sc.Discard = jetstream.LimitsPolicy, jetstream.DiscardOld
+		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return nil, fmt.Errorf("outbox: stream %s: %w", sc.Name, err)
+		}
+	}
+	return &Outbox{js: js, opts: o, log: o.Logger.With("component", "outbox")}, nil
+}
+
+// Options returns the outbox's settings, defaults filled in.
+func (o *Outbox) Options() OutboxOptions { return o.opts }
+
+// Publish stores every entry in the audit stream and returns nil once each
+// was acknowledged (stored now, or found a duplicate of one stored within
+// the dedup window). Publishes that fail (a timeout while NATS reconnects)
+// are tried again with the same Nats-Msg-Id, which makes the retry harmless.
+func (o *Outbox) Publish(ctx context.Context, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.opts.Timeout)
+		defer cancel()
+	}
+	msgs := make([]*nats.Msg, len(entries))
+	for i := range entries {
+		m, err := o.message(&entries[i])
+		if err != nil {
+			return err
+		}
+		msgs[i] = m
+	}
+	for attempt := 1; ; attempt++ {
+		failed, err := o.publishAll(ctx, msgs)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || attempt == 3 {
+			return fmt.Errorf("outbox: publish %d of %d events: %w", len(failed), len(msgs), err)
+		}
+		o.log.Warn("outbox publish failed; retrying with the same message ids", "events", len(failed), "error", err)
+		msgs = failed
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		}
+	}
+}
+
+// publishAll publishes asynchronously and waits for every ack; it returns
+// the messages that failed.
+func (o *Outbox) publishAll(ctx context.Context, msgs []*nats.Msg) ([]*nats.Msg, error) {
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	var failed []*nats.Msg
+	var errs []error
+	for i, m := range msgs {
+		f, err := o.js.PublishMsgAsync(m, jetstream.WithExpectStream(o.opts.Stream))
+		if err != nil {
+			failed, errs = append(failed, m), append(errs, err)
+			continue
+		}
+		futures[i] = f
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			failed, errs = append(failed, msgs[i]), append(errs, err)
+		case <-ctx.Done():
+			return msgs[i:], ctx.Err()
+		}
+	}
+	return failed, errors.Join(errs...)
+}
+
+// message builds the stored message of an entry. An event larger than the
+// server's max_payload (a project of thousands of tables discovered on an
+// external server with the default 1 MiB) is stored without its changes,
+// with data.changes_omitted counting them: the snapshot itself is in the
+// snapshot bucket, and the event stays deliverable.
+func (o *Outbox) message(en *Entry) (*nats.Msg, error) {
+	e := en.Event
+	m := nats.NewMsg(EventSubject(o.opts.Prefix, e.Source, e.Subject, e.Type))
+	m.Header.Set(jetstream.MsgIDHeader, e.ID)
+	m.Header.Set(HeaderContentType, event.StructuredContentType)
+	for _, d := range en.Deliveries {
+		m.Header.Add(HeaderDeliver, encodeDelivery(d))
+	}
+	if en.Status != nil {
+		b, err := json.Marshal(en.Status)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: status of %s: %w", e.Subject, err)
+		}
+		m.Header.Set(HeaderStatus, string(b))
+	}
+	data, err := e.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("outbox: encode event %s: %w", e.ID, err)
+	}
+	limit := int(o.js.Conn().MaxPayload()) - headerSize(m.Header) - len(m.Subject) - 64
+	if len(data) > limit && len(e.Data.Changes) > 0 {
+		e.Data.Fields = maps.Clone(e.Data.Fields)
+		if e.Data.Fields == nil {
+			e.Data.Fields = map[string]any{}
+		}
+		e.Data.Fields["changes_omitted"] = len(e.Data.Changes)
+		e.Data.Changes = nil
+		if data, err = e.JSON(); err != nil {
+			return nil, fmt.Errorf("outbox: encode event %s: %w", e.ID, err)
+		}
+		o.log.Warn("event larger than the server's max_payload: stored without its changes",
+			"event_id", e.ID, "project", e.Subject, "type", e.Type, "max_payload", o.js.Conn().MaxPayload())
+	}
+	if len(data) > limit {
+		return nil, fmt.Errorf("outbox: event %s is %d bytes, over the server's max_payload %d", e.ID, len(data), o.js.Conn().MaxPayload())
+	}
+	m.Data = data
+	return m, nil
+}
+
+func headerSize(h nats.Header) int {
+	n := 12 // NATS/1.0 line and the final CRLF
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}

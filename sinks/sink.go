@@ -1,0 +1,141 @@
+package sinks
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/omswatch/omswatch/event"
+)
+
+// Sink delivers notifications to one kind of downstream (a NATS subject, a
+// Slack channel, an HTTP endpoint, stdout).
+//
+// Send returns nil only once the downstream accepted every event of n: the
+// dispatcher then acknowledges them in the outbox. An error wrapped with
+// Permanent will not succeed however often it is tried (bad credentials, a
+// channel that does not exist, a 4xx): the notification is dead-lettered at
+// once. An error wrapped with RetryAfter asks for that delay before the
+// next attempt. Any other error is transient and retried with backoff. Send
+// must return when ctx ends. Retries call Send again with the same
+// notification, so a sink that already delivered part of it should skip
+// that part where it can tell.
+type Sink interface {
+	Send(ctx context.Context, n Notification) error
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(ctx context.Context, n Notification) error
+
+// Send calls f.
+func (f SinkFunc) Send(ctx context.Context, n Notification) error { return f(ctx, n) }
+
+// Notification is what a target is sent at once: the events of one group
+// (for chat targets), or a batch of events (for machine targets, which send
+// each event on its own).
+type Notification struct {
+	// Target is the target's name, Route the name of the route that chose
+	// it ("" for default_to and unnamed routes).
+	Target, Route string
+	// Group names the group, e.g. "project=np_7hq2kd81" ("" for a batch).
+	Group string
+	// Events are in stream order, each as the target gets it (a route's
+	// severity override applied).
+	Events []event.Event
+	// Status is the latest known status of each project of the events, by
+	// project id, for status cards; a project may be missing.
+	Status map[string]*ProjectStatus
+	// Dropped counts earlier notifications to the target that its rate
+	// limit discarded.
+	Dropped int
+
+	// payloads are the events' JSON as stored, when the severity was not
+	// overridden (saves encoding them again).
+	payloads [][]byte
+}
+
+// Payload returns the CloudEvents JSON of Events[i]: the stored bytes when
+// they are the event as delivered, else a fresh encoding.
+func (n *Notification) Payload(i int) ([]byte, error) {
+	if i < len(n.payloads) && n.payloads[i] != nil {
+		return n.payloads[i], nil
+	}
+	return n.Events[i].JSON()
+}
+
+// ProjectStatus is what a status card shows about a project, taken from its
+// newest snapshot when its events were published.
+type ProjectStatus struct {
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	Type       string       `json:"type,omitempty"`
+	Status     string       `json:"status"`
+	Importance string       `json:"importance,omitempty"`
+	Steps      []StepStatus `json:"steps,omitempty"`
+	// SyncDelay is the incremental sync delay; SyncDelayKnown says whether
+	// OMS reported one.
+	SyncDelay      time.Duration `json:"sync_delay,omitempty"`
+	SyncDelayKnown bool          `json:"sync_delay_known,omitempty"`
+	Alarming       bool          `json:"alarming,omitempty"`
+	AlarmContent   string        `json:"alarm_content,omitempty"`
+	// LastError is the newest step error's message, with its code.
+	LastError string `json:"last_error,omitempty"`
+	// Time is when the snapshot was observed.
+	Time time.Time `json:"time"`
+}
+
+// StepStatus is one step of a project.
+type StepStatus struct {
+	Name     string `json:"name"`
+	Status   string `json:"status"`
+	Progress int    `json:"progress"`
+}
+
+// permanentError marks an error that retrying cannot fix.
+type permanentError struct{ err error }
+
+func (p *permanentError) Error() string { return p.err.Error() }
+func (p *permanentError) Unwrap() error { return p.err }
+
+// Permanent marks err as one that will not go away by retrying; nil stays
+// nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err: err}
+}
+
+// IsPermanent reports whether err, or an error it wraps, was marked with
+// Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// retryAfterError asks for a delay before the next attempt.
+type retryAfterError struct {
+	err   error
+	delay time.Duration
+}
+
+func (r *retryAfterError) Error() string { return r.err.Error() }
+func (r *retryAfterError) Unwrap() error { return r.err }
+
+// RetryAfter marks err as transient, with the delay the downstream asked
+// for (an HTTP Retry-After).
+func RetryAfter(err error, delay time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &retryAfterError{err: err, delay: delay}
+}
+
+// RetryDelay returns the delay RetryAfter attached to err, if any.
+func RetryDelay(err error) (time.Duration, bool) {
+	var r *retryAfterError
+	if errors.As(err, &r) {
+		return r.delay, true
+	}
+	return 0, false
+}

@@ -1,0 +1,294 @@
+package sinks
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// worker delivers one target's messages: a Consume callback filters the
+// stream and queues what is addressed to the target; one goroutine groups,
+// sends, retries and acknowledges, so a target's notifications go out in
+// order and one at a time.
+type worker struct {
+	d       *Dispatcher
+	t       Target
+	g       Grouper
+	cons    jetstream.Consumer
+	cc      jetstream.ConsumeContext
+	log     *slog.Logger
+	in      chan jetstream.Msg
+	wake    chan struct{}
+	quit    chan struct{}
+	stopped sync.Once
+
+	draining atomic.Bool
+	queued   atomic.Int64 // messages in `in` or held, not yet acknowledged
+
+	mu    sync.Mutex
+	held  map[string]*heldMsg // by event id
+	acked *seqSet
+}
+
+// heldMsg is a message the worker took and has not acknowledged yet.
+type heldMsg struct {
+	msg     jetstream.Msg
+	seq     uint64
+	status  *ProjectStatus
+	payload []byte
+}
+
+func newWorker(d *Dispatcher, t Target, g Grouper, cons jetstream.Consumer) *worker {
+	return &worker{d: d, t: t, g: g, cons: cons, log: d.log.With("target", t.Name),
+		// The server never has more than MaxAckPending messages out to us,
+		// so the callback never blocks on a full queue.
+		in:   make(chan jetstream.Msg, d.opts.MaxAckPending+64),
+		wake: make(chan struct{}, 1), quit: make(chan struct{}),
+		held: map[string]*heldMsg{}, acked: newSeqSet(1 << 16)}
+}
+
+func (w *worker) start(ctx context.Context, wg *sync.WaitGroup) error {
+	cc, err := w.cons.Consume(w.receive, jetstream.PullMaxMessages(min(w.d.opts.MaxAckPending, 512)),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			w.log.Debug("consumer", "error", err)
+		}))
+	if err != nil {
+		return err
+	}
+	w.cc = cc
+	wg.Add(2)
+	go func() { defer wg.Done(); w.run(ctx) }()
+	go func() { defer wg.Done(); w.keepAlive(ctx) }()
+	return nil
+}
+
+func (w *worker) stop() {
+	w.stopped.Do(func() {
+		if w.cc != nil {
+			w.cc.Stop()
+		}
+		close(w.quit)
+	})
+}
+
+// receive runs on the consumer's goroutine: messages for other targets are
+// acknowledged at once, the others queued.
+func (w *worker) receive(m jetstream.Msg) {
+	if !addressed(m.Headers(), w.t.Name) {
+		_ = m.Ack()
+		return
+	}
+	w.queued.Add(1)
+	select {
+	case w.in <- m:
+	case <-w.quit:
+		w.queued.Add(-1)
+	}
+}
+
+func (w *worker) setDraining() {
+	w.draining.Store(true)
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the worker's loop: deliver what is due, then wait for a message,
+// the next due time, a drain or the end.
+func (w *worker) run(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		w.deliverDue(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		timer.Reset(time.Hour)
+		if next, ok := w.g.Next(); ok {
+			timer.Reset(max(next.Sub(w.d.opts.Now()), 0))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.quit:
+			return
+		case m := <-w.in:
+			w.takeBatch(m)
+		case <-timer.C:
+		case <-w.wake:
+		}
+	}
+}
+
+// takeBatch takes m and whatever else is queued, up to a batch, and files
+// them with the grouper in one go.
+func (w *worker) takeBatch(first jetstream.Msg) {
+	ds := make([]Delivery, 0, 16)
+	if d, ok := w.take(first); ok {
+		ds = append(ds, d)
+	}
+	for len(ds) < w.d.opts.BatchSize {
+		select {
+		case m := <-w.in:
+			if d, ok := w.take(m); ok {
+				ds = append(ds, d)
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if len(ds) > 0 {
+		w.g.Add(w.d.opts.Now(), ds)
+	}
+}
+
+// take decodes a message into the target's delivery and holds it. A
+// redelivery of a message already held only refreshes the handle; one
+// already acknowledged (or an event stored twice, past the dedup window) is
+// acknowledged again and skipped.
+func (w *worker) take(m jetstream.Msg) (Delivery, bool) {
+	meta, err := m.Metadata()
+	if err != nil {
+		w.queued.Add(-1)
+		_ = m.Term()
+		return Delivery{}, false
+	}
+	seq := meta.Sequence.Stream
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.acked.has(seq) {
+		w.queued.Add(-1)
+		_ = m.Ack()
+		return Delivery{}, false
+	}
+	ev, err := DecodeEvent(m.Data())
+	if err != nil {
+		w.queued.Add(-1)
+		w.log.Error("a stored message is not an event; terminating it", "seq", seq, "error", err)
+		_ = m.Term()
+		return Delivery{}, false
+	}
+	if h, ok := w.held[ev.ID]; ok {
+		w.queued.Add(-1)
+		if h.seq == seq {
+			h.msg = m
+		} else {
+			_ = m.Ack()
+		}
+		return Delivery{}, false
+	}
+	route, index, sev, _ := deliveryFor(m.Headers(), w.t.Name)
+	h := &heldMsg{msg: m, seq: seq, status: decodeStatus(m.Headers()), payload: m.Data()}
+	if sev.Rank() > 0 && sev != ev.Severity {
+		ev.Severity, h.payload = sev, nil
+	}
+	w.held[ev.ID] = h
+	return Delivery{Event: ev, Target: w.t.Name, Route: route, RouteIndex: index}, true
+}
+
+// deliverDue sends every notification that is due (all of them while
+// draining).
+func (w *worker) deliverDue(ctx context.Context) {
+	var ns []Notification
+	if w.draining.Load() {
+		ns = w.g.Flush()
+	} else {
+		ns = w.g.Due(w.d.opts.Now())
+	}
+	for i := range ns {
+		if ctx.Err() != nil {
+			return
+		}
+		w.complete(&ns[i])
+		w.deliver(ctx, ns[i])
+	}
+}
+
+// complete adds what the grouper does not know: the stored payloads and the
+// projects' latest status.
+func (w *worker) complete(n *Notification) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n.Target = w.t.Name
+	n.payloads = make([][]byte, len(n.Events))
+	for i, e := range n.Events {
+		h, ok := w.held[e.ID]
+		if !ok {
+			continue
+		}
+		n.payloads[i] = h.payload
+		if h.status != nil {
+			if n.Status == nil {
+				n.Status = map[string]*ProjectStatus{}
+			}
+			n.Status[h.status.ID] = h.status
+		}
+	}
+}
+
+// caughtUp reports whether the worker holds nothing and the server has
+// nothing more for it.
+func (w *worker) caughtUp(ctx context.Context) bool {
+	if w.queued.Load() > 0 {
+		return false
+	}
+	info, err := w.cons.Info(ctx)
+	if err != nil {
+		return false
+	}
+	return info.NumPending == 0 && info.NumAckPending == 0 && w.queued.Load() == 0
+}
+
+// keepAlive tells the server the held messages are in progress, so that
+// group_wait, a rate limit or a downstream outage longer than AckWait does
+// not get them redelivered.
+func (w *worker) keepAlive(ctx context.Context) {
+	tick := time.NewTicker(w.d.opts.AckWait / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.quit:
+			return
+		case <-tick.C:
+		}
+		w.mu.Lock()
+		msgs := make([]jetstream.Msg, 0, len(w.held))
+		for _, h := range w.held {
+			msgs = append(msgs, h.msg)
+		}
+		w.mu.Unlock()
+		for _, m := range msgs {
+			_ = m.InProgress()
+		}
+	}
+}
+
+// seqSet remembers the last n stream sequences acknowledged.
+type seqSet struct {
+	m    map[uint64]struct{}
+	ring []uint64
+	next int
+}
+
+func newSeqSet(n int) *seqSet {
+	return &seqSet{m: make(map[uint64]struct{}, n), ring: make([]uint64, n)}
+}
+
+func (s *seqSet) has(seq uint64) bool { _, ok := s.m[seq]; return ok }
+
+func (s *seqSet) add(seq uint64) {
+	if old := s.ring[s.next]; old != 0 {
+		delete(s.m, old)
+	}
+	s.ring[s.next] = seq
+	s.m[seq] = struct{}{}
+	s.next = (s.next + 1) % len(s.ring)
+}
