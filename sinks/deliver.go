@@ -71,19 +71,43 @@ func sleep(ctx context.Context, quit <-chan struct{}, d time.Duration) bool {
 	}
 }
 
-// ack acknowledges the messages of events and forgets them.
+// ack acknowledges the messages of events and forgets them: each one, or
+// in ordered mode the end of the finished prefix.
 func (w *worker) ack(events []event.Event) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	var last jetstream.Msg
 	for _, e := range events {
 		h, ok := w.held[e.ID]
 		if !ok {
 			continue
 		}
-		_ = h.msg.Ack()
+		if w.order != nil {
+			if m := w.order.finish(h.seq); m != nil {
+				last = m
+			}
+		} else {
+			_ = h.msg.Ack()
+		}
 		w.acked.add(h.seq)
 		delete(w.held, e.ID)
 		w.queued.Add(-1)
+	}
+	if last != nil {
+		_ = last.Ack()
+	}
+}
+
+// skip finishes a message the target has nothing to do with (locked).
+func (w *worker) skip(seq uint64, m jetstream.Msg) {
+	w.queued.Add(-1)
+	w.acked.add(seq)
+	if w.order == nil {
+		_ = m.Ack()
+		return
+	}
+	if m := w.order.finish(seq); m != nil {
+		_ = m.Ack()
 	}
 }
 

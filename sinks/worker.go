@@ -32,6 +32,9 @@ type worker struct {
 	mu    sync.Mutex
 	held  map[string]*heldMsg // by event id
 	acked *seqSet
+	// order is set for an AckAll consumer (a Batcher target), which
+	// acknowledges in stream order.
+	order *ackOrder
 }
 
 // heldMsg is a message the worker took and has not acknowledged yet.
@@ -48,7 +51,14 @@ func newWorker(d *Dispatcher, t Target, g Grouper, cons jetstream.Consumer) *wor
 		// so the callback never blocks on a full queue.
 		in:   make(chan jetstream.Msg, d.opts.MaxAckPending+64),
 		wake: make(chan struct{}, 1), quit: make(chan struct{}),
-		held: map[string]*heldMsg{}, acked: newSeqSet(1 << 16)}
+		held: map[string]*heldMsg{}, acked: newSeqSet(1 << 16), order: orderFor(t)}
+}
+
+func orderFor(t Target) *ackOrder {
+	if ackPolicy(t) == jetstream.AckAllPolicy {
+		return newAckOrder()
+	}
+	return nil
 }
 
 func (w *worker) start(ctx context.Context, wg *sync.WaitGroup) error {
@@ -76,9 +86,10 @@ func (w *worker) stop() {
 }
 
 // receive runs on the consumer's goroutine: messages for other targets are
-// acknowledged at once, the others queued.
+// acknowledged at once (in ordered mode the worker does it in order), the
+// others queued.
 func (w *worker) receive(m jetstream.Msg) {
-	if !addressed(m.Headers(), w.t.Name) {
+	if w.order == nil && !addressed(m.Headers(), w.t.Name) {
 		_ = m.Ack()
 		return
 	}
@@ -167,19 +178,25 @@ func (w *worker) take(m jetstream.Msg) (Delivery, bool) {
 		_ = m.Ack()
 		return Delivery{}, false
 	}
+	if w.order != nil {
+		w.order.push(seq, m)
+		if !addressed(m.Headers(), w.t.Name) {
+			w.skip(seq, m)
+			return Delivery{}, false
+		}
+	}
 	ev, err := DecodeEvent(m.Data())
 	if err != nil {
-		w.queued.Add(-1)
-		w.log.Error("a stored message is not an event; terminating it", "seq", seq, "error", err)
-		_ = m.Term()
+		w.log.Error("a stored message is not an event; skipping it", "seq", seq, "error", err)
+		w.skip(seq, m)
 		return Delivery{}, false
 	}
 	if h, ok := w.held[ev.ID]; ok {
-		w.queued.Add(-1)
 		if h.seq == seq {
+			w.queued.Add(-1)
 			h.msg = m
 		} else {
-			_ = m.Ack()
+			w.skip(seq, m) // stored twice, past the dedup window: deliver once
 		}
 		return Delivery{}, false
 	}
@@ -260,9 +277,13 @@ func (w *worker) keepAlive(ctx context.Context) {
 		case <-tick.C:
 		}
 		w.mu.Lock()
-		msgs := make([]jetstream.Msg, 0, len(w.held))
-		for _, h := range w.held {
-			msgs = append(msgs, h.msg)
+		var msgs []jetstream.Msg
+		if w.order != nil {
+			msgs = w.order.pending()
+		} else {
+			for _, h := range w.held {
+				msgs = append(msgs, h.msg)
+			}
 		}
 		w.mu.Unlock()
 		for _, m := range msgs {
