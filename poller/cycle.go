@@ -114,7 +114,7 @@ func (p *Poller) discovered(id string, info event.Project, g int) *project {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pr.listed = true
-	if pr.group != g || pr.removed {
+	if pr.group != g || pr.removed || !p.owns(id) {
 		return nil
 	}
 	return pr
@@ -148,8 +148,13 @@ func (p *Poller) run(ctx context.Context, ws []work, start time.Time, jitter boo
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			hctx, done, ok := p.hold(ctx, w.pr.id)
+			if !ok {
+				return // the lease moved to another replica since the cycle began
+			}
+			defer done()
 			defer p.recoverPoll(w.pr, t)
-			t.add(w.pr, p.poll(ctx, w.pr, w.entry))
+			t.add(w.pr, p.poll(hctx, w.pr, w.entry))
 		})
 	}
 	wg.Wait()
@@ -217,6 +222,11 @@ func (p *Poller) vanished(listed map[string]bool) []*project {
 
 // confirmVanished describes a project discovery no longer lists.
 func (p *Poller) confirmVanished(ctx context.Context, pr *project) outcome {
+	ctx, done, ok := p.hold(ctx, pr.id)
+	if !ok {
+		return outcomeSkipped // another replica's project: it confirms
+	}
+	defer done()
 	if !pr.busy.TryLock() {
 		return outcomeSkipped // being polled; the next discovery looks again
 	}

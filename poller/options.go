@@ -68,6 +68,12 @@ type Options struct {
 	// Workers bounds projects polled at the same time (default 16); the
 	// API's own in-flight bound applies below it.
 	Workers int
+
+	// Leases, when not nil, shares the projects with other replicas: this
+	// poller polls, and confirms the removal of, only the projects whose
+	// lease it holds (a *KVLeases, whose Run must be running). Nil polls
+	// every project: one replica, or `omswatch once`.
+	Leases Leases
 }
 
 // Schedule is when projects are polled: cron specs with an optional

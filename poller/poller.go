@@ -82,13 +82,28 @@ func (p *Poller) isRemoved(pr *project) bool {
 	return pr.removed
 }
 
-// members are the live projects of group g, by id.
+// owns reports whether this replica polls project id (always, without
+// leases).
+func (p *Poller) owns(id string) bool {
+	return p.opts.Leases == nil || p.opts.Leases.Owns(id)
+}
+
+// hold takes project id's lease for one poll (see Leases.Hold); without
+// leases it is ctx itself.
+func (p *Poller) hold(ctx context.Context, id string) (context.Context, func(), bool) {
+	if p.opts.Leases == nil {
+		return ctx, func() {}, true
+	}
+	return p.opts.Leases.Hold(ctx, id)
+}
+
+// members are the live projects of group g this replica polls, by id.
 func (p *Poller) members(g int) []*project {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []*project
 	for _, pr := range p.projects {
-		if pr.group == g && !pr.removed {
+		if pr.group == g && !pr.removed && p.owns(pr.id) {
 			out = append(out, pr)
 		}
 	}

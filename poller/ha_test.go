@@ -1,0 +1,256 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/natsembed"
+	"github.com/omswatch/omswatch/oms"
+	"github.com/omswatch/omswatch/oms/omssim"
+)
+
+// fetchLog records which replica described which project.
+type fetchLog struct {
+	mu sync.Mutex
+	by map[string]map[string]int // project -> replica -> describes
+}
+
+func (f *fetchLog) add(replica, project string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.by == nil {
+		f.by = map[string]map[string]int{}
+	}
+	if f.by[project] == nil {
+		f.by[project] = map[string]int{}
+	}
+	f.by[project][replica]++
+}
+
+// take returns the log so far and starts a new one.
+func (f *fetchLog) take() map[string]map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.by
+	f.by = nil
+	return out
+}
+
+// haReplica is one poller with its leases, on its own NATS connection.
+type haReplica struct {
+	name   string
+	leases *KVLeases
+	nc     *nats.Conn
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// haCluster is the replicas of a test on one NATS server and simulator.
+type haCluster struct {
+	t       *testing.T
+	url     string
+	sim     *omssim.TestServer
+	ids     []string // the projects watched
+	live    []string // those not in a final status, polled every cycle
+	fetches fetchLog
+
+	mu       sync.Mutex
+	replicas []*haReplica
+	overlaps []string
+}
+
+const (
+	haTTL    = 2 * time.Second
+	haRenew  = 500 * time.Millisecond
+	haShards = 32
+)
+
+// start starts a replica: leases and a poller describing every project
+// every second, each on ctx's child.
+func (c *haCluster) start(name string) *haReplica {
+	t := c.t
+	t.Helper()
+	nc, err := natsembed.Connect(t.Context(), natsembed.ConnOptions{URL: c.url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := NewKVStore(t.Context(), js, KVOptions{Bucket: "ha-snapshots"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leases, err := NewKVLeases(t.Context(), js, LeaseOptions{Bucket: "ha-leases", Source: testSource, Replica: name,
+		TTL: haTTL, RenewInterval: haRenew, Shards: haShards})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := cloudAPI(t, c.sim, APIOptions{}, omssim.DemoAccessKeySecret)
+	fetch := FetcherFunc(func(ctx context.Context, id string) (*oms.Snapshot, error) {
+		c.fetches.add(name, id)
+		return api.Fetch(ctx, id)
+	})
+	p := newPoller(t, api, store, &changes{}, func(o *Options) {
+		o.Fetcher, o.Lister, o.Projects, o.Mode, o.Leases = fetch, nil, c.ids, DescribeAlways, leases
+		o.Schedule = Schedule{Default: "@every 1s"}
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	r := &haReplica{name: name, leases: leases, nc: nc, cancel: cancel, done: make(chan struct{})}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = leases.Run(ctx) })
+	wg.Go(func() { _ = p.Run(ctx) })
+	go func() {
+		wg.Wait()
+		close(r.done)
+	}()
+	t.Cleanup(func() { cancel(); <-r.done })
+	c.mu.Lock()
+	c.replicas = append(c.replicas, r)
+	c.mu.Unlock()
+	return r
+}
+
+// watchOverlaps checks, every few milliseconds until ctx ends, that no
+// project is owned by two replicas (stopped ones included).
+func (c *haCluster) watchOverlaps(ctx context.Context) {
+	for ctx.Err() == nil {
+		c.mu.Lock()
+		rs := slices.Clone(c.replicas)
+		c.mu.Unlock()
+		for _, id := range c.ids {
+			var owners []string
+			for _, r := range rs {
+				if r.leases.Owns(id) {
+					owners = append(owners, r.name)
+				}
+			}
+			if len(owners) > 1 {
+				c.mu.Lock()
+				c.overlaps = append(c.overlaps, fmt.Sprintf("%s owned by %v", id, owners))
+				c.mu.Unlock()
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// exclusive checks that over a few cycles every live project was
+// described, each by one replica only, and returns how many projects each
+// described. (A project in a final status is polled once, by whoever
+// holds it first, and never again.)
+func (c *haCluster) exclusive(cycles int) map[string]int {
+	t := c.t
+	t.Helper()
+	c.fetches.take()
+	time.Sleep(time.Duration(cycles) * time.Second)
+	log := c.fetches.take()
+	per := map[string]int{}
+	for _, id := range c.live {
+		var by []string
+		for r := range log[id] {
+			by = append(by, r)
+		}
+		if len(by) != 1 {
+			t.Errorf("project %s described by %v over %d cycles; want exactly one replica", id, by, cycles)
+			continue
+		}
+		per[by[0]]++
+	}
+	return per
+}
+
+// balanced reports whether the replicas hold exactly the leases
+// rendezvous hashing gives each (they may first split them otherwise, as
+// each grabs free leases before it sees the other).
+func balanced(rs ...*haReplica) func() bool {
+	var names []string
+	for _, r := range rs {
+		names = append(names, r.name)
+	}
+	want := map[string]int{}
+	for i := range haShards {
+		want[ownerOf(i, names)]++
+	}
+	return func() bool {
+		for _, r := range rs {
+			if s := r.leases.Stats(); s.Held != want[r.name] || s.Members != len(rs) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func TestReplicasShareProjectsThroughLeases(t *testing.T) {
+	sim, ids := newSim(t, 12, 7)
+	ns, _ := startNATS(t, t.TempDir())
+	c := &haCluster{t: t, url: ns.ClientURL(), sim: sim, ids: ids}
+	api := cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret)
+	for _, id := range ids {
+		if !terminal(textField(snapshotOf(t, api, id), "Status")) {
+			c.live = append(c.live, id)
+		}
+	}
+	ctx, stopWatch := context.WithCancel(t.Context())
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		c.watchOverlaps(ctx)
+	}()
+
+	a, b := c.start("replica-a"), c.start("replica-b")
+	took := waitFor(t, 5*time.Second, "two replicas share the leases", balanced(a, b))
+	t.Logf("balanced in %s: a %d, b %d of %d leases", took.Round(time.Millisecond), a.leases.Stats().Held, b.leases.Stats().Held, haShards)
+	if per := c.exclusive(3); per[a.name] == 0 || per[b.name] == 0 {
+		t.Errorf("projects per replica %v: want both replicas polling", per)
+	}
+
+	// b dies: its connection drops before it can release anything.
+	b.nc.Close()
+	crashed := time.Now()
+	b.cancel()
+	<-b.done
+	took = waitFor(t, haTTL+2*time.Second, "a takes over b's leases", func() bool { return a.leases.Stats().Held == haShards })
+	t.Logf("takeover after a crash: %s (lease TTL %s)", took.Round(time.Millisecond), haTTL)
+	if limit := haTTL + haRenew + 500*time.Millisecond; time.Since(crashed) > limit {
+		t.Errorf("takeover took %s; want within the TTL plus a renew interval (%s)", time.Since(crashed), limit)
+	}
+	if per := c.exclusive(2); per[a.name] != len(c.live) {
+		t.Errorf("projects per replica after the crash %v: want a polling all %d", per, len(c.live))
+	}
+
+	// A new replica joins, then a stops gracefully: its leases move at once.
+	d := c.start("replica-d")
+	waitFor(t, 5*time.Second, "a and d share the leases", balanced(a, d))
+	a.cancel()
+	took = waitFor(t, haTTL, "d takes over a's released leases", func() bool { return d.leases.Stats().Held == haShards })
+	<-a.done
+	t.Logf("takeover after a graceful stop: %s", took.Round(time.Millisecond))
+	if took > haTTL/2 {
+		t.Errorf("takeover after a graceful stop took %s; released leases should move at once", took)
+	}
+	if s := a.leases.Stats(); s.Held != 0 || s.Released == 0 {
+		t.Errorf("stopped replica's stats %+v: want nothing held and leases released", s)
+	}
+	if per := c.exclusive(2); per[d.name] != len(c.live) {
+		t.Errorf("projects per replica after the graceful stop %v: want d polling all %d", per, len(c.live))
+	}
+
+	stopWatch()
+	<-watched
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.overlaps) > 0 {
+		t.Errorf("%d moments with a project owned by two replicas, first: %s", len(c.overlaps), c.overlaps[0])
+	}
+}
