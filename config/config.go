@@ -14,6 +14,7 @@ type Config struct {
 	Discovery Discovery `yaml:"discovery"`
 	Schedule  Schedule  `yaml:"schedule"`
 	Store     Store     `yaml:"store"`
+	HA        HA        `yaml:"ha"`
 	NATS      NATS      `yaml:"nats"`
 	Slack     Slack     `yaml:"slack"`
 	Webhook   Webhook   `yaml:"webhook"`
@@ -95,6 +96,7 @@ func (c *Config) validate(v *validator) {
 	c.Discovery.validate(v, c.OMS.Mode)
 	c.Schedule.validate(v)
 	c.Store.validate(v)
+	c.HA.validate(v, c)
 	c.NATS.validate(v)
 	c.Slack.validate(v)
 	c.Webhook.validate(v)

@@ -40,6 +40,11 @@ func Default() Config {
 			DedupWindow: Duration(10 * time.Minute),
 			Retention:   Retention{MaxAge: Duration(90 * 24 * time.Hour)},
 		},
+		HA: HA{
+			Bucket:        "omswatch-leases",
+			LeaseTTL:      Duration(30 * time.Second),
+			RenewInterval: Duration(10 * time.Second),
+		},
 		NATS: NATS{
 			Embedded: Embedded{Host: "127.0.0.1", Port: 4222, MaxPayload: 8 << 20},
 		},

@@ -9,7 +9,8 @@
 // discovery (static ids and/or ListProjects filters, two-tier polling),
 // schedule (cron specs per project group, time zone, jitter), store (the
 // embedded server's directory, the snapshot bucket, dedup and retention of
-// the audit trail), nats (embedded or external server, auth, NATS targets),
+// the audit trail), ha (replicas sharing the projects through leases),
+// nats (embedded or external server, auth, NATS targets),
 // slack and webhook (their targets), rules (routes, conditions, grouping,
 // included rule files), http (metrics and health) and log. Each section is
 // a struct in its own file with its own validate method; defaults.go holds
