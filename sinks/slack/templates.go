@@ -1,0 +1,169 @@
+package slack
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+	"text/template"
+
+	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/sinks"
+)
+
+// Escape makes OMS text inert in mrkdwn: &, < and > become entities, so
+// "<!channel>" or "<https://evil|click>" in a project name is shown, not
+// acted on. Slack asks for exactly these three.
+func Escape(s string) string {
+	if !strings.ContainsAny(s, "&<>") {
+		return s
+	}
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// DefaultTemplates returns the built-in message of every event type of the
+// catalog, in mrkdwn.
+func DefaultTemplates() map[string]string {
+	const who = `*{{.Project.Name}}* ({{.Project.ID}})`
+	return map[string]string{
+		event.TypeProjectDiscovered:      `:new: ` + who + ` is watched now, status *{{.Data.status}}*`,
+		event.TypeProjectStatusChanged:   `{{icon .Severity}} ` + who + ` status *{{.Data.from}}* → *{{.Data.to}}*`,
+		event.TypeProjectRemoved:         `:wastebasket: ` + who + ` was removed (last status {{.Data.last_status}})`,
+		event.TypeProjectMetadataChanged: `:pencil2: ` + who + ` metadata changed: {{join .Data.fields}}`,
+		event.TypeStepStatusChanged: `{{icon .Severity}} ` + who + ` step *{{.Data.step}}* ({{.Data.phase}}) ` +
+			`{{or .Data.from "none"}} → *{{or .Data.to "none"}}*{{with .Data.progress}}, {{.}}%{{end}}`,
+		event.TypeStepProgressChanged: `:hourglass_flowing_sand: ` + who + ` step *{{.Data.step}}* {{.Data.from}}% → {{.Data.to}}%`,
+		event.TypeStepErrorRaised: `:x: ` + who + ` step *{{.Data.step}}* error ` + "`{{.Data.code}}`" +
+			`: {{.Data.message}}{{with .Data.proposal}}` + "\n" + `> {{.}}{{end}}`,
+		event.TypeStepErrorCleared:  `:white_check_mark: ` + who + ` step *{{.Data.step}}* errors cleared ({{join .Data.codes}})`,
+		event.TypeAlarmTriggered:    `:rotating_light: ` + who + ` alarm ({{.Data.count}} recent){{with .Data.content}}: {{.}}{{end}}`,
+		event.TypeAlarmCleared:      `:large_green_circle: ` + who + ` alarm cleared`,
+		event.TypeConfigChanged:     `:gear: ` + who + ` configuration changed: {{join .Data.sections}}`,
+		event.TypeWorkerExpired:     `:warning: ` + who + ` worker {{.Data.worker}} expired at {{.Data.end_time}}`,
+		event.TypeProjectChanged:    `:memo: ` + who + ` changed: {{join .Data.paths}}`,
+		event.TypeConditionFiring:   `{{icon .Severity}} ` + who + ` *{{.Data.rule}}* firing since {{.Data.since}}{{with .Data.value}}, value {{.}}{{end}}`,
+		event.TypeConditionResolved: `:white_check_mark: ` + who + ` *{{.Data.rule}}* resolved{{with .Data.value}}, value {{.}}{{end}}`,
+		event.TypePollFailing:       `:warning: ` + who + ` polls failing ({{.Data.failures}} in a row): {{.Data.error_code}} {{.Data.error}}`,
+		event.TypePollRecovered:     `:white_check_mark: ` + who + ` polls recovered after {{.Data.failures}} failures`,
+	}
+}
+
+func funcs() template.FuncMap {
+	return template.FuncMap{
+		"icon": func(sev string) string {
+			switch event.Severity(sev) {
+			case event.Critical:
+				return ":red_circle:"
+			case event.Warning:
+				return ":warning:"
+			}
+			return ":large_blue_circle:"
+		},
+		"join": func(v any) string {
+			switch t := v.(type) {
+			case []any:
+				parts := make([]string, len(t))
+				for i, x := range t {
+					parts[i] = fmt.Sprint(x)
+				}
+				return strings.Join(parts, ", ")
+			case []string:
+				return strings.Join(t, ", ")
+			case nil:
+				return ""
+			}
+			return fmt.Sprint(v)
+		},
+	}
+}
+
+// templateSet is the compiled templates of one scope (built-in, target,
+// route): type globs in name order, then "default".
+type templateSet struct {
+	globs []string
+	byKey map[string]*template.Template
+}
+
+func compileSet(scope string, texts map[string]string) (*templateSet, error) {
+	ts := &templateSet{byKey: map[string]*template.Template{}}
+	for _, k := range slices.Sorted(maps.Keys(texts)) {
+		t, err := template.New(k).Funcs(funcs()).Option("missingkey=zero").Parse(texts[k])
+		if err != nil {
+			return nil, fmt.Errorf("%s template %q: %w", scope, k, err)
+		}
+		if k != "default" {
+			if _, err := path.Match(k, ""); err != nil {
+				return nil, fmt.Errorf("%s template %q: %w", scope, k, err)
+			}
+			ts.globs = append(ts.globs, k)
+		}
+		ts.byKey[k] = t
+	}
+	return ts, nil
+}
+
+// pick returns the set's template for an event type, or nil.
+func (ts *templateSet) pick(typ string) *template.Template {
+	if ts == nil {
+		return nil
+	}
+	for _, g := range ts.globs {
+		if ok, _ := path.Match(g, typ); ok {
+			return ts.byKey[g]
+		}
+	}
+	return ts.byKey["default"]
+}
+
+// renderer renders events with the route's, the target's or the built-in
+// template, in that order.
+type renderer struct {
+	builtin, target *templateSet
+	routes          map[string]*templateSet
+}
+
+func newRenderer(cfg Config) (*renderer, error) {
+	r := &renderer{routes: map[string]*templateSet{}}
+	var err error
+	if r.builtin, err = compileSet("built-in", DefaultTemplates()); err != nil {
+		return nil, err
+	}
+	if r.target, err = compileSet("target", cfg.Templates); err != nil {
+		return nil, err
+	}
+	for route, texts := range cfg.RouteTemplates {
+		if r.routes[route], err = compileSet("route "+route, texts); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// line renders one event. A template that fails on this event falls back
+// to the built-in one, so a notification is never lost to a template.
+func (r *renderer) line(route string, e event.Event) string {
+	data := sinks.NewTemplateData(e, Escape)
+	for _, t := range []*template.Template{r.routes[route].pick(e.Type), r.target.pick(e.Type), r.builtin.pick(e.Type)} {
+		if t == nil {
+			continue
+		}
+		var b strings.Builder
+		if t.Execute(&b, data) == nil {
+			return strings.TrimSpace(b.String())
+		}
+	}
+	return fmt.Sprintf("%s *%s*", e.Type, Escape(e.Data.Project.Name))
+}
+
+// text renders a notification's events, one line each.
+func (r *renderer) text(n *sinks.Notification, events []event.Event) string {
+	lines := make([]string, 0, len(events)+1)
+	for _, e := range events {
+		lines = append(lines, r.line(n.Route, e))
+	}
+	if n.Dropped > 0 {
+		lines = append(lines, fmt.Sprintf("_(%d earlier notifications were dropped by the rate limit)_", n.Dropped))
+	}
+	return strings.Join(lines, "\n")
+}
