@@ -47,3 +47,7 @@
 //     KB..TB; rates are N/s, N/m or N/h.
 //   - Top-level keys starting with x- are ignored, as a place for anchors.
 package config
+
+// schema.json and rules.schema.json are generated from the types by a test
+// (schemagen_test.go); TestSchemaIsUpToDate fails when they are stale.
+//go:generate go test -run ^TestSchemaIsUpToDate$ -update .
