@@ -2,7 +2,9 @@ package oms
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"slices"
 )
 
 // Delta returns the parts of two canonical snapshots that differ, as two
@@ -19,15 +21,39 @@ func Delta(old, cur *Snapshot) (a, b map[string]any) {
 	return pruneIndexed(old, cur, 0, 0, old.tree, cur.tree)
 }
 
-// span is where one member's value lies in a snapshot's canonical JSON.
+// span is where one member's value lies in a snapshot's canonical JSON,
+// relative to the '{' of the object that holds it: relative spans stay
+// true when the object is copied elsewhere (the reusing parse copies
+// unchanged subtrees), so they are shared rather than rewritten.
 type span struct {
 	key        string
 	start, end int
 }
 
-// spanIndex maps the offset of a large object's '{' in the canonical JSON
-// to its members' spans, in key order.
-type spanIndex map[int][]span
+// indexEntry gives the member spans, in key order, of the large object
+// whose '{' is at offset at of the canonical JSON.
+type indexEntry struct {
+	at    int
+	spans []span
+}
+
+// spanIndex lists the indexed objects of a snapshot in order of offset.
+type spanIndex []indexEntry
+
+// spans returns the member spans of the object at offset at, if indexed.
+func (x spanIndex) spans(at int) ([]span, bool) {
+	i, ok := x.search(at)
+	if !ok {
+		return nil, false
+	}
+	return x[i].spans, true
+}
+
+// search returns the position of the first entry at or after offset at,
+// and whether that entry is at offset at.
+func (x spanIndex) search(at int) (int, bool) {
+	return slices.BinarySearchFunc(x, at, func(e indexEntry, at int) int { return cmp.Compare(e.at, at) })
+}
 
 // indexed says which objects the encoder indexes: the top three levels
 // (project, TransferMapping, Databases...) and any object with many members
@@ -38,8 +64,8 @@ func indexed(depth, members int) bool { return depth <= 3 || members >= 32 }
 // offsets ox and oy: members whose canonical bytes are equal are skipped
 // without looking into them.
 func pruneIndexed(old, cur *Snapshot, ox, oy int, x, y map[string]any) (map[string]any, map[string]any) {
-	xs, xok := old.index[ox]
-	ys, yok := cur.index[oy]
+	xs, xok := old.index.spans(ox)
+	ys, yok := cur.index.spans(oy)
 	if !xok || !yok {
 		return pruneObjects(x, y)
 	}
@@ -56,13 +82,13 @@ func pruneIndexed(old, cur *Snapshot, ox, oy int, x, y map[string]any) (map[stri
 		default:
 			sx, sy, k := xs[i], ys[j], xs[i].key
 			i, j = i+1, j+1
-			if bytes.Equal(old.json[sx.start:sx.end], cur.json[sy.start:sy.end]) {
+			if bytes.Equal(old.json[ox+sx.start:ox+sx.end], cur.json[oy+sy.start:oy+sy.end]) {
 				continue
 			}
 			xm, xobj := x[k].(map[string]any)
 			ym, yobj := y[k].(map[string]any)
 			if xobj && yobj {
-				a[k], b[k] = pruneIndexed(old, cur, sx.start, sy.start, xm, ym)
+				a[k], b[k] = pruneIndexed(old, cur, ox+sx.start, oy+sy.start, xm, ym)
 			} else {
 				a[k], b[k] = x[k], y[k]
 			}

@@ -28,10 +28,14 @@ type keyValue struct {
 // depth.
 type encoder struct {
 	scratch [][]keyValue
-	depth   int
-	// index, when not nil, collects the member spans of large objects (see
-	// spanIndex) as they are written.
-	index spanIndex
+	// depth is the number of objects around the value being written: a
+	// writer of a subtree (the reusing parse) starts it at the subtree's
+	// depth, so that the subtree is indexed as in a whole document.
+	depth int
+	// indexing says whether to collect the member spans of large objects
+	// (see spanIndex) in index as they are written.
+	indexing bool
+	index    spanIndex
 }
 
 func (e *encoder) append(buf []byte, v any) []byte {
@@ -61,7 +65,7 @@ func (e *encoder) append(buf []byte, v any) []byte {
 }
 
 func (e *encoder) appendObject(buf []byte, m map[string]any) []byte {
-	if e.depth == len(e.scratch) {
+	for e.depth >= len(e.scratch) {
 		e.scratch = append(e.scratch, nil)
 	}
 	members := e.scratch[e.depth][:0]
@@ -70,9 +74,10 @@ func (e *encoder) appendObject(buf []byte, m map[string]any) []byte {
 	}
 	sortMembers(members)
 	var spans []span
-	if e.index != nil && indexed(e.depth, len(members)) {
+	at := len(buf)
+	if e.indexing && indexed(e.depth, len(members)) {
 		spans = make([]span, len(members))
-		e.index[len(buf)] = spans
+		e.index = append(e.index, indexEntry{at: at, spans: spans})
 	}
 	e.depth++
 	buf = append(buf, '{')
@@ -85,7 +90,7 @@ func (e *encoder) appendObject(buf []byte, m map[string]any) []byte {
 		start := len(buf)
 		buf = e.append(buf, mb.val)
 		if spans != nil {
-			spans[i] = span{key: mb.key, start: start, end: len(buf)}
+			spans[i] = span{key: mb.key, start: start - at, end: len(buf) - at}
 		}
 	}
 	e.depth--

@@ -19,6 +19,9 @@ type Snapshot struct {
 	// index locates the members of the large objects in json, so that
 	// Delta can skip equal subtrees by comparing bytes.
 	index spanIndex
+	// reuse is what ParseSnapshotReusing remembers of the response for the
+	// next parse; nil for snapshots made otherwise.
+	reuse *memo
 }
 
 // Canonicalize builds the canonical snapshot of a project object decoded by
@@ -60,7 +63,7 @@ func canonicalize(data any, w walker, sizeHint int) (*Snapshot, error) {
 				"the project data has a top-level %q member, as if an envelope were nested in Data", k)}
 		}
 	}
-	e := encoder{index: spanIndex{}}
+	e := encoder{indexing: true}
 	buf := e.append(make([]byte, 0, max(sizeHint, 4096)), tree)
 	sum := sha256.Sum256(buf)
 	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:]), index: e.index}, nil
@@ -128,8 +131,9 @@ func (s *Snapshot) JSON() []byte { return s.json }
 func (s *Snapshot) Digest() string { return s.digest }
 
 // Tree returns the canonical tree: map[string]any, []any, string,
-// json.Number and bool. It is shared with the snapshot and must not be
-// modified; use Project for a value of your own.
+// json.Number and bool. It is shared with the snapshot, and its subtrees
+// with other snapshots (ParseSnapshotReusing reuses them), so it must never
+// be modified; use Project for a value of your own.
 func (s *Snapshot) Tree() map[string]any { return s.tree }
 
 // ID returns the project id (Data.Id), "" if the data has none.
