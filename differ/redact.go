@@ -15,7 +15,12 @@ var secretWords = []string{"password", "passwd", "secret", "token", "credential"
 
 // secretName reports whether a member's name says its value is a credential.
 func secretName(k string) bool {
-	n := strings.ToLower(strings.NewReplacer("_", "", "-", "", ".", "").Replace(k))
+	n := strings.ToLower(strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || r == '.' {
+			return -1 // dropped
+		}
+		return r
+	}, k))
 	for _, w := range secretWords {
 		if strings.Contains(n, w) {
 			return true
