@@ -39,6 +39,7 @@ func Default() Config {
 			Bucket:      "omswatch-snapshots",
 			DedupWindow: Duration(10 * time.Minute),
 			Retention:   Retention{MaxAge: Duration(90 * 24 * time.Hour)},
+			Delivery:    Delivery{MaxAttempts: 10, InitialBackoff: Duration(time.Second), MaxBackoff: Duration(5 * time.Minute)},
 		},
 		HA: HA{
 			Bucket:        "omswatch-leases",
@@ -48,7 +49,7 @@ func Default() Config {
 		NATS: NATS{
 			Embedded: Embedded{Host: "127.0.0.1", Port: 4222, MaxPayload: 8 << 20},
 		},
-		Slack: Slack{RateLimit: Rate{Count: 1, Per: time.Second}},
+		Slack: Slack{RateLimit: Rate{Count: 1, Per: time.Second}, ThreadsBucket: "omswatch-slack-threads"},
 		Rules: Rules{
 			DefaultTo:      []string{LogTarget},
 			GroupBy:        []string{"project"},

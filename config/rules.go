@@ -35,6 +35,9 @@ type Route struct {
 	Continue bool     `yaml:"continue"`
 	Drop     bool     `yaml:"drop"`
 	OncePer  Expr     `yaml:"once_per"`
+	// Template overrides the Slack message text of the route's
+	// notifications: event type globs or "default" to Go templates.
+	Template map[string]Template `yaml:"template"`
 
 	// Pos is where the route starts, in whichever file it was written, and
 	// MatchPos where its match is (or Pos without one).
@@ -159,6 +162,16 @@ func (rt *Route) validate(v *validator, targets map[string]string) {
 	}
 	checkTargetRefs(v, p+".to", rt.To, targets)
 	rt.Match.validate(v, p+".match")
+	if len(rt.Template) > 0 && rt.Name == "" {
+		v.errorf(p+".template", "needs the route to have a name: its notifications carry the route's name to the target")
+	}
+	for _, key := range sortedKeys(rt.Template) {
+		tp := joinPath(p+".template", key)
+		if key != "default" {
+			v.checkTypeGlob(tp, key)
+		}
+		v.checkTemplate(tp, rt.Template[key])
+	}
 	if v.set(p + ".once_per") {
 		switch {
 		case strings.TrimSpace(rt.OncePer.Text) == "":

@@ -10,10 +10,15 @@ import (
 // bot of Token (threads per project, status cards); a target with a
 // webhook_url posts through that incoming webhook (no threads).
 type Slack struct {
-	Token     secret.String          `yaml:"token"`
-	APIURL    string                 `yaml:"api_url"`
-	RateLimit Rate                   `yaml:"rate_limit"`
-	Targets   map[string]SlackTarget `yaml:"targets"`
+	Token     secret.String `yaml:"token"`
+	APIURL    string        `yaml:"api_url"`
+	RateLimit Rate          `yaml:"rate_limit"`
+	// ProjectURL links a project's name in its status card: a template
+	// over the event ({{.Source}}, {{.Project.ID}}).
+	ProjectURL Template `yaml:"project_url"`
+	// ThreadsBucket is the key-value bucket of each project's thread.
+	ThreadsBucket string                 `yaml:"threads_bucket"`
+	Targets       map[string]SlackTarget `yaml:"targets"`
 }
 
 // SlackTarget is one named Slack destination. Template overrides the
@@ -32,6 +37,12 @@ var channelPattern = regexp.MustCompile(`^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z
 func (s *Slack) validate(v *validator) {
 	if s.APIURL != "" {
 		v.httpURL("slack.api_url", s.APIURL)
+	}
+	if s.ProjectURL.Text != "" {
+		v.checkTemplate("slack.project_url", s.ProjectURL)
+	}
+	if !bucketPattern.MatchString(s.ThreadsBucket) {
+		v.errorf("slack.threads_bucket", "%q is not a bucket name; use letters, digits, '_' and '-'", s.ThreadsBucket)
 	}
 	for _, name := range sortedKeys(s.Targets) {
 		t := s.Targets[name]

@@ -12,6 +12,17 @@ type Store struct {
 	Bucket      string    `yaml:"bucket"`
 	DedupWindow Duration  `yaml:"dedup_window"`
 	Retention   Retention `yaml:"retention"`
+	Delivery    Delivery  `yaml:"delivery"`
+}
+
+// Delivery says how hard a target is tried: a notification that fails
+// MaxAttempts times (backing off from InitialBackoff, doubling up to
+// MaxBackoff) goes to the dead-letter stream with the reason. Errors that
+// cannot pass (invalid_auth, a 4xx) go there at the first failure.
+type Delivery struct {
+	MaxAttempts    int      `yaml:"max_attempts"`
+	InitialBackoff Duration `yaml:"initial_backoff"`
+	MaxBackoff     Duration `yaml:"max_backoff"`
 }
 
 // Retention bounds the audit trail: events older than MaxAge, or beyond
@@ -32,6 +43,11 @@ func (s *Store) validate(v *validator) {
 		v.errorf("store.bucket", "%q is not a bucket name; use letters, digits, '_' and '-'", s.Bucket)
 	}
 	v.positive("store.dedup_window", s.DedupWindow > 0)
+	v.positive("store.delivery.max_attempts", s.Delivery.MaxAttempts > 0)
+	v.positive("store.delivery.initial_backoff", s.Delivery.InitialBackoff > 0)
+	if s.Delivery.MaxBackoff < s.Delivery.InitialBackoff {
+		v.errorf("store.delivery.max_backoff", "%s is shorter than store.delivery.initial_backoff %s", s.Delivery.MaxBackoff, s.Delivery.InitialBackoff)
+	}
 	v.positive("store.retention.max_age", s.Retention.MaxAge > 0)
 	if s.Retention.MaxAge > 0 && s.DedupWindow > s.Retention.MaxAge {
 		// JetStream refuses a stream whose duplicate window exceeds MaxAge.

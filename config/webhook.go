@@ -28,6 +28,9 @@ type WebhookTarget struct {
 	Secret  secret.String            `yaml:"secret"`
 	Headers map[string]secret.String `yaml:"headers"`
 	Timeout Duration                 `yaml:"timeout"`
+	// Body, if set, is a template making the body instead of the
+	// CloudEvents JSON ({{json .Project.Name}} encodes a value as JSON).
+	Body Template `yaml:"body"`
 }
 
 // headerNamePattern is an HTTP header field name (RFC 9110 token).
@@ -47,6 +50,9 @@ func (t *WebhookTarget) validate(v *validator, path string) {
 		v.httpURL(secretPath(v, path+".url"), t.URL.Reveal())
 	}
 	v.positive(path+".timeout", t.Timeout > 0)
+	if v.set(path + ".body") {
+		v.checkTemplate(path+".body", t.Body)
+	}
 	for _, name := range sortedKeys(t.Headers) {
 		p := joinPath(path+".headers", name)
 		switch canon := http.CanonicalHeaderKey(name); {
