@@ -95,7 +95,7 @@ func (c *Config) validate(v *validator) {
 	c.OMS.validate(v)
 	c.Discovery.validate(v, c.OMS.Mode)
 	c.Schedule.validate(v)
-	c.Store.validate(v)
+	c.Store.validate(v, c.NATS.IsEmbedded())
 	c.HA.validate(v, c)
 	c.NATS.validate(v)
 	c.Slack.validate(v)

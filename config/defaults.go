@@ -40,6 +40,7 @@ func Default() Config {
 			DedupWindow: Duration(10 * time.Minute),
 			Retention:   Retention{MaxAge: Duration(90 * 24 * time.Hour)},
 			Delivery:    Delivery{MaxAttempts: 10, InitialBackoff: Duration(time.Second), MaxBackoff: Duration(5 * time.Minute)},
+			Replicas:    1,
 		},
 		HA: HA{
 			Bucket:        "omswatch-leases",

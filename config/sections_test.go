@@ -30,9 +30,9 @@ func TestAcceptedValues(t *testing.T) {
 		{"localhost", "nats: {embedded: {host: localhost, max_payload: 64MiB}}", nil},
 		{"non-loopback on purpose", "nats: {embedded: {host: 0.0.0.0, allow_non_loopback: true}}", nil},
 		{"a NATS cluster with TLS", "nats: {url: 'tls://a:4222, tls://b:4222', user: u, password: p}", nil},
-		{"ha over a NATS cluster", "nats: {url: 'nats://a:4222,nats://b:4222'}\nha: {enabled: true, replica_id: omswatch-0.example, lease_ttl: 9s, renew_interval: 4.5s}",
+		{"ha over a NATS cluster", "nats: {url: 'nats://a:4222,nats://b:4222'}\nha: {enabled: true, replica_id: omswatch-0.example, lease_ttl: 9s, renew_interval: 4.5s}\nstore: {replicas: 3}",
 			func(c *Config) bool {
-				return c.HA.Enabled && c.HA.Bucket == "omswatch-leases" && c.HA.RenewInterval.Duration() == 4500*time.Millisecond
+				return c.HA.Enabled && c.HA.Bucket == "omswatch-leases" && c.HA.RenewInterval.Duration() == 4500*time.Millisecond && c.Store.Replicas == 3
 			}},
 		{"dedup window equal to max age", "store: {dedup_window: 1d, retention: {max_age: 24h}}", nil},
 		{"http off", `http: {listen: ""}`, func(c *Config) bool { return c.HTTP.Listen == "" }},

@@ -6,13 +6,16 @@ import "regexp"
 // the audit trail of events in a stream. Dir holds the embedded NATS
 // server's JetStream files; unlike files the configuration reads, it is
 // relative to the working directory (so the zero-configuration demo writes
-// ./omswatch-data wherever it is started).
+// ./omswatch-data wherever it is started). Replicas is how many servers of a
+// NATS cluster keep each of omswatch's buckets and streams (3 on a 3-node
+// cluster, so losing a server loses nothing; 1 on the embedded server).
 type Store struct {
 	Dir         string    `yaml:"dir"`
 	Bucket      string    `yaml:"bucket"`
 	DedupWindow Duration  `yaml:"dedup_window"`
 	Retention   Retention `yaml:"retention"`
 	Delivery    Delivery  `yaml:"delivery"`
+	Replicas    int       `yaml:"replicas"`
 }
 
 // Delivery says how hard a target is tried: a notification that fails
@@ -35,7 +38,16 @@ type Retention struct {
 // bucketPattern is what JetStream allows in bucket and stream names.
 var bucketPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-func (s *Store) validate(v *validator) {
+// maxReplicas is JetStream's limit on a stream's replicas.
+const maxReplicas = 5
+
+func (s *Store) validate(v *validator, embedded bool) {
+	switch {
+	case s.Replicas < 1 || s.Replicas > maxReplicas:
+		v.errorf("store.replicas", "%d is out of range; want 1 to %d (JetStream's limit), e.g. 3 on a 3-node cluster", s.Replicas, maxReplicas)
+	case s.Replicas > 1 && embedded:
+		v.errorf("store.replicas", "%d needs a NATS cluster, but nats.url is empty and the embedded server is a single node; set nats.url or replicas: 1", s.Replicas)
+	}
 	if s.Dir == "" {
 		v.errorf("store.dir", "is empty; want a directory for the embedded server's data, e.g. ./omswatch-data")
 	}
