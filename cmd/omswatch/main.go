@@ -99,6 +99,7 @@ var subcommands = []func(*cli) *cobra.Command{
 	newRulesCmd,
 	newReplayCmd,
 	newSilenceCmd,
+	newHistoryCmd,
 }
 
 // run executes the command line and returns the process exit status.

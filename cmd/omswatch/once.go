@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,18 +18,22 @@ func newOnceCmd(c *cli) *cobra.Command {
 	var file, format, record string
 	cmd := &cobra.Command{
 		Use:   "once --config FILE [--format json|text] [--record FILE]",
-		Short: "Poll every configured and discovered project once and print the events",
+		Short: "Poll every configured and discovered project once and deliver the events",
 		Long: `once polls every project the configuration names or discovers, once, now,
-and prints the events of what changed since the stored snapshots (the first
-poll of a project prints oms.project.discovered). Snapshots are saved as by
-omswatch run, after the events are printed.
+and routes what changed since the stored snapshots (the first poll of a
+project gives oms.project.discovered) as omswatch run would: diff, conditions,
+routes, the outbox (the audit trail), then every target. Snapshots are saved
+once the events are in the outbox. Before it exits, once delivers what it
+routed (group_wait cut short), waiting up to 30s for slow targets; what they
+did not take stays in the outbox for the next run.
 
 With no oms section the configuration means "use the built-in simulator":
 once starts one in-process with the demo credentials.
 
---format json prints one CloudEvents JSON object per line; text a one-line
-summary per event. --record FILE appends every raw DescribeProject answer to
-FILE as a recording, which omswatch sim --recording replays.
+Events routed to the log target (by default every event no route takes) are
+printed on stdout: --format json one CloudEvents JSON object per line, text a
+one-line summary per event. --record FILE appends every raw DescribeProject
+answer to FILE as a recording, which omswatch sim --recording replays.
 
 Exit status: 0 if every poll succeeded, 1 if any failed, 2 for a bad
 configuration or flags.`,
@@ -52,12 +58,15 @@ configuration or flags.`,
 	return cmd
 }
 
+// drainTimeout bounds how long once waits for the targets to deliver.
+const drainTimeout = 30 * time.Second
+
 func runOnce(cmd *cobra.Command, c *cli, cfg *config.Config, format, record string) error {
 	log, err := c.logger()
 	if err != nil {
 		return err
 	}
-	o := wireOptions{handler: pipeline{out: &printSink{w: c.stdout, format: format}}, log: log}
+	o := wireOptions{log: log, stdout: c.stdout, logFormat: format}
 	if record != "" {
 		f, err := os.OpenFile(record, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
@@ -71,9 +80,19 @@ func runOnce(cmd *cobra.Command, c *cli, cfg *config.Config, format, record stri
 		return &exitError{code: exitFailure, err: err}
 	}
 	defer a.close()
+	if err := a.delivery.Start(cmd.Context()); err != nil {
+		return &exitError{code: exitFailure, err: err}
+	}
 	sum, err := a.poller.RunOnce(cmd.Context())
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
+	}
+	// Deliver what this poll routed (group_wait cut short); what a target
+	// cannot take in time stays in the outbox for the next run.
+	dctx, cancel := context.WithTimeout(cmd.Context(), drainTimeout)
+	defer cancel()
+	if err := a.delivery.Drain(dctx); err != nil {
+		log.Warn("not everything was delivered; it stays in the outbox", "component", "once", "error", err)
 	}
 	log.Info("polled", "component", "once", "projects", sum.Polled, "changed", sum.Changed,
 		"unchanged", sum.Unchanged, "removed", sum.Removed, "failed", sum.Failed)

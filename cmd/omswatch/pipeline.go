@@ -3,38 +3,135 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"sync"
+	"log/slog"
 
 	"github.com/omswatch/omswatch/differ"
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/sinks"
 )
 
-// eventSink is where the pipeline's events go; Send returns nil once they
-// are durable. Until the rules and sinks issues land, it is the printer.
-type eventSink interface {
-	Send(ctx context.Context, events []event.Event) error
-}
-
-// pipeline is the poller's Handler: diff -> (rules, outbox: later issues)
-// -> sink. It returns nil only after the sink took the events, which is
-// when the poller saves the new snapshot.
+// pipeline is the poller's Handler: diff -> conditions and routes ->
+// outbox -> rules state. It returns nil only once every event is stored in
+// the outbox (which is when the poller saves the new snapshot), and saves
+// the rules' state after that, so a crash at any point repeats work (with
+// the same event ids, stored once) and loses none.
 type pipeline struct {
-	out eventSink
+	eng    *rules.Engine
+	state  rules.StateStore
+	outbox *sinks.Outbox
+	// silences returns the silences in force (nil: none).
+	silences func() *rules.Silences
+	log      *slog.Logger
 }
 
-// Handle turns one change into events and sends them.
-func (p pipeline) Handle(ctx context.Context, c poller.Change) error {
+// Handle turns one change into events, routes them and publishes them.
+func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 	events, err := changeEvents(c)
 	if err != nil {
 		return err
 	}
-	if len(events) == 0 {
-		return nil
+	st, err := p.state.Load(ctx, c.Source, c.Project)
+	if err != nil {
+		return err
 	}
-	return p.out.Send(ctx, events)
+	out, err := p.evaluate(c, events, st)
+	if err != nil {
+		return fmt.Errorf("rules for %s: %w", c.Project, err)
+	}
+	for _, e := range out.Errors {
+		p.log.Warn("a rule expression failed; it counts as false", "project", c.Project, "error", e)
+	}
+	if err := p.outbox.Publish(ctx, entries(c, out)); err != nil {
+		return err
+	}
+	if out.StateChanged {
+		if err := p.state.Save(ctx, c.Source, c.Project, out.State); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evaluate runs the rules: Evaluate on every new snapshot (conditions
+// included); the conditions of a project that is gone resolved; events
+// without a snapshot (a confirmed removal, the poller's own) routed one by
+// one under the silences.
+func (p *pipeline) evaluate(c poller.Change, events []event.Event, st rules.State) (rules.Outcome, error) {
+	var sil *rules.Silences
+	if p.silences != nil {
+		sil = p.silences()
+	}
+	var out rules.Outcome
+	if c.Current != nil {
+		var err error
+		out, err = p.eng.Evaluate(rules.Poll{Source: c.Source, Prev: c.Previous, Cur: c.Current, Events: events,
+			Now: c.Time, State: st, Silences: sil})
+		if err != nil {
+			return rules.Outcome{}, err
+		}
+		st = out.State
+	} else {
+		out = p.routeAlone(events, sil)
+		out.State, out.StateChanged = st, false
+	}
+	if last := lastSnapshot(c); c.Removed && last != nil {
+		r := p.eng.Resolve(c.Source, last, c.Time, st, sil)
+		out.Events = append(out.Events, r.Events...)
+		out.Decisions = append(out.Decisions, r.Decisions...)
+		out.Deliveries = append(out.Deliveries, r.Deliveries...)
+		out.Errors = append(out.Errors, r.Errors...)
+		out.State, out.StateChanged = rules.State{}, true
+	}
+	return out, nil
+}
+
+// routeAlone routes events that come without a snapshot: no conditions,
+// no once_per, but silences apply.
+func (p *pipeline) routeAlone(events []event.Event, sil *rules.Silences) rules.Outcome {
+	var out rules.Outcome
+	for _, e := range events {
+		d, err := p.eng.Route(e)
+		if err != nil {
+			out.Errors = append(out.Errors, err)
+		}
+		if sil != nil {
+			if why := sil.Match(e, e.Time); why != "" {
+				d.Muted, d.Deliveries = why, nil
+			}
+		}
+		out.Events = append(out.Events, e)
+		out.Decisions = append(out.Decisions, d)
+		out.Deliveries = append(out.Deliveries, d.Deliveries...)
+	}
+	return out
+}
+
+// entries are the outbox entries of an outcome: every event (muted and
+// dropped ones too: the audit trail has everything) with its deliveries,
+// and the project's status for status cards when something is delivered.
+func entries(c poller.Change, out rules.Outcome) []sinks.Entry {
+	var status *sinks.ProjectStatus
+	if last := lastSnapshot(c); last != nil && len(out.Deliveries) > 0 {
+		status = projectStatus(last, c.Time)
+	}
+	es := make([]sinks.Entry, len(out.Events))
+	for i, e := range out.Events {
+		es[i] = sinks.Entry{Event: e}
+		if i >= len(out.Decisions) {
+			continue
+		}
+		for _, d := range out.Decisions[i].Deliveries {
+			es[i].Deliveries = append(es[i].Deliveries, sinks.Delivery{Event: d.Event, Target: d.Target,
+				Route: d.Route, RouteIndex: d.RouteIndex})
+		}
+		if len(es[i].Deliveries) > 0 {
+			es[i].Status = status
+		}
+	}
+	return es
 }
 
 // changeEvents are the events of a change: the differ's between the two
@@ -67,38 +164,6 @@ func lastSnapshot(c poller.Change) *oms.Snapshot {
 	}
 	if c.Previous != nil {
 		return c.Previous
-	}
-	return nil
-}
-
-// printSink writes events to w, one per line, as CloudEvents JSON or as
-// the one-line text of `omswatch diff --format text`.
-type printSink struct {
-	mu     sync.Mutex
-	w      io.Writer
-	format string
-	count  int
-}
-
-// Send prints the events; a write error fails the hand-off.
-func (s *printSink) Send(_ context.Context, events []event.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range events {
-		var line []byte
-		if s.format == "text" {
-			line = []byte(textLine(e))
-		} else {
-			b, err := e.JSON()
-			if err != nil {
-				return fmt.Errorf("encode event %s: %w", e.ID, err)
-			}
-			line = b
-		}
-		if _, err := s.w.Write(append(line, '\n')); err != nil {
-			return fmt.Errorf("print events: %w", err)
-		}
-		s.count++
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,9 +28,10 @@ const simRegion = "omssim"
 // app is the wired components of a poll run; close stops them in reverse
 // order of starting.
 type app struct {
-	poller  *poller.Poller
-	api     *poller.API
-	closers []func()
+	poller   *poller.Poller
+	api      *poller.API
+	delivery *delivery
+	closers  []func()
 }
 
 func (a *app) close() {
@@ -41,14 +43,17 @@ func (a *app) close() {
 
 // wireOptions are what a command adds to the configuration.
 type wireOptions struct {
-	handler  poller.Handler
 	recorder poller.Recorder
 	log      *slog.Logger
+	// stdout is where the log target writes, in logFormat (json or text).
+	stdout    io.Writer
+	logFormat string
 }
 
-// wire builds OMS client, NATS, snapshot store and poller from cfg. Every
-// problem found is reported at once; on error everything started is
-// stopped again.
+// wire builds OMS client, NATS, snapshot store, the delivery (rules,
+// outbox, targets) and the poller from cfg. Every problem found is
+// reported at once; on error everything started is stopped again. The
+// caller starts a.delivery before polling.
 func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err error) {
 	a := &app{}
 	defer func() {
@@ -57,7 +62,7 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 		}
 	}()
 	red := &secret.Redactor{}
-	red.Add(cfg.OMS.AccessKeySecret, cfg.OMS.SecurityToken, cfg.OMS.Password, cfg.NATS.Password, cfg.NATS.Token)
+	red.Add(cfg.OMS.AccessKeySecret, cfg.OMS.SecurityToken, cfg.OMS.Password, cfg.NATS.Password, cfg.NATS.Token, cfg.Slack.Token)
 	tr, source, err := a.transport(ctx, cfg, o.log)
 	if err != nil {
 		return nil, err
@@ -79,8 +84,13 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 	if err != nil {
 		return nil, err
 	}
+	a.delivery, err = newDelivery(ctx, cfg, js, deliveryOptions{stdout: o.stdout, logFormat: o.logFormat, red: red, log: o.log})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.delivery.Close)
 	opts := pollerOptions(cfg, source)
-	opts.Fetcher, opts.Lister, opts.Store, opts.Handler = a.api, a.api, store, o.handler
+	opts.Fetcher, opts.Lister, opts.Store, opts.Handler = a.api, a.api, store, a.delivery.Handler()
 	opts.Logger, opts.Redactor = o.log, red
 	a.poller, err = poller.New(opts)
 	if err != nil {

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/natsembed"
+	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/sinks"
+)
+
+func newHistoryCmd(c *cli) *cobra.Command {
+	var file, since, typ, format string
+	var patch bool
+	cmd := &cobra.Command{
+		Use:   "history PROJECT_ID --config FILE [--since DURATION|TIME] [--type GLOB] [--format text|json] [--patch]",
+		Short: "Print a project's timeline from the audit trail",
+		Long: `history reads the audit trail (the JetStream stream every event is stored in
+before it is delivered) and prints the project's events, oldest first: time,
+type, severity and summary, and with --patch the JSON Patch of each change.
+
+The stream is read where the configuration says: an external NATS, or the
+embedded server of a running omswatch (nats.embedded host and port), or, when
+none runs, the embedded server's store directory opened here.
+
+--since takes a duration back from now (90m, 24h, 7d) or an RFC 3339 time;
+--type an event type glob (oms.step.*); --format json prints the stored
+CloudEvents JSON, one per line.
+
+Exit status: 0, 1 when the stream cannot be read, 2 for bad flags or
+configuration.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q, err := historyQuery(args[0], since, typ, format, time.Now())
+			if err != nil {
+				return err
+			}
+			if file == "" {
+				return usageErrorf("--config is required")
+			}
+			cfg, err := config.LoadFile(file)
+			if err != nil {
+				return usageError(err)
+			}
+			return runHistory(cmd.Context(), c, cfg, q, historyPrinter{format: format, patch: patch, typ: typ})
+		},
+	}
+	cmd.Flags().StringVar(&file, "config", "", "configuration file (required)")
+	cmd.Flags().StringVar(&since, "since", "", "only events since a duration ago (24h, 7d) or an RFC 3339 time")
+	cmd.Flags().StringVar(&typ, "type", "", "only event types matching this glob, e.g. oms.step.*")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&patch, "patch", false, "print each event's JSON Patch (text format)")
+	return cmd
+}
+
+// historyQuery checks the flags.
+func historyQuery(project, since, typ, format string, now time.Time) (sinks.HistoryQuery, error) {
+	q := sinks.HistoryQuery{Project: project}
+	if format != "text" && format != "json" {
+		return q, usageErrorf("--format %q: want text or json", format)
+	}
+	if typ != "" {
+		if _, err := event.TypesMatching(typ); err != nil {
+			return q, usageErrorf("--type: %v", err)
+		}
+	}
+	if since != "" {
+		t, err := parseSince(since, now)
+		if err != nil {
+			return q, usageError(err)
+		}
+		q.Since = t
+	}
+	return q, nil
+}
+
+// parseSince reads a duration back from now (Go syntax, or whole days as
+// 7d) or an RFC 3339 time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want a duration (90m, 24h, 7d) or an RFC 3339 time", s)
+}
+
+func runHistory(ctx context.Context, c *cli, cfg *config.Config, q sinks.HistoryQuery, p historyPrinter) error {
+	log, err := c.logger()
+	if err != nil {
+		return err
+	}
+	a := &app{}
+	defer a.close()
+	js := runningEmbedded(ctx, cfg)
+	if js == nil {
+		if js, err = a.jetStream(ctx, cfg, log); err != nil {
+			return &exitError{code: exitFailure, err: err}
+		}
+	} else {
+		a.closers = append(a.closers, func() { js.Conn().Close() })
+	}
+	events, err := sinks.History(ctx, js, q)
+	if err != nil {
+		return &exitError{code: exitFailure, err: err}
+	}
+	for _, se := range events {
+		if se.Event.Time.Before(q.Since) {
+			continue // stored after --since, observed before it
+		}
+		if err := p.print(c.stdout, se); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runningEmbedded connects to the embedded server of an omswatch that is
+// running (its store directory is locked by it), or returns nil.
+func runningEmbedded(ctx context.Context, cfg *config.Config) jetstream.JetStream {
+	n := cfg.NATS
+	if !n.IsEmbedded() || n.Embedded.Port <= 0 {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	nc, err := natsembed.Connect(cctx, natsembed.ConnOptions{URL: fmt.Sprintf("nats://%s:%d", n.Embedded.Host, n.Embedded.Port)})
+	if err != nil {
+		return nil
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil
+	}
+	return js
+}
+
+// historyPrinter writes events as text lines or stored JSON.
+type historyPrinter struct {
+	format, typ string
+	patch       bool
+}
+
+func (p historyPrinter) print(w io.Writer, se sinks.StoredEvent) error {
+	e := se.Event
+	if p.typ != "" {
+		if ok, _ := path.Match(p.typ, e.Type); !ok {
+			return nil
+		}
+	}
+	var b strings.Builder
+	if p.format == "json" {
+		b.Write(se.Raw)
+		b.WriteByte('\n')
+	} else {
+		fmt.Fprintf(&b, "%s  %-8s  %-28s  %s\n", e.Time.UTC().Format(time.RFC3339), e.Severity, e.Type, rules.Summary(e))
+		if p.patch {
+			for _, ch := range e.Data.Changes {
+				fmt.Fprintf(&b, "    %s\n", patchLine(ch))
+			}
+		}
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
+
+// patchLine writes one JSON Patch operation as op path [from] [= value].
+func patchLine(ch event.Change) string {
+	p := ch.Path
+	if p == "" {
+		p = "(root)" // the JSON Pointer of the whole document
+	}
+	s := ch.Op + " " + p
+	switch ch.Op {
+	case "move", "copy":
+		s += " from " + ch.From
+	case "add", "replace", "test":
+		v, err := json.Marshal(ch.Value)
+		if err != nil {
+			v = []byte(fmt.Sprint(ch.Value))
+		}
+		s += " = " + string(v)
+	}
+	return s
+}

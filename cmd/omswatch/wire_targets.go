@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/sinks"
+	"github.com/omswatch/omswatch/sinks/logsink"
+	"github.com/omswatch/omswatch/sinks/natssink"
+	"github.com/omswatch/omswatch/sinks/slack"
+	"github.com/omswatch/omswatch/sinks/webhook"
+)
+
+// targetOptions are what building the targets needs beyond the config.
+type targetOptions struct {
+	js     jetstream.JetStream
+	eng    *rules.Engine
+	red    *secret.Redactor
+	stdout io.Writer
+	// logFormat is the log target's: json (default) or text.
+	logFormat string
+}
+
+// buildTargets builds every target routes can name: the log target, then
+// the NATS, Slack and webhook ones. Chat targets and targets with a rate
+// limit group through the rules engine's dispatcher; the others send each
+// event as it comes, in batches. Every problem is reported at once.
+func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]sinks.Target, error) {
+	var out []sinks.Target
+	var errs []error
+	add := func(name string, s sinks.Sink, grouped bool, err error) {
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		t := sinks.Target{Name: name, Sink: s}
+		if _, limited := cfg.Rules.RateLimits[name]; grouped || limited {
+			t.Grouper = ruleGrouper{d: o.eng.NewDispatcher()}
+		}
+		out = append(out, t)
+	}
+	logCfg := logsink.Config{Format: o.logFormat, Text: textLine}
+	ls, err := logsink.New(logCfg, o.stdout)
+	add(config.LogTarget, ls, false, err)
+	nc := o.js.Conn()
+	for _, name := range slices.Sorted(maps.Keys(cfg.NATS.Targets)) {
+		t := cfg.NATS.Targets[name]
+		s, err := natssink.New(natssink.Config{Subject: t.Subject.Text, JetStream: t.JetStream, Stream: t.Stream}, nc)
+		add(name, s, false, err)
+	}
+	if len(cfg.Slack.Targets) > 0 {
+		client, err := slackClient(ctx, cfg, o)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			routeTemplates := slackRouteTemplates(cfg)
+			for _, name := range slices.Sorted(maps.Keys(cfg.Slack.Targets)) {
+				t := cfg.Slack.Targets[name]
+				s, err := client.Target(name, slack.Config{Channel: t.Channel, WebhookURL: t.WebhookURL,
+					Templates: templateTexts(t.Template), RouteTemplates: routeTemplates})
+				add(name, s, true, err)
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Webhook.Targets)) {
+		t := cfg.Webhook.Targets[name]
+		s, err := webhook.New(name, webhook.Config{URL: t.URL, Secret: t.Secret, Headers: t.Headers,
+			Timeout: t.Timeout.Duration(), Body: t.Body.Text}, o.red)
+		add(name, s, false, err)
+	}
+	return out, errors.Join(errs...)
+}
+
+// slackClient is the client the Slack targets share; threads are kept in
+// a key-value bucket when a target posts as the bot.
+func slackClient(ctx context.Context, cfg *config.Config, o targetOptions) (*slack.Client, error) {
+	s := cfg.Slack
+	co := slack.ClientOptions{Token: s.Token, APIURL: s.APIURL, ProjectURL: s.ProjectURL.Text, Redactor: o.red}
+	if perSec := s.RateLimit.PerSecond(); perSec > 0 {
+		co.Interval = time.Duration(float64(time.Second) / perSec)
+	}
+	for _, t := range s.Targets {
+		if t.Channel == "" {
+			continue
+		}
+		threads, err := slack.NewKVThreads(ctx, o.js, s.ThreadsBucket, 1)
+		if err != nil {
+			return nil, err
+		}
+		co.Threads = threads
+		break
+	}
+	c, err := slack.NewClient(co)
+	if err != nil {
+		return nil, fmt.Errorf("slack: %w", err)
+	}
+	return c, nil
+}
+
+// slackRouteTemplates are the Slack templates of named routes.
+func slackRouteTemplates(cfg *config.Config) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, rt := range cfg.Rules.Routes {
+		if rt.Name != "" && len(rt.Template) > 0 {
+			out[rt.Name] = templateTexts(rt.Template)
+		}
+	}
+	return out
+}
+
+func templateTexts(m map[string]config.Template) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, t := range m {
+		out[k] = t.Text
+	}
+	return out
+}

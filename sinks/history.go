@@ -1,0 +1,87 @@
+package sinks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/event"
+)
+
+// HistoryQuery selects a project's events in the audit stream.
+type HistoryQuery struct {
+	// Stream and Prefix are the audit stream's (defaults as the outbox's).
+	Stream, Prefix string
+	// Project is the project id.
+	Project string
+	// Since, if set, skips events stored before it.
+	Since time.Time
+}
+
+// StoredEvent is an event as the audit stream holds it.
+type StoredEvent struct {
+	// Raw is the stored CloudEvents JSON, Event its decoding.
+	Raw   []byte
+	Event event.Event
+	// Seq is the stream sequence.
+	Seq uint64
+}
+
+// History reads a project's events from the audit stream, oldest first,
+// with an ordered consumer that leaves nothing behind on the server.
+func History(ctx context.Context, js jetstream.JetStream, q HistoryQuery) ([]StoredEvent, error) {
+	if q.Stream == "" {
+		q.Stream = DefaultStream
+	}
+	if q.Prefix == "" {
+		q.Prefix = DefaultPrefix
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{q.Prefix + ".*." + Token(q.Project) + ".>"}}
+	if !q.Since.IsZero() {
+		since := q.Since
+		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
+	}
+	st, err := js.Stream(ctx, q.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil // nothing was ever published
+	}
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	cons, err := st.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	var out []StoredEvent
+	for {
+		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(300*time.Millisecond))
+		if err != nil {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		n, last := 0, false
+		for m := range batch.Messages() {
+			n++
+			meta, err := m.Metadata()
+			if err != nil {
+				return nil, fmt.Errorf("history: %w", err)
+			}
+			e, err := DecodeEvent(m.Data())
+			if err != nil {
+				return nil, fmt.Errorf("history: message %d: %w", meta.Sequence.Stream, err)
+			}
+			if e.Subject == q.Project { // tokens of two ids may coincide
+				out = append(out, StoredEvent{Raw: m.Data(), Event: e, Seq: meta.Sequence.Stream})
+			}
+			last = meta.NumPending == 0
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		if n == 0 || last {
+			return out, nil
+		}
+	}
+}
