@@ -1,9 +1,6 @@
 package oms
 
-import (
-	"encoding/json"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // The reusing parse (reuse.go) reads a response's skeleton itself, so that
 // it can hand the bytes of each large subtree to the memo before anything is
@@ -60,7 +57,7 @@ func buildTape(b []byte, tape []tapeEntry) ([]tapeEntry, bool) {
 
 // stringEnd returns the offset just past the string that starts at b[i]
 // ('"'), escapes stepped over but not checked.
-func stringEnd(b []byte, i int) (int, bool) {
+func stringEnd[T string | []byte](b T, i int) (int, bool) {
 	for i++; i < len(b); i++ {
 		switch b[i] {
 		case '"':
@@ -205,51 +202,4 @@ func plainString(b []byte, i int) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// decodeRaw decodes one JSON value exactly as decodeJSON decodes it inside a
-// document: numbers as json.Number, invalid UTF-8 as U+FFFD. Scalars whose
-// bytes are their value (most of them) are read here, without a decoder
-// call; the rest go to the decoder. ok is false when the value is not valid
-// JSON.
-func decodeRaw(raw []byte) (v any, ok bool) {
-	switch raw[0] {
-	case '"':
-		body := raw[1 : len(raw)-1]
-		if plainText(body) {
-			return string(body), true
-		}
-	case 't':
-		if string(raw) == "true" {
-			return true, true
-		}
-	case 'f':
-		if string(raw) == "false" {
-			return false, true
-		}
-	case 'n':
-		if string(raw) == "null" {
-			return nil, true
-		}
-	case '{', '[':
-	default:
-		if s := string(raw); validNumber(s) {
-			return json.Number(s), true
-		}
-	}
-	if fastJSON.Unmarshal(raw, &v) != nil {
-		return nil, false
-	}
-	return v, true
-}
-
-// plainText reports whether the body of a JSON string is its own value: no
-// escapes, no control characters, valid UTF-8.
-func plainText(body []byte) bool {
-	for _, c := range body {
-		if c == '\\' || c == '"' || c < 0x20 {
-			return false
-		}
-	}
-	return utf8.Valid(body)
 }

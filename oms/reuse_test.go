@@ -209,3 +209,25 @@ func TestMemoHashSeedShared(t *testing.T) {
 		t.Error("the seed is not carried from one snapshot to the next")
 	}
 }
+
+// FuzzDecodeRaw checks that decodeRaw, which reads common values itself,
+// decodes any bytes as the decoder of the plain path does, and refuses what
+// it refuses.
+func FuzzDecodeRaw(f *testing.F) {
+	for _, s := range []string{`{"a":[1,-2.5e3,"x\n\u00e9\u2028",true,null,{}],"b":"\ud83d\ude00"}`,
+		`"a\"b\\c\/\b\f\r\t"`, `"\u0000\u001f\uffff"`, `"\ud800"`, `"\x"`, `[1,]`, `{"a":1,"a":2}`,
+		`01`, `-`, `1.`, `tru`, `nullx`, `"é"`, "\"\xff\"", `[[[[]]]]`, `{"k" : 1 , "v":[ ] }`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if len(raw) == 0 {
+			return
+		}
+		got, ok := decodeRaw(raw)
+		var want any
+		err := fastJSON.Unmarshal(raw, &want)
+		if ok != (err == nil) || (ok && !reflect.DeepEqual(got, want)) {
+			t.Fatalf("decodeRaw(%q) = %#v, %v; the decoder gives %#v, %v", raw, got, ok, want, err)
+		}
+	})
+}

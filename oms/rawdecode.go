@@ -1,0 +1,227 @@
+package oms
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// decodeRaw decodes one JSON value exactly as decodeJSON decodes it inside a
+// document: numbers as json.Number, null as nil. ok is false when the value
+// is not valid JSON.
+//
+// The reusing parse decodes the values that changed one by one, most of
+// them a few hundred bytes (a step, a table), where a decoder call costs
+// several times the decoding. The shapes OMS sends (objects, arrays, strings
+// without escapes, numbers, literals) are read here; anything else (escapes,
+// invalid UTF-8, deep nesting, anything not valid) goes to the decoder the
+// plain path uses, whose answer stands.
+func decodeRaw(raw []byte) (any, bool) {
+	d := quickDecoder{s: string(raw)} // one copy: decoded strings share it, as the decoder's do
+	if v, end, ok := d.value(0); ok && end == len(d.s) {
+		return v, true
+	}
+	var v any
+	if fastJSON.UnmarshalFromString(d.s, &v) != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// quickDecoder reads the common JSON of OMS responses; it gives up (ok
+// false) on anything else rather than decide it.
+type quickDecoder struct {
+	s     string
+	depth int
+}
+
+// quickMaxDepth bounds the nesting read here; OMS values nest a few levels.
+const quickMaxDepth = 64
+
+func (d *quickDecoder) value(i int) (v any, end int, ok bool) {
+	if i >= len(d.s) {
+		return nil, 0, false
+	}
+	switch c := d.s[i]; c {
+	case '{':
+		return d.object(i)
+	case '[':
+		return d.array(i)
+	case '"':
+		return d.str(i)
+	case 't', 'f', 'n':
+		j := i
+		for j < len(d.s) && d.s[j] >= 'a' && d.s[j] <= 'z' {
+			j++
+		}
+		switch d.s[i:j] {
+		case "true":
+			return true, j, true
+		case "false":
+			return false, j, true
+		case "null":
+			return nil, j, true
+		}
+		return nil, 0, false
+	default:
+		j := i
+		for j < len(d.s) && scalarByte(d.s[j]) {
+			j++
+		}
+		if !validNumber(d.s[i:j]) {
+			return nil, 0, false
+		}
+		return json.Number(d.s[i:j]), j, true
+	}
+}
+
+// str reads a string without escapes, control characters or invalid UTF-8;
+// one with escapes is decoded by the decoder.
+func (d *quickDecoder) str(i int) (any, int, bool) {
+	for j := i + 1; j < len(d.s); j++ {
+		switch c := d.s[j]; {
+		case c == '"':
+			body := d.s[i+1 : j]
+			if !utf8.ValidString(body) {
+				return nil, 0, false
+			}
+			return body, j + 1, true
+		case c == '\\':
+			return d.escaped(i)
+		case c < 0x20:
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+// escaped decodes the string at d.s[i], which has escapes. The short
+// escapes and \u of a character outside the surrogates are read here, as
+// encoding/json reads them; anything else (a surrogate, a bad escape,
+// invalid UTF-8) goes to the decoder.
+func (d *quickDecoder) escaped(i int) (any, int, bool) {
+	end, ok := stringEnd(d.s, i)
+	if !ok {
+		return nil, 0, false
+	}
+	if s, ok := unescape(d.s[i+1 : end-1]); ok {
+		return s, end, true
+	}
+	var v any
+	if fastJSON.UnmarshalFromString(d.s[i:end], &v) != nil {
+		return nil, 0, false
+	}
+	s, ok := v.(string)
+	return s, end, ok
+}
+
+// unescape decodes the body of a JSON string with escapes, giving up on
+// what it does not read.
+func unescape(body string) (string, bool) {
+	if !utf8.ValidString(body) {
+		return "", false
+	}
+	out := make([]byte, 0, len(body))
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			out = append(out, c)
+			continue
+		case i+1 == len(body):
+			return "", false
+		}
+		i++
+		switch e := body[i]; e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b', 'f', 'n', 'r', 't':
+			out = append(out, "\b\f\n\r\t"[strings.IndexByte("bfnrt", e)])
+		case 'u':
+			r, err := strconv.ParseUint(body[i+1:min(i+5, len(body))], 16, 32)
+			if err != nil || i+5 > len(body) || utf16.IsSurrogate(rune(r)) || body[i+1] == '+' {
+				return "", false
+			}
+			out = utf8.AppendRune(out, rune(r))
+			i += 4
+		default:
+			return "", false
+		}
+	}
+	return string(out), true
+}
+
+func (d *quickDecoder) object(i int) (any, int, bool) {
+	if d.depth++; d.depth > quickMaxDepth {
+		return nil, 0, false
+	}
+	m := map[string]any{}
+	i = d.space(i + 1)
+	if i < len(d.s) && d.s[i] == '}' {
+		d.depth--
+		return m, i + 1, true
+	}
+	for i < len(d.s) && d.s[i] == '"' {
+		k, j, ok := d.str(i)
+		if !ok {
+			return nil, 0, false
+		}
+		if j = d.space(j); j >= len(d.s) || d.s[j] != ':' {
+			return nil, 0, false
+		}
+		v, j, ok := d.value(d.space(j + 1))
+		if !ok {
+			return nil, 0, false
+		}
+		m[k.(string)] = v
+		switch j = d.space(j); {
+		case j < len(d.s) && d.s[j] == ',':
+			i = d.space(j + 1)
+		case j < len(d.s) && d.s[j] == '}':
+			d.depth--
+			return m, j + 1, true
+		default:
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+func (d *quickDecoder) array(i int) (any, int, bool) {
+	if d.depth++; d.depth > quickMaxDepth {
+		return nil, 0, false
+	}
+	a := []any{}
+	i = d.space(i + 1)
+	if i < len(d.s) && d.s[i] == ']' {
+		d.depth--
+		return a, i + 1, true
+	}
+	for {
+		v, j, ok := d.value(i)
+		if !ok {
+			return nil, 0, false
+		}
+		a = append(a, v)
+		switch j = d.space(j); {
+		case j < len(d.s) && d.s[j] == ',':
+			i = d.space(j + 1)
+		case j < len(d.s) && d.s[j] == ']':
+			d.depth--
+			return a, j + 1, true
+		default:
+			return nil, 0, false
+		}
+	}
+}
+
+func (d *quickDecoder) space(i int) int {
+	for i < len(d.s) && (d.s[i] == ' ' || d.s[i] == '\n' || d.s[i] == '\r' || d.s[i] == '\t') {
+		i++
+	}
+	return i
+}
