@@ -1,10 +1,12 @@
 package sinks
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -74,8 +76,7 @@ func addressed(h nats.Header, target string) bool {
 	return false
 }
 
-func decodeStatus(h nats.Header) *ProjectStatus {
-	raw := h.Get(HeaderStatus)
+func decodeStatus(raw string) *ProjectStatus {
 	if raw == "" {
 		return nil
 	}
@@ -84,6 +85,50 @@ func decodeStatus(h nats.Header) *ProjectStatus {
 		return nil
 	}
 	return &st
+}
+
+// decodeForDelivery reads a stored event without its changes: a target
+// sends the stored bytes (Notification.Payload) and templates do not see
+// the patch, and the changes of a first sight can be a megabyte.
+func decodeForDelivery(data []byte) (event.Event, error) {
+	var env struct {
+		SpecVersion string          `json:"specversion"`
+		ID          string          `json:"id"`
+		Source      string          `json:"source"`
+		Type        string          `json:"type"`
+		Subject     string          `json:"subject"`
+		Time        time.Time       `json:"time"`
+		Severity    event.Severity  `json:"severity"`
+		Data        json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		return event.Event{}, fmt.Errorf("stored event: %w", err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(env.Data, &raw); err != nil {
+		return event.Event{}, fmt.Errorf("stored event data: %w", err)
+	}
+	e := event.Event{ID: env.ID, Source: env.Source, Type: env.Type, Subject: env.Subject, Time: env.Time, Severity: env.Severity}
+	delete(raw, "changes")
+	if p, ok := raw["project"]; ok {
+		if err := json.Unmarshal(p, &e.Data.Project); err != nil {
+			return event.Event{}, fmt.Errorf("stored event project: %w", err)
+		}
+		delete(raw, "project")
+	}
+	if len(raw) > 0 {
+		e.Data.Fields = make(map[string]any, len(raw))
+	}
+	for k, v := range raw {
+		dec := json.NewDecoder(bytes.NewReader(v))
+		dec.UseNumber()
+		var val any
+		if err := dec.Decode(&val); err != nil {
+			return event.Event{}, fmt.Errorf("stored event data %q: %w", k, err)
+		}
+		e.Data.Fields[k] = val
+	}
+	return e, nil
 }
 
 // DecodeEvent reads a stored event: the CloudEvents JSON body.

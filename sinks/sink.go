@@ -40,7 +40,9 @@ type Notification struct {
 	// Group names the group, e.g. "project=np_7hq2kd81" ("" for a batch).
 	Group string
 	// Events are in stream order, each as the target gets it (a route's
-	// severity override applied).
+	// severity override applied). They come without their Changes (the
+	// patch of a first sight can be a megabyte) unless the severity was
+	// overridden: Payload has the whole event.
 	Events []event.Event
 	// Status is the latest known status of each project of the events, by
 	// project id, for status cards; a project may be missing.

@@ -41,7 +41,7 @@ type worker struct {
 type heldMsg struct {
 	msg     jetstream.Msg
 	seq     uint64
-	status  *ProjectStatus
+	status  string // the status header, decoded only for a grouped target
 	payload []byte
 }
 
@@ -185,7 +185,7 @@ func (w *worker) take(m jetstream.Msg) (Delivery, bool) {
 			return Delivery{}, false
 		}
 	}
-	ev, err := DecodeEvent(m.Data())
+	ev, err := decodeForDelivery(m.Data())
 	if err != nil {
 		w.log.Error("a stored message is not an event; skipping it", "seq", seq, "error", err)
 		w.skip(seq, m)
@@ -201,8 +201,14 @@ func (w *worker) take(m jetstream.Msg) (Delivery, bool) {
 		return Delivery{}, false
 	}
 	route, index, sev, _ := deliveryFor(m.Headers(), w.t.Name)
-	h := &heldMsg{msg: m, seq: seq, status: decodeStatus(m.Headers()), payload: m.Data()}
+	h := &heldMsg{msg: m, seq: seq, status: m.Headers().Get(HeaderStatus), payload: m.Data()}
 	if sev.Rank() > 0 && sev != ev.Severity {
+		// The target gets another severity than stored: it needs the
+		// whole event to encode it anew.
+		if ev, err = DecodeEvent(m.Data()); err != nil {
+			w.skip(seq, m)
+			return Delivery{}, false
+		}
 		ev.Severity, h.payload = sev, nil
 	}
 	w.held[ev.ID] = h
@@ -240,11 +246,14 @@ func (w *worker) complete(n *Notification) {
 			continue
 		}
 		n.payloads[i] = h.payload
-		if h.status != nil {
+		if w.t.Grouper == nil || h.status == "" {
+			continue // machine targets show no status card
+		}
+		if st := decodeStatus(h.status); st != nil {
 			if n.Status == nil {
 				n.Status = map[string]*ProjectStatus{}
 			}
-			n.Status[h.status.ID] = h.status
+			n.Status[st.ID] = st
 		}
 	}
 }

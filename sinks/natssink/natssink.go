@@ -73,6 +73,11 @@ func New(cfg Config, nc *nats.Conn) (*Sink, error) {
 // Subject renders the subject of an event; an error is permanent (the
 // template cannot make a valid subject of this event).
 func (s *Sink) Subject(e event.Event) (string, error) {
+	if s.cfg.Subject == DefaultSubject {
+		// The default, without a template run: most targets use it and a
+		// busy one renders 20,000 subjects a second.
+		return "oms.events." + sinks.Token(e.Source) + "." + sinks.Token(e.Data.Project.ID) + "." + e.Type, nil
+	}
 	var b strings.Builder
 	if err := s.subject.Execute(&b, sinks.NewTemplateData(e, sinks.Token)); err != nil {
 		return "", sinks.Permanent(fmt.Errorf("subject of event %s: %w", e.ID, err))
