@@ -195,7 +195,8 @@ func ackPolicy(t Target) jetstream.AckPolicy {
 
 // Drain delivers everything the stream holds for the targets now, without
 // waiting out group_wait, and returns once every target has acknowledged
-// (delivered or dead-lettered) all of it, or ctx ends. It does not stop the
+// (delivered or dead-lettered) all of it, or ctx ends. It is for the end
+// of a run: from then on nothing waits out group_wait. It does not stop the
 // workers: Close does. What a target could not deliver by then stays in the
 // stream for the next start.
 func (d *Dispatcher) Drain(ctx context.Context) error {

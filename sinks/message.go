@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -89,46 +88,74 @@ func decodeStatus(raw string) *ProjectStatus {
 
 // decodeForDelivery reads a stored event without its changes: a target
 // sends the stored bytes (Notification.Payload) and templates do not see
-// the patch, and the changes of a first sight can be a megabyte.
+// the patch, and the changes of a first sight can be a megabyte. One
+// streaming pass (json.Unmarshal would scan the document three times on
+// this path: validate, split data, decode each field).
 func decodeForDelivery(data []byte) (event.Event, error) {
-	var env struct {
-		SpecVersion string          `json:"specversion"`
-		ID          string          `json:"id"`
-		Source      string          `json:"source"`
-		Type        string          `json:"type"`
-		Subject     string          `json:"subject"`
-		Time        time.Time       `json:"time"`
-		Severity    event.Severity  `json:"severity"`
-		Data        json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(data, &env); err != nil {
+	var e event.Event
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	err := eachMember(dec, func(key string) error {
+		switch key {
+		case "id":
+			return dec.Decode(&e.ID)
+		case "source":
+			return dec.Decode(&e.Source)
+		case "type":
+			return dec.Decode(&e.Type)
+		case "subject":
+			return dec.Decode(&e.Subject)
+		case "time":
+			return dec.Decode(&e.Time)
+		case "severity":
+			return dec.Decode(&e.Severity)
+		case "data":
+			return eachMember(dec, func(k string) error {
+				switch k {
+				case "project":
+					return dec.Decode(&e.Data.Project)
+				case "changes":
+					var skip json.RawMessage
+					return dec.Decode(&skip)
+				}
+				var v any
+				if err := dec.Decode(&v); err != nil {
+					return err
+				}
+				if e.Data.Fields == nil {
+					e.Data.Fields = map[string]any{}
+				}
+				e.Data.Fields[k] = v
+				return nil
+			})
+		}
+		var skip json.RawMessage
+		return dec.Decode(&skip)
+	})
+	if err != nil {
 		return event.Event{}, fmt.Errorf("stored event: %w", err)
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(env.Data, &raw); err != nil {
-		return event.Event{}, fmt.Errorf("stored event data: %w", err)
-	}
-	e := event.Event{ID: env.ID, Source: env.Source, Type: env.Type, Subject: env.Subject, Time: env.Time, Severity: env.Severity}
-	delete(raw, "changes")
-	if p, ok := raw["project"]; ok {
-		if err := json.Unmarshal(p, &e.Data.Project); err != nil {
-			return event.Event{}, fmt.Errorf("stored event project: %w", err)
-		}
-		delete(raw, "project")
-	}
-	if len(raw) > 0 {
-		e.Data.Fields = make(map[string]any, len(raw))
-	}
-	for k, v := range raw {
-		dec := json.NewDecoder(bytes.NewReader(v))
-		dec.UseNumber()
-		var val any
-		if err := dec.Decode(&val); err != nil {
-			return event.Event{}, fmt.Errorf("stored event data %q: %w", k, err)
-		}
-		e.Data.Fields[k] = val
-	}
 	return e, nil
+}
+
+// eachMember reads a JSON object member by member: f decodes the value of
+// each key from dec.
+func eachMember(dec *json.Decoder, f func(key string) error) error {
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("want an object: %v", err)
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := t.(string)
+		if err := f(key); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	_, err := dec.Token() // the closing brace
+	return err
 }
 
 // DecodeEvent reads a stored event: the CloudEvents JSON body.

@@ -134,8 +134,9 @@ func (o *Outbox) Publish(ctx context.Context, entries []Entry) error {
 		defer cancel()
 	}
 	msgs := make([]*nats.Msg, len(entries))
+	statuses := map[*ProjectStatus]string{} // a change's entries share one
 	for i := range entries {
-		m, err := o.message(&entries[i])
+		m, err := o.message(&entries[i], statuses)
 		if err != nil {
 			return err
 		}
@@ -192,7 +193,7 @@ func (o *Outbox) publishAll(ctx context.Context, msgs []*nats.Msg) ([]*nats.Msg,
 // external server with the default 1 MiB) is stored without its changes,
 // with data.changes_omitted counting them: the snapshot itself is in the
 // snapshot bucket, and the event stays deliverable.
-func (o *Outbox) message(en *Entry) (*nats.Msg, error) {
+func (o *Outbox) message(en *Entry, statuses map[*ProjectStatus]string) (*nats.Msg, error) {
 	e := en.Event
 	m := nats.NewMsg(EventSubject(o.opts.Prefix, e.Source, e.Subject, e.Type))
 	m.Header.Set(jetstream.MsgIDHeader, e.ID)
@@ -201,11 +202,16 @@ func (o *Outbox) message(en *Entry) (*nats.Msg, error) {
 		m.Header.Add(HeaderDeliver, encodeDelivery(d))
 	}
 	if en.Status != nil {
-		b, err := json.Marshal(en.Status)
-		if err != nil {
-			return nil, fmt.Errorf("outbox: status of %s: %w", e.Subject, err)
+		st, ok := statuses[en.Status]
+		if !ok {
+			b, err := json.Marshal(en.Status)
+			if err != nil {
+				return nil, fmt.Errorf("outbox: status of %s: %w", e.Subject, err)
+			}
+			st = string(b)
+			statuses[en.Status] = st
 		}
-		m.Header.Set(HeaderStatus, string(b))
+		m.Header.Set(HeaderStatus, st)
 	}
 	data, err := e.JSON()
 	if err != nil {
