@@ -20,7 +20,7 @@ type benchInput struct {
 // with two step changes; (b) a 5,000-table (~1 MB) project with one table
 // inserted mid-array and three tables changed; (c) the same 5,000-table
 // project with only telemetry changed.
-func benchInputs(b *testing.B) []benchInput {
+func benchInputs(b testing.TB) []benchInput {
 	b.Helper()
 	compact := func(d doc) []byte {
 		out, err := json.Marshal(envelope(d))

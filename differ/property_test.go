@@ -245,6 +245,7 @@ func FuzzDiff(f *testing.F) {
 				t.Fatalf("patch does not turn old into new:\n%s\n%s", got, cur.JSON())
 			}
 		}
+		checkReusingDiff(t, a, b, res)
 		_ = json.Valid
 	})
 }
