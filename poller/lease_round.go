@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -52,12 +53,32 @@ func (l *KVLeases) round(ctx context.Context) {
 		l.log.Warn("cannot write this replica's heartbeat", "error", err)
 	}
 	members := l.refreshMembers(ctx)
+	l.eachShard(ctx, func(i int) { l.step(ctx, i, ownerOf(i, members) == l.id) })
+}
+
+// leaseWorkers bounds the lease writes in flight: a round renews a share of
+// 256 leases, and one at a time it would take 256 round trips to a NATS
+// cluster, pushing the last renewal towards the validity margin.
+const leaseWorkers = 16
+
+// eachShard calls fn for every shard, leaseWorkers at a time, and waits.
+func (l *KVLeases) eachShard(ctx context.Context, fn func(i int)) {
+	sem := make(chan struct{}, leaseWorkers)
+	var wg sync.WaitGroup
 	for i := range l.shards {
-		if ctx.Err() != nil {
-			return
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
 		}
-		l.step(ctx, i, ownerOf(i, members) == l.id)
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(i)
+		})
 	}
+	wg.Wait()
 }
 
 // refreshMembers lists the live replicas (this one always among them); on

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -77,8 +78,8 @@ func (l *KVLeases) releaseAll(ctx context.Context) {
 	}
 	l.mu.Unlock()
 	for {
-		busy := 0
-		for i := range l.shards {
+		var busy atomic.Int64
+		l.eachShard(ctx, func(i int) {
 			l.mu.Lock()
 			s := &l.shards[i]
 			held, holds, rev, renewed := s.held, s.holds, s.rev, s.renewed
@@ -88,13 +89,13 @@ func (l *KVLeases) releaseAll(ctx context.Context) {
 			case holds == 0:
 				l.release(ctx, i, rev)
 			default:
-				busy++
+				busy.Add(1)
 				if time.Since(renewed) >= l.renew/2 {
 					l.renewLease(ctx, i, rev)
 				}
 			}
-		}
-		if busy == 0 || sleep(ctx, 20*time.Millisecond) != nil {
+		})
+		if busy.Load() == 0 || sleep(ctx, 20*time.Millisecond) != nil {
 			break
 		}
 	}
