@@ -206,7 +206,11 @@ func (a *app) jetStream(ctx context.Context, cfg *config.Config, log *slog.Logge
 		co.TLS = &natsembed.TLSOptions{CAFile: string(n.TLS.CAFile), CertFile: string(n.TLS.CertFile),
 			KeyFile: string(n.TLS.KeyFile), ServerName: n.TLS.ServerName, InsecureSkipVerify: n.TLS.InsecureSkipVerify}
 	}
-	nc, err := natsembed.Connect(ctx, co)
+	// A connect timeout of its own: nats.go's default 2s is short for a
+	// busy machine or a remote cluster, and ctx usually has no deadline.
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	nc, err := natsembed.Connect(cctx, co)
 	if err != nil {
 		return nil, err
 	}
