@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/omswatch/omswatch/differ"
 	"github.com/omswatch/omswatch/event"
@@ -25,10 +26,16 @@ type pipeline struct {
 	// silences returns the silences in force (nil: none).
 	silences func() *rules.Silences
 	log      *slog.Logger
+	// locks serialise the hand-offs of one project (a poll and a Tick),
+	// whose rules state is read, evaluated and written back.
+	locks sync.Map // source+"\x00"+project -> *sync.Mutex
 }
 
 // Handle turns one change into events, routes them and publishes them.
 func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
+	mu, _ := p.locks.LoadOrStore(c.Source+"\x00"+c.Project, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	events, err := changeEvents(c)
 	if err != nil {
 		return err

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/rules/kvstate"
 	"github.com/omswatch/omswatch/secret"
@@ -21,6 +24,7 @@ import (
 // (deliver what waits, group_wait cut short) and Close.
 type delivery struct {
 	pipe       *pipeline
+	state      *kvstate.Store
 	outbox     *sinks.Outbox
 	disp       *sinks.Dispatcher
 	silences   *kvstate.Silences
@@ -69,7 +73,7 @@ func newDelivery(ctx context.Context, cfg *config.Config, js jetstream.JetStream
 	if err != nil {
 		return nil, err
 	}
-	d := &delivery{outbox: outbox, disp: disp, silences: silences, log: o.log.With("component", "delivery")}
+	d := &delivery{outbox: outbox, disp: disp, silences: silences, state: state, log: o.log.With("component", "delivery")}
 	d.pipe = &pipeline{eng: eng, state: state, outbox: outbox, silences: d.currentSilences, log: o.log.With("component", "pipeline")}
 	return d, nil
 }
@@ -98,6 +102,35 @@ func (d *delivery) currentSilences() *rules.Silences {
 		return nil
 	}
 	return d.watcher.Silences()
+}
+
+// Tick re-evaluates, at now, the conditions of every project the rules
+// hold a state for (a condition pending or firing), on its stored
+// snapshot. A project whose state does not change is not handed off by the
+// poller, yet its conditions' for, keep_firing_for and repeat_interval run
+// on: `run` calls Tick on a timer (every poll interval) so that "FAILED for
+// 10m" fires on a project that stays FAILED.
+func (d *delivery) Tick(ctx context.Context, snapshots poller.Store, now time.Time) error {
+	keys, err := d.state.Projects(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, k := range keys {
+		rec, err := snapshots.Get(ctx, k.Source, k.Project)
+		if errors.Is(err, poller.ErrNotFound) || (err == nil && rec.Snapshot == nil) {
+			continue // gone: its state was resolved with it
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c := poller.Change{Source: k.Source, Project: k.Project, Time: now, Previous: rec.Snapshot, Current: rec.Snapshot}
+		if err := d.pipe.Handle(ctx, c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Drain delivers what the outbox holds for the targets now and returns

@@ -258,3 +258,27 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestStoreProjects(t *testing.T) {
+	js, _ := startJetStream(t, t.TempDir())
+	s, err := kvstate.NewStore(t.Context(), js, kvstate.Options{Bucket: "state"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := rules.State{OncePer: map[string]time.Time{"k": t0}}
+	for _, p := range []string{"np_1", "np_2"} {
+		if err := s.Save(t.Context(), "oms://cn-hangzhou", p, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Save(t.Context(), "oms://cn-hangzhou", "np_2", rules.State{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Projects(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []kvstate.ProjectKey{{Source: "oms://cn-hangzhou", Project: "np_1"}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("projects %v, want %v", got, want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -93,4 +94,34 @@ func (s *Store) Save(ctx context.Context, source, project string, st rules.State
 		return fmt.Errorf("save rules state of %s: %w", project, err)
 	}
 	return nil
+}
+
+// ProjectKey names a project whose state the store holds.
+type ProjectKey struct {
+	Source, Project string
+}
+
+// Projects lists the projects that have a state (conditions pending or
+// firing, once_per keys): what a periodic re-evaluation has to look at.
+func (s *Store) Projects(ctx context.Context) ([]ProjectKey, error) {
+	keys, err := s.kv.ListKeys(ctx)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list rules states: %w", err)
+	}
+	defer func() { _ = keys.Stop() }()
+	enc := base64.RawURLEncoding
+	var out []ProjectKey
+	for k := range keys.Keys() {
+		src, proj, ok := strings.Cut(k, ".")
+		s, err1 := enc.DecodeString(src)
+		p, err2 := enc.DecodeString(proj)
+		if !ok || err1 != nil || err2 != nil {
+			continue // not a key this store wrote
+		}
+		out = append(out, ProjectKey{Source: string(s), Project: string(p)})
+	}
+	return out, nil
 }
