@@ -78,10 +78,10 @@ func (w *worker) start(ctx context.Context, wg *sync.WaitGroup) error {
 
 func (w *worker) stop() {
 	w.stopped.Do(func() {
+		close(w.quit) // first: a callback blocked on the queue returns
 		if w.cc != nil {
 			w.cc.Stop()
 		}
-		close(w.quit)
 	})
 }
 
