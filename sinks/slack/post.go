@@ -66,10 +66,14 @@ func (c *Client) call(ctx context.Context, method, key string, limited bool, f f
 	}
 }
 
-// transient are Slack error codes that a later try may not get.
-var transient = map[string]bool{
-	"internal_error": true, "fatal_error": true, "service_unavailable": true, "request_timeout": true,
-	"ratelimited": true, "team_added_to_org": true,
+// transient reports whether a Slack error code may not come back on a
+// later try.
+func transient(code string) bool {
+	switch code {
+	case "internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited", "team_added_to_org":
+		return true
+	}
+	return false
 }
 
 // classify turns a Slack error into the sinks contract: ok:false answers
@@ -83,7 +87,7 @@ func (c *Client) classify(method string, err error) error {
 	msg := errors.New(c.opts.Redactor.Redact(fmt.Sprintf("slack %s: %v", method, err)))
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
-		if transient[se.Err] {
+		if transient(se.Err) {
 			return msg
 		}
 		return sinks.Permanent(msg)
