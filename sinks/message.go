@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -88,74 +89,65 @@ func decodeStatus(raw string) *ProjectStatus {
 
 // decodeForDelivery reads a stored event without its changes: a target
 // sends the stored bytes (Notification.Payload) and templates do not see
-// the patch, and the changes of a first sight can be a megabyte. One
-// streaming pass (json.Unmarshal would scan the document three times on
-// this path: validate, split data, decode each field).
+// the patch, and the changes of a first sight can be a megabyte. Scalar
+// data fields, nearly all of them, are read without a json.Decoder each
+// (a third of the allocations of DecodeEvent's path); numbers stay
+// json.Number.
 func decodeForDelivery(data []byte) (event.Event, error) {
-	var e event.Event
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	err := eachMember(dec, func(key string) error {
-		switch key {
-		case "id":
-			return dec.Decode(&e.ID)
-		case "source":
-			return dec.Decode(&e.Source)
-		case "type":
-			return dec.Decode(&e.Type)
-		case "subject":
-			return dec.Decode(&e.Subject)
-		case "time":
-			return dec.Decode(&e.Time)
-		case "severity":
-			return dec.Decode(&e.Severity)
-		case "data":
-			return eachMember(dec, func(k string) error {
-				switch k {
-				case "project":
-					return dec.Decode(&e.Data.Project)
-				case "changes":
-					var skip json.RawMessage
-					return dec.Decode(&skip)
-				}
-				var v any
-				if err := dec.Decode(&v); err != nil {
-					return err
-				}
-				if e.Data.Fields == nil {
-					e.Data.Fields = map[string]any{}
-				}
-				e.Data.Fields[k] = v
-				return nil
-			})
-		}
-		var skip json.RawMessage
-		return dec.Decode(&skip)
-	})
-	if err != nil {
+	var env struct {
+		ID, Source, Type, Subject string
+		Time                      time.Time
+		Severity                  event.Severity
+		Data                      map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
 		return event.Event{}, fmt.Errorf("stored event: %w", err)
+	}
+	e := event.Event{ID: env.ID, Source: env.Source, Type: env.Type, Subject: env.Subject, Time: env.Time, Severity: env.Severity}
+	for k, v := range env.Data {
+		switch k {
+		case "changes":
+			continue
+		case "project":
+			if err := json.Unmarshal(v, &e.Data.Project); err != nil {
+				return event.Event{}, fmt.Errorf("stored event project: %w", err)
+			}
+			continue
+		}
+		val, err := scalarOrValue(v)
+		if err != nil {
+			return event.Event{}, fmt.Errorf("stored event data %q: %w", k, err)
+		}
+		if e.Data.Fields == nil {
+			e.Data.Fields = make(map[string]any, len(env.Data))
+		}
+		e.Data.Fields[k] = val
 	}
 	return e, nil
 }
 
-// eachMember reads a JSON object member by member: f decodes the value of
-// each key from dec.
-func eachMember(dec *json.Decoder, f func(key string) error) error {
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return fmt.Errorf("want an object: %v", err)
+// scalarOrValue decodes one valid JSON value (json.Unmarshal checked it),
+// numbers as json.Number.
+func scalarOrValue(v json.RawMessage) (any, error) {
+	switch c := v[0]; {
+	case c == '"':
+		var s string
+		err := json.Unmarshal(v, &s)
+		return s, err
+	case c == '-' || (c >= '0' && c <= '9'):
+		return json.Number(v), nil
+	case c == 't':
+		return true, nil
+	case c == 'f':
+		return false, nil
+	case c == 'n':
+		return nil, nil
 	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		key, _ := t.(string)
-		if err := f(key); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-	}
-	_, err := dec.Token() // the closing brace
-	return err
+	var val any
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	err := dec.Decode(&val)
+	return val, err
 }
 
 // DecodeEvent reads a stored event: the CloudEvents JSON body.
