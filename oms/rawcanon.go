@@ -52,8 +52,9 @@ type rnode struct {
 	start, end int32  // its bytes in the response
 	from       int32  // the previous snapshot's memo entry it reuses, or -1
 	c          ctx
-	memo       bool // remembered in the new snapshot's memo
-	assembled  bool // built from kids here rather than decoded whole
+	keyOf      identity // the identity key is of, for an identified array's element
+	memo       bool     // remembered in the new snapshot's memo
+	assembled  bool     // built from kids here rather than decoded whole
 }
 
 // assembly is how taking a container apart went.
@@ -182,7 +183,10 @@ func (p *rawParse) keyed(n *rnode, v rawValue) assembly {
 		if kid.val == nil {
 			continue
 		}
-		if kid.key = identityKey(kid.val, n.c.id); kid.key == "" {
+		kid.keyOf = n.c.id
+		if e := p.prev.entry(kid.from); e != nil && e.keyOf == n.c.id {
+			kid.key = e.key // a reused element's key: no lookup into its value
+		} else if kid.key = identityKey(kid.val, n.c.id); kid.key == "" {
 			kid.key = fallbackPrefix + contentHash(kid.val)
 		}
 		kids = append(kids, kid)

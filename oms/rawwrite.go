@@ -34,7 +34,7 @@ func (w *rawWriter) write(n *rnode) {
 		w.buf = w.enc.append(w.buf, n.val)
 	}
 	if slot >= 0 {
-		w.entries[slot] = memoEntry{hash: n.hash, val: n.val, c: n.c,
+		w.entries[slot] = memoEntry{hash: n.hash, val: n.val, c: n.c, keyOf: n.keyOf, key: n.key,
 			rs: n.start - w.base, re: n.end - w.base,
 			js: int32(start), je: int32(len(w.buf)), desc: int32(len(w.entries) - slot - 1)}
 	}

@@ -64,6 +64,19 @@ type memoEntry struct {
 	js, je int32 // its canonical bytes in memo.json
 	desc   int32 // the entries nested in it, which follow it
 	c      ctx
+	// key is the value's key as an element of an identified array keyed
+	// by keyOf (identNone: it was not one), kept so that reusing it does
+	// not look into the value again (or hash it, for a fallback key).
+	keyOf identity
+	key   string
+}
+
+// entry returns entry i, nil for -1 (nothing reused) or a nil memo.
+func (m *memo) entry(i int32) *memoEntry {
+	if m == nil || i < 0 {
+		return nil
+	}
+	return &m.entries[i]
 }
 
 // find returns the entry of the value whose bytes are raw in ctx c, hashed h.

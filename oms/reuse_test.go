@@ -54,6 +54,15 @@ func checkMemo(t testing.TB, s *Snapshot) {
 		if p.hash(e.c, raw) != e.hash {
 			t.Fatalf("entry %d: hash is not that of its bytes %.100q", i, raw)
 		}
+		if e.keyOf != identNone {
+			key := identityKey(e.val, e.keyOf)
+			if key == "" {
+				key = fallbackPrefix + contentHash(e.val)
+			}
+			if key != e.key {
+				t.Fatalf("entry %d: key %q is not its value's %q", i, e.key, key)
+			}
+		}
 		if got := appendCanonical(nil, e.val); !bytes.Equal(got, m.json[e.js:e.je]) {
 			t.Fatalf("entry %d: canonical bytes %.100q are not its value's %.100q", i, m.json[e.js:e.je], got)
 		}
