@@ -200,6 +200,18 @@ func ackPolicy(t Target) jetstream.AckPolicy {
 // workers: Close does. What a target could not deliver by then stays in the
 // stream for the next start.
 func (d *Dispatcher) Drain(ctx context.Context) error {
+	ob := d.opts.Outbox
+	stream, err := ob.js.Stream(ctx, ob.opts.Stream)
+	if err != nil {
+		return fmt.Errorf("drain: %w", err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("drain: %w", err)
+	}
+	// Done means every consumer's ack floor reached what the stream held
+	// now: pending counts lag behind a publish, the floor does not lie.
+	last := info.State.LastSeq
 	for _, w := range d.workers {
 		w.setDraining()
 	}
@@ -208,7 +220,7 @@ func (d *Dispatcher) Drain(ctx context.Context) error {
 	for {
 		busy := 0
 		for _, w := range d.workers {
-			if !w.caughtUp(ctx) {
+			if !w.caughtUp(ctx, last) {
 				busy++
 			}
 		}

@@ -258,9 +258,9 @@ func (w *worker) complete(n *Notification) {
 	}
 }
 
-// caughtUp reports whether the worker holds nothing and the server has
-// nothing more for it.
-func (w *worker) caughtUp(ctx context.Context) bool {
+// caughtUp reports whether the worker holds nothing and has acknowledged
+// every message up to stream sequence last.
+func (w *worker) caughtUp(ctx context.Context, last uint64) bool {
 	if w.queued.Load() > 0 {
 		return false
 	}
@@ -268,7 +268,7 @@ func (w *worker) caughtUp(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	return info.NumPending == 0 && info.NumAckPending == 0 && w.queued.Load() == 0
+	return info.AckFloor.Stream >= last && info.NumAckPending == 0 && w.queued.Load() == 0
 }
 
 // keepAlive tells the server the held messages are in progress, so that
