@@ -156,7 +156,7 @@ type replayJSON struct {
 
 func (p *replayPrinter) notifications(ns []rules.Notification) {
 	for _, n := range ns {
-		payload := p.dr.payload(n.Target, n.Events)
+		payload := p.dr.payload(n.Target, n.Route, n.Events)
 		if p.format == "json" {
 			group := map[string]string{}
 			for _, g := range n.Group {

@@ -133,7 +133,7 @@ func writeRouteTest(w io.Writer, eng *rules.Engine, dr *dryRun, label string, e 
 	}
 	for _, de := range d.Deliveries {
 		fmt.Fprintf(w, "  => %s, severity %s\n", dr.describe(de.Target), de.Event.Severity)
-		for _, p := range dr.payload(de.Target, []event.Event{de.Event}) {
+		for _, p := range dr.payload(de.Target, de.Route, []event.Event{de.Event}) {
 			fmt.Fprintln(w, indent(p, "     "))
 		}
 	}

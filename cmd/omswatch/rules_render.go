@@ -2,15 +2,14 @@ package main
 
 import (
 	"fmt"
-	"path"
-	"slices"
 	"strings"
 	"text/template"
 	"time"
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
-	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/sinks"
+	"github.com/omswatch/omswatch/sinks/slack"
 )
 
 // dryRun renders what a target would be sent, for `rules test` and
@@ -21,10 +20,11 @@ import (
 type dryRun struct {
 	cfg   *config.Config
 	kinds map[string]string
+	slack map[string]*slack.Renderer
 }
 
 func newDryRun(cfg *config.Config) *dryRun {
-	d := &dryRun{cfg: cfg, kinds: map[string]string{}}
+	d := &dryRun{cfg: cfg, kinds: map[string]string{}, slack: map[string]*slack.Renderer{}}
 	for _, t := range cfg.Targets() {
 		d.kinds[t.Name] = t.Kind
 	}
@@ -50,16 +50,13 @@ func (d *dryRun) describe(target string) string {
 	return target + " (" + d.kinds[target] + ")"
 }
 
-// payload renders what target receives for events, one line per message
-// (several for a NATS target or a webhook: one message per event).
-func (d *dryRun) payload(target string, events []event.Event) []string {
+// payload renders what target receives for events of a route, one line
+// per message (several for a NATS target or a webhook: one message per
+// event). Slack targets render with the Slack sink's own templates.
+func (d *dryRun) payload(target, route string, events []event.Event) []string {
 	switch d.kinds[target] {
 	case config.KindSlack:
-		var lines []string
-		for _, e := range events {
-			lines = append(lines, d.slackText(target, e))
-		}
-		return []string{strings.Join(lines, "\n")}
+		return []string{d.slackText(target, route, events)}
 	case config.KindNATS:
 		var out []string
 		for _, e := range events {
@@ -81,24 +78,20 @@ func (d *dryRun) payload(target string, events []event.Event) []string {
 	return out
 }
 
-// slackText uses the target's template for the event's type (the first
-// matching glob in name order, else default), else the default summary.
-func (d *dryRun) slackText(target string, e event.Event) string {
-	tmpls := d.cfg.Slack.Targets[target].Template
-	keys := make([]string, 0, len(tmpls))
-	for k := range tmpls {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if ok, _ := path.Match(k, e.Type); ok && k != "default" {
-			return execTemplate(tmpls[k].Text, e)
+// slackText is what the Slack target would post for the events.
+func (d *dryRun) slackText(target, route string, events []event.Event) string {
+	r, ok := d.slack[target]
+	if !ok {
+		var err error
+		t := d.cfg.Slack.Targets[target]
+		r, err = slack.NewRenderer(slack.Config{Channel: t.Channel, WebhookURL: t.WebhookURL,
+			Templates: templateTexts(t.Template), RouteTemplates: slackRouteTemplates(d.cfg)})
+		if err != nil {
+			return "(template error: " + err.Error() + ")"
 		}
+		d.slack[target] = r
 	}
-	if t, ok := tmpls["default"]; ok {
-		return execTemplate(t.Text, e)
-	}
-	return rules.Summary(e)
+	return r.Text(sinks.Notification{Target: target, Route: route, Events: events})
 }
 
 // templateData is what target templates see: {{.Type}}, {{.Project.Name}},

@@ -167,3 +167,21 @@ func (r *renderer) text(n *sinks.Notification, events []event.Event) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Renderer renders notifications as a target would send them: the text of
+// the replies (bot mode) or of the message (webhook mode). `omswatch rules
+// test` and `replay` show it, so a dry run shows exactly what Slack gets.
+type Renderer struct{ r *renderer }
+
+// NewRenderer compiles a target's templates.
+func NewRenderer(cfg Config) (*Renderer, error) {
+	r, err := newRenderer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Renderer{r: r}, nil
+}
+
+// Text renders n's events, one line each, with the route's, the target's
+// or the built-in template, OMS text escaped.
+func (r *Renderer) Text(n sinks.Notification) string { return r.r.text(&n, n.Events) }
