@@ -2,21 +2,19 @@ package main
 
 import (
 	"fmt"
-	"strings"
-	"text/template"
-	"time"
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/sinks"
+	"github.com/omswatch/omswatch/sinks/natssink"
 	"github.com/omswatch/omswatch/sinks/slack"
 )
 
 // dryRun renders what a target would be sent, for `rules test` and
-// `replay`. It is an approximation of the sinks (which own the real Slack
-// blocks, NATS headers and webhook signatures): NATS targets get their
-// subject template and the CloudEvents JSON, Slack targets their text
-// template or the default summary, webhooks and the log the JSON.
+// `replay`, with the sinks' own rendering: a NATS target's subject (tokens
+// sanitised) and the CloudEvents JSON, a Slack target's message text
+// (route, target or built-in template, OMS text escaped), the JSON for
+// webhooks and the log. Status cards, headers and signatures are left out.
 type dryRun struct {
 	cfg   *config.Config
 	kinds map[string]string
@@ -60,7 +58,10 @@ func (d *dryRun) payload(target, route string, events []event.Event) []string {
 	case config.KindNATS:
 		var out []string
 		for _, e := range events {
-			subject := execTemplate(d.cfg.NATS.Targets[target].Subject.Text, e)
+			subject, err := natssink.RenderSubject(d.cfg.NATS.Targets[target].Subject.Text, e)
+			if err != nil {
+				subject = "(" + err.Error() + ")"
+			}
 			out = append(out, "subject "+subject+" "+eventJSON(e))
 		}
 		return out
@@ -92,29 +93,6 @@ func (d *dryRun) slackText(target, route string, events []event.Event) string {
 		d.slack[target] = r
 	}
 	return r.Text(sinks.Notification{Target: target, Route: route, Events: events})
-}
-
-// templateData is what target templates see: {{.Type}}, {{.Project.Name}},
-// {{.Data.step}}.
-type templateData struct {
-	ID, Source, Type, Subject, Severity string
-	Time                                time.Time
-	Project                             event.Project
-	Data                                map[string]any
-}
-
-func execTemplate(text string, e event.Event) string {
-	t, err := template.New("dry-run").Parse(text)
-	if err != nil {
-		return "(template error: " + err.Error() + ")"
-	}
-	var b strings.Builder
-	err = t.Execute(&b, templateData{ID: e.ID, Source: e.Source, Type: e.Type, Subject: e.Subject,
-		Severity: string(e.Severity), Time: e.Time, Project: e.Data.Project, Data: e.Data.Fields})
-	if err != nil {
-		return "(template error: " + err.Error() + ")"
-	}
-	return b.String()
 }
 
 func eventJSON(e event.Event) string {

@@ -70,6 +70,19 @@ func New(cfg Config, nc *nats.Conn) (*Sink, error) {
 	return s, nil
 }
 
+// RenderSubject renders a subject template for an event as a target would
+// (dry runs show it).
+func RenderSubject(text string, e event.Event) (string, error) {
+	if text == "" {
+		text = DefaultSubject
+	}
+	t, err := template.New("subject").Option("missingkey=zero").Parse(text)
+	if err != nil {
+		return "", fmt.Errorf("subject: %w", err)
+	}
+	return (&Sink{cfg: Config{Subject: text}, subject: t}).Subject(e)
+}
+
 // Subject renders the subject of an event; an error is permanent (the
 // template cannot make a valid subject of this event).
 func (s *Sink) Subject(e event.Event) (string, error) {
