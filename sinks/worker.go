@@ -174,8 +174,14 @@ func (w *worker) take(m jetstream.Msg) (Delivery, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.acked.has(seq) {
-		w.queued.Add(-1)
-		_ = m.Ack()
+		// Finished before (its acknowledgement was lost, or in ordered
+		// mode still waits for an earlier message): finish it again. In
+		// ordered mode a direct Ack would acknowledge every earlier
+		// message too, delivered or not; the order tracker knows when.
+		if w.order != nil {
+			w.order.push(seq, m)
+		}
+		w.skip(seq, m)
 		return Delivery{}, false
 	}
 	if w.order != nil {
