@@ -65,6 +65,9 @@ func (o *DispatcherOptions) setDefaults() {
 		o.AckWait = 30 * time.Second
 	}
 	if o.MaxAckPending <= 0 {
+		// Not more: the rules engine's Dispatcher drops a target's oldest
+		// group beyond 1,000 waiting, which would strand its messages;
+		// with at most 1,000 messages out there are never more groups.
 		o.MaxAckPending = 1000
 	}
 	if o.BatchSize <= 0 {
