@@ -31,7 +31,9 @@ type app struct {
 	poller   *poller.Poller
 	api      *poller.API
 	delivery *delivery
-	closers  []func()
+	// store is the snapshot store, which delivery.Tick reads.
+	store   poller.Store
+	closers []func()
 }
 
 func (a *app) close() {
@@ -84,6 +86,7 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 	if err != nil {
 		return nil, err
 	}
+	a.store = store
 	a.delivery, err = newDelivery(ctx, cfg, js, deliveryOptions{stdout: o.stdout, logFormat: o.logFormat, red: red, log: o.log})
 	if err != nil {
 		return nil, err
