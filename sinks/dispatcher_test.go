@@ -179,7 +179,7 @@ func TestHeldMessagesSurviveAckWaitAndACrash(t *testing.T) {
 	ob := newOutbox(t, js)
 	first := &recorder{}
 	ctx, cancel := context.WithCancel(t.Context())
-	d1, err := sinks.NewDispatcher(sinks.DispatcherOptions{Outbox: ob, AckWait: time.Second,
+	d1, err := sinks.NewDispatcher(sinks.DispatcherOptions{Outbox: ob, AckWait: 2 * time.Second,
 		Targets: []sinks.Target{{Name: "chat", Sink: first, Grouper: &holdGrouper{}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func TestHeldMessagesSurviveAckWaitAndACrash(t *testing.T) {
 	if err := ob.Publish(t.Context(), es); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2500 * time.Millisecond) // 2.5 AckWaits: in-progress acks keep them
+	time.Sleep(4500 * time.Millisecond) // 2.25 AckWaits: in-progress acks keep them
 	cons, err := js.Consumer(t.Context(), sinks.DefaultStream, sinks.ConsumerName("chat"))
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestHeldMessagesSurviveAckWaitAndACrash(t *testing.T) {
 	cancel() // crash: nothing delivered, nothing acknowledged
 	d1.Close()
 	second := &recorder{}
-	d2 := startDispatcher(t, sinks.DispatcherOptions{Outbox: ob, AckWait: time.Second,
+	d2 := startDispatcher(t, sinks.DispatcherOptions{Outbox: ob, AckWait: 2 * time.Second,
 		Targets: []sinks.Target{{Name: "chat", Sink: second, Grouper: &holdGrouper{}}}})
 	if err := d2.Drain(t.Context()); err != nil {
 		t.Fatal(err)
