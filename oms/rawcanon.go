@@ -45,14 +45,14 @@ func assembles(c ctx, first byte) bool {
 // rnode is one value of the response as the reusing parse canonicalised it,
 // before its canonical bytes are written (rawwrite.go).
 type rnode struct {
-	key        string // its key in the parent: member name or identity key
-	val        any    // the canonical value; nil when it is dropped
-	kids       []*rnode
-	hash       uint64 // the memo hash of its bytes, when memo is set
-	start, end int32  // its bytes in the response
-	from       int32  // the previous snapshot's memo entry it reuses, or -1
+	key        string   // its key in the parent: member name or identity key
+	val        any      // the canonical value; nil when it is dropped
+	kids       []*rnode // its members in key order, when assembled
+	hash       uint64   // the memo hash of its bytes, when memo is set
+	start, end int32    // its bytes in the response
+	from       int32    // the previous snapshot's memo entry it reuses, or -1
 	c          ctx
-	keyOf      identity // the identity key is of, for an identified array's element
+	keyOf      identity // for an identified array's element: the identity key is made of
 	memo       bool     // remembered in the new snapshot's memo
 	assembled  bool     // built from kids here rather than decoded whole
 }
