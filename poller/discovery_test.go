@@ -219,10 +219,15 @@ func TestTwoTierDescribesOnlyChangedProjects(t *testing.T) {
 	perCycle, polled := map[Mode]int64{}, map[Mode]int64{}
 	refreshed := 0
 	for _, mode := range []Mode{TwoTier, DescribeAlways} {
-		api := cloudAPI(t, sim, APIOptions{MaxInFlight: 8}, omssim.DemoAccessKeySecret)
+		// A generous per-request timeout: this test counts calls, and a
+		// first-sight describe that times out on a loaded CI machine would
+		// leave its project "never described" and inflate the next cycle.
+		api := cloudAPI(t, sim, APIOptions{MaxInFlight: 8, Timeout: time.Minute}, omssim.DemoAccessKeySecret)
 		h := &changes{}
 		p := newPoller(t, api, newMemStore(), h, func(o *Options) { o.List = &ListQuery{PageSize: 100}; o.Mode = mode })
-		runOnce(t, p) // first sight: everything is described
+		if first := runOnce(t, p); first.Failed != 0 { // first sight: everything is described
+			t.Fatalf("%s: first sight had failed polls: %+v", mode, first)
+		}
 		h.take()
 		sim.Advance(1)
 		before := api.Stats().Calls
@@ -298,7 +303,9 @@ func TestThrottlingLowersTheRequestRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	front, rate := countingSimulator(t, g)
-	api := cloudAPI(t, front, APIOptions{QPS: 80, MaxInFlight: 4,
+	// A QPS low enough that the unthrottled rate is bound by the limiter, not
+	// by the CPU of a loaded CI machine, so the two rates compare fairly.
+	api := cloudAPI(t, front, APIOptions{QPS: 20, MaxInFlight: 4,
 		Retry: RetryPolicy{MaxAttempts: 1}}, omssim.DemoAccessKeySecret)
 	id := g.IDs()[0]
 	measure := func() float64 {
