@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 )
 
 // Config is the whole omswatch configuration file. Each section is a typed
@@ -39,6 +40,17 @@ func (c *Config) Position(path string) Position {
 	return c.idx.valuePos(path)
 }
 
+// Files lists every file the configuration was read from or refers to:
+// the file itself, included rule files, secret files, TLS and NATS
+// credential files. A change to any of them may change the configuration,
+// so `run` watches them all for its reloads.
+func (c *Config) Files() []string {
+	if c.idx == nil {
+		return nil
+	}
+	return slices.Clone(c.idx.files)
+}
+
 // LoadFile reads and loads the configuration file at path. Relative paths
 // in it (*_file secrets, TLS files, includes) are resolved against the
 // directory path is in.
@@ -56,6 +68,7 @@ func LoadFile(path string) (*Config, error) {
 // with file:line:column.
 func Load(data []byte, filename string) (*Config, error) {
 	l := &loader{errs: &errorList{files: []string{filename}}, idx: newIndex(), dir: filepath.Dir(filename)}
+	l.idx.addFile(filename)
 	cfg := Default()
 	cfg.File = filename
 	root := parseYAML(data, filename, l.errs)

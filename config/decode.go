@@ -110,6 +110,7 @@ func (d *decoder) filePath(n *yaml.Node, out *FilePath, path, s string) {
 		d.errorf(n, path, "cannot read %q: %v", s, err)
 		return
 	}
+	d.idx.addFile(resolved)
 	*out = FilePath(resolved)
 }
 

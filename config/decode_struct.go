@@ -134,6 +134,7 @@ func (d *decoder) decodeSecret(sk *secretKeys, out *secret.String, path string) 
 		d.errorf(sk.fileKey, filePath, "set %s or %s, not both", lastKey(path), lastKey(filePath))
 		return
 	}
+	d.idx.addFile(resolvePath(d.dir, name))
 	b, err := readFile(resolvePath(d.dir, name), maxSecretFile)
 	if err != nil {
 		d.errorf(sk.file, filePath, "cannot read %q: %v", name, err)

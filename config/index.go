@@ -16,6 +16,9 @@ type index struct {
 	keys    map[string]Position // the keys of mapping entries
 	parents map[string]string
 	failed  map[string]bool // paths the decoder already reported
+	// files are the files the configuration read or refers to, in the
+	// order met: a reload watches them.
+	files []string
 }
 
 func newIndex() *index {
@@ -25,6 +28,16 @@ func newIndex() *index {
 func (x *index) setValue(path string, p Position) { x.values[path] = p }
 func (x *index) setKey(path string, p Position)   { x.keys[path] = p }
 func (x *index) setParent(path, parent string)    { x.parents[path] = parent }
+
+// addFile records a file the configuration reads (once).
+func (x *index) addFile(name string) {
+	for _, f := range x.files {
+		if f == name {
+			return
+		}
+	}
+	x.files = append(x.files, name)
+}
 
 // has reports whether the file sets path to a non-null value.
 func (x *index) has(path string) bool {

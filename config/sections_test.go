@@ -37,6 +37,7 @@ func TestAcceptedValues(t *testing.T) {
 		{"dedup window equal to max age", "store: {dedup_window: 1d, retention: {max_age: 24h}}", nil},
 		{"http off", `http: {listen: ""}`, func(c *Config) bool { return c.HTTP.Listen == "" }},
 		{"http on all interfaces", `http: {listen: ":9090"}`, nil},
+		{"http on a free port", `http: {listen: "127.0.0.1:0"}`, nil},
 		{"regex and glob matchers", `rules: {routes: [{match: {names: ["~^(prod|stage)-"], projects: ["np_?x*"], types: ["*"]}, to: [log]}]}`, nil},
 		{"a dropping route", `rules: {routes: [{match: {types: [oms.step.progress_changed]}, drop: true}], default_to: []}`,
 			func(c *Config) bool { return c.Rules.Routes[0].Drop && len(c.Rules.DefaultTo) == 0 }},

@@ -116,9 +116,10 @@ func (v *validator) httpURL(path, raw string) *url.URL {
 }
 
 // hostPort checks a listen address such as 127.0.0.1:9090 or :9090.
+// Port 0 asks the system for a free port (the server logs which).
 func (v *validator) hostPort(path, addr string) {
 	host, port, err := net.SplitHostPort(addr)
-	if err != nil || !validPort(port) || strings.ContainsAny(host, " /") {
+	if err != nil || !(validPort(port) || port == "0") || strings.ContainsAny(host, " /") {
 		v.errorf(path, "%q is not a listen address; want host:port, e.g. 127.0.0.1:9090 or :9090", addr)
 	}
 }
