@@ -24,6 +24,7 @@ type work struct {
 // poll); when the group is smaller than the pages the fleet takes, it
 // describes the members instead, which costs fewer calls. t may be nil.
 func (p *Poller) cycle(ctx context.Context, g int, jitter bool, t *tally) {
+	defer p.cycles.Add(1)
 	members := p.members(g)
 	if len(members) == 0 {
 		return
@@ -154,7 +155,10 @@ func (p *Poller) run(ctx context.Context, ws []work, start time.Time, jitter boo
 			}
 			defer done()
 			defer p.recoverPoll(w.pr, t)
-			t.add(w.pr, p.poll(hctx, w.pr, w.entry))
+			start := time.Now()
+			o := p.poll(hctx, w.pr, w.entry)
+			t.add(w.pr, o)
+			p.observe(w.pr, o, time.Since(start))
 		})
 	}
 	wg.Wait()
@@ -171,6 +175,7 @@ func (p *Poller) recoverPoll(pr *project, t *tally) {
 	p.log.Error("panic while polling a project; recovered", "project", pr.id, "panic", fmt.Sprint(r),
 		"stack", string(debug.Stack()))
 	t.add(pr, outcomeFailed)
+	p.observe(pr, outcomeFailed, 0)
 }
 
 // discover lists the projects ListProjects returns for the discovery

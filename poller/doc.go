@@ -38,6 +38,11 @@
 // ListProjects does not list is removed (and tombstoned); one that reaches
 // RELEASED or DELETED is handed off one last time and not polled again.
 //
+// An Observer (Options.Observer) is told how each poll ends, with the
+// error code of a failed one; Cycles and Watched say how far the poller
+// got and what it watches, for metrics and readiness. Nothing here imports
+// a metrics library.
+//
 // Replicas share the projects through KVLeases (Options.Leases): projects
 // hash to a fixed number of shards, each with a lease key in a JetStream
 // bucket of its own (History 1, every write expiring after the TTL, limit

@@ -43,9 +43,9 @@ func (p *Poller) failed(ctx context.Context, pr *project, err error, now time.Ti
 		pr.firstFail = now
 	}
 	pr.failures++
-	pr.lastErr = err
-	p.log.Warn("poll failed", "project", pr.id, "failures", pr.failures, "error_code", ErrorCode(err),
-		"error", p.opts.Redactor.Redact(err.Error()))
+	pr.lastErr, pr.failCode = err, ErrorCode(err)
+	p.log.Warn("poll failed", "project", pr.id, "failures", pr.failures, "error_code", pr.failCode,
+		"request_id", RequestID(err), "error", p.opts.Redactor.Redact(err.Error()))
 	if pr.failures >= p.opts.FailureThreshold && !pr.failingSent {
 		ev := p.pollEvent(pr, event.TypePollFailing, now)
 		if herr := p.handoff(ctx, Change{Source: p.opts.Source, Project: pr.id, Time: now, Events: []event.Event{ev}}); herr == nil {

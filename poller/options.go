@@ -69,6 +69,14 @@ type Options struct {
 	// API's own in-flight bound applies below it.
 	Workers int
 
+	// Observer, when not nil, is told how every poll ends (metrics).
+	Observer Observer
+	// PollAtStart makes Run poll every group once as soon as it starts
+	// (with the jitter), rather than first at each schedule's next time:
+	// a service restarted in the middle of a 30s period is up to date at
+	// once, and its first cycle (readiness) does not wait for the period.
+	PollAtStart bool
+
 	// Leases, when not nil, shares the projects with other replicas: this
 	// poller polls, and confirms the removal of, only the projects whose
 	// lease it holds (a *KVLeases, whose Run must be running). Nil polls

@@ -27,6 +27,7 @@ func (p *Poller) poll(ctx context.Context, pr *project, entry *oms.Snapshot) out
 		return outcomeSkipped
 	}
 	defer pr.busy.Unlock()
+	pr.failCode = ""
 	if ctx.Err() != nil || p.isRemoved(pr) {
 		return outcomeSkipped
 	}

@@ -23,6 +23,7 @@ type Poller struct {
 	log        *slog.Logger
 
 	describes atomic.Int64 // DescribeProject calls made (for two-tier figures)
+	cycles    atomic.Int64 // cycles ended
 
 	mu        sync.Mutex
 	projects  map[string]*project
@@ -195,7 +196,11 @@ func (p *Poller) Run(ctx context.Context) error {
 	c := cron.New(cron.WithParser(specParser), cron.WithLocation(p.opts.Schedule.Location), cron.WithLogger(cl),
 		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
 	for g := range p.groups {
-		c.Schedule(p.groups[g].schedule, cron.FuncJob(func() { p.cycle(ctx, g, true, nil) }))
+		var s cron.Schedule = p.groups[g].schedule
+		if p.opts.PollAtStart {
+			s = &firstNow{s: s}
+		}
+		c.Schedule(s, cron.FuncJob(func() { p.cycle(ctx, g, true, nil) }))
 	}
 	if p.opts.List != nil {
 		c.Schedule(p.rediscover, cron.FuncJob(func() {

@@ -85,3 +85,14 @@ func ErrorCode(err error) string {
 	}
 	return "Error"
 }
+
+// RequestID is the request id OMS or the gateway gave the answer that err
+// reports ("" when there was no answer, or it had none): what Alibaba Cloud
+// and OMS support ask for, so failed polls log it.
+func RequestID(err error) string {
+	var ae *oms.APIError
+	if errors.As(err, &ae) {
+		return ae.RequestID
+	}
+	return ""
+}
