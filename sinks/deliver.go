@@ -22,6 +22,7 @@ func (w *worker) deliver(ctx context.Context, n Notification) {
 		err := w.t.Sink.Send(ctx, n)
 		if err == nil {
 			w.ack(n.Events)
+			w.d.obs.Delivered(w.t.Name, n.Events)
 			return
 		}
 		if ctx.Err() != nil {
@@ -30,9 +31,10 @@ func (w *worker) deliver(ctx context.Context, n Notification) {
 		reason := w.d.opts.Redactor.Redact(err.Error())
 		if IsPermanent(err) || attempt >= w.d.opts.MaxAttempts {
 			w.log.Error("delivery failed; dead-lettering", "route", n.Route, "events", len(n.Events),
-				"attempts", attempt, "permanent", IsPermanent(err), "error", reason)
+				"event_id", firstID(n), "attempts", attempt, "permanent", IsPermanent(err), "error", reason)
 			if w.deadLetter(ctx, n, reason, attempt) {
 				w.ack(n.Events)
+				w.d.obs.DeadLettered(w.t.Name, len(n.Events))
 			}
 			return
 		}
@@ -40,12 +42,21 @@ func (w *worker) deliver(ctx context.Context, n Notification) {
 		if d, ok := RetryDelay(err); ok {
 			delay = max(d, 0)
 		}
-		w.log.Warn("delivery failed; retrying", "route", n.Route, "events", len(n.Events), "attempt", attempt,
-			"retry_in", delay, "error", reason)
+		w.log.Warn("delivery failed; retrying", "route", n.Route, "events", len(n.Events), "event_id", firstID(n),
+			"attempt", attempt, "retry_in", delay, "error", reason)
+		w.d.obs.Retried(w.t.Name, len(n.Events))
 		if !sleep(ctx, w.quit, delay) {
 			return
 		}
 	}
+}
+
+// firstID names a notification in logs by its first event.
+func firstID(n Notification) string {
+	if len(n.Events) == 0 {
+		return ""
+	}
+	return n.Events[0].ID
 }
 
 // backoff is initial * 2^(attempt-1), capped.

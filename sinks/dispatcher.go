@@ -48,6 +48,8 @@ type DispatcherOptions struct {
 	// in a dead letter.
 	Redactor *secret.Redactor
 	Logger   *slog.Logger
+	// Observer, when set, is told every delivery, retry and dead letter.
+	Observer Observer
 }
 
 func (o *DispatcherOptions) setDefaults() {
@@ -104,6 +106,7 @@ func (o *DispatcherOptions) validate() error {
 // waiting, group_wait cut short) and/or Close.
 type Dispatcher struct {
 	opts    DispatcherOptions
+	obs     Observer
 	log     *slog.Logger
 	workers []*worker
 	cancel  context.CancelFunc
@@ -116,7 +119,7 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 	if err := o.validate(); err != nil {
 		return nil, fmt.Errorf("dispatcher: %w", err)
 	}
-	return &Dispatcher{opts: o, log: o.Logger.With("component", "dispatcher")}, nil
+	return &Dispatcher{opts: o, obs: o.observer(), log: o.Logger.With("component", "dispatcher")}, nil
 }
 
 // ConsumerName is the durable consumer of a target.

@@ -25,6 +25,11 @@
 //     stream (omswatch.deadletter.<target>) with the reason, then
 //     acknowledged. A target that is down holds its own backlog only.
 //
+// An Observer (DispatcherOptions.Observer) hears of every delivery, retry
+// and dead letter by target, and Outbox.Backlog reads what a target has
+// not finished, so cmd/omswatch can serve per-target metrics without this
+// package importing a metrics library.
+//
 // sinks imports event, secret and nats.go only; the rules engine's types are
 // mapped onto Delivery, Notification and Grouper by cmd/omswatch.
 package sinks
