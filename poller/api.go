@@ -42,6 +42,10 @@ type APIOptions struct {
 	Redactor *secret.Redactor
 	// Logger receives the API's log lines (default: discard).
 	Logger *slog.Logger
+	// ReuseCacheBytes bounds the memory kept to parse a project's next
+	// DescribeProject answer faster (see reuseCache): 0 means
+	// DefaultReuseCacheBytes, a negative value keeps nothing.
+	ReuseCacheBytes int64
 }
 
 func (o *APIOptions) validate() error {
@@ -77,6 +81,7 @@ type API struct {
 	throttle *throttle
 	slots    chan struct{}
 	log      *slog.Logger
+	reuse    *reuseCache // the last snapshots parsed, to reuse (nil: disabled)
 
 	calls     sync.Map // action -> *atomic.Int64
 	throttles atomic.Int64
@@ -95,7 +100,7 @@ func NewAPI(o APIOptions) (*API, error) {
 	}
 	return &API{
 		opts: o, throttle: newThrottle(o.QPS), slots: make(chan struct{}, o.MaxInFlight),
-		log: o.Logger.With("component", "oms_api", "source", o.Source),
+		log: o.Logger.With("component", "oms_api", "source", o.Source), reuse: newReuseCache(o.ReuseCacheBytes),
 	}, nil
 }
 
@@ -109,7 +114,7 @@ func (a *API) Source() string { return a.opts.Source }
 func (a *API) Fetch(ctx context.Context, id string) (*oms.Snapshot, error) {
 	var snap *oms.Snapshot
 	err := a.call(ctx, ActionDescribeProject, map[string]any{"Id": id}, func(r *Response) error {
-		s, err := decodeSnapshot(r, id)
+		s, err := decodeSnapshot(r, reuseKey{a.opts.Source, id}, a.reuse)
 		if a.opts.Recorder != nil && recordable(r, err) {
 			if rerr := a.opts.Recorder.Record(time.Now(), a.opts.Source, id, r.Body); rerr != nil {
 				a.log.Warn("recording failed", "project", id, "error", rerr)
@@ -124,19 +129,22 @@ func (a *API) Fetch(ctx context.Context, id string) (*oms.Snapshot, error) {
 	return snap, nil
 }
 
-// decodeSnapshot reads a DescribeProject answer for project id.
-func decodeSnapshot(r *Response, id string) (*oms.Snapshot, error) {
+// decodeSnapshot reads a DescribeProject answer for the project of key,
+// parsed reusing what it can of the project's last snapshot in reuse (nil:
+// disabled), which then keeps the new one if it is good.
+func decodeSnapshot(r *Response, key reuseKey, reuse *reuseCache) (*oms.Snapshot, error) {
 	if r.Status/100 != 2 {
 		_, err := oms.DecodeEnvelope(r.Status, r.Body)
 		return nil, err
 	}
-	s, err := oms.ParseSnapshot(r.Body)
+	s, err := reuse.parse(key, r.Body)
 	if err != nil {
 		return nil, err
 	}
-	if got := s.ID(); got != id {
+	if got, id := s.ID(), key.project; got != id {
 		return nil, &oms.MalformedError{HTTPStatus: r.Status, Reason: fmt.Sprintf("asked for project %s, the answer is for %q", id, got)}
 	}
+	reuse.put(key, s, len(r.Body))
 	return s, nil
 }
 

@@ -98,7 +98,7 @@ func (e testError) Error() string { return string(e) }
 const errTest = testError("hand-off refused")
 
 // cloudAPI is an API on the simulator's cloud endpoint.
-func cloudAPI(t *testing.T, sim *omssim.TestServer, o APIOptions, secretKey string) *API {
+func cloudAPI(t testing.TB, sim *omssim.TestServer, o APIOptions, secretKey string) *API {
 	t.Helper()
 	tr, err := NewCloud(CloudOptions{Region: "cn-hangzhou", Endpoint: sim.URL, AccessKeyID: omssim.DemoAccessKeyID,
 		AccessKeySecret: secret.New(secretKey), MaxConns: 8})
