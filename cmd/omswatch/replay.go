@@ -84,13 +84,15 @@ func replay(ctx context.Context, eng *rules.Engine, obs []omssim.Observation, ou
 	for i, o := range obs {
 		now := o.Time.UTC()
 		out.notifications(disp.Due(now))
-		cur, err := oms.ParseSnapshot(o.Response)
+		key := [2]string{o.Source, o.Project}
+		prev := last[key]
+		// Reusing the project's last snapshot gives what ParseSnapshot
+		// gives, faster on a recording of big projects.
+		cur, err := oms.ParseSnapshotReusing(o.Response, prev)
 		if err != nil {
 			out.skipped(now, o, err)
 			continue
 		}
-		key := [2]string{o.Source, o.Project}
-		prev := last[key]
 		res, err := differ.Diff(prev, cur, differ.Observation{Source: o.Source, Time: now})
 		if err != nil {
 			return usageErrorf("recording line %d: %v", i+1, err)
