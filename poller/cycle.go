@@ -24,6 +24,13 @@ type work struct {
 // poll); when the group is smaller than the pages the fleet takes, it
 // describes the members instead, which costs fewer calls. t may be nil.
 func (p *Poller) cycle(ctx context.Context, g int, jitter bool, t *tally) {
+	p.cycleUntil(ctx, ctx, g, jitter, t)
+}
+
+// cycleUntil is cycle with two contexts: no poll starts once ctx ends,
+// and the polls already started run on under workCtx, which Run lets outlive
+// ctx by StopGrace so that they finish.
+func (p *Poller) cycleUntil(ctx, workCtx context.Context, g int, jitter bool, t *tally) {
 	defer p.cycles.Add(1)
 	members := p.members(g)
 	if len(members) == 0 {
@@ -39,14 +46,14 @@ func (p *Poller) cycle(ctx context.Context, g int, jitter bool, t *tally) {
 			"failed", s.Failed, "removed", s.Removed, "duration", time.Since(start).Round(time.Millisecond))
 	}()
 	if p.opts.Mode == TwoTier && p.opts.Lister != nil && len(members) > p.pagesEstimate() {
-		p.twoTier(ctx, g, members, start, jitter, t)
+		p.twoTier(ctx, workCtx, g, members, start, jitter, t)
 		return
 	}
 	ws := make([]work, len(members))
 	for i, pr := range members {
 		ws[i] = work{pr: pr}
 	}
-	p.run(ctx, ws, start, jitter, t)
+	p.run(ctx, workCtx, ws, start, jitter, t)
 }
 
 // pagesEstimate is how many ListProjects calls a fleet read takes, as the
@@ -71,7 +78,7 @@ func (p *Poller) fleetQuery() ListQuery {
 // twoTier reads the fleet page by page and polls the group's members from
 // their entries as each page arrives; members no page listed (static
 // projects outside the filters, projects that vanished) are described.
-func (p *Poller) twoTier(ctx context.Context, g int, members []*project, start time.Time, jitter bool, t *tally) {
+func (p *Poller) twoTier(ctx, workCtx context.Context, g int, members []*project, start time.Time, jitter bool, t *tally) {
 	byID := make(map[string]*project, len(members))
 	for _, pr := range members {
 		byID[pr.id] = pr
@@ -89,7 +96,7 @@ func (p *Poller) twoTier(ctx context.Context, g int, members []*project, start t
 				ws = append(ws, work{pr: pr, entry: e.snap})
 			}
 		}
-		p.run(ctx, ws, start, jitter, t)
+		p.run(ctx, workCtx, ws, start, jitter, t)
 		return ctx.Err()
 	})
 	if err != nil && ctx.Err() == nil {
@@ -105,7 +112,7 @@ func (p *Poller) twoTier(ctx context.Context, g int, members []*project, start t
 			rest = append(rest, work{pr: pr})
 		}
 	}
-	p.run(ctx, rest, start, jitter, t)
+	p.run(ctx, workCtx, rest, start, jitter, t)
 }
 
 // discovered registers a project first seen in a fleet read and returns it
@@ -122,8 +129,9 @@ func (p *Poller) discovered(id string, info event.Project, g int) *project {
 }
 
 // run polls ws with at most Workers at a time, each after its jitter
-// offset from start when jitter is on, and waits for all of them.
-func (p *Poller) run(ctx context.Context, ws []work, start time.Time, jitter bool, t *tally) {
+// offset from start when jitter is on, and waits for all of them. Polls
+// start until ctx ends and run under workCtx (see cycleUntil).
+func (p *Poller) run(ctx, workCtx context.Context, ws []work, start time.Time, jitter bool, t *tally) {
 	if len(ws) == 0 {
 		return
 	}
@@ -149,7 +157,7 @@ func (p *Poller) run(ctx context.Context, ws []work, start time.Time, jitter boo
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			hctx, done, ok := p.hold(ctx, w.pr.id)
+			hctx, done, ok := p.hold(workCtx, w.pr.id)
 			if !ok {
 				return // the lease moved to another replica since the cycle began
 			}

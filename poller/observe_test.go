@@ -95,3 +95,37 @@ func TestPollAtStart(t *testing.T) {
 		})
 	}
 }
+
+// When Run stops, the polls in flight finish within StopGrace (their
+// changes handed off) and no new poll starts; without a grace they are
+// cancelled.
+func TestStopGraceLetsPollsInFlightFinish(t *testing.T) {
+	cases := []struct {
+		name        string
+		grace       time.Duration
+		wantChanges int
+	}{
+		{"no grace", 0, 0},
+		{"grace longer than a poll", 10 * time.Second, 2},
+		{"grace shorter than a poll", time.Second, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFakeFleet()
+				f.delay = 5 * time.Second
+				h := &changes{}
+				p := fakePoller(t, f, []string{"np_a", "np_b"}, func(o *Options) {
+					o.PollAtStart, o.StopGrace, o.Handler, o.Schedule.Jitter = true, tc.grace, h, 0
+				})
+				runFor(t, p, 2*time.Second) // stops while both polls wait for OMS
+				if got := len(h.take()); got != tc.wantChanges {
+					t.Errorf("%d changes handed off, want %d", got, tc.wantChanges)
+				}
+				if a, b := f.count("np_a"), f.count("np_b"); a != 1 || b != 1 {
+					t.Errorf("polls started: %d and %d, want 1 each", a, b)
+				}
+			})
+		})
+	}
+}

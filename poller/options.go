@@ -76,6 +76,11 @@ type Options struct {
 	// a service restarted in the middle of a 30s period is up to date at
 	// once, and its first cycle (readiness) does not wait for the period.
 	PollAtStart bool
+	// StopGrace is how long Run lets the polls in flight finish once its
+	// context ends (default 0: they are cancelled at once). A poll
+	// cancelled half-way is harmless (its change is seen again, with the
+	// same event ids), but one that finishes leaves nothing to redo.
+	StopGrace time.Duration
 
 	// Leases, when not nil, shares the projects with other replicas: this
 	// poller polls, and confirms the removal of, only the projects whose

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/robfig/cron/v3"
 
@@ -184,14 +185,17 @@ func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
 	return t.s, ctx.Err()
 }
 
-// Run polls on the schedules until ctx ends, then waits for running polls
-// to stop. Each job gets a context derived from ctx, so shutdown cancels
-// the requests in flight; a job still running when its next time comes is
-// skipped, and a panic in a job is logged and recovered.
+// Run polls on the schedules until ctx ends, then starts no new poll,
+// lets the polls in flight finish for up to Options.StopGrace (their
+// requests, hand-offs and saves; after that they are cancelled) and
+// returns. A job still running when its next time comes is skipped, and a
+// panic in a job is logged and recovered.
 func (p *Poller) Run(ctx context.Context) error {
 	if err := p.discover(ctx, nil); err != nil {
 		p.log.Error("initial discovery failed; polling the projects known so far", "error", p.opts.Redactor.Redact(err.Error()))
 	}
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
 	cl := cronLogger{p.log}
 	c := cron.New(cron.WithParser(specParser), cron.WithLocation(p.opts.Schedule.Location), cron.WithLogger(cl),
 		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
@@ -200,7 +204,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		if p.opts.PollAtStart {
 			s = &firstNow{s: s}
 		}
-		c.Schedule(s, cron.FuncJob(func() { p.cycle(ctx, g, true, nil) }))
+		c.Schedule(s, cron.FuncJob(func() { p.cycleUntil(ctx, work, g, true, nil) }))
 	}
 	if p.opts.List != nil {
 		c.Schedule(p.rediscover, cron.FuncJob(func() {
@@ -211,7 +215,16 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 	c.Start()
 	<-ctx.Done()
-	<-c.Stop().Done()
+	stopped := c.Stop()
+	grace := time.NewTimer(p.opts.StopGrace)
+	defer grace.Stop()
+	select {
+	case <-stopped.Done():
+	case <-grace.C:
+		p.log.Warn("polls still running after the stop grace; cancelling them", "grace", p.opts.StopGrace)
+	}
+	cancelWork()
+	<-stopped.Done()
 	return nil
 }
 
