@@ -120,7 +120,7 @@ func benchFleet(b *testing.B, n int, mode Mode) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	api, err := NewAPI(APIOptions{Transport: tr, Source: testSource, QPS: 1e6, MaxInFlight: 8, Timeout: 30 * time.Second,
+	api, err := NewAPI(APIOptions{ReuseCacheBytes: benchReuse(), Transport: tr, Source: testSource, QPS: 1e6, MaxInFlight: 8, Timeout: 30 * time.Second,
 		Retry: RetryPolicy{MaxAttempts: 3, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}})
 	if err != nil {
 		b.Fatal(err)
@@ -195,3 +195,5 @@ func advance(b *testing.B, url string) {
 	}
 	resp.Body.Close()
 }
+
+func benchReuse() int64 { n, _ := strconv.ParseInt(os.Getenv("BENCH_REUSE"), 10, 64); return n }

@@ -19,6 +19,14 @@ func (c *reuseCache) keys() []string {
 	return out
 }
 
+// newTestReuseCache is a cache of budget bytes that keeps answers of any
+// size, so that small ones can stand for big ones.
+func newTestReuseCache(budget int64) *reuseCache {
+	c := newReuseCache(budget)
+	c.minAnswer = 0
+	return c
+}
+
 // tinySnapshot is a snapshot of a one-member project, as the API parses it.
 func tinySnapshot(t testing.TB, id string) *oms.Snapshot {
 	t.Helper()
@@ -61,7 +69,7 @@ func TestReuseCacheBudgetAndLRU(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newReuseCache(tc.budget * unit)
+			c := newTestReuseCache(tc.budget * unit)
 			for _, o := range tc.ops {
 				k := reuseKey{testSource, o.id}
 				if !o.put {
@@ -101,6 +109,22 @@ func checkReuseCache(t testing.TB, c *reuseCache) {
 	}
 }
 
+// TestReuseCacheSmallAnswer: an answer under reuseMinAnswer is parsed
+// plainly, without looking in the cache, and not kept.
+func TestReuseCacheSmallAnswer(t *testing.T) {
+	c := newReuseCache(0)
+	k := reuseKey{testSource, "p_a"}
+	body := []byte(`{"Id":"p_a"}`)
+	s, err := c.parse(k, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.put(k, s, len(body))
+	if st := c.stats(); st != (reuseStats{}) {
+		t.Errorf("after a small answer the cache has %+v, want nothing", st)
+	}
+}
+
 func TestReuseCacheBudgetOption(t *testing.T) {
 	if c := newReuseCache(0); c == nil || c.budget != DefaultReuseCacheBytes {
 		t.Errorf("budget 0 gives %+v, want the default", c)
@@ -127,7 +151,7 @@ func TestReuseCacheConcurrent(t *testing.T) {
 		ids = append(ids, id)
 		snaps[id] = tinySnapshot(t, id)
 	}
-	c := newReuseCache(4 * reuseCost(snaps["p_0"], 500))
+	c := newTestReuseCache(4 * reuseCost(snaps["p_0"], 500))
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {

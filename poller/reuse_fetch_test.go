@@ -76,11 +76,16 @@ func checkSameAsParse(t testing.TB, got *oms.Snapshot, body []byte) {
 func TestFetchReusingMatchesParse(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
+		tables   int
 		budget   int64
 		wantHits bool
-	}{{"cache on", 0, true}, {"cache off", -1, false}} {
+	}{
+		{"cache on", 2000, 0, true},
+		{"cache off", 2000, -1, false},
+		{"an answer too small to reuse", 300, 0, false},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sim, id := bigSim(t, 2000)
+			sim, id := bigSim(t, tc.tables)
 			rec := &answers{}
 			api := cloudAPI(t, sim, APIOptions{Recorder: rec, ReuseCacheBytes: tc.budget}, omssim.DemoAccessKeySecret)
 			for i, advance := range []int64{0, 0, 1, 1, 7, 40} {
@@ -96,7 +101,7 @@ func TestFetchReusingMatchesParse(t *testing.T) {
 				t.Errorf("cache %+v: want 5 hits and the project cached", st)
 			}
 			if !tc.wantHits && st != (reuseStats{}) {
-				t.Errorf("a disabled cache has %+v", st)
+				t.Errorf("cache %+v: want it unused", st)
 			}
 		})
 	}
@@ -109,6 +114,7 @@ func TestFetchFailureKeepsReuse(t *testing.T) {
 	sim, id := bigSim(t, 300)
 	rec := &answers{}
 	api := cloudAPI(t, sim, APIOptions{Recorder: rec}, omssim.DemoAccessKeySecret)
+	api.reuse.minAnswer = 0 // a smaller project makes a quicker test
 	key := reuseKey{testSource, id}
 	for _, kind := range []omssim.FaultKind{omssim.FaultTruncated, omssim.FaultInvalid, omssim.FaultBusiness,
 		omssim.FaultNotFound, omssim.FaultHTTP500} {
@@ -161,6 +167,7 @@ func TestFetchReusingConcurrent(t *testing.T) {
 	rec := &answers{}
 	// Room for about three of the eight projects.
 	api := cloudAPI(t, sim, APIOptions{Recorder: rec, ReuseCacheBytes: 3 * biggest}, omssim.DemoAccessKeySecret)
+	api.reuse.minAnswer = 0 // small projects make a quicker test
 	type fetched struct {
 		id   string
 		snap *oms.Snapshot
