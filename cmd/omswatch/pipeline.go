@@ -25,6 +25,8 @@ type pipeline struct {
 	outbox *sinks.Outbox
 	// silences returns the silences in force (nil: none).
 	silences func() *rules.Silences
+	// observer hears what each hand-off made (metrics); may be nil.
+	observer pipelineObserver
 	log      *slog.Logger
 	// locks serialise the hand-offs of one project (a poll and a Tick),
 	// whose rules state is read, evaluated and written back.
@@ -59,7 +61,20 @@ func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 			return err
 		}
 	}
+	for _, e := range out.Events {
+		p.log.Debug("event", "project", c.Project, "event_id", e.ID, "type", e.Type, "severity", e.Severity)
+	}
+	if p.observer != nil {
+		p.observer.Evaluated(c.Source, c.Project, out.Events, out.State)
+	}
 	return nil
+}
+
+// pipelineObserver hears what each hand-off made, for metrics: its events
+// (before routing) and the project's rules state after it. It is called
+// once the hand-off is durable; a hand-off that failed is repeated.
+type pipelineObserver interface {
+	Evaluated(source, project string, events []event.Event, st rules.State)
 }
 
 // evaluate runs the rules: Evaluate on every new snapshot (conditions

@@ -69,7 +69,7 @@ rules:
 		t.Fatal(err)
 	}
 	for _, at := range []time.Duration{5 * time.Minute, 11 * time.Minute} {
-		if err := d.Tick(ctx, snaps, t0.Add(at)); err != nil {
+		if err := d.Tick(ctx, snaps, t0.Add(at), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // simRegion is the region name of the built-in simulator's events
@@ -32,8 +33,13 @@ type app struct {
 	api      *poller.API
 	delivery *delivery
 	// store is the snapshot store, which delivery.Tick reads.
-	store   poller.Store
-	closers []func()
+	store poller.Store
+	// source is where the projects live (oms://<region>, ...).
+	source string
+	// leases share the projects with other replicas, and dispatch says
+	// which replica delivers the outbox; both nil without ha (see ha.go).
+	leases, dispatch *poller.KVLeases
+	closers          []func()
 }
 
 func (a *app) close() {
@@ -47,15 +53,36 @@ func (a *app) close() {
 type wireOptions struct {
 	recorder poller.Recorder
 	log      *slog.Logger
+	// red masks secrets in logs and errors; wire adds the configuration's
+	// secrets to it (nil: a redactor of wire's own).
+	red *secret.Redactor
 	// stdout is where the log target writes, in logFormat (json or text).
 	stdout    io.Writer
 	logFormat string
+
+	// js, when set, is the NATS the components use (run keeps one
+	// connection across reloads); else wire connects as cfg says.
+	js jetstream.JetStream
+	// simulator, when set, gives the built-in simulator's endpoint when
+	// there is no oms section (run keeps one simulator across reloads);
+	// else wire starts one of its own.
+	simulator func(ctx context.Context) (string, error)
+	// ha builds the leases cfg.HA asks for (run only: once polls every
+	// project).
+	ha bool
+	// The observers of the stages (metrics); each may be nil.
+	pollObserver     poller.Observer
+	deliveryObserver sinks.Observer
+	pipeObserver     pipelineObserver
+	// pollAtStart and stopGrace are the poller's (see poller.Options).
+	pollAtStart bool
+	stopGrace   time.Duration
 }
 
 // wire builds OMS client, NATS, snapshot store, the delivery (rules,
-// outbox, targets) and the poller from cfg. Every problem found is
-// reported at once; on error everything started is stopped again. The
-// caller starts a.delivery before polling.
+// outbox, targets), the leases and the poller from cfg. On error
+// everything started is stopped again. The caller starts a.delivery
+// before polling.
 func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err error) {
 	a := &app{}
 	defer func() {
@@ -63,12 +90,16 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 			a.close()
 		}
 	}()
-	red := &secret.Redactor{}
-	red.Add(cfg.OMS.AccessKeySecret, cfg.OMS.SecurityToken, cfg.OMS.Password, cfg.NATS.Password, cfg.NATS.Token, cfg.Slack.Token)
-	tr, source, err := a.transport(ctx, cfg, o.log)
+	red := o.red
+	if red == nil {
+		red = &secret.Redactor{}
+	}
+	red.Add(cfg.Secrets()...)
+	tr, source, err := a.transport(ctx, cfg, o)
 	if err != nil {
 		return nil, err
 	}
+	a.source = source
 	a.api, err = poller.NewAPI(poller.APIOptions{
 		Transport: tr, Source: source, QPS: cfg.OMS.QPS, MaxInFlight: cfg.OMS.MaxInFlight,
 		Timeout: cfg.OMS.Timeout.Duration(), Recorder: o.recorder, Redactor: red, Logger: o.log,
@@ -78,23 +109,35 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 	if err != nil {
 		return nil, err
 	}
-	js, err := a.jetStream(ctx, cfg, o.log)
-	if err != nil {
-		return nil, err
+	js := o.js
+	if js == nil {
+		if js, err = a.jetStream(ctx, cfg, o.log); err != nil {
+			return nil, err
+		}
 	}
-	store, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: cfg.Store.Bucket})
+	store, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: cfg.Store.Bucket, Replicas: cfg.Store.Replicas})
 	if err != nil {
 		return nil, err
 	}
 	a.store = store
-	a.delivery, err = newDelivery(ctx, cfg, js, deliveryOptions{stdout: o.stdout, logFormat: o.logFormat, red: red, log: o.log})
+	a.delivery, err = newDelivery(ctx, cfg, js, deliveryOptions{stdout: o.stdout, logFormat: o.logFormat, red: red,
+		log: o.log, observer: o.deliveryObserver, pipeObserver: o.pipeObserver})
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.delivery.Close)
+	if o.ha && cfg.HA.Enabled {
+		if err := a.wireLeases(ctx, cfg, js, o.log); err != nil {
+			return nil, err
+		}
+	}
 	opts := pollerOptions(cfg, source)
 	opts.Fetcher, opts.Lister, opts.Store, opts.Handler = a.api, a.api, store, a.delivery.Handler()
-	opts.Logger, opts.Redactor = o.log, red
+	opts.Logger, opts.Redactor, opts.Observer = o.log, red, o.pollObserver
+	opts.PollAtStart, opts.StopGrace = o.pollAtStart, o.stopGrace
+	if a.leases != nil {
+		opts.Leases = a.leases
+	}
 	a.poller, err = poller.New(opts)
 	if err != nil {
 		return nil, err
@@ -126,7 +169,7 @@ func pollerOptions(cfg *config.Config, source string) poller.Options {
 
 // transport builds the OMS client: cloud, on-premise, or (no oms section)
 // the cloud client against a simulator started here with the demo keys.
-func (a *app) transport(ctx context.Context, cfg *config.Config, log *slog.Logger) (poller.Transport, string, error) {
+func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions) (poller.Transport, string, error) {
 	o := cfg.OMS
 	tls := poller.TLSOptions{CAFile: string(o.TLS.CAFile), CertFile: string(o.TLS.CertFile), KeyFile: string(o.TLS.KeyFile),
 		ServerName: o.TLS.ServerName, InsecureSkipVerify: o.TLS.InsecureSkipVerify}
@@ -147,7 +190,11 @@ func (a *app) transport(ctx context.Context, cfg *config.Config, log *slog.Logge
 		}
 		return tr, "oms://" + o.Region, nil
 	}
-	endpoint, err := a.startSimulator(ctx, log)
+	start := wo.simulator
+	if start == nil {
+		start = func(ctx context.Context) (string, error) { return a.startSimulator(ctx, simSettings{}, wo.log) }
+	}
+	endpoint, err := start(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -159,14 +206,21 @@ func (a *app) transport(ctx context.Context, cfg *config.Config, log *slog.Logge
 	return tr, "oms://" + simRegion, nil
 }
 
-// startSimulator serves the built-in simulator (20 generated projects,
-// seed 1, demo credentials) on a free loopback port.
-func (a *app) startSimulator(_ context.Context, log *slog.Logger) (string, error) {
-	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 1})
+// simSettings shape the built-in simulator; zero values are its defaults
+// (20 projects, a tick every 2s).
+type simSettings struct {
+	projects int
+	tick     time.Duration
+}
+
+// startSimulator serves the built-in simulator (generated projects, seed
+// 1, demo credentials) on a free loopback port.
+func (a *app) startSimulator(_ context.Context, s simSettings, log *slog.Logger) (string, error) {
+	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 1, Projects: s.projects, Step: s.tick})
 	if err != nil {
 		return "", err
 	}
-	srv, err := omssim.New(omssim.Options{Scenario: g, Seed: 1,
+	srv, err := omssim.New(omssim.Options{Scenario: g, Seed: 1, Tick: s.tick,
 		AccessKeys: []omssim.AccessKey{{ID: omssim.DemoAccessKeyID, Secret: omssim.DemoAccessKeySecret}}})
 	if err != nil {
 		return "", err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,17 +22,25 @@ import (
 // delivery is everything after the poller: the rules (state and silences
 // in key-value buckets), the outbox and the dispatcher with its targets.
 // `once` and `run` share it: Start, hand changes to Handler, then Drain
-// (deliver what waits, group_wait cut short) and Close.
+// (deliver what waits, group_wait cut short) and Close. With ha, `run`
+// starts the rules alone (StartRules) and runs the dispatcher only while
+// this replica holds the dispatcher lease (StartDispatcher and
+// StopDispatcher, any number of times): one replica delivers, so a
+// target's messages are neither split between replicas nor reordered.
 type delivery struct {
-	pipe       *pipeline
-	state      *kvstate.Store
-	outbox     *sinks.Outbox
-	disp       *sinks.Dispatcher
-	silences   *kvstate.Silences
-	watcher    *kvstate.Watcher
-	stopWatch  context.CancelFunc
-	log        *slog.Logger
-	watchError func(error)
+	pipe      *pipeline
+	state     *kvstate.Store
+	outbox    *sinks.Outbox
+	targets   []sinks.Target
+	eng       *rules.Engine
+	dispOpts  sinks.DispatcherOptions
+	silences  *kvstate.Silences
+	watcher   *kvstate.Watcher
+	stopWatch context.CancelFunc
+	log       *slog.Logger
+
+	mu   sync.Mutex
+	disp *sinks.Dispatcher // nil while not delivering
 }
 
 // deliveryOptions are what a command adds to the configuration.
@@ -40,6 +49,10 @@ type deliveryOptions struct {
 	logFormat string
 	red       *secret.Redactor
 	log       *slog.Logger
+	// observer hears every delivery (metrics); may be nil.
+	observer sinks.Observer
+	// pipeObserver hears every hand-off's events (metrics); may be nil.
+	pipeObserver pipelineObserver
 }
 
 // newDelivery compiles the rules, opens their buckets and the outbox's
@@ -49,17 +62,17 @@ func newDelivery(ctx context.Context, cfg *config.Config, js jetstream.JetStream
 	if err != nil {
 		return nil, err
 	}
-	state, err := kvstate.NewStore(ctx, js, kvstate.Options{Bucket: cfg.Rules.StateBucket})
-	if err != nil {
-		return nil, err
-	}
-	silences, err := kvstate.NewSilences(ctx, js, kvstate.Options{Bucket: cfg.Rules.SilenceBucket})
-	if err != nil {
-		return nil, err
-	}
 	st := cfg.Store
+	state, err := kvstate.NewStore(ctx, js, kvstate.Options{Bucket: cfg.Rules.StateBucket, Replicas: st.Replicas})
+	if err != nil {
+		return nil, err
+	}
+	silences, err := kvstate.NewSilences(ctx, js, kvstate.Options{Bucket: cfg.Rules.SilenceBucket, Replicas: st.Replicas})
+	if err != nil {
+		return nil, err
+	}
 	outbox, err := sinks.NewOutbox(ctx, js, sinks.OutboxOptions{MaxAge: st.Retention.MaxAge.Duration(),
-		MaxBytes: int64(st.Retention.MaxBytes), DedupWindow: st.DedupWindow.Duration(), Logger: o.log})
+		MaxBytes: int64(st.Retention.MaxBytes), DedupWindow: st.DedupWindow.Duration(), Replicas: st.Replicas, Logger: o.log})
 	if err != nil {
 		return nil, err
 	}
@@ -67,22 +80,61 @@ func newDelivery(ctx context.Context, cfg *config.Config, js jetstream.JetStream
 	if err != nil {
 		return nil, err
 	}
-	disp, err := sinks.NewDispatcher(sinks.DispatcherOptions{Outbox: outbox, Targets: targets,
-		MaxAttempts: st.Delivery.MaxAttempts, InitialBackoff: st.Delivery.InitialBackoff.Duration(),
-		MaxBackoff: st.Delivery.MaxBackoff.Duration(), Redactor: o.red, Logger: o.log})
-	if err != nil {
+	d := &delivery{outbox: outbox, targets: targets, eng: eng, silences: silences, state: state,
+		log: o.log.With("component", "delivery"),
+		dispOpts: sinks.DispatcherOptions{Outbox: outbox, MaxAttempts: st.Delivery.MaxAttempts,
+			InitialBackoff: st.Delivery.InitialBackoff.Duration(), MaxBackoff: st.Delivery.MaxBackoff.Duration(),
+			Redactor: o.red, Logger: o.log, Observer: o.observer}}
+	// Check the dispatcher's options now, not at the first lease.
+	if _, err := d.newDispatcher(); err != nil {
 		return nil, err
 	}
-	d := &delivery{outbox: outbox, disp: disp, silences: silences, state: state, log: o.log.With("component", "delivery")}
-	d.pipe = &pipeline{eng: eng, state: state, outbox: outbox, silences: d.currentSilences, log: o.log.With("component", "pipeline")}
+	d.pipe = &pipeline{eng: eng, state: state, outbox: outbox, silences: d.currentSilences,
+		observer: o.pipeObserver, log: o.log.With("component", "pipeline")}
 	return d, nil
+}
+
+// newDispatcher builds a dispatcher over the targets, each grouping
+// target with a fresh grouper: what an earlier dispatcher held in its
+// groups was never acknowledged and comes back from the stream.
+func (d *delivery) newDispatcher() (*sinks.Dispatcher, error) {
+	o := d.dispOpts
+	o.Targets = make([]sinks.Target, len(d.targets))
+	for i, t := range d.targets {
+		if t.Grouper != nil {
+			t.Grouper = ruleGrouper{d: d.eng.NewDispatcher()}
+		}
+		o.Targets[i] = t
+	}
+	return sinks.NewDispatcher(o)
 }
 
 // Handler is the poller's next stage.
 func (d *delivery) Handler() *pipeline { return d.pipe }
 
+// TargetNames are the names of every target, for the backlog metric.
+func (d *delivery) TargetNames() []string {
+	out := make([]string, len(d.targets))
+	for i, t := range d.targets {
+		out[i] = t.Name
+	}
+	return out
+}
+
 // Start follows the silences and starts delivering.
 func (d *delivery) Start(ctx context.Context) error {
+	if err := d.StartRules(ctx); err != nil {
+		return err
+	}
+	if err := d.StartDispatcher(ctx); err != nil {
+		d.Close()
+		return err
+	}
+	return nil
+}
+
+// StartRules follows the silences, which the rules read.
+func (d *delivery) StartRules(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(ctx)
 	w, err := d.silences.Watch(wctx, func(err error) { d.log.Warn("a silence is left out", "error", err) })
 	if err != nil {
@@ -90,11 +142,42 @@ func (d *delivery) Start(ctx context.Context) error {
 		return fmt.Errorf("silences: %w", err)
 	}
 	d.watcher, d.stopWatch = w, cancel
-	if err := d.disp.Start(ctx); err != nil {
-		d.Close()
+	return nil
+}
+
+// StartDispatcher starts delivering the outbox to the targets; its workers
+// stop when ctx ends or at StopDispatcher.
+func (d *delivery) StartDispatcher(ctx context.Context) error {
+	disp, err := d.newDispatcher()
+	if err != nil {
 		return err
 	}
+	if err := disp.Start(ctx); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.disp = disp
+	d.mu.Unlock()
 	return nil
+}
+
+// StopDispatcher stops delivering: first, when drain is not nil, it
+// delivers what the outbox holds (group_wait cut short) until drain ends.
+// What is not delivered stays in the outbox for the next dispatcher.
+func (d *delivery) StopDispatcher(drain context.Context) error {
+	d.mu.Lock()
+	disp := d.disp
+	d.disp = nil
+	d.mu.Unlock()
+	if disp == nil {
+		return nil
+	}
+	var err error
+	if drain != nil {
+		err = disp.Drain(drain)
+	}
+	disp.Close()
+	return err
 }
 
 func (d *delivery) currentSilences() *rules.Silences {
@@ -105,18 +188,23 @@ func (d *delivery) currentSilences() *rules.Silences {
 }
 
 // Tick re-evaluates, at now, the conditions of every project the rules
-// hold a state for (a condition pending or firing), on its stored
-// snapshot. A project whose state does not change is not handed off by the
-// poller, yet its conditions' for, keep_firing_for and repeat_interval run
-// on: `run` calls Tick on a timer (every poll interval) so that "FAILED for
-// 10m" fires on a project that stays FAILED.
-func (d *delivery) Tick(ctx context.Context, snapshots poller.Store, now time.Time) error {
+// hold a state for (a condition pending or firing) and owns accepts (nil:
+// all), on its stored snapshot. A project whose state does not change is
+// not handed off by the poller, yet its conditions' for, keep_firing_for
+// and repeat_interval run on: `run` calls Tick on a timer (every poll
+// interval) so that "FAILED for 10m" fires on a project that stays FAILED.
+// With ha, owns is the project leases: a project's conditions are
+// evaluated by the replica that polls it.
+func (d *delivery) Tick(ctx context.Context, snapshots poller.Store, now time.Time, owns func(project string) bool) error {
 	keys, err := d.state.Projects(ctx)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, k := range keys {
+		if owns != nil && !owns(k.Project) {
+			continue
+		}
 		rec, err := snapshots.Get(ctx, k.Source, k.Project)
 		if errors.Is(err, poller.ErrNotFound) || (err == nil && rec.Snapshot == nil) {
 			continue // gone: its state was resolved with it
@@ -134,13 +222,22 @@ func (d *delivery) Tick(ctx context.Context, snapshots poller.Store, now time.Ti
 }
 
 // Drain delivers what the outbox holds for the targets now and returns
-// when they are done or ctx ends.
-func (d *delivery) Drain(ctx context.Context) error { return d.disp.Drain(ctx) }
+// when they are done or ctx ends. Without a dispatcher running (another
+// replica delivers) there is nothing to drain here.
+func (d *delivery) Drain(ctx context.Context) error {
+	d.mu.Lock()
+	disp := d.disp
+	d.mu.Unlock()
+	if disp == nil {
+		return nil
+	}
+	return disp.Drain(ctx)
+}
 
 // Close stops delivering; what was not delivered stays in the outbox for
 // the next start.
 func (d *delivery) Close() {
-	d.disp.Close()
+	_ = d.StopDispatcher(nil)
 	if d.stopWatch != nil {
 		d.stopWatch()
 		<-d.watcher.Done()

@@ -93,7 +93,7 @@ func slackClient(ctx context.Context, cfg *config.Config, o targetOptions) (*sla
 		if t.Channel == "" {
 			continue
 		}
-		threads, err := slack.NewKVThreads(ctx, o.js, s.ThreadsBucket, 1)
+		threads, err := slack.NewKVThreads(ctx, o.js, s.ThreadsBucket, cfg.Store.Replicas)
 		if err != nil {
 			return nil, err
 		}
