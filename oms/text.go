@@ -98,8 +98,23 @@ func isValueEnd(c byte, header bool) bool {
 	return !header && (c == ' ' || c == ',')
 }
 
+// indexFold is the index of sub in s, ignoring case, or -1. It folds
+// ASCII letters only, byte for byte: strings.ToLower turns each
+// invalid UTF-8 byte into a 3-byte U+FFFD, and an index into its result
+// would not be an index into s.
 func indexFold(s, sub string) int {
-	return strings.Index(strings.ToLower(s), strings.ToLower(sub))
+	return strings.Index(asciiLower(s), asciiLower(sub))
+}
+
+// asciiLower is s with A-Z lowered and every other byte kept.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 // excerpt returns the start of body as printable text, at most 64 bytes,
