@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -85,8 +86,8 @@ func (r *Redactor) Add(secrets ...String) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range secrets {
-		if len(s.value) < minRedactLen {
-			continue
+		if len(s.value) < minRedactLen || slices.Contains(r.values, s.value) {
+			continue // a reload adds the same secrets again
 		}
 		r.values = append(r.values, s.value)
 	}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/omswatch/omswatch/secret"
 )
 
 // Exit codes shared by every subcommand.
@@ -32,6 +34,9 @@ type cli struct {
 	stdout, stderr io.Writer
 	logLevel       string
 	logFormat      string
+	// red masks every secret a command learns (wire adds the
+	// configuration's) in every log line.
+	red *secret.Redactor
 }
 
 // logger builds the process logger from --log-level and --log-format.
@@ -43,9 +48,9 @@ func (c *cli) logger() (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch c.logFormat {
 	case "text":
-		return slog.New(slog.NewTextHandler(c.stderr, opts)), nil
+		return slog.New(secret.NewHandler(slog.NewTextHandler(c.stderr, opts), c.red)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(c.stderr, opts)), nil
+		return slog.New(secret.NewHandler(slog.NewJSONHandler(c.stderr, opts), c.red)), nil
 	default:
 		return nil, usageErrorf("--log-format %q: want text or json", c.logFormat)
 	}
@@ -96,6 +101,7 @@ var subcommands = []func(*cli) *cobra.Command{
 	newValidateCmd,
 	newDiffCmd,
 	newOnceCmd,
+	newRunCmd,
 	newRulesCmd,
 	newReplayCmd,
 	newSilenceCmd,
@@ -106,14 +112,14 @@ var subcommands = []func(*cli) *cobra.Command{
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c := &cli{stdout: stdout, stderr: stderr}
+	c := &cli{stdout: stdout, stderr: stderr, red: &secret.Redactor{}}
 	root := newRootCmd(c)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "omswatch: %v\n", err)
+	fmt.Fprintf(stderr, "omswatch: %v\n", c.red.Redact(err.Error()))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code

@@ -66,7 +66,7 @@ func runOnce(cmd *cobra.Command, c *cli, cfg *config.Config, format, record stri
 	if err != nil {
 		return err
 	}
-	o := wireOptions{log: log, stdout: c.stdout, logFormat: format}
+	o := wireOptions{log: log, red: c.red, stdout: c.stdout, logFormat: format}
 	if record != "" {
 		f, err := os.OpenFile(record, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/poller"
+)
+
+// service is what run keeps for the life of the process: the NATS
+// connection (and the embedded server), the built-in simulator, the HTTP
+// server and the metrics; and the running generation, the components
+// built from one configuration, which a reload replaces.
+type service struct {
+	c       *cli
+	o       runOptions
+	root    *slog.Logger // every component adds its name
+	log     *slog.Logger // run's own
+	metrics *metrics
+
+	base     *app // owns NATS and the simulator; closed last
+	js       jetstream.JetStream
+	nc       *nats.Conn
+	natsURL  string
+	httpAddr string
+	httpSrv  *http.Server
+	simURL   string
+	rec      poller.Recorder
+	recClose func()
+
+	mu  sync.Mutex
+	cur *generation
+
+	watchMu sync.Mutex
+	watched *config.Config // whose files watchFiles checks
+}
+
+// open starts what outlives reloads: NATS, the simulator when the
+// configuration has no oms section, the recorder and the HTTP server.
+func (s *service) open(ctx context.Context, cfg *config.Config) error {
+	s.base = &app{}
+	js, err := s.base.jetStream(ctx, cfg, s.root)
+	if err != nil {
+		return fmt.Errorf("NATS: %w", err)
+	}
+	s.js, s.nc = js, js.Conn()
+	s.natsURL = s.nc.ConnectedUrlRedacted()
+	rec, recClose, err := s.recorder()
+	if err != nil {
+		return usageError(err)
+	}
+	s.rec, s.recClose = rec, recClose
+	if cfg.HTTP.Listen != "" {
+		if err := s.serveHTTP(cfg.HTTP.Listen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// simulator starts the built-in simulator the first time a configuration
+// without an oms section needs it; later generations poll the same one.
+func (s *service) simulator(ctx context.Context) (string, error) {
+	if s.simURL != "" {
+		return s.simURL, nil
+	}
+	u, err := s.base.startSimulator(ctx, simSettings{projects: s.o.simProjects, tick: s.o.simTick}, s.root)
+	if err != nil {
+		return "", err
+	}
+	s.simURL = u
+	return u, nil
+}
+
+// close stops what open started, NATS last but one and the simulator last.
+func (s *service) close() {
+	if s.httpSrv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.httpSrv.Shutdown(sctx)
+		cancel()
+	}
+	if s.base != nil {
+		s.base.close()
+	}
+	if s.recClose != nil {
+		s.recClose()
+	}
+}
+
+func (s *service) current() *generation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+func (s *service) setCurrent(g *generation) {
+	s.mu.Lock()
+	s.cur = g
+	s.mu.Unlock()
+}
+
+// state is the metrics' view of the running generation.
+func (s *service) state() runState {
+	if g := s.current(); g != nil {
+		return g
+	}
+	return nil
+}
+
+// ready says why the replica is not ready, or nil: NATS connected, OMS
+// accepting the credentials, the first poll cycle done.
+func (s *service) ready() error {
+	if st := s.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("NATS is %s", st)
+	}
+	g := s.current()
+	if g == nil {
+		return errors.New("not polling: no configuration could start")
+	}
+	if err := g.a.poller.Ready(); err != nil {
+		return err
+	}
+	if g.a.poller.Cycles() == 0 {
+		return errors.New("the first poll cycle has not finished yet")
+	}
+	return nil
+}
+
+// wire builds a generation's components on the service's NATS and
+// simulator.
+func (s *service) wire(ctx context.Context, cfg *config.Config) (*app, error) {
+	return wire(ctx, cfg, wireOptions{recorder: s.rec, log: s.root, red: s.c.red, stdout: s.c.stdout, logFormat: s.o.format,
+		js: s.js, simulator: s.simulator, ha: true,
+		pollObserver: s.metrics, deliveryObserver: s.metrics, pipeObserver: s.metrics,
+		pollAtStart: true, stopGrace: s.o.shutdownTimeout / 2})
+}
+
+// start wires cfg and runs it.
+func (s *service) start(ctx context.Context, cfg *config.Config) (*generation, error) {
+	a, err := s.wire(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s.run(ctx, cfg, a)
+}
+
+// generation is the components of one configuration, running.
+type generation struct {
+	cfg *config.Config
+	a   *app
+	log *slog.Logger
+
+	stopPolls    context.CancelFunc // the poller and the condition ticks
+	stopDispatch context.CancelFunc // the dispatcher (under its lease, with ha)
+	stopLeases   context.CancelFunc
+	polls        sync.WaitGroup
+	dispatch     sync.WaitGroup
+	leases       sync.WaitGroup
+
+	drainMu sync.Mutex
+	drain   context.Context // the shutdown's deadline, set by stop
+}
+
+// run starts a wired generation: the rules, the leases (ha), the
+// dispatcher (under its lease with ha), the poller and the condition
+// ticks. Its goroutines run until stop, not until ctx ends: stop drains
+// them in order.
+func (s *service) run(ctx context.Context, cfg *config.Config, a *app) (*generation, error) {
+	g := &generation{cfg: cfg, a: a, log: s.log, drain: context.Background()}
+	if err := a.delivery.StartRules(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	bg := context.WithoutCancel(ctx)
+	pollCtx, stopPolls := context.WithCancel(bg)
+	dispCtx, stopDispatch := context.WithCancel(bg)
+	leaseCtx, stopLeases := context.WithCancel(bg)
+	g.stopPolls, g.stopDispatch, g.stopLeases = stopPolls, stopDispatch, stopLeases
+	if a.leases != nil {
+		for _, l := range []*poller.KVLeases{a.leases, a.dispatch} {
+			g.leases.Go(func() { _ = l.Run(leaseCtx) })
+		}
+		g.dispatch.Go(func() { a.dispatchUnderLease(dispCtx, leaseCtx, g.drainContext, s.root.With("component", "dispatcher")) })
+	} else if err := a.delivery.StartDispatcher(leaseCtx); err != nil {
+		stopPolls()
+		stopDispatch()
+		stopLeases()
+		a.close()
+		return nil, err
+	}
+	g.polls.Go(func() {
+		if err := a.poller.Run(pollCtx); err != nil {
+			s.log.Error("the poller stopped", "error", err)
+		}
+	})
+	g.polls.Go(func() { g.tickConditions(pollCtx, s.o.tickEvery, s.metrics) })
+	return g, nil
+}
+
+// drainContext is the deadline a stopping dispatcher delivers within.
+func (g *generation) drainContext() (context.Context, context.CancelFunc) {
+	g.drainMu.Lock()
+	defer g.drainMu.Unlock()
+	return context.WithCancel(g.drain)
+}
+
+// stop ends the generation in order, within dctx: no new poll starts and
+// the polls in flight finish (their events reach the outbox); then the
+// dispatcher delivers what the outbox holds and stops; then the leases are
+// handed back, so other replicas take over at once; then the rest closes.
+func (g *generation) stop(dctx context.Context) {
+	g.drainMu.Lock()
+	g.drain = dctx
+	g.drainMu.Unlock()
+	g.stopPolls()
+	g.polls.Wait()
+	if g.a.leases == nil {
+		if err := g.a.delivery.StopDispatcher(dctx); err != nil {
+			g.log.Warn("not everything was delivered; it stays in the outbox for the next start", "error", err)
+		}
+	}
+	g.stopDispatch()
+	g.dispatch.Wait()
+	g.stopLeases()
+	g.leases.Wait()
+	g.a.close()
+}
+
+// tickConditions evaluates, every interval, the conditions of the
+// projects this replica polls on their stored snapshots: a project that
+// stays FAILED is not handed off by the poller, yet "FAILED for 2m" must
+// fire.
+func (g *generation) tickConditions(ctx context.Context, every time.Duration, m *metrics) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var owns func(string) bool
+	if g.a.leases != nil {
+		owns = g.a.leases.Owns
+		defer m.retainConditions(func(string, string) bool { return false })
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if err := g.a.delivery.Tick(ctx, g.a.store, now, owns); err != nil && ctx.Err() == nil {
+				g.log.Warn("conditions could not be evaluated; trying again at the next tick", "error", err)
+			}
+			if owns != nil {
+				m.retainConditions(func(_, project string) bool { return owns(project) })
+			}
+		}
+	}
+}
+
+// Watched is how many projects the generation's poller knows (runState).
+func (g *generation) Watched() int { return g.a.poller.Watched() }
+
+// LeasesHeld is how many project lease shards this replica holds.
+func (g *generation) LeasesHeld() int {
+	if g.a.leases == nil {
+		return 0
+	}
+	return g.a.leases.Stats().Held
+}
+
+// Throttled counts the throttling answers of this generation's API.
+func (g *generation) Throttled() int64 { return g.a.api.Stats().Throttled }
+
+// Backlog reads every target's outbox backlog from the server.
+func (g *generation) Backlog(ctx context.Context) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, name := range g.a.delivery.TargetNames() {
+		n, err := g.a.delivery.outbox.Backlog(ctx, name)
+		if err != nil {
+			continue // a scrape must not fail on one slow read
+		}
+		out[name] = n
+	}
+	return out
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omswatch/omswatch/config"
+)
+
+// watchFiles reports on the returned channel when any file the watched
+// configuration reads (the file, included rules, secret and TLS files)
+// changes content, appears or disappears. It checks every
+// --watch-interval, by content: a Kubernetes ConfigMap update swaps a
+// symlink and keeps modification times that say little.
+func (s *service) watchFiles(ctx context.Context, cfg *config.Config) <-chan struct{} {
+	out := make(chan struct{}, 1)
+	if s.o.file == "" || s.o.watchEvery <= 0 {
+		return out
+	}
+	s.watch(cfg)
+	go func() {
+		t := time.NewTicker(s.o.watchEvery)
+		defer t.Stop()
+		last := s.fingerprint()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			// A reload changes the watched configuration and reads the
+			// files itself: compare against what it read, not what we did.
+			fp := s.fingerprint()
+			if fp == last {
+				continue
+			}
+			last = fp
+			select {
+			case out <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return out
+}
+
+// watch makes cfg's files the watched ones.
+func (s *service) watch(cfg *config.Config) {
+	s.watchMu.Lock()
+	s.watched = cfg
+	s.watchMu.Unlock()
+}
+
+// fingerprint sums the watched files' contents (and the configuration
+// file's, which an invalid new version may not have made watched).
+func (s *service) fingerprint() string {
+	s.watchMu.Lock()
+	cfg := s.watched
+	s.watchMu.Unlock()
+	files := []string{s.o.file}
+	if cfg != nil {
+		files = append(files, cfg.Files()...)
+	}
+	h := sha256.New()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			b = []byte("\x00missing:" + err.Error())
+		}
+		sum := sha256.Sum256(b)
+		h.Write([]byte(f))
+		h.Write(sum[:])
+	}
+	return string(h.Sum(nil))
+}
+
+// setDefaultMemoryLimit sets a soft memory limit of 90% of the
+// container's (cgroup v2 memory.max) unless GOMEMLIMIT says otherwise,
+// so the garbage collector works harder before the kernel kills the
+// process. Snapshots of big projects make the heap grow in bursts.
+func setDefaultMemoryLimit(log *slog.Logger) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	b, err := os.ReadFile("/sys/fs/cgroup/memory.max")
+	if err != nil {
+		return
+	}
+	limit, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || limit <= 0 { // "max": no limit
+		return
+	}
+	soft := limit / 10 * 9
+	debug.SetMemoryLimit(soft)
+	log.Info("soft memory limit set from the container's", "limit_bytes", soft, "container_bytes", limit)
+}
