@@ -189,7 +189,9 @@ func (s *service) run(ctx context.Context, cfg *config.Config, a *app) (*generat
 		for _, l := range []*poller.KVLeases{a.leases, a.dispatch} {
 			g.leases.Go(func() { _ = l.Run(leaseCtx) })
 		}
-		g.dispatch.Go(func() { a.dispatchUnderLease(dispCtx, leaseCtx, g.drainContext, s.root.With("component", "dispatcher")) })
+		g.dispatch.Go(func() {
+			a.dispatchUnderLease(dispCtx, leaseCtx, g.drainContext, s.root.With("component", "dispatcher"))
+		})
 	} else if err := a.delivery.StartDispatcher(leaseCtx); err != nil {
 		stopPolls()
 		stopDispatch()
