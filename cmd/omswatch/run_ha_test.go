@@ -33,8 +33,8 @@ type simRequests struct {
 }
 
 func (s *simRequests) Enabled(context.Context, slog.Level) bool { return true }
-func (s *simRequests) WithAttrs([]slog.Attr) slog.Handler        { return s }
-func (s *simRequests) WithGroup(string) slog.Handler             { return s }
+func (s *simRequests) WithAttrs([]slog.Attr) slog.Handler       { return s }
+func (s *simRequests) WithGroup(string) slog.Handler            { return s }
 func (s *simRequests) Handle(_ context.Context, r slog.Record) error {
 	var q simRequest
 	action := ""
