@@ -1,10 +1,19 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // The demo: `run` with no configuration at all, in an empty directory,
@@ -56,5 +65,128 @@ func TestRunDemo(t *testing.T) {
 	}
 	if !c.logged("stopped") {
 		t.Errorf("no 'stopped' in the log")
+	}
+}
+
+// Readiness says no while OMS refuses the access key, and yes once the
+// file is fixed (a change to the file reloads it); a broken
+// configuration sent with SIGHUP is refused and the running one goes on
+// polling.
+func TestRunReadinessAndReload(t *testing.T) {
+	sim := startTestSimulator(t, 3, 500*time.Millisecond, nil, "replica-r")
+	ns, _ := startTestNATS(t)
+	dir := t.TempDir()
+	cfg := runConfigFor(t, dir, "replica-r", sim.URL, ns.ClientURL(), "")
+	good := readFile(t, cfg)
+	const wrong = "a-wrong-but-long-secret"
+	writeFile(t, cfg, "%s", strings.Replace(good, "replica-r-secret", wrong, 1))
+	c := startChild(t, "run", dir, "run", "--config", cfg, "--log-format", "json", "--watch-interval", "200ms")
+	addr := c.httpAddr()
+	var body string
+	eventually(t, 30*time.Second, "not ready for the wrong secret", func() bool {
+		var code int
+		code, body = get(addr, "/readyz")
+		return code == 503 && strings.Contains(body, "SignatureDoesNotMatch")
+	})
+	if strings.Contains(body, wrong) || strings.Contains(c.stderr.String(), wrong) {
+		t.Errorf("the wrong secret shows in /readyz or the log")
+	}
+	if code, _ := get(addr, "/healthz"); code != 200 {
+		t.Errorf("/healthz %d: a replica OMS refuses is still alive", code)
+	}
+
+	writeFile(t, cfg, "%s", good)
+	eventually(t, 30*time.Second, "ready once the file is fixed", func() bool { code, _ := get(addr, "/readyz"); return code == 200 })
+	if !c.logged("configuration reloaded") {
+		t.Errorf("no reload logged")
+	}
+	if strings.Contains(c.stderr.String(), "replica-r-secret") {
+		t.Errorf("the access key secret shows in the log")
+	}
+
+	polls := func() float64 {
+		_, body := get(addr, "/metrics")
+		v, _ := metricValue(body, "omswatch_polls_total")
+		return v
+	}
+	writeFile(t, cfg, "%s", good+"schedule:\n  default: \"@every banana\"\n")
+	// Wait for the watcher to refuse it, so SIGHUP is refused second.
+	eventually(t, 30*time.Second, "the broken file refused", func() bool { return c.logged("invalid; keeping the running one") })
+	c.signal(syscall.SIGHUP)
+	eventually(t, 30*time.Second, "SIGHUP refused too", func() bool {
+		n := 0
+		for _, l := range c.logLines() {
+			if strings.Contains(fmt.Sprint(l["msg"]), "invalid; keeping the running one") && l["reason"] == "SIGHUP" {
+				n++
+			}
+		}
+		return n > 0
+	})
+	before := polls()
+	eventually(t, 30*time.Second, "polling on with the running configuration", func() bool { return polls() >= before+3 })
+	if code, _ := get(addr, "/readyz"); code != 200 {
+		t.Errorf("not ready after a refused reload")
+	}
+	c.signal(syscall.SIGTERM)
+	if code := c.wait(60 * time.Second); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// SIGTERM drains: with a slow webhook holding a backlog, run stops only
+// once every event of the audit stream reached the webhook, and exits 0.
+func TestRunSIGTERMDrainsTheOutbox(t *testing.T) {
+	sim := startTestSimulator(t, 8, 200*time.Millisecond, nil, "replica-d")
+	ns, js := startTestNATS(t)
+	var mu sync.Mutex
+	got := map[string]int{}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e event.Event
+		body, _ := io.ReadAll(r.Body)
+		if err := e.UnmarshalJSON(body); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+		mu.Lock()
+		got[e.ID]++
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	dir := t.TempDir()
+	cfg := runConfigFor(t, dir, "replica-d", sim.URL, ns.ClientURL(),
+		"webhook:\n  targets:\n    hook:\n      url: "+hook.URL+"\nrules:\n  default_to: [hook]\n  group_wait: 0s\n")
+	c := startChild(t, "run", dir, "run", "--config", cfg, "--log-format", "json", "--shutdown-timeout", "2m")
+	addr := c.httpAddr()
+	eventually(t, 60*time.Second, "a backlog for the slow webhook", func() bool {
+		_, body := get(addr, "/metrics")
+		v, _ := metricValue(body, "omswatch_outbox_backlog", `target="hook"`)
+		return v >= 10
+	})
+	c.signal(syscall.SIGTERM)
+	if code := c.wait(2 * time.Minute); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	audit := streamIDs(t, js, sinks.DefaultStream)
+	mu.Lock()
+	defer mu.Unlock()
+	missing := 0
+	for id := range audit {
+		if got[id] == 0 {
+			missing++
+		}
+	}
+	t.Logf("%d events in the audit stream, %d delivered to the webhook before exit", len(audit), len(got))
+	if missing > 0 || len(audit) == 0 {
+		t.Errorf("%d of %d audited events were not delivered before exit", missing, len(audit))
 	}
 }
