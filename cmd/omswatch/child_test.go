@@ -17,13 +17,11 @@ import (
 	"time"
 )
 
-// asMainEnv makes the test binary run omswatch's main instead of the
-// tests, so tests can start `omswatch run` as a real child process (its
-// own signals, its own exit) without building a binary.
-const asMainEnv = "OMSWATCH_TEST_AS_MAIN"
-
+// TestMain: with asMainEnvName set, the test binary runs omswatch's main
+// instead of the tests, so tests start `omswatch run` as a real child
+// process (its own signals, its own exit) without building a binary.
 func TestMain(m *testing.M) {
-	if os.Getenv(asMainEnv) == "1" {
+	if os.Getenv(asMainEnvName) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -69,7 +67,7 @@ func startChild(t *testing.T, name, dir string, args ...string) *child {
 	c := &child{t: t, name: name, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	c.cmd = exec.Command(exe, args...)
 	c.cmd.Dir = dir
-	c.cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	c.cmd.Env = append(os.Environ(), asMainEnvName+"=1")
 	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

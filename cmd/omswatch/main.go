@@ -102,6 +102,7 @@ var subcommands = []func(*cli) *cobra.Command{
 	newDiffCmd,
 	newOnceCmd,
 	newRunCmd,
+	newBenchCmd,
 	newRulesCmd,
 	newReplayCmd,
 	newSilenceCmd,

@@ -34,6 +34,8 @@ type metrics struct {
 	// reload replaced: each generation's API counts from zero, the metric
 	// may not go down.
 	throttledBefore atomic.Int64
+	// pollsDone counts every poll, for bench's polls/s.
+	pollsDone atomic.Int64
 
 	mu    sync.Mutex
 	conds map[string][2]int // source+"\x00"+project -> pending, firing
@@ -83,6 +85,7 @@ func newMetrics(buildVersion string, state func() runState) *metrics {
 // Polled counts one poll (poller.Observer).
 func (m *metrics) Polled(result, code string, took time.Duration) {
 	m.polls.WithLabelValues(result, code).Inc()
+	m.pollsDone.Add(1)
 	m.pollDuration.Observe(took.Seconds())
 }
 
@@ -153,3 +156,6 @@ func (m *metrics) conditions() (pending, firing int) {
 	}
 	return pending, firing
 }
+
+// pollCount is how many polls were made since start.
+func (m *metrics) pollCount() float64 { return float64(m.pollsDone.Load()) }

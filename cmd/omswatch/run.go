@@ -33,6 +33,8 @@ type runOptions struct {
 	// tickEvery is how often the conditions of unchanged projects are
 	// re-evaluated (for:, keep_firing_for, repeat_interval).
 	tickEvery time.Duration
+	// started, when set, is told the service once it runs (bench).
+	started func(*service)
 }
 
 func newRunCmd(c *cli) *cobra.Command {
@@ -114,6 +116,9 @@ func runService(ctx context.Context, c *cli, o runOptions) error {
 	s.setCurrent(gen)
 	if demo {
 		s.printDemo(cfg)
+	}
+	if o.started != nil {
+		o.started(s)
 	}
 	log.Info("omswatch is running", "source", gen.a.source, "config", o.file, "version", versionString())
 
