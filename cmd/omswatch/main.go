@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/secret"
 )
 
@@ -53,6 +54,17 @@ func (c *cli) logger() (*slog.Logger, error) {
 		return slog.New(secret.NewHandler(slog.NewJSONHandler(c.stderr, opts), c.red)), nil
 	default:
 		return nil, usageErrorf("--log-format %q: want text or json", c.logFormat)
+	}
+}
+
+// useConfigLog takes the log level and format from the configuration's
+// log section, unless --log-level or --log-format was given.
+func (c *cli) useConfigLog(cmd *cobra.Command, l config.Log) {
+	if f := cmd.Flag("log-level"); f != nil && !f.Changed && l.Level != "" {
+		c.logLevel = l.Level
+	}
+	if f := cmd.Flag("log-format"); f != nil && !f.Changed && l.Format != "" {
+		c.logFormat = l.Format
 	}
 }
 

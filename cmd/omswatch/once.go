@@ -49,6 +49,7 @@ configuration or flags.`,
 			if err != nil {
 				return usageError(err)
 			}
+			c.useConfigLog(cmd, cfg.Log)
 			return runOnce(cmd, c, cfg, format, record)
 		},
 	}

@@ -154,3 +154,33 @@ func eventKeys(evs []event.Event) []string {
 	slices.Sort(out)
 	return out
 }
+
+// The configuration's log section sets the log format; --log-format,
+// when given, wins.
+func TestOnceLogSectionAndFlag(t *testing.T) {
+	dir := t.TempDir()
+	cfg := onceConfig(t, dir, "", "")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, append(b, "log:\n  format: json\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args     []string
+		wantJSON bool
+	}{
+		{nil, true},
+		{[]string{"--log-format", "text"}, false},
+	} {
+		code, _, errOut := runCLI(t, append([]string{"once", "--config", cfg}, tc.args...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		first, _, _ := strings.Cut(strings.TrimSpace(errOut), "\n")
+		if isJSON := json.Valid([]byte(first)); isJSON != tc.wantJSON {
+			t.Errorf("args %v: first log line %q; want JSON %v", tc.args, first, tc.wantJSON)
+		}
+	}
+}

@@ -33,6 +33,8 @@ type runOptions struct {
 	// tickEvery is how often the conditions of unchanged projects are
 	// re-evaluated (for:, keep_firing_for, repeat_interval).
 	tickEvery time.Duration
+	// cmd is the command, whose flags say whether --log-* were given.
+	cmd *cobra.Command
 	// started, when set, is told the service once it runs (bench).
 	started func(*service)
 }
@@ -73,6 +75,7 @@ error, 2 for a bad configuration or flags.`,
 			if o.simProjects < 1 || o.simTick <= 0 {
 				return usageErrorf("--sim-projects and --sim-tick must be more than 0")
 			}
+			o.cmd = cmd
 			return runService(cmd.Context(), c, o)
 		},
 	}
@@ -91,15 +94,18 @@ error, 2 for a bad configuration or flags.`,
 
 // runService runs until ctx ends (SIGTERM, SIGINT), then drains.
 func runService(ctx context.Context, c *cli, o runOptions) error {
+	cfg, demo, err := runConfig(o.file)
+	if err != nil {
+		return usageError(err)
+	}
+	if o.cmd != nil {
+		c.useConfigLog(o.cmd, cfg.Log)
+	}
 	root, err := c.logger()
 	if err != nil {
 		return err
 	}
 	log := root.With("component", "run")
-	cfg, demo, err := runConfig(o.file)
-	if err != nil {
-		return usageError(err)
-	}
 	c.red.Add(cfg.Secrets()...)
 	setDefaultMemoryLimit(log)
 	s := &service{c: c, o: o, root: root, log: log}
