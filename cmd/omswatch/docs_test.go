@@ -917,3 +917,31 @@ func checkGrouping(t *testing.T, eng *rules.Engine, _ []fence) {
 		}
 	}
 }
+
+// TestReadmeConfigSnippetsLoad: the configuration snippets README.md gives
+// (the sections starting with oms:) load with the real loader, the files
+// they name standing in as empty files.
+func TestReadmeConfigSnippetsLoad(t *testing.T) {
+	abs := regexp.MustCompile(`(/(?:run|etc)/[A-Za-z0-9_./-]+)`)
+	n := 0
+	for _, f := range readFences(t, "../../README.md") {
+		if f.lang != "yaml" || !strings.HasPrefix(f.first, "oms:") {
+			continue
+		}
+		n++
+		dir := t.TempDir()
+		doc := abs.ReplaceAllStringFunc(f.body, func(p string) string {
+			local := filepath.Join(dir, filepath.Base(p))
+			if err := os.WriteFile(local, []byte("stand-in\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return local
+		})
+		if _, err := config.Load([]byte(doc), "README.md"); err != nil {
+			t.Errorf("README.md:%d: the snippet does not load:\n%v", f.line, err)
+		}
+	}
+	if n < 2 {
+		t.Fatalf("found %d oms snippets in README.md; want the cloud and the on-premise one", n)
+	}
+}
