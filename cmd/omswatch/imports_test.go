@@ -28,6 +28,9 @@ var allowedImports = map[string][]string{
 	"sinks":     {"event", "secret", "github.com/nats-io/"},
 	"natsembed": {"secret", "github.com/nats-io/"},
 	"config":    {"oms", "event", "secret", "poller", "differ", "rules", "sinks", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
+	// The chaos suites are tests only: they drive omswatch as a process.
+	"chaos":        {},
+	"chaos/faults": {},
 }
 
 const module = "github.com/omswatch/omswatch"
