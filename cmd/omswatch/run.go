@@ -192,7 +192,7 @@ projects moving through their lifecycles) and prints every event below.
 
   To watch real projects, write a configuration (see config/example.yaml),
   with credentials in ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET
-  or an on-premise OMS user, check it with 'omswatch validate FILE', then
+  or an on-premise OMS user, check it with 'omswatch validate --config FILE', then
   run 'omswatch run --config FILE'.
 
 `, s.o.simProjects, s.natsURL, s.httpAddr, cfg.Store.Dir)
@@ -230,32 +230,44 @@ func (s *service) reload(ctx context.Context, why string) {
 		log.Error("the new configuration is invalid; keeping the running one", "error", err)
 		return
 	}
+	// Watch the new file set whatever happens next: a fix to an included
+	// file must be noticed.
+	s.watch(cfg)
 	old := s.current()
-	for _, w := range restartOnly(old.cfg, cfg) {
-		log.Warn("this change takes effect only after a restart; keeping the running value", "key", w)
+	if old != nil {
+		for _, w := range restartOnly(old.cfg, cfg) {
+			log.Warn("this change takes effect only after a restart; keeping the running value", "key", w)
+		}
+		keepRestartOnly(old.cfg, cfg)
 	}
-	keepRestartOnly(old.cfg, cfg)
 	a, err := s.wire(ctx, cfg)
 	if err != nil {
 		log.Error("the new configuration cannot start; keeping the running one", "error", err)
 		return
 	}
-	dctx, cancel := context.WithTimeout(ctx, s.o.shutdownTimeout)
-	defer cancel()
-	old.stop(dctx)
-	s.metrics.throttledBefore.Add(old.Throttled())
+	if old != nil {
+		dctx, cancel := context.WithTimeout(ctx, s.o.shutdownTimeout)
+		defer cancel()
+		old.stop(dctx)
+		s.metrics.throttledBefore.Add(old.Throttled())
+	}
 	gen, err := s.run(ctx, cfg, a)
-	if err != nil {
-		log.Error("the new configuration failed to start; going back to the previous one", "error", err)
-		if gen, err = s.start(ctx, old.cfg); err != nil {
-			log.Error("the previous configuration does not start again either; not polling until the next reload", "error", err)
-			s.setCurrent(nil)
-			return
-		}
+	if err == nil {
+		s.setCurrent(gen)
+		log.Info("configuration reloaded", "config", s.o.file)
+		return
+	}
+	s.setCurrent(nil)
+	if old == nil {
+		log.Error("the new configuration failed to start; not polling until the next reload", "error", err)
+		return
+	}
+	log.Error("the new configuration failed to start; going back to the previous one", "error", err)
+	if gen, err = s.start(ctx, old.cfg); err != nil {
+		log.Error("the previous configuration does not start again either; not polling until the next reload", "error", err)
+		return
 	}
 	s.setCurrent(gen)
-	s.watch(cfg)
-	log.Info("configuration reloaded", "config", s.o.file)
 }
 
 // restartOnly lists the keys whose change a reload cannot apply: the NATS
@@ -277,9 +289,12 @@ func restartOnly(old, cur *config.Config) []string {
 	return out
 }
 
-// keepRestartOnly puts the running values of restartOnly's keys into cur.
+// keepRestartOnly puts the running values of restartOnly's keys into cur:
+// the connection settings of nats, not its targets, which a reload applies.
 func keepRestartOnly(old, cur *config.Config) {
+	targets := cur.NATS.Targets
 	cur.NATS, cur.Store.Dir, cur.HTTP.Listen = old.NATS, old.Store.Dir, old.HTTP.Listen
+	cur.NATS.Targets = targets
 }
 
 // recorder opens --record (appending), or returns nil without it.
