@@ -72,6 +72,9 @@ func (p *Poller) listIsEnough(pr *project, entry *oms.Snapshot, now time.Time) b
 // running step) up to date from the list entry, without a describe.
 func (p *Poller) refresh(ctx context.Context, pr *project, entry *oms.Snapshot, now time.Time) outcome {
 	evs := p.succeeded(pr, now)
+	if len(evs) == 0 {
+		resetFailures(pr) // a success ends a run of failures that sent nothing
+	}
 	if entry.Digest() == pr.listFull && len(evs) == 0 {
 		return outcomeUnchanged
 	}
@@ -96,6 +99,9 @@ func (p *Poller) refresh(ctx context.Context, pr *project, entry *oms.Snapshot, 
 // observed handles a described snapshot.
 func (p *Poller) observed(ctx context.Context, pr *project, snap *oms.Snapshot, listDigest string, now time.Time) outcome {
 	evs := p.succeeded(pr, now)
+	if len(evs) == 0 {
+		resetFailures(pr) // a success ends a run of failures that sent nothing
+	}
 	final := terminal(textField(snap, "Status"))
 	if snap.Digest() == pr.digest && !final {
 		pr.describedAt, pr.listDigest = now, listDigest

@@ -117,6 +117,39 @@ func TestFaultsMakeNoProjectEventAndLeaveTheSnapshot(t *testing.T) {
 	}
 }
 
+// Failures "in a row" are counted between successes: a successful poll
+// that sees no change ends the run, so failed polls spread among
+// successful ones never add up to oms.poll.failing.
+func TestASuccessfulUnchangedPollEndsTheRunOfFailures(t *testing.T) {
+	sim, ids := newSim(t, 3, 5)
+	api := cloudAPI(t, sim, APIOptions{Timeout: 300 * time.Millisecond,
+		Retry: RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}}, omssim.DemoAccessKeySecret)
+	store, h := newStore(t), &changes{}
+	p := newPoller(t, api, store, h, func(o *Options) { o.Projects = ids[:1] })
+	if s := runOnce(t, p); s.Changed != 1 {
+		t.Fatalf("first poll: %+v, want the project discovered", s)
+	}
+	h.take()
+	for i := 1; i <= 6; i++ {
+		faults, err := omssim.ParseFaults("http503#2:DescribeProject") // both attempts of one poll
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.SetFaults(faults); err != nil {
+			t.Fatal(err)
+		}
+		if s := runOnce(t, p); s.Failed != 1 {
+			t.Fatalf("round %d: %+v, want a failed poll", i, s)
+		}
+		if s := runOnce(t, p); s.Failed != 0 {
+			t.Fatalf("round %d: %+v, want a successful poll", i, s)
+		}
+		if n := pollEvents(h.take())[event.TypePollFailing]; n != 0 {
+			t.Fatalf("round %d: %d oms.poll.failing after %d failed polls, none of them in a row", i, n, i)
+		}
+	}
+}
+
 func TestHandoffFailureKeepsTheSnapshot(t *testing.T) {
 	sim, ids := newSim(t, 2, 5)
 	api := cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret)
