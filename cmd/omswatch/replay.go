@@ -81,10 +81,14 @@ func replay(ctx context.Context, eng *rules.Engine, obs []omssim.Observation, ou
 	store := &rules.MemStore{}
 	disp := eng.NewDispatcher()
 	last := map[[2]string]*oms.Snapshot{}
+	ended := map[[2]string]bool{}
 	for i, o := range obs {
 		now := o.Time.UTC()
 		out.notifications(disp.Due(now))
 		key := [2]string{o.Source, o.Project}
+		if ended[key] {
+			continue // run stops polling a project once it is RELEASED or DELETED
+		}
 		prev := last[key]
 		// Reusing the project's last snapshot gives what ParseSnapshot
 		// gives, faster on a recording of big projects.
@@ -93,18 +97,37 @@ func replay(ctx context.Context, eng *rules.Engine, obs []omssim.Observation, ou
 			out.skipped(now, o, err)
 			continue
 		}
-		res, err := differ.Diff(prev, cur, differ.Observation{Source: o.Source, Time: now})
+		dobs := differ.Observation{Source: o.Source, Time: now}
+		res, err := differ.Diff(prev, cur, dobs)
 		if err != nil {
 			return usageErrorf("recording line %d: %v", i+1, err)
+		}
+		events := res.Events
+		final := finalStatus(cur)
+		if final {
+			// As run does: a project that reached a final status is
+			// removed, and its firing conditions resolve.
+			e, err := differ.Removed(cur, dobs)
+			if err != nil {
+				return usageErrorf("recording line %d: %v", i+1, err)
+			}
+			events = append(events, e)
 		}
 		st, err := store.Load(ctx, o.Source, o.Project)
 		if err != nil {
 			return err
 		}
-		outcome, err := eng.Evaluate(rules.Poll{Source: o.Source, Prev: prev, Cur: cur, Events: res.Events,
+		outcome, err := eng.Evaluate(rules.Poll{Source: o.Source, Prev: prev, Cur: cur, Events: events,
 			Now: now, State: st})
 		if err != nil {
 			return err
+		}
+		if final {
+			r := eng.Resolve(o.Source, cur, now, outcome.State, nil)
+			outcome.Deliveries = append(outcome.Deliveries, r.Deliveries...)
+			outcome.Errors = append(outcome.Errors, r.Errors...)
+			outcome.State = rules.State{}
+			ended[key] = true
 		}
 		for _, e := range outcome.Errors {
 			out.expressionError(now, e)
@@ -117,6 +140,13 @@ func replay(ctx context.Context, eng *rules.Engine, obs []omssim.Observation, ou
 	}
 	out.notifications(disp.Flush())
 	return nil
+}
+
+// finalStatus reports whether a snapshot's status is one run stops
+// polling at (RELEASED, DELETED).
+func finalStatus(s *oms.Snapshot) bool {
+	status, _ := s.Member("Status").(string)
+	return status == "RELEASED" || status == "DELETED"
 }
 
 // replayPrinter writes notifications as text or JSON lines.
