@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/sinks"
+	"github.com/omswatch/omswatch/sinks/sinktest"
 )
 
 // simRequest is one DescribeProject the simulator answered.
@@ -101,27 +101,10 @@ func startTestSimulator(t *testing.T, projects int, tick time.Duration, log slog
 
 // startTestNATS runs a JetStream server in the test process, as an
 // external NATS for the children.
-func startTestNATS(t *testing.T) (*server.Server, jetstream.JetStream) {
+func startTestNATS(t *testing.T) (*sinktest.Server, jetstream.JetStream) {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoSigs: true, NoLog: true, MaxPayload: 8 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	t.Cleanup(ns.Shutdown)
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns := sinktest.StartNATS(t, 8<<20)
+	_, js := sinktest.Connect(t, ns)
 	return ns, js
 }
 
