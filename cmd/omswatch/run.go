@@ -148,6 +148,12 @@ func runService(ctx context.Context, c *cli, o runOptions) error {
 func runConfig(file string) (*config.Config, bool, error) {
 	if file != "" {
 		cfg, err := config.LoadFile(file)
+		if err == nil {
+			// The rules compile here, as validate compiles them: an
+			// expression typo is a bad configuration (exit 2), found
+			// before NATS, the simulator or the HTTP server start.
+			_, err = buildRules(cfg)
+		}
 		return cfg, false, err
 	}
 	cfg := config.Default()
