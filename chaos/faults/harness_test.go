@@ -46,6 +46,9 @@ func pick[T any](fast, slow T) T {
 // binary is the omswatch executable TestMain builds once.
 var omswatchBin string
 
+// moduleRoot is the repository's root directory.
+var moduleRoot string
+
 func TestMain(m *testing.M) {
 	os.Exit(buildAndRun(m))
 }
@@ -64,7 +67,8 @@ func buildAndRun(m *testing.M) int {
 	}
 	omswatchBin = filepath.Join(dir, "omswatch")
 	build := exec.Command("go", "build", "-o", omswatchBin, "./cmd/omswatch")
-	build.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+	moduleRoot = filepath.Dir(strings.TrimSpace(string(gomod)))
+	build.Dir = moduleRoot
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build ./cmd/omswatch: %v\n", err)
@@ -140,6 +144,13 @@ func startChild(t *testing.T, name, dir string, env []string, args ...string) *c
 		}
 	})
 	return c
+}
+
+// newCmd is the binary with args, in dir, with exactly env.
+func newCmd(dir string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(omswatchBin, args...)
+	cmd.Dir, cmd.Env = dir, env
+	return cmd
 }
 
 // runOnce runs the binary to its end and returns exit status, stdout and

@@ -32,6 +32,7 @@ const (
 // slackCall is one request the fake Slack received.
 type slackCall struct {
 	method, channel, threadTS, ts, text string
+	blocks                              string // as Slack reads it: JSON's \u003c escapes undone
 	arrived, answered                   time.Time
 	answer                              slackFault
 	retryAfter                          time.Duration
@@ -77,6 +78,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	c := slackCall{method: strings.TrimPrefix(r.URL.Path, "/api/"), arrived: time.Now()}
 	_ = r.ParseForm()
 	c.channel, c.threadTS, c.ts, c.text = channelName(r.FormValue("channel")), r.FormValue("thread_ts"), r.FormValue("ts"), r.FormValue("text")
+	c.blocks = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(r.FormValue("blocks"))
 	if c.method != "chat.postMessage" && c.method != "chat.update" {
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprint(w, `{"ok":false,"error":"unknown_method"}`)
