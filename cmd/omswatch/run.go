@@ -112,12 +112,12 @@ func runService(ctx context.Context, c *cli, o runOptions) error {
 	s.metrics = newMetrics(versionString(), s.state)
 	if err := s.open(ctx, cfg); err != nil {
 		s.close()
-		return &exitError{code: exitFailure, err: err}
+		return s.startFailed(ctx, err)
 	}
 	gen, err := s.start(ctx, cfg)
 	if err != nil {
 		s.close()
-		return &exitError{code: exitFailure, err: err}
+		return s.startFailed(ctx, err)
 	}
 	s.setCurrent(gen)
 	if demo {
@@ -142,6 +142,18 @@ func runService(ctx context.Context, c *cli, o runOptions) error {
 			s.reload(ctx, "a configuration file changed")
 		}
 	}
+}
+
+// startFailed is run's result when starting failed: a failure (exit 1),
+// unless SIGTERM or SIGINT came while starting and cancelled it; then
+// nothing was running, so there is nothing to drain, and the stop asked
+// for is done (exit 0), as a stop after the start would be.
+func (s *service) startFailed(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		s.log.Info("stopped while starting", "error", err)
+		return nil
+	}
+	return &exitError{code: exitFailure, err: err}
 }
 
 // runConfig loads the configuration file, or without one the demo's.
