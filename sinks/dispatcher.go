@@ -153,6 +153,34 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	return nil
 }
 
+// EnsureConsumers creates the durable consumer of each target that has
+// none yet, without delivering anything; an existing one is left as it
+// is. A new consumer starts with the events published from its creation
+// on, so it must exist before the first event is published: with ha the
+// replica that polls first need not be the one that holds the dispatcher
+// lease, and consumers made only when a dispatcher starts would skip what
+// was published before (on a fresh deployment, the first events).
+func (d *Dispatcher) EnsureConsumers(ctx context.Context) error {
+	ob := d.opts.Outbox
+	stream, err := ob.js.Stream(ctx, ob.opts.Stream)
+	if err != nil {
+		return fmt.Errorf("dispatcher: stream %s: %w", ob.opts.Stream, err)
+	}
+	for _, t := range d.opts.Targets {
+		_, err := stream.Consumer(ctx, ConsumerName(t.Name))
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("dispatcher: consumer %s: %w", ConsumerName(t.Name), err)
+		}
+		if _, err := d.consumer(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (d *Dispatcher) consumer(ctx context.Context, t Target) (jetstream.Consumer, error) {
 	target := t.Name
 	ob := d.opts.Outbox

@@ -180,6 +180,15 @@ func (s *service) run(ctx context.Context, cfg *config.Config, a *app) (*generat
 		a.close()
 		return nil, err
 	}
+	if a.leases != nil {
+		// The dispatcher starts when this replica gets its lease, maybe
+		// never; the targets' consumers must exist before this replica
+		// publishes, or a fresh deployment's first events are skipped.
+		if err := a.delivery.EnsureConsumers(ctx); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
 	bg := context.WithoutCancel(ctx)
 	pollCtx, stopPolls := context.WithCancel(bg)
 	dispCtx, stopDispatch := context.WithCancel(bg)

@@ -161,6 +161,18 @@ func (d *delivery) StartDispatcher(ctx context.Context) error {
 	return nil
 }
 
+// EnsureConsumers creates the targets' durable consumers that do not
+// exist yet, so that events published before any dispatcher starts (ha:
+// another replica may hold the dispatcher lease, or none yet) are
+// delivered when one does.
+func (d *delivery) EnsureConsumers(ctx context.Context) error {
+	disp, err := d.newDispatcher()
+	if err != nil {
+		return err
+	}
+	return disp.EnsureConsumers(ctx)
+}
+
 // StopDispatcher stops delivering: first, when drain is not nil, it
 // delivers what the outbox holds (group_wait cut short) until drain ends.
 // What is not delivered stays in the outbox for the next dispatcher.
