@@ -198,9 +198,17 @@ func (d *Dispatcher) consumer(ctx context.Context, t Target) (jetstream.Consumer
 		info := c.CachedInfo()
 		old := info.Config
 		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = old.DeliverPolicy, old.OptStartSeq, old.OptStartTime
-		if old.AckPolicy != cfg.AckPolicy {
+		// An in-order (AckAll) consumer with messages delivered and not
+		// acknowledged was left by a dispatcher that died or lost its lease
+		// while sending. The server would redeliver them only after
+		// AckWait, and this worker's first acknowledgement of a newer
+		// message would acknowledge them unsent: start the consumer again
+		// from its acknowledgement floor, so they come first, in order.
+		stale := cfg.AckPolicy == jetstream.AckAllPolicy && info.Delivered.Stream > info.AckFloor.Stream
+		if old.AckPolicy != cfg.AckPolicy || stale {
 			// The server cannot change a consumer's ack policy (the target
-			// changed kind): start a new one where the old one had got to.
+			// changed kind), nor rewind one: start a new one where the old
+			// one had got to.
 			if err := stream.DeleteConsumer(ctx, cfg.Durable); err != nil {
 				return nil, fmt.Errorf("dispatcher: consumer %s: %w", cfg.Durable, err)
 			}
