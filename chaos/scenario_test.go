@@ -17,7 +17,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
-	"github.com/omswatch/omswatch/differ"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/poller"
@@ -175,30 +174,6 @@ func (w *world) expected(cfg string) map[string]string {
 	}
 	if len(ids) == 0 {
 		w.t.Fatal("replay implies no events")
-	}
-	// run tombstones a project at its first RELEASED or DELETED state
-	// with an oms.project.removed event (poller: "one final change and a
-	// tombstone"); replay does not model the poller's tombstones, so
-	// those events are added here, made by the same differ.Removed.
-	for _, p := range w.ids {
-		k := w.terminal[p]
-		if k < 0 {
-			continue
-		}
-		for _, o := range w.obs[k] {
-			if o.Project != p {
-				continue
-			}
-			last, err := oms.ParseSnapshot(o.Response)
-			if err != nil {
-				w.t.Fatal(err)
-			}
-			e, err := differ.Removed(last, differ.Observation{Source: source, Time: o.Time})
-			if err != nil {
-				w.t.Fatal(err)
-			}
-			ids[e.ID] = e.Type
-		}
 	}
 	return ids
 }
