@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -232,6 +233,24 @@ func (o *Outbox) message(en *Entry, statuses map[*ProjectStatus]string) (*nats.M
 			"event_id", e.ID, "project", e.Subject, "type", e.Type, "max_payload", o.js.Conn().MaxPayload())
 	}
 	if len(data) > limit {
+		// Still too big: OMS sent huge strings (a name, an error message).
+		// Cut every string of the data to maxTrimmedString, so the project
+		// is still watched and its events delivered; the snapshot keeps the
+		// full text.
+		e.Data.Project = trimProject(e.Data.Project)
+		fields := make(map[string]any, len(e.Data.Fields)+1)
+		for k, v := range e.Data.Fields {
+			fields[k] = trimValue(v)
+		}
+		fields["truncated"] = true
+		e.Data.Fields = fields
+		if data, err = e.JSON(); err != nil {
+			return nil, fmt.Errorf("outbox: encode event %s: %w", e.ID, err)
+		}
+		o.log.Warn("event larger than the server's max_payload: stored with its strings cut",
+			"event_id", e.ID, "project", e.Subject, "type", e.Type, "max_chars", maxTrimmedString)
+	}
+	if len(data) > limit {
 		return nil, fmt.Errorf("outbox: event %s is %d bytes, over the server's max_payload %d", e.ID, len(data), o.js.Conn().MaxPayload())
 	}
 	m.Data = data
@@ -246,4 +265,58 @@ func headerSize(h nats.Header) int {
 		}
 	}
 	return n
+}
+
+// maxTrimmedString is how many bytes of each string an event over
+// max_payload keeps (then "…").
+const maxTrimmedString = 1024
+
+// trimString cuts s to maxTrimmedString bytes on a rune boundary.
+func trimString(s string) string {
+	if len(s) <= maxTrimmedString {
+		return s
+	}
+	cut := maxTrimmedString
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func trimProject(p event.Project) event.Project {
+	p.ID, p.Name, p.Type, p.Status = trimString(p.ID), trimString(p.Name), trimString(p.Type), trimString(p.Status)
+	p.Importance, p.Owner = trimString(p.Importance), trimString(p.Owner)
+	labels := make([]string, len(p.Labels))
+	for i, l := range p.Labels {
+		labels[i] = trimString(l)
+	}
+	p.Labels = labels
+	return p
+}
+
+// trimValue cuts the strings of a data field, into maps and lists.
+func trimValue(v any) any {
+	switch v := v.(type) {
+	case string:
+		return trimString(v)
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[trimString(k)] = trimValue(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = trimValue(x)
+		}
+		return out
+	case []string:
+		out := make([]string, len(v))
+		for i, x := range v {
+			out[i] = trimString(x)
+		}
+		return out
+	}
+	return v
 }

@@ -70,3 +70,45 @@ func TestTokenAndSubjects(t *testing.T) {
 		}
 	}
 }
+
+// An event still over max_payload without its changes (OMS sent a name
+// and an error message of megabytes) is stored with every string of its
+// data cut, marked truncated, so the project stays watched.
+func TestOversizeStringsAreCut(t *testing.T) {
+	srv := sinktest.StartNATS(t, 64<<10)
+	_, js := sinktest.Connect(t, srv)
+	ob := newOutbox(t, js)
+	e := testEvent("np_huge", 3)
+	e.Data.Project.Name = strings.Repeat("名", 40<<10) // 120 KB, 3 bytes a rune
+	e.Data.Fields = map[string]any{"message": strings.Repeat("x", 100<<10), "codes": []string{strings.Repeat("c", 5000)},
+		"nested": map[string]any{"k": []any{strings.Repeat("y", 3000)}}, "count": 7}
+	e.Data.Changes = []event.Change{{Op: "replace", Path: "/Name", Value: e.Data.Project.Name}}
+	if err := ob.Publish(t.Context(), []sinks.Entry{{Event: e}}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := js.Stream(t.Context(), sinks.DefaultStream)
+	m, err := st.GetLastMsgForSubject(t.Context(), sinks.EventSubject(sinks.DefaultPrefix, e.Source, e.Subject, e.Type))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sinks.DecodeEvent(m.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := got.Data.Project.Name
+	if !strings.HasSuffix(name, "…") || len(name) > 1024+len("…") || !strings.HasPrefix(e.Data.Project.Name, strings.TrimSuffix(name, "…")) {
+		t.Errorf("name not cut to 1 KiB on a rune boundary: %d bytes", len(name))
+	}
+	if got.Data.Fields["truncated"] != true || got.Data.Fields["count"] != json.Number("7") {
+		t.Errorf("fields %v", got.Data.Fields)
+	}
+	if msg, _ := got.Data.Fields["message"].(string); len(msg) > 1024+len("…") {
+		t.Errorf("message kept %d bytes", len(msg))
+	}
+	if len(m.Data) > 16<<10 {
+		t.Errorf("stored event is %d bytes", len(m.Data))
+	}
+	if len(e.Data.Project.Name) != 120<<10 {
+		t.Error("the caller's event was changed")
+	}
+}
