@@ -205,7 +205,9 @@ func (o *Outbox) message(en *Entry, statuses map[*ProjectStatus]string) (*nats.M
 	if en.Status != nil {
 		st, ok := statuses[en.Status]
 		if !ok {
-			b, err := json.Marshal(en.Status)
+			// Strings cut to 1 KiB: a status card has no room for more,
+			// and a header carrying OMS's megabytes would not fit.
+			b, err := json.Marshal(trimStatus(*en.Status))
 			if err != nil {
 				return nil, fmt.Errorf("outbox: status of %s: %w", e.Subject, err)
 			}
@@ -292,6 +294,19 @@ func trimProject(p event.Project) event.Project {
 	}
 	p.Labels = labels
 	return p
+}
+
+// trimStatus cuts the strings of a status (for a status card).
+func trimStatus(st ProjectStatus) ProjectStatus {
+	st.ID, st.Name, st.Type, st.Status = trimString(st.ID), trimString(st.Name), trimString(st.Type), trimString(st.Status)
+	st.Importance, st.AlarmContent, st.LastError = trimString(st.Importance), trimString(st.AlarmContent), trimString(st.LastError)
+	steps := make([]StepStatus, len(st.Steps))
+	for i, sp := range st.Steps {
+		sp.Name, sp.Status = trimString(sp.Name), trimString(sp.Status)
+		steps[i] = sp
+	}
+	st.Steps = steps
+	return st
 }
 
 // trimValue cuts the strings of a data field, into maps and lists.

@@ -83,13 +83,18 @@ func TestOversizeStringsAreCut(t *testing.T) {
 	e.Data.Fields = map[string]any{"message": strings.Repeat("x", 100<<10), "codes": []string{strings.Repeat("c", 5000)},
 		"nested": map[string]any{"k": []any{strings.Repeat("y", 3000)}}, "count": 7}
 	e.Data.Changes = []event.Change{{Op: "replace", Path: "/Name", Value: e.Data.Project.Name}}
-	if err := ob.Publish(t.Context(), []sinks.Entry{{Event: e}}); err != nil {
+	status := &sinks.ProjectStatus{ID: e.Subject, Name: e.Data.Project.Name, LastError: strings.Repeat("e", 100<<10),
+		Steps: []sinks.StepStatus{{Name: "FULL_TRANSFER", Status: "FAILED"}}}
+	if err := ob.Publish(t.Context(), []sinks.Entry{{Event: e, Status: status}}); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := js.Stream(t.Context(), sinks.DefaultStream)
 	m, err := st.GetLastMsgForSubject(t.Context(), sinks.EventSubject(sinks.DefaultPrefix, e.Source, e.Subject, e.Type))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if h := m.Header.Get(sinks.HeaderStatus); len(h) > 4<<10 || !strings.Contains(h, "FULL_TRANSFER") {
+		t.Errorf("status header of %d bytes: %.200s", len(h), h)
 	}
 	got, err := sinks.DecodeEvent(m.Data)
 	if err != nil {
