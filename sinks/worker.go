@@ -1,8 +1,11 @@
 package sinks
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -296,7 +299,11 @@ func (w *worker) keepAlive(ctx context.Context) {
 		if w.order != nil {
 			msgs = w.order.pending()
 		} else {
-			for _, h := range w.held {
+			// In stream order, not the map's: each message's AckWait
+			// restarts at its in-progress ack, so after a crash the server
+			// redelivers them in the order these acks were sent.
+			held := slices.SortedFunc(maps.Values(w.held), func(a, b *heldMsg) int { return cmp.Compare(a.seq, b.seq) })
+			for _, h := range held {
 				msgs = append(msgs, h.msg)
 			}
 		}
