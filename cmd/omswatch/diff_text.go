@@ -43,6 +43,14 @@ func textLine(e event.Event) string {
 		what = "sections " + show(f["sections"])
 	case event.TypeProjectChanged:
 		what = "paths " + show(f["paths"])
+	case event.TypeConditionFiring:
+		what = fmt.Sprintf("%s firing since %s, value %s", show(f["rule"]), show(f["since"]), show(f["value"]))
+	case event.TypeConditionResolved:
+		what = fmt.Sprintf("%s resolved, value %s", show(f["rule"]), show(f["value"]))
+	case event.TypePollFailing:
+		what = fmt.Sprintf("%s polls failed (%s): %s", show(f["failures"]), show(f["error_code"]), show(f["error"]))
+	case event.TypePollRecovered:
+		what = fmt.Sprintf("polled again after %s failures", show(f["failures"]))
 	}
 	return fmt.Sprintf("%s %-8s %s %s: %s", e.Time.UTC().Format(time.RFC3339), e.Severity, e.Type, e.Subject, what)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"net"
@@ -168,7 +169,10 @@ func runConfig(file string) (*config.Config, bool, error) {
 		}
 		return cfg, false, err
 	}
-	cfg := config.Default()
+	cfg, err := config.Load(demoRules, "(built-in demo rules)")
+	if err != nil {
+		return nil, false, fmt.Errorf("the demo's rules: %w", err)
+	}
 	cfg.File = ""
 	// Events within seconds, not at the first 30s cycle.
 	cfg.Schedule.Default = "@every 5s"
@@ -183,8 +187,13 @@ func runConfig(file string) (*config.Config, bool, error) {
 			cfg.HTTP.Listen = net.JoinHostPort(host, "0")
 		}
 	}
-	return &cfg, true, nil
+	return cfg, true, nil
 }
+
+// demoRules are the shipped conditions the demo evaluates.
+//
+//go:embed demo-rules.yaml
+var demoRules []byte
 
 // portFree reports whether host:port can be listened on now.
 func portFree(host string, port int) bool {

@@ -73,7 +73,10 @@ func (s *service) simulator(ctx context.Context) (string, error) {
 	if s.simURL != "" {
 		return s.simURL, nil
 	}
-	u, err := s.base.startSimulator(ctx, simSettings{projects: s.o.simProjects, tick: s.o.simTick}, s.root)
+	u, err := s.base.startSimulator(ctx, simSettings{projects: s.o.simProjects, tick: s.o.simTick,
+		// Simulated time is wall time, so that conditions over it (the
+		// checkpoint's age, the worker's expiry) see what a real OMS shows.
+		epoch: time.Now().UTC().Truncate(time.Second)}, s.root)
 	if err != nil {
 		return "", err
 	}

@@ -211,12 +211,15 @@ func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions)
 type simSettings struct {
 	projects int
 	tick     time.Duration
+	// epoch is the simulated time of tick 0 (zero: the generator's fixed
+	// one, so that once's snapshots stay the same between runs).
+	epoch time.Time
 }
 
 // startSimulator serves the built-in simulator (generated projects, seed
 // 1, demo credentials) on a free loopback port.
 func (a *app) startSimulator(_ context.Context, s simSettings, log *slog.Logger) (string, error) {
-	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 1, Projects: s.projects, Step: s.tick})
+	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 1, Projects: s.projects, Step: s.tick, Epoch: s.epoch})
 	if err != nil {
 		return "", err
 	}
