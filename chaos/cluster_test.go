@@ -47,7 +47,7 @@ func TestClusterNodeLoss(t *testing.T) {
 	want := w.expected(cfg)
 	store := openStore(t, js, 3)
 	p := newOmswatch(t, "run", dir, cfg)
-	p.start()
+	p.Start()
 	w.watch(p)
 
 	killed := ""

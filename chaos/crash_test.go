@@ -46,17 +46,17 @@ func TestCrashConsistency(t *testing.T) {
 	sort.Ints(plan)
 	store := openStore(t, js, 1)
 	p := newOmswatch(t, "run", dir, cfg)
-	p.start()
+	p.Start()
 	w.watch(p)
 	done := 0
 	start := time.Now()
 	w.drive(store, func(k int) {
 		for done < len(plan) && plan[done] == k {
 			time.Sleep(time.Duration(rng.IntN(2500)) * time.Millisecond)
-			p.kill()
+			p.Kill()
 			done++
 			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
-			p.start()
+			p.Start()
 		}
 	})
 	scenario := time.Since(start)
@@ -98,7 +98,7 @@ func TestCrashConsistency(t *testing.T) {
 		t.Errorf("%d webhook requests with a bad signature", badSig)
 	}
 	t.Logf("FIGURE crash: mode=%s projects=%d ticks=%d transitions=%d kills=%d starts=%d events=%d audit_msgs=%d lost=%d duplicates_audit=%d unexpected_audit=%d duplicates_natsjs=%d duplicates_natscore=%d duplicates_slack=%d duplicates_webhook=%d lost_targets=%d scenario=%s",
-		mode(), projects, ticks, transitions, kills, p.starts, len(want), stored, audit.lost, audit.dups, audit.unknown,
+		mode(), projects, ticks, transitions, kills, p.Starts(), len(want), stored, audit.lost, audit.dups, audit.unknown,
 		js1.dups, coreT.dups, slackT.dups, hookT.dups, js1.lost+coreT.lost+slackT.lost+hookT.lost, scenario.Round(time.Second))
 }
 

@@ -18,6 +18,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/internal/proctest"
 )
 
 // slackTemplate makes every Slack line name its event, so the test counts
@@ -236,33 +238,19 @@ func (s *coreSubscriber) messages() []*nats.Msg {
 	return append([]*nats.Msg(nil), s.msgs...)
 }
 
-// streamMsgs reads every message of a stream.
+// streamMsgs reads every message of a stream, trying again for up to a
+// minute while the stream cannot be read (NATS restarting).
 func streamMsgs(t *testing.T, js jetstream.JetStream, stream string) []*jetstream.RawStreamMsg {
 	t.Helper()
 	var out []*jetstream.RawStreamMsg
-	eventually(t, 60*time.Second, "stream "+stream+" read", func() bool {
+	proctest.Eventually(t, 60*time.Second, "stream "+stream+" read", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		s, err := js.Stream(ctx, stream)
+		var err error
+		out, err = proctest.StreamMsgs(ctx, js, stream)
 		if err != nil {
 			t.Logf("stream %s: %v", stream, err)
 			return false
-		}
-		info, err := s.Info(ctx)
-		if err != nil {
-			return false
-		}
-		out = out[:0]
-		for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-			m, err := s.GetMsg(ctx, seq)
-			if err != nil {
-				if strings.Contains(err.Error(), "not found") {
-					continue // deleted
-				}
-				t.Logf("stream %s seq %d: %v", stream, seq, err)
-				return false
-			}
-			out = append(out, m)
 		}
 		return true
 	})

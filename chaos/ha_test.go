@@ -1,10 +1,10 @@
 package chaos
 
 import (
-	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/omswatch/omswatch/internal/proctest"
 )
 
 // Scenario 6, HA: two `run` replicas with ha share the projects and the
@@ -32,20 +32,21 @@ func TestHAReplicaKill(t *testing.T) {
 	for _, id := range []string{"replica-a", "replica-b"} {
 		cfg = w.writeConfig(dir, cfgOptions{natsURL: ns.url(), slack: slack, slackToken: "xoxb-chaos-ha", hook: hook, replicaID: id})
 		p := newOmswatch(t, id, dir, cfg)
-		p.start()
+		p.Start()
 		w.watch(p)
 		reps = append(reps, p)
 	}
 	want := w.expected(cfg)
 	var addrs []string
 	for _, p := range reps {
-		addrs = append(addrs, p.httpAddr())
+		addrs = append(addrs, p.HTTPAddr(addrTimeout))
 	}
 	held := func(i int) float64 {
-		_, body := get(addrs[i], "/metrics")
-		return metricValue(body, "omswatch_leases_held")
+		_, body := proctest.Get(addrs[i], "/metrics")
+		v, _ := proctest.MetricValue(body, "omswatch_leases_held")
+		return v
 	}
-	eventually(t, 120*time.Second, "both replicas holding project leases", func() bool {
+	proctest.Eventually(t, 120*time.Second, "both replicas holding project leases", func() bool {
 		a, b := held(0), held(1)
 		return a > 0 && b > 0 && a+b == 256
 	})
@@ -65,9 +66,9 @@ func TestHAReplicaKill(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond) // the tick's polls and deliveries under way
 		w.unwatch(reps[victim])
-		reps[victim].kill()
+		reps[victim].Kill()
 		killed = time.Now()
-		eventually(t, 60*time.Second, "the survivor holding every lease", func() bool { return held(survivor) == 256 })
+		proctest.Eventually(t, 60*time.Second, "the survivor holding every lease", func() bool { return held(survivor) == 256 })
 		takeover = time.Since(killed)
 	})
 	scenario := time.Since(start)
@@ -80,7 +81,7 @@ func TestHAReplicaKill(t *testing.T) {
 	}
 	waitDelivered(t, want, size(3*time.Minute, 6*time.Minute), targets)
 	if code := reps[survivor].term(60 * time.Second); code != 0 {
-		t.Errorf("%s: exit %d after SIGTERM", reps[survivor].name, code)
+		t.Errorf("%s: exit %d after SIGTERM", reps[survivor].Name, code)
 	}
 	audit, stored := auditCheck(t, js, want)
 	jsT := compare("natsjs", want, streamIDs(t, js, "DELIVERED"))
@@ -111,30 +112,8 @@ func TestHAReplicaKill(t *testing.T) {
 		t.Errorf("%d webhook requests with a bad signature", badSig)
 	}
 	t.Logf("FIGURE ha: mode=%s replicas=2 projects=%d ticks=%d transitions=%d leases_before_kill=%v/%v killed=%s(dispatcher) takeover=%s events=%d audit_msgs=%d lost=%d duplicates_audit=%d unexpected_audit=%d duplicates_natsjs=%d duplicates_natscore=%d duplicates_slack=%d duplicates_webhook=%d (all in flight at the kill: %v) scenario=%s",
-		mode(), projects, ticks, w.transitions(), shareA, shareB, reps[victim].name, takeover.Round(100*time.Millisecond),
+		mode(), projects, ticks, w.transitions(), shareA, shareB, reps[victim].Name, takeover.Round(100*time.Millisecond),
 		len(want), stored, audit.lost+jsT.lost, audit.dups, audit.unknown, jsT.dups, figures["natscore"], figures["slack"], figures["hook"],
 		figures["natscore"] == figures["natscore_inflight"] && figures["slack"] == figures["slack_inflight"] && figures["hook"] == figures["hook_inflight"],
 		scenario.Round(time.Second))
-}
-
-// metricValue sums a metric's samples in /metrics text (0 if absent).
-func metricValue(body, name string) float64 {
-	var sum float64
-	for _, line := range strings.Split(body, "\n") {
-		if !strings.HasPrefix(line, name) {
-			continue
-		}
-		rest := line[len(name):]
-		if rest == "" || (rest[0] != ' ' && rest[0] != '{') {
-			continue
-		}
-		f := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
-		if len(f) == 0 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
-			sum += v
-		}
-	}
-	return sum
 }

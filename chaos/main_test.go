@@ -3,12 +3,12 @@ package chaos
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/omswatch/omswatch/internal/proctest"
 )
 
 // long is OMSWATCH_CHAOS_LONG=1: the full sizes.
@@ -35,36 +35,25 @@ func TestMain(m *testing.M) {
 }
 
 // build compiles omswatch (with -race under OMSWATCH_CHAOS_RACE=1) and
-// nats-server from the module root.
+// nats-server from the module root, in parallel.
 func build(dir string) error {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	root, err := proctest.ModuleRoot()
 	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
+		return err
 	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return fmt.Errorf("not in a module")
-	}
-	root := filepath.Dir(gomod)
 	bins.omswatch = filepath.Join(dir, "omswatch")
 	bins.natsServer = filepath.Join(dir, "nats-server")
-	omsArgs := []string{"build", "-o", bins.omswatch}
-	if os.Getenv("OMSWATCH_CHAOS_RACE") == "1" {
-		omsArgs = append(omsArgs, "-race")
+	builds := []func() error{
+		func() error {
+			return proctest.BuildOmswatch(root, bins.omswatch, os.Getenv("OMSWATCH_CHAOS_RACE") == "1")
+		},
+		func() error { return proctest.GoBuild(root, bins.natsServer, "github.com/nats-io/nats-server/v2") },
 	}
-	omsArgs = append(omsArgs, "./cmd/omswatch")
-	builds := [][]string{omsArgs, {"build", "-o", bins.natsServer, "github.com/nats-io/nats-server/v2"}}
 	errs := make([]error, len(builds))
 	var wg sync.WaitGroup
 	start := time.Now()
-	for i, args := range builds {
-		wg.Go(func() {
-			cmd := exec.Command("go", args...)
-			cmd.Dir = root
-			if out, err := cmd.CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-			}
-		})
+	for i, b := range builds {
+		wg.Go(func() { errs[i] = b() })
 	}
 	wg.Wait()
 	for _, err := range errs {

@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/omswatch/omswatch/internal/proctest"
 )
 
 // readiness samples a replica's /readyz every 200ms.
@@ -25,7 +27,7 @@ func watchReadiness(addr string) *readiness {
 	go func() {
 		defer close(r.done)
 		for {
-			code, _ := get(addr, "/readyz")
+			code, _ := proctest.Get(addr, "/readyz")
 			r.mu.Lock()
 			r.samples = append(r.samples, readySample{time.Now(), code == 200})
 			r.mu.Unlock()
@@ -83,10 +85,10 @@ func TestNATSOutage(t *testing.T) {
 	want := w.expected(cfg)
 	store := openStore(t, js, 1)
 	p := newOmswatch(t, "run", dir, cfg)
-	p.start()
+	p.Start()
 	w.watch(p)
-	addr := p.httpAddr()
-	eventually(t, 120*time.Second, "ready before the outage", func() bool { code, _ := get(addr, "/readyz"); return code == 200 })
+	addr := p.HTTPAddr(addrTimeout)
+	proctest.Eventually(t, 120*time.Second, "ready before the outage", func() bool { code, _ := proctest.Get(addr, "/readyz"); return code == 200 })
 	ready := watchReadiness(addr)
 	defer ready.close()
 
@@ -120,7 +122,7 @@ func TestNATSOutage(t *testing.T) {
 		t.Errorf("/readyz never said not ready during the %s outage", outage)
 	}
 	if readyAgain.IsZero() {
-		eventually(t, 60*time.Second, "ready after the outage", func() bool { code, _ := get(addr, "/readyz"); return code == 200 })
+		proctest.Eventually(t, 60*time.Second, "ready after the outage", func() bool { code, _ := proctest.Get(addr, "/readyz"); return code == 200 })
 		_, readyAgain = ready.between(down, up)
 	}
 	if code := p.term(60 * time.Second); code != 0 {

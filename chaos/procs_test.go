@@ -1,14 +1,9 @@
 package chaos
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,179 +15,36 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/internal/proctest"
 )
-
-// lockedBuffer is a bytes.Buffer safe for a writer and readers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "..." + s[len(s)-n:]
-	}
-	return s
-}
 
 // omswatchProc is one `omswatch run` replica, started again after each
 // kill with the same arguments; its output accumulates over every start.
-type omswatchProc struct {
-	t        *testing.T
-	name     string
-	dir      string
-	args     []string
-	stdout   lockedBuffer // every start
-	stderr   lockedBuffer // every start
-	mu       sync.Mutex
-	cmd      *exec.Cmd
-	cur      *lockedBuffer // stderr of the current start
-	done     chan struct{}
-	exitCode int
-	starts   int
-}
+type omswatchProc struct{ *proctest.Proc }
+
+// addrTimeout is how long a replica may take to serve metrics.
+const addrTimeout = 120 * time.Second
 
 // newOmswatch prepares a replica running `omswatch run --config cfg`;
 // start starts it. It is killed at the end of the test.
 func newOmswatch(t *testing.T, name, dir, cfg string, extra ...string) *omswatchProc {
-	p := &omswatchProc{t: t, name: name, dir: dir,
-		args: append([]string{"run", "--config", cfg, "--log-format", "json", "--shutdown-timeout", "20s"}, extra...)}
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("%s stderr (%d starts):\n%s", p.name, p.starts, tail(p.stderr.String(), 8000))
-		}
-	})
-	return p
+	args := append([]string{"run", "--config", cfg, "--log-format", "json", "--shutdown-timeout", "20s"}, extra...)
+	return &omswatchProc{proctest.New(t, name, dir, bins.omswatch, nil, args...)}
 }
 
-func (p *omswatchProc) start() {
-	p.t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	cur := &lockedBuffer{}
-	cmd := exec.Command(bins.omswatch, p.args...)
-	cmd.Dir = p.dir
-	cmd.Env = os.Environ()
-	cmd.Stdout = &p.stdout
-	cmd.Stderr = io.MultiWriter(&p.stderr, cur)
-	if err := cmd.Start(); err != nil {
-		p.t.Fatalf("start %s: %v", p.name, err)
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		p.mu.Lock()
-		p.exitCode = cmd.ProcessState.ExitCode()
-		p.mu.Unlock()
-		close(done)
-	}()
-	p.cmd, p.cur, p.done = cmd, cur, done
-	p.starts++
-}
-
-// kill sends SIGKILL and waits for the process to be gone.
-func (p *omswatchProc) kill() {
-	p.mu.Lock()
-	cmd, done := p.cmd, p.done
-	p.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	<-done
-}
-
-// term sends SIGTERM and returns the exit status.
+// term sends SIGTERM and returns the exit status. A replica that exited
+// already is no error here: its exit status tells.
 func (p *omswatchProc) term(timeout time.Duration) int {
-	p.t.Helper()
-	p.mu.Lock()
-	cmd, done := p.cmd, p.done
-	p.mu.Unlock()
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(timeout):
-		p.t.Fatalf("%s did not exit within %s of SIGTERM", p.name, timeout)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.exitCode
-}
-
-func (p *omswatchProc) exited() bool {
-	p.mu.Lock()
-	done := p.done
-	p.mu.Unlock()
-	select {
-	case <-done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (p *omswatchProc) exitStatus() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.exitCode
-}
-
-// logLines parses JSON log records.
-func logLines(s string) []map[string]any {
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(make([]byte, 1<<20), 4<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) == nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// httpAddr waits for the current start to say where it serves metrics.
-func (p *omswatchProc) httpAddr() string {
-	p.t.Helper()
-	var addr string
-	eventually(p.t, 120*time.Second, p.name+" serves metrics", func() bool {
-		p.mu.Lock()
-		cur := p.cur
-		p.mu.Unlock()
-		if p.exited() {
-			p.t.Fatalf("%s exited with %d:\n%s", p.name, p.exitCode, tail(cur.String(), 4000))
-		}
-		for _, l := range logLines(cur.String()) {
-			if l["msg"] == "serving metrics and health" {
-				addr, _ = l["address"].(string)
-			}
-		}
-		return addr != ""
-	})
-	return addr
+	_ = p.Process().Signal(syscall.SIGTERM)
+	return p.Wait(timeout)
 }
 
 // delivering reports whether the replica's current start delivers the
 // outbox (ha: it holds the dispatcher lease).
 func (p *omswatchProc) delivering() bool {
-	p.mu.Lock()
-	cur := p.cur
-	p.mu.Unlock()
 	on := false
-	for _, l := range logLines(cur.String()) {
+	for _, l := range p.LogLines() {
 		switch l["msg"] {
 		case "this replica delivers the outbox now":
 			on = true
@@ -201,30 +53,6 @@ func (p *omswatchProc) delivering() bool {
 		}
 	}
 	return on
-}
-
-// get fetches http://addr/path: status and body (0 when it failed).
-func get(addr, path string) (int, string) {
-	cl := http.Client{Timeout: 5 * time.Second}
-	resp, err := cl.Get("http://" + addr + path)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// eventually polls cond every 100ms until it holds or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: not yet %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // freePort returns a loopback port free right now.
@@ -245,7 +73,7 @@ type natsProc struct {
 	name     string
 	conf     string
 	port     int
-	log      lockedBuffer
+	log      proctest.Buffer
 	mu       sync.Mutex
 	cmd      *exec.Cmd
 	done     chan struct{}
@@ -288,7 +116,7 @@ func newNATS(t *testing.T, o natsOptions) *natsProc {
 	t.Cleanup(func() {
 		n.stop(syscall.SIGKILL)
 		if t.Failed() {
-			t.Logf("%s log:\n%s", n.name, tail(n.log.String(), 3000))
+			t.Logf("%s log:\n%s", n.name, proctest.Tail(n.log.String(), 3000))
 		}
 	})
 	return n
@@ -336,7 +164,7 @@ func connect(t *testing.T, urls, user, pw string) (*nats.Conn, jetstream.JetStre
 		opts = append(opts, nats.UserInfo(user, pw))
 	}
 	var nc *nats.Conn
-	eventually(t, 60*time.Second, "connected to "+urls, func() bool {
+	proctest.Eventually(t, 60*time.Second, "connected to "+urls, func() bool {
 		var err error
 		nc, err = nats.Connect(urls, opts...)
 		return err == nil
@@ -346,7 +174,7 @@ func connect(t *testing.T, urls, user, pw string) (*nats.Conn, jetstream.JetStre
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 60*time.Second, "JetStream available at "+urls, func() bool {
+	proctest.Eventually(t, 60*time.Second, "JetStream available at "+urls, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_, err := js.AccountInfo(ctx)

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/poller"
@@ -225,8 +226,8 @@ func (w *world) drive(store *poller.KVStore, during func(k int)) {
 				break
 			}
 			for _, p := range w.procs {
-				if p.exited() {
-					w.t.Fatalf("tick %d: %s exited by itself (exit %d):\n%s", k, p.name, p.exitStatus(), tail(p.stderr.String(), 4000))
+				if p.Exited() {
+					w.t.Fatalf("tick %d: %s exited by itself (exit %d):\n%s", k, p.Name, p.ExitCode(), proctest.Tail(p.Stderr(), 4000))
 				}
 			}
 			if time.Now().After(deadline) {
@@ -244,7 +245,7 @@ func (w *world) drive(store *poller.KVStore, during func(k int)) {
 func openStore(t *testing.T, js jetstream.JetStream, replicas int) *poller.KVStore {
 	t.Helper()
 	var store *poller.KVStore
-	eventually(t, 60*time.Second, "the snapshot bucket open", func() bool {
+	proctest.Eventually(t, 60*time.Second, "the snapshot bucket open", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		var err error
@@ -261,7 +262,7 @@ func openStore(t *testing.T, js jetstream.JetStream, replicas int) *poller.KVSto
 // into (subjects delivered.>), deduplicating by Nats-Msg-Id.
 func createDelivered(t *testing.T, js jetstream.JetStream, replicas int) {
 	t.Helper()
-	eventually(t, 60*time.Second, "stream DELIVERED created", func() bool {
+	proctest.Eventually(t, 60*time.Second, "stream DELIVERED created", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "DELIVERED", Subjects: []string{"delivered.>"},
@@ -448,13 +449,13 @@ func auditCheck(t *testing.T, js jetstream.JetStream, want map[string]string) (t
 		t.Errorf("audit stream against the replay of %d expected events: %s", len(want), c)
 		for _, m := range msgs {
 			if _, ok := want[m.Header.Get("Nats-Msg-Id")]; !ok {
-				t.Logf("unexpected in the audit stream: %s %s", m.Subject, tail(string(m.Data), 600))
+				t.Logf("unexpected in the audit stream: %s %s", m.Subject, proctest.Tail(string(m.Data), 600))
 			}
 		}
 	}
 	dead := deadLetters(t, js)
 	for _, m := range dead {
-		t.Errorf("dead letter %s: %s: %s", m.Subject, m.Header.Get("Omswatch-Reason"), tail(string(m.Data), 300))
+		t.Errorf("dead letter %s: %s: %s", m.Subject, m.Header.Get("Omswatch-Reason"), proctest.Tail(string(m.Data), 300))
 	}
 	return c, len(got)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms/omssim"
 )
 
@@ -70,9 +71,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	want := w.expected(cfg)
 	store := openStore(t, js, 1)
 	p := newOmswatch(t, "run", dir, cfg, "--log-level", "debug")
-	p.start()
+	p.Start()
 	w.watch(p)
-	addr := p.httpAddr()
+	addr := p.HTTPAddr(addrTimeout)
 	var scrapes []string
 	w.drive(store, func(k int) {
 		switch k {
@@ -81,11 +82,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 				t.Fatal(err)
 			}
 		case ticks / 2:
-			p.mu.Lock()
-			_ = p.cmd.Process.Signal(syscall.SIGHUP)
-			p.mu.Unlock()
+			_ = p.Process().Signal(syscall.SIGHUP)
 		}
-		if code, body := get(addr, "/metrics"); code == 200 {
+		if code, body := proctest.Get(addr, "/metrics"); code == 200 {
 			scrapes = append(scrapes, body)
 		}
 	})
@@ -96,11 +95,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"hook":     func() map[string]int { c, _ := hook.counts(); return c },
 	}
 	waitDelivered(t, want, size(3*time.Minute, 6*time.Minute), targets)
-	_, body := get(addr, "/metrics")
+	_, body := proctest.Get(addr, "/metrics")
 	scrapes = append(scrapes, body)
-	_, ready := get(addr, "/readyz")
+	_, ready := proctest.Get(addr, "/readyz")
 	scrapes = append(scrapes, ready)
-	if !strings.Contains(p.stderr.String(), "configuration reloaded") {
+	if !strings.Contains(p.Stderr(), "configuration reloaded") {
 		t.Errorf("the SIGHUP reload was not logged")
 	}
 	if code := p.term(60 * time.Second); code != 0 {
@@ -114,8 +113,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// The haystacks.
 	hay := map[string][]string{}
-	hay["log (stderr)"] = strings.Split(p.stderr.String(), "\n")
-	hay["stdout"] = strings.Split(p.stdout.String(), "\n")
+	hay["log (stderr)"] = strings.Split(p.Stderr(), "\n")
+	hay["stdout"] = strings.Split(p.Stdout(), "\n")
 	hay["metrics and readyz"] = scrapes
 	hay["history"] = strings.Split(string(history), "\n")
 	for _, stream := range []string{"OMSWATCH_EVENTS", "DELIVERED", "OMSWATCH_DEADLETTER"} {
@@ -159,7 +158,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			for what, s := range secrets {
 				if n := strings.Count(item, s); n > 0 {
 					total += n
-					t.Errorf("the %s appears in %s: %s", what, place, tail(item, 400))
+					t.Errorf("the %s appears in %s: %s", what, place, proctest.Tail(item, 400))
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms/omssim"
 )
 
@@ -37,7 +39,7 @@ func checkRejected(t *testing.T, cmd, what string, code int, stdout, stderr stri
 	t.Helper()
 	what = cmd + " " + what
 	if code != 2 {
-		t.Errorf("%s: exit %d, want 2\nstderr:\n%s", what, code, tail(stderr, 2000))
+		t.Errorf("%s: exit %d, want 2\nstderr:\n%s", what, code, proctest.Tail(stderr, 2000))
 	}
 	noPanic(t, what, stdout+stderr)
 	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
@@ -99,25 +101,25 @@ func TestInvalidConfigCorpus(t *testing.T) {
 // stdout and stderr.
 func runIn(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
 	t.Helper()
-	c := &child{t: t, name: strings.Join(args, " "), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	c.cmd = newCmd(dir, env, args...)
-	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
-	if err := c.cmd.Start(); err != nil {
+	cmd := newCmd(dir, env, args...)
+	var stdout, stderr bytes.Buffer // read once it exited
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	done := make(chan struct{})
 	go func() {
-		_ = c.cmd.Wait()
-		c.exit = c.cmd.ProcessState.ExitCode()
-		close(c.done)
+		_ = cmd.Wait()
+		close(done)
 	}()
 	select {
-	case <-c.done:
+	case <-done:
 	case <-time.After(time.Minute):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-		t.Fatalf("%s in %s did not exit within a minute", c.name, dir)
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s in %s did not exit within a minute", strings.Join(args, " "), dir)
 	}
-	return c.exit, c.stdout.String(), c.stderr.String()
+	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
 }
 
 // Scenario 7b: invalid rules (expression typos and syntax errors, unknown
@@ -183,7 +185,7 @@ func TestInvalidRules(t *testing.T) {
 	dir := t.TempDir()
 	for i, tc := range cases {
 		f := fmt.Sprintf("rules-%02d.yaml", i+1)
-		writeFile(t, filepath.Join(dir, f), "rules:\n%s", tc.rules)
+		proctest.WriteFile(t, filepath.Join(dir, f), "rules:\n%s", tc.rules)
 		for _, cmd := range []string{"validate", "run"} {
 			code, out, errOut := runIn(t, dir, os.Environ(), cmd, "--config", f)
 			got := checkRejected(t, cmd, tc.name, code, out, errOut)
@@ -322,9 +324,9 @@ func TestHostileOMSContent(t *testing.T) {
 	}
 	const bigSize = 10 << 20
 	h := &hostile{g: g, ids: g.IDs(), big: strings.Repeat("A", bigSize)}
-	simReqs := &simLog{}
+	simReqs := &proctest.SimLog{}
 	sim, simURL := startSim(t, omssim.Options{Scenario: h, Seed: 3, Tick: 2 * time.Second, ManualClock: true}, simReqs)
-	ns, js := startNATS(t)
+	ns, js := proctest.StartNATS(t)
 	slack := startFakeSlack(t)
 	dir := t.TempDir()
 	cfg := runConfig(t, dir, simURL, ns.ClientURL(), fmt.Sprintf(`schedule:
@@ -351,7 +353,7 @@ rules:
 	const containerLimit = 512 << 20
 	c := startChild(t, "run", dir, []string{fmt.Sprintf("GOMEMLIMIT=%d", containerLimit)},
 		"run", "--config", cfg, "--log-format", "json", "--format", "json")
-	addr := c.httpAddr()
+	addr := c.HTTPAddr(addrTimeout)
 
 	// The clock moves a tick every 500ms. The peak is read once the 10
 	// MB project was described `polls` times, and again after as many
@@ -368,17 +370,17 @@ rules:
 		time.Sleep(500 * time.Millisecond)
 		sim.Advance(1)
 		ticks++
-		if c.exited() {
-			t.Fatalf("omswatch exited with %d during the hostile scenario", c.exit)
+		if c.Exited() {
+			t.Fatalf("omswatch exited with %d during the hostile scenario", c.ExitCode())
 		}
 		c.readPeakRSS()
 		if peakMid == 0 && bigPolls() >= polls {
 			peakMid = c.peakRSS
 		}
 	}
-	eventually(t, 3*time.Minute, "a Slack reply with the hostile project's error", func() bool {
-		if c.exited() {
-			t.Fatalf("omswatch exited with %d during the hostile scenario", c.exit)
+	proctest.Eventually(t, 3*time.Minute, "a Slack reply with the hostile project's error", func() bool {
+		if c.Exited() {
+			t.Fatalf("omswatch exited with %d during the hostile scenario", c.ExitCode())
 		}
 		c.readPeakRSS()
 		for _, r := range slack.replies() {
@@ -388,19 +390,19 @@ rules:
 		}
 		return false
 	})
-	code, body := get(addr, "/metrics")
+	code, body := proctest.GetWithin(10*time.Second, addr, "/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics: %d", code)
 	}
-	pollsTotal, _ := metricValue(body, "omswatch_polls_total")
-	rss, _ := metricValue(body, "process_resident_memory_bytes")
+	pollsTotal, _ := proctest.MetricValue(body, "omswatch_polls_total")
+	rss, _ := proctest.MetricValue(body, "process_resident_memory_bytes")
 	peak := c.readPeakRSS()
-	c.signal(syscall.SIGTERM)
-	if code := c.wait(2 * time.Minute); code != 0 {
+	c.Signal(syscall.SIGTERM)
+	if code := c.Wait(2 * time.Minute); code != 0 {
 		t.Errorf("run exit %d after SIGTERM", code)
 	}
-	stderr := c.stderr.String()
-	noPanic(t, "run", stderr+c.stdout.String())
+	stderr := c.Stderr()
+	noPanic(t, "run", stderr+c.Stdout())
 
 	// No injection: every request to Slack, text and blocks, has the
 	// hostile text escaped and templates left as text.
@@ -457,7 +459,7 @@ rules:
 	// Every project is watched, whatever its content; what cannot be
 	// handled is an error in the log, not a crash.
 	var errorsLogged []string
-	for _, l := range c.logLines() {
+	for _, l := range c.LogLines() {
 		if l["level"] == "ERROR" || l["level"] == "WARN" {
 			msg := fmt.Sprint(l["msg"], ": ", l["error"])
 			errorsLogged = append(errorsLogged, fmt.Sprintf("%.200s", msg))

@@ -1,30 +1,21 @@
 package faults
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/sinks"
 )
@@ -43,7 +34,7 @@ func pick[T any](fast, slow T) T {
 	return fast
 }
 
-// binary is the omswatch executable TestMain builds once.
+// omswatchBin is the omswatch executable TestMain builds once.
 var omswatchBin string
 
 // moduleRoot is the repository's root directory.
@@ -60,89 +51,43 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil || strings.TrimSpace(string(gomod)) == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
-		fmt.Fprintf(os.Stderr, "go env GOMOD: %v %q\n", err, gomod)
+	if moduleRoot, err = proctest.ModuleRoot(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	omswatchBin = filepath.Join(dir, "omswatch")
-	build := exec.Command("go", "build", "-o", omswatchBin, "./cmd/omswatch")
-	moduleRoot = filepath.Dir(strings.TrimSpace(string(gomod)))
-	build.Dir = moduleRoot
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build ./cmd/omswatch: %v\n", err)
+	if err := proctest.BuildOmswatch(moduleRoot, omswatchBin, false); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()
 }
 
-// child is an omswatch process.
+// child is an omswatch process and its peak memory.
 type child struct {
-	t              *testing.T
-	name           string
-	cmd            *exec.Cmd
-	stdout, stderr *lockedBuffer
-	done           chan struct{}
-	exit           int
-	peakRSS        int64 // VmHWM in bytes, last read while it ran
+	*proctest.Proc
+	peakRSS int64 // VmHWM in bytes, last read while it ran
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *lockedBuffer) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Len()
-}
+// addrTimeout is how long a child may take to serve metrics.
+const addrTimeout = 90 * time.Second
 
 // startChild starts the omswatch binary with args in dir; env is added to
 // the test's environment. It is killed when the test ends, and its output
-// logged when the test failed.
+// logged when the test failed; with OMSWATCH_CHAOS_KEEP=dir its stderr is
+// kept in that directory.
 func startChild(t *testing.T, name, dir string, env []string, args ...string) *child {
 	t.Helper()
-	c := &child{t: t, name: name, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	c.cmd = exec.Command(omswatchBin, args...)
-	c.cmd.Dir = dir
-	c.cmd.Env = append(os.Environ(), env...)
-	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		err := c.cmd.Wait()
-		c.exit = c.cmd.ProcessState.ExitCode()
-		if err != nil && c.exit == 0 {
-			c.exit = -1
-		}
-		close(c.done)
-	}()
+	c := &child{}
+	// Registered before the process's own cleanup, so it runs after the
+	// process was killed and its stderr is complete.
 	t.Cleanup(func() {
-		_ = c.cmd.Process.Kill()
-		<-c.done
-		if t.Failed() {
-			t.Logf("%s stderr:\n%s", c.name, tail(c.stderr.String(), 6000))
-		}
-		if d := os.Getenv("OMSWATCH_CHAOS_KEEP"); d != "" {
-			name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name() + "-" + c.name)
-			_ = os.WriteFile(filepath.Join(d, name+".stderr"), []byte(c.stderr.String()), 0o644)
+		if d := os.Getenv("OMSWATCH_CHAOS_KEEP"); d != "" && c.Proc != nil {
+			name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name() + "-" + c.Name)
+			_ = os.WriteFile(filepath.Join(d, name+".stderr"), []byte(c.Stderr()), 0o644)
 		}
 	})
+	c.Proc = proctest.Start(t, name, dir, omswatchBin, env, args...)
 	return c
 }
 
@@ -158,40 +103,13 @@ func newCmd(dir string, env []string, args ...string) *exec.Cmd {
 func runOnce(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
 	t.Helper()
 	c := startChild(t, strings.Join(args, " "), dir, env, args...)
-	code := c.wait(2 * time.Minute)
-	return code, c.stdout.String(), c.stderr.String()
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "..." + s[len(s)-n:]
-	}
-	return s
-}
-
-func (c *child) wait(timeout time.Duration) int {
-	c.t.Helper()
-	select {
-	case <-c.done:
-		return c.exit
-	case <-time.After(timeout):
-		c.t.Fatalf("%s did not exit within %s", c.name, timeout)
-		return -1
-	}
-}
-
-func (c *child) exited() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
+	code := c.Wait(2 * time.Minute)
+	return code, c.Stdout(), c.Stderr()
 }
 
 // readPeakRSS reads the child's peak resident set (VmHWM) while it runs.
 func (c *child) readPeakRSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.Process().Pid))
 	if err != nil {
 		return c.peakRSS
 	}
@@ -208,130 +126,6 @@ func (c *child) readPeakRSS() int64 {
 	return c.peakRSS
 }
 
-// logLines are the child's JSON log records (--log-format json).
-func (c *child) logLines() []map[string]any {
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(c.stderr.String()))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) == nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// httpAddr waits for the child to say where it serves metrics.
-func (c *child) httpAddr() string {
-	c.t.Helper()
-	var addr string
-	eventually(c.t, 90*time.Second, c.name+" serves metrics", func() bool {
-		if c.exited() {
-			c.t.Fatalf("%s exited with %d:\n%s", c.name, c.exit, tail(c.stderr.String(), 4000))
-		}
-		for _, l := range c.logLines() {
-			if l["msg"] == "serving metrics and health" {
-				addr, _ = l["address"].(string)
-			}
-		}
-		return addr != ""
-	})
-	return addr
-}
-
-// get fetches http://addr/path (status 0 when the request failed).
-func get(addr, path string) (int, string) {
-	cl := http.Client{Timeout: 10 * time.Second}
-	resp, err := cl.Get("http://" + addr + path)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// metricValue sums a metric's samples whose labels contain every one of
-// labels, from /metrics text.
-func metricValue(body, name string, labels ...string) (float64, bool) {
-	var sum float64
-	found := false
-	for _, line := range strings.Split(body, "\n") {
-		if !strings.HasPrefix(line, name) {
-			continue
-		}
-		rest := line[len(name):]
-		if rest == "" || (rest[0] != ' ' && rest[0] != '{') {
-			continue
-		}
-		ok := true
-		for _, l := range labels {
-			ok = ok && strings.Contains(rest, l)
-		}
-		if !ok {
-			continue
-		}
-		f := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
-		if len(f) == 0 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
-			sum += v
-			found = true
-		}
-	}
-	return sum, found
-}
-
-// eventually polls cond every 100ms until it holds or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: not yet %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func writeFile(t *testing.T, path, text string, args ...any) {
-	t.Helper()
-	if len(args) > 0 {
-		text = fmt.Sprintf(text, args...)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// startNATS runs a JetStream server in the test process on a random
-// loopback port, as the children's external NATS.
-func startNATS(t *testing.T) (*server.Server, jetstream.JetStream) {
-	t.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoSigs: true, NoLog: true, MaxPayload: 8 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	t.Cleanup(ns.Shutdown)
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ns, js
-}
-
 // The access key the simulators accept and the children sign with.
 const (
 	accessKeyID     = "chaos-faults-ak"
@@ -339,79 +133,21 @@ const (
 	source          = "oms://cn-hangzhou" // the cloud poller's event source for region cn-hangzhou
 )
 
-// simRequest is one OMS API request the simulator answered.
-type simRequest struct {
-	action, project, fault string
-	status                 int
-	dropped                bool
-	at                     time.Time
-}
-
-// faulted reports whether a fault changed the answer (latency alone
-// does not: the answer is the real one, later).
-func (r simRequest) faulted() bool { return r.fault != "" && r.fault != "latency" || r.dropped }
-
-// simLog records the simulator's request log lines (a slog.Handler).
-type simLog struct {
-	mu   sync.Mutex
-	reqs []simRequest
-}
-
-func (s *simLog) Enabled(context.Context, slog.Level) bool { return true }
-func (s *simLog) WithAttrs([]slog.Attr) slog.Handler       { return s }
-func (s *simLog) WithGroup(string) slog.Handler            { return s }
-func (s *simLog) Handle(_ context.Context, r slog.Record) error {
-	q := simRequest{at: time.Now()}
-	r.Attrs(func(a slog.Attr) bool {
-		switch a.Key {
-		case "action":
-			q.action = a.Value.String()
-		case "project":
-			q.project = a.Value.String()
-		case "fault":
-			q.fault = a.Value.String()
-		case "status":
-			q.status = int(a.Value.Int64())
-		case "dropped":
-			q.dropped = a.Value.Bool()
-		}
-		return true
-	})
-	if q.action == "" {
-		return nil // the control endpoint
-	}
-	s.mu.Lock()
-	s.reqs = append(s.reqs, q)
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *simLog) all() []simRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]simRequest(nil), s.reqs...)
-}
-
-func (s *simLog) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.reqs)
+// faultChanged reports whether a fault changed the simulator's answer
+// (latency alone does not: the answer is the real one, later).
+func faultChanged(r proctest.SimRequest) bool {
+	return r.Fault != "" && r.Fault != "latency" || r.Dropped
 }
 
 // startSim serves a scenario on a loopback port with the suite's access
 // key; log (optional) receives the request lines.
-func startSim(t *testing.T, o omssim.Options, log *simLog) (*omssim.Server, string) {
+func startSim(t *testing.T, o omssim.Options, log *proctest.SimLog) (*omssim.Server, string) {
 	t.Helper()
 	o.AccessKeys = []omssim.AccessKey{{ID: accessKeyID, Secret: accessKeySecret}}
 	if log != nil {
 		o.Logger = slog.New(log)
 	}
-	srv, err := omssim.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { srv.Close(); hs.Close() })
+	srv, hs := proctest.StartSim(t, o)
 	return srv, hs.URL
 }
 
@@ -421,7 +157,7 @@ func startSim(t *testing.T, o omssim.Options, log *simLog) (*omssim.Server, stri
 func runConfig(t *testing.T, dir, simURL, natsURL, extra string) string {
 	t.Helper()
 	path := filepath.Join(dir, "omswatch.yaml")
-	writeFile(t, path, `oms:
+	proctest.WriteFile(t, path, `oms:
   mode: cloud
   region: cn-hangzhou
   endpoint: %s
@@ -450,25 +186,17 @@ func readAudit(t *testing.T, js jetstream.JetStream) []audited {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, sinks.DefaultStream)
+	msgs, err := proctest.StreamMsgs(ctx, js, sinks.DefaultStream)
 	if err != nil {
 		t.Fatalf("stream %s: %v", sinks.DefaultStream, err)
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []audited
-	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			continue // deleted
-		}
+	for _, m := range msgs {
 		var e event.Event
 		if err := e.UnmarshalJSON(m.Data); err != nil {
-			t.Fatalf("audit message %d: %v", seq, err)
+			t.Fatalf("audit message %d: %v", m.Sequence, err)
 		}
-		a := audited{seq: seq, event: e}
+		a := audited{seq: m.Sequence, event: e}
 		for _, v := range m.Header.Values(sinks.HeaderDeliver) {
 			target, _, _ := strings.Cut(v, "|")
 			a.targets = append(a.targets, target)
@@ -491,15 +219,8 @@ func noPanic(t *testing.T, what, output string) {
 	t.Helper()
 	for _, bad := range []string{"panic:", "goroutine ", "runtime error", "[signal SIG"} {
 		if strings.Contains(output, bad) {
-			t.Errorf("%s: %q in the output (a panic or a stack trace):\n%s", what, bad, tail(output, 3000))
+			t.Errorf("%s: %q in the output (a panic or a stack trace):\n%s", what, bad, proctest.Tail(output, 3000))
 			return
 		}
-	}
-}
-
-func (c *child) signal(sig syscall.Signal) {
-	c.t.Helper()
-	if err := c.cmd.Process.Signal(sig); err != nil {
-		c.t.Fatalf("%s: signal %s: %v", c.name, sig, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/poller"
@@ -135,13 +136,13 @@ func TestOMSFaults(t *testing.T) {
 		states[tick][o.Project] = tickState{digest: s.Digest(), status: status}
 	}
 
-	log := &simLog{}
+	log := &proctest.SimLog{}
 	faults, err := omssim.ParseFaults(randomFaults())
 	if err != nil {
 		t.Fatal(err)
 	}
 	sim, simURL := startSim(t, omssim.Options{Scenario: gen, Seed: 11, Tick: step, ManualClock: true, Faults: faults}, log)
-	ns, js := startNATS(t)
+	ns, js := proctest.StartNATS(t)
 	cfg := runConfig(t, dir, simURL, ns.ClientURL(), fmt.Sprintf(`schedule:
   default: "@every 1s"
   jitter: 0s
@@ -156,7 +157,7 @@ rules:
   group_wait: 0s
 `, threshold))
 	// The OMS client: a 3s timeout, quick retries, no rate limit in the way.
-	cfgText := strings.Replace(readFile(t, cfg), "store:\n", `  timeout: 3s
+	cfgText := strings.Replace(proctest.ReadFile(t, cfg), "store:\n", `  timeout: 3s
   qps: 100
   max_in_flight: 8
   retries:
@@ -165,22 +166,22 @@ rules:
     max_backoff: 200ms
 store:
 `, 1)
-	writeFile(t, cfg, "%s", cfgText)
+	proctest.WriteFile(t, cfg, "%s", cfgText)
 	c := startChild(t, "run", dir, nil, "run", "--config", cfg, "--log-format", "json", "--format", "json")
-	c.httpAddr()
+	c.HTTPAddr(addrTimeout)
 
 	ctx := context.Background()
 	var kv jetstream.KeyValue
-	eventually(t, 60*time.Second, "the snapshot bucket", func() bool {
+	proctest.Eventually(t, 60*time.Second, "the snapshot bucket", func() bool {
 		kv, err = js.KeyValue(ctx, "omswatch-snapshots")
 		return err == nil
 	})
 	// at waits until every project still watched stores its state of tick.
 	at := func(tick int64) {
 		t.Helper()
-		eventually(t, 120*time.Second, fmt.Sprintf("every project stored as of tick %d", tick), func() bool {
-			if c.exited() {
-				t.Fatalf("omswatch exited with %d", c.exit)
+		proctest.Eventually(t, 120*time.Second, fmt.Sprintf("every project stored as of tick %d", tick), func() bool {
+			if c.Exited() {
+				t.Fatalf("omswatch exited with %d", c.ExitCode())
 			}
 			for _, id := range ids {
 				if tick > 0 && terminalStatus(states[tick-1][id].status) {
@@ -221,16 +222,16 @@ store:
 		if err := sim.SetFaults(append([]omssim.Fault{{Kind: omssim.FaultHTTP503, Rate: 1, Target: sustained}}, faults...)); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 120*time.Second, "oms.poll.failing for "+sustained, func() bool {
+		proctest.Eventually(t, 120*time.Second, "oms.poll.failing for "+sustained, func() bool {
 			return hasEvent(t, js, event.TypePollFailing, sustained, stretchStart)
 		})
 		before := countRequests(log, sustained)
-		eventually(t, 60*time.Second, "two more polls of "+sustained, func() bool { return countRequests(log, sustained) >= before+2 })
+		proctest.Eventually(t, 60*time.Second, "two more polls of "+sustained, func() bool { return countRequests(log, sustained) >= before+2 })
 		if err := sim.SetFaults(faults); err != nil {
 			t.Fatal(err)
 		}
 		stretchEnd = time.Now()
-		eventually(t, 120*time.Second, "oms.poll.recovered for "+sustained, func() bool {
+		proctest.Eventually(t, 120*time.Second, "oms.poll.recovered for "+sustained, func() bool {
 			return hasEvent(t, js, event.TypePollRecovered, sustained, stretchEnd)
 		})
 	}
@@ -239,16 +240,16 @@ store:
 	// wait for any recovery still pending (all polls succeed eventually),
 	// then stop.
 	time.Sleep(3 * time.Second)
-	c.signal(syscall.SIGTERM)
-	if code := c.wait(90 * time.Second); code != 0 {
+	c.Signal(syscall.SIGTERM)
+	if code := c.Wait(90 * time.Second); code != 0 {
 		t.Fatalf("run exit %d", code)
 	}
-	noPanic(t, "run", c.stderr.String())
+	noPanic(t, "run", c.Stderr())
 
 	// The reference: omswatch replay of the same ticks, fault-free.
 	code, out, errOut := runOnce(t, dir, nil, "replay", "--config", cfg, "--format", "json", recording)
 	if code != 0 {
-		t.Fatalf("replay exit %d:\n%s", code, tail(errOut, 3000))
+		t.Fatalf("replay exit %d:\n%s", code, proctest.Tail(errOut, 3000))
 	}
 	want := map[string]event.Event{}
 	sc := bufio.NewScanner(strings.NewReader(out))
@@ -314,7 +315,7 @@ store:
 	// row (the child's "poll failed" log lines count them), each followed
 	// by oms.poll.recovered.
 	runs := map[string]int{}
-	for _, l := range c.logLines() {
+	for _, l := range c.LogLines() {
 		if l["msg"] == "poll failed" {
 			if f, _ := l["failures"].(float64); int(f) == threshold {
 				p, _ := l["project"].(string)
@@ -369,9 +370,9 @@ store:
 		t.Errorf("the sustained stretch of %s: %d oms.poll.failing within it and %d oms.poll.recovered after it, want 1 and 1", sustained, stretchFailing, stretchRecovered)
 	}
 
-	var reqs []simRequest // the random faults' requests: the sustained stretch left out
-	for _, r := range log.all() {
-		if r.project == sustained && !r.at.Before(stretchStart) && !r.at.After(stretchEnd) {
+	var reqs []proctest.SimRequest // the random faults' requests: the sustained stretch left out
+	for _, r := range log.All() {
+		if r.Project == sustained && !r.At.Before(stretchStart) && !r.At.After(stretchEnd) {
 			continue
 		}
 		reqs = append(reqs, r)
@@ -379,10 +380,10 @@ store:
 	kinds := map[string]int{}
 	faulted := 0
 	for _, r := range reqs {
-		if r.fault != "" {
-			kinds[r.fault]++
+		if r.Fault != "" {
+			kinds[r.Fault]++
 		}
-		if r.faulted() || r.fault == "latency" {
+		if faultChanged(r) || r.Fault == "latency" {
 			faulted++
 		}
 	}
@@ -414,21 +415,12 @@ func hasEvent(t *testing.T, js jetstream.JetStream, typ, project string, since t
 }
 
 // countRequests counts the DescribeProject requests about project.
-func countRequests(log *simLog, project string) int {
+func countRequests(log *proctest.SimLog, project string) int {
 	n := 0
-	for _, r := range log.all() {
-		if r.action == omssim.ActionDescribeProject && r.project == project {
+	for _, r := range log.All() {
+		if r.Action == omssim.ActionDescribeProject && r.Project == project {
 			n++
 		}
 	}
 	return n
-}
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

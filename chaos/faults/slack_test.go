@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms/omssim"
 )
 
@@ -214,7 +215,7 @@ func TestSlackFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	sim, simURL := startSim(t, omssim.Options{Scenario: gen, Seed: 5, Tick: 2 * time.Second, ManualClock: true}, nil)
-	ns, js := startNATS(t)
+	ns, js := proctest.StartNATS(t)
 	slack := startFakeSlack(t)
 	dir := t.TempDir()
 	cfg := runConfig(t, dir, simURL, ns.ClientURL(), fmt.Sprintf(`schedule:
@@ -242,15 +243,15 @@ rules:
   default_to: [slack-a, slack-b]
   group_wait: 0s
 `, slack.apiURL()))
-	cfgText := strings.Replace(readFile(t, cfg), "store:\n  dir:", `store:
+	cfgText := strings.Replace(proctest.ReadFile(t, cfg), "store:\n  dir:", `store:
   delivery:
     max_attempts: 1000
     initial_backoff: 200ms
     max_backoff: 5s
   dir:`, 1)
-	writeFile(t, cfg, "%s", cfgText)
+	proctest.WriteFile(t, cfg, "%s", cfgText)
 	c := startChild(t, "run", dir, nil, "run", "--config", cfg, "--log-format", "json", "--shutdown-timeout", "2m")
-	c.httpAddr()
+	c.HTTPAddr(addrTimeout)
 
 	// The fleet moves a tick every 400ms until the faults are over.
 	ctx, stopTicks := context.WithCancel(context.Background())
@@ -269,11 +270,11 @@ rules:
 	defer func() { stopTicks(); <-ticked }()
 
 	okReplies := func() int { return len(slack.replies()) }
-	eventually(t, 90*time.Second, "the first replies in Slack", func() bool { return okReplies() >= 10 })
+	proctest.Eventually(t, 90*time.Second, "the first replies in Slack", func() bool { return okReplies() >= 10 })
 	consumed := func(what string) {
-		eventually(t, 120*time.Second, what+" answered", func() bool { return slack.pending() == 0 })
+		proctest.Eventually(t, 120*time.Second, what+" answered", func() bool { return slack.pending() == 0 })
 		before := okReplies()
-		eventually(t, 120*time.Second, "replies again after "+what, func() bool { return okReplies() >= before+2 })
+		proctest.Eventually(t, 120*time.Second, "replies again after "+what, func() bool { return okReplies() >= before+2 })
 	}
 	for i := range bursts {
 		slack.setRetryAfter(time.Duration(1+i%2) * time.Second)
@@ -297,16 +298,16 @@ rules:
 
 	// Every event routed to Slack gets posted.
 	var lost []string
-	eventually(t, pick(3*time.Minute, 10*time.Minute), "every event routed to Slack posted", func() bool {
+	proctest.Eventually(t, pick(3*time.Minute, 10*time.Minute), "every event routed to Slack posted", func() bool {
 		lost = lostEvents(t, js, slack)
 		return len(lost) == 0
 	})
 	recoveredAfter := time.Since(outageEnd)
-	c.signal(syscall.SIGTERM)
-	if code := c.wait(3 * time.Minute); code != 0 {
+	c.Signal(syscall.SIGTERM)
+	if code := c.Wait(3 * time.Minute); code != 0 {
 		t.Fatalf("run exit %d", code)
 	}
-	noPanic(t, "run", c.stderr.String())
+	noPanic(t, "run", c.Stderr())
 	lost = lostEvents(t, js, slack)
 	if len(lost) > 0 {
 		t.Errorf("%d events routed to Slack were never posted: %v", len(lost), lost)

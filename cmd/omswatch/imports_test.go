@@ -31,6 +31,9 @@ var allowedImports = map[string][]string{
 	// The chaos suites are tests only: they drive omswatch as a process.
 	"chaos":        {},
 	"chaos/faults": {},
+	// internal/proctest is the tests' shared harness for omswatch as a
+	// child process and the services it talks to; only tests import it.
+	"internal/proctest": {"oms/omssim", "sinks/sinktest", "github.com/nats-io/"},
 }
 
 const module = "github.com/omswatch/omswatch"
@@ -52,6 +55,11 @@ func TestPackageImportsFollowTheLayout(t *testing.T) {
 			t.Fatalf("decode go list output: %v", err)
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(pkg.ImportPath, module), "/")
+		for _, imp := range pkg.Imports {
+			if imp == module+"/internal/proctest" {
+				t.Errorf("%s imports internal/proctest, which only tests may use", rel)
+			}
+		}
 		if rel == "cmd/omswatch" {
 			continue // main wires everything by hand
 		}

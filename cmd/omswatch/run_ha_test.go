@@ -15,60 +15,23 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/sinks"
-	"github.com/omswatch/omswatch/sinks/sinktest"
 )
 
-// simRequest is one DescribeProject the simulator answered.
-type simRequest struct {
-	principal, project string
-	at                 time.Time
-}
-
-// simRequests records the simulator's request log lines (a slog.Handler).
-type simRequests struct {
-	mu   sync.Mutex
-	reqs []simRequest
-}
-
-func (s *simRequests) Enabled(context.Context, slog.Level) bool { return true }
-func (s *simRequests) WithAttrs([]slog.Attr) slog.Handler       { return s }
-func (s *simRequests) WithGroup(string) slog.Handler            { return s }
-func (s *simRequests) Handle(_ context.Context, r slog.Record) error {
-	var q simRequest
-	action := ""
-	r.Attrs(func(a slog.Attr) bool {
-		switch a.Key {
-		case "principal":
-			q.principal = a.Value.String()
-		case "project":
-			q.project = a.Value.String()
-		case "action":
-			action = a.Value.String()
-		}
-		return true
-	})
-	if action == "DescribeProject" && q.project != "" {
-		q.at = r.Time
-		s.mu.Lock()
-		s.reqs = append(s.reqs, q)
-		s.mu.Unlock()
-	}
-	return nil
-}
+// simRequests records the simulator's requests (its slog.Handler).
+type simRequests struct{ proctest.SimLog }
 
 // since returns, per principal, the projects described after t.
 func (s *simRequests) since(t time.Time) map[string]map[string]bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	out := map[string]map[string]bool{}
-	for _, q := range s.reqs {
-		if q.at.After(t) {
-			if out[q.principal] == nil {
-				out[q.principal] = map[string]bool{}
+	for _, q := range s.All() {
+		if q.Action == omssim.ActionDescribeProject && q.Project != "" && q.At.After(t) {
+			if out[q.Principal] == nil {
+				out[q.Principal] = map[string]bool{}
 			}
-			out[q.principal][q.project] = true
+			out[q.Principal][q.Project] = true
 		}
 	}
 	return out
@@ -90,22 +53,8 @@ func startTestSimulator(t *testing.T, projects int, tick time.Duration, log slog
 	if log != nil {
 		o.Logger = slog.New(log)
 	}
-	srv, err := omssim.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { srv.Close(); hs.Close() })
+	_, hs := proctest.StartSim(t, o)
 	return hs
-}
-
-// startTestNATS runs a JetStream server in the test process, as an
-// external NATS for the children.
-func startTestNATS(t *testing.T) (*sinktest.Server, jetstream.JetStream) {
-	t.Helper()
-	ns := sinktest.StartNATS(t, 8<<20)
-	_, js := sinktest.Connect(t, ns)
-	return ns, js
 }
 
 // runConfigFor writes a run configuration for replica id against the
@@ -114,7 +63,7 @@ func startTestNATS(t *testing.T) (*sinktest.Server, jetstream.JetStream) {
 func runConfigFor(t *testing.T, dir, id, simURL, natsURL, extra string) string {
 	t.Helper()
 	path := filepath.Join(dir, id+".yaml")
-	writeFile(t, path, `oms:
+	proctest.WriteFile(t, path, `oms:
   mode: cloud
   region: cn-hangzhou
   endpoint: %s
@@ -146,20 +95,12 @@ func streamIDs(t *testing.T, js jetstream.JetStream, stream string) map[string]i
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, stream)
+	msgs, err := proctest.StreamMsgs(ctx, js, stream)
 	if err != nil {
 		t.Fatalf("stream %s: %v", stream, err)
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]int{}
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			continue // deleted
-		}
+	for _, m := range msgs {
 		out[m.Header.Get("Nats-Msg-Id")]++
 	}
 	return out
@@ -173,7 +114,7 @@ func streamIDs(t *testing.T, js jetstream.JetStream, stream string) map[string]i
 func TestRunHATwoReplicas(t *testing.T) {
 	reqs := &simRequests{}
 	sim := startTestSimulator(t, 12, 500*time.Millisecond, reqs, "replica-a", "replica-b")
-	ns, js := startTestNATS(t)
+	ns, js := proctest.StartNATS(t)
 	ctx := context.Background()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "DELIVERED", Subjects: []string{"oms.events.>"},
 		Duplicates: 10 * time.Minute}); err != nil {
@@ -208,21 +149,21 @@ rules:
   default_to: [delivered]
   group_wait: 0s
 `, ttl, renew)
-	var reps []*child
+	var reps []*proctest.Proc
 	var addrs []string
 	for _, id := range []string{"replica-a", "replica-b"} {
 		cfg := runConfigFor(t, dir, id, sim.URL, ns.ClientURL(), strings.Replace(extra, "ha:\n", "ha:\n  replica_id: "+id+"\n", 1))
 		c := startChild(t, id, dir, "run", "--config", cfg, "--log-format", "json", "--shutdown-timeout", "10s")
 		reps = append(reps, c)
-		addrs = append(addrs, c.httpAddr())
+		addrs = append(addrs, c.HTTPAddr(addrTimeout))
 	}
 	held := func(i int) float64 {
-		_, body := get(addrs[i], "/metrics")
-		v, _ := metricValue(body, "omswatch_leases_held")
+		_, body := proctest.Get(addrs[i], "/metrics")
+		v, _ := proctest.MetricValue(body, "omswatch_leases_held")
 		return v
 	}
 	var settled time.Time
-	eventually(t, 60*time.Second, "both replicas holding a share of the 256 leases", func() bool {
+	proctest.Eventually(t, 60*time.Second, "both replicas holding a share of the 256 leases", func() bool {
 		a, b := held(0), held(1)
 		if a > 0 && b > 0 && a+b == 256 {
 			if settled.IsZero() {
@@ -236,7 +177,7 @@ rules:
 	window := time.Now()
 	time.Sleep(4 * time.Second)
 	by := reqs.since(window)
-	a, b := by[reps[0].name], by[reps[1].name]
+	a, b := by[reps[0].Name], by[reps[1].Name]
 	if len(a) == 0 || len(b) == 0 {
 		t.Fatalf("described by a: %d projects, by b: %d; want both polling", len(a), len(b))
 	}
@@ -253,19 +194,19 @@ rules:
 	if !delivering(reps[0]) {
 		victim, survivor = 1, 0
 	}
-	reps[victim].signal(syscall.SIGKILL)
+	reps[victim].Signal(syscall.SIGKILL)
 	killed := time.Now()
-	reps[victim].wait(10 * time.Second)
-	eventually(t, 3*ttl, "the survivor holding every lease", func() bool { return held(survivor) == 256 })
+	reps[victim].Wait(10 * time.Second)
+	proctest.Eventually(t, 3*ttl, "the survivor holding every lease", func() bool { return held(survivor) == 256 })
 	took := time.Since(killed)
-	t.Logf("%s took every lease %s after %s was killed (ttl %s)", reps[survivor].name, took.Round(time.Millisecond), reps[victim].name, ttl)
+	t.Logf("%s took every lease %s after %s was killed (ttl %s)", reps[survivor].Name, took.Round(time.Millisecond), reps[victim].Name, ttl)
 	if took > ttl+2*renew+time.Second {
 		t.Errorf("takeover took %s; want within the lease TTL %s (plus a renewal round)", took, ttl)
 	}
 	after := time.Now()
-	victimPolled := by[reps[victim].name]
-	eventually(t, 20*time.Second, "the survivor describing the projects the killed replica polled", func() bool {
-		got := reqs.since(after)[reps[survivor].name]
+	victimPolled := by[reps[victim].Name]
+	proctest.Eventually(t, 20*time.Second, "the survivor describing the projects the killed replica polled", func() bool {
+		got := reqs.since(after)[reps[survivor].Name]
 		for p := range victimPolled {
 			if !got[p] && stillPolled(reqs, p, window) {
 				return false
@@ -277,7 +218,7 @@ rules:
 	// Every event of the audit trail reaches the target once: the target
 	// stream dedups by id, and the core subscriber counts what the
 	// replicas published.
-	eventually(t, 90*time.Second, "every audited event delivered", func() bool {
+	proctest.Eventually(t, 90*time.Second, "every audited event delivered", func() bool {
 		audit := streamIDs(t, js, sinks.DefaultStream)
 		got := streamIDs(t, js, "DELIVERED")
 		for id := range audit {
@@ -315,9 +256,9 @@ rules:
 
 // delivering reports whether the replica's log says it delivers the
 // outbox now.
-func delivering(c *child) bool {
+func delivering(c *proctest.Proc) bool {
 	on := false
-	for _, l := range c.logLines() {
+	for _, l := range c.LogLines() {
 		switch l["msg"] {
 		case "this replica delivers the outbox now":
 			on = true

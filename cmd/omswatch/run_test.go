@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/sinks"
 )
 
@@ -23,24 +23,24 @@ import (
 func TestRunDemo(t *testing.T) {
 	dir := t.TempDir()
 	c := startChild(t, "demo", dir, "run", "--log-format", "json", "--sim-tick", "200ms", "--sim-projects", "4")
-	addr := c.httpAddr()
+	addr := c.HTTPAddr(addrTimeout)
 	start := time.Now()
-	eventually(t, 30*time.Second, "events on stdout", func() bool {
-		return strings.Contains(c.stdout.String(), "oms.project.discovered") &&
-			strings.Contains(c.stdout.String(), "oms.step.")
+	proctest.Eventually(t, 30*time.Second, "events on stdout", func() bool {
+		return strings.Contains(c.Stdout(), "oms.project.discovered") &&
+			strings.Contains(c.Stdout(), "oms.step.")
 	})
 	t.Logf("first events after %s", time.Since(start).Round(time.Millisecond))
-	if !strings.Contains(c.stderr.String(), "nats sub --server nats://") {
-		t.Errorf("the demo does not say how to subscribe with the nats CLI:\n%s", c.stderr.String())
+	if !strings.Contains(c.Stderr(), "nats sub --server nats://") {
+		t.Errorf("the demo does not say how to subscribe with the nats CLI:\n%s", c.Stderr())
 	}
-	if code, body := get(addr, "/healthz"); code != 200 {
+	if code, body := proctest.Get(addr, "/healthz"); code != 200 {
 		t.Errorf("/healthz: %d %s", code, body)
 	}
-	eventually(t, 30*time.Second, "ready", func() bool { code, _ := get(addr, "/readyz"); return code == 200 })
+	proctest.Eventually(t, 30*time.Second, "ready", func() bool { code, _ := proctest.Get(addr, "/readyz"); return code == 200 })
 	contract := metricContract(t)
 	var body string
-	eventually(t, 30*time.Second, "every metric of the contract served", func() bool {
-		_, body = get(addr, "/metrics")
+	proctest.Eventually(t, 30*time.Second, "every metric of the contract served", func() bool {
+		_, body = proctest.Get(addr, "/metrics")
 		for name := range contract {
 			if !strings.Contains(body, "\n"+name) {
 				return false
@@ -53,17 +53,17 @@ func TestRunDemo(t *testing.T) {
 			t.Errorf("/metrics: %s is not a %s", name, typ)
 		}
 	}
-	if v, _ := metricValue(body, "omswatch_projects_watched"); v != 4 {
+	if v, _ := proctest.MetricValue(body, "omswatch_projects_watched"); v != 4 {
 		t.Errorf("omswatch_projects_watched = %v, want 4", v)
 	}
-	if v, _ := metricValue(body, "omswatch_deliveries_total", `target="log"`, `result="ok"`); v == 0 {
+	if v, _ := proctest.MetricValue(body, "omswatch_deliveries_total", `target="log"`, `result="ok"`); v == 0 {
 		t.Errorf("no delivery to the log target counted:\n%s", body)
 	}
-	c.signal(syscall.SIGTERM)
-	if code := c.wait(60 * time.Second); code != exitOK {
+	c.Signal(syscall.SIGTERM)
+	if code := c.Wait(60 * time.Second); code != exitOK {
 		t.Fatalf("exit %d after SIGTERM", code)
 	}
-	if !c.logged("stopped") {
+	if !c.Logged("stopped") {
 		t.Errorf("no 'stopped' in the log")
 	}
 }
@@ -74,48 +74,48 @@ func TestRunDemo(t *testing.T) {
 // polling.
 func TestRunReadinessAndReload(t *testing.T) {
 	sim := startTestSimulator(t, 3, 500*time.Millisecond, nil, "replica-r")
-	ns, _ := startTestNATS(t)
+	ns, _ := proctest.StartNATS(t)
 	dir := t.TempDir()
 	cfg := runConfigFor(t, dir, "replica-r", sim.URL, ns.ClientURL(), "")
-	good := readFile(t, cfg)
+	good := proctest.ReadFile(t, cfg)
 	const wrong = "a-wrong-but-long-secret"
-	writeFile(t, cfg, "%s", strings.Replace(good, "replica-r-secret", wrong, 1))
+	proctest.WriteFile(t, cfg, "%s", strings.Replace(good, "replica-r-secret", wrong, 1))
 	c := startChild(t, "run", dir, "run", "--config", cfg, "--log-format", "json", "--watch-interval", "200ms")
-	addr := c.httpAddr()
+	addr := c.HTTPAddr(addrTimeout)
 	var body string
-	eventually(t, 30*time.Second, "not ready for the wrong secret", func() bool {
+	proctest.Eventually(t, 30*time.Second, "not ready for the wrong secret", func() bool {
 		var code int
-		code, body = get(addr, "/readyz")
+		code, body = proctest.Get(addr, "/readyz")
 		return code == 503 && strings.Contains(body, "SignatureDoesNotMatch")
 	})
-	if strings.Contains(body, wrong) || strings.Contains(c.stderr.String(), wrong) {
+	if strings.Contains(body, wrong) || strings.Contains(c.Stderr(), wrong) {
 		t.Errorf("the wrong secret shows in /readyz or the log")
 	}
-	if code, _ := get(addr, "/healthz"); code != 200 {
+	if code, _ := proctest.Get(addr, "/healthz"); code != 200 {
 		t.Errorf("/healthz %d: a replica OMS refuses is still alive", code)
 	}
 
-	writeFile(t, cfg, "%s", good)
-	eventually(t, 30*time.Second, "ready once the file is fixed", func() bool { code, _ := get(addr, "/readyz"); return code == 200 })
-	if !c.logged("configuration reloaded") {
+	proctest.WriteFile(t, cfg, "%s", good)
+	proctest.Eventually(t, 30*time.Second, "ready once the file is fixed", func() bool { code, _ := proctest.Get(addr, "/readyz"); return code == 200 })
+	if !c.Logged("configuration reloaded") {
 		t.Errorf("no reload logged")
 	}
-	if strings.Contains(c.stderr.String(), "replica-r-secret") {
+	if strings.Contains(c.Stderr(), "replica-r-secret") {
 		t.Errorf("the access key secret shows in the log")
 	}
 
 	polls := func() float64 {
-		_, body := get(addr, "/metrics")
-		v, _ := metricValue(body, "omswatch_polls_total")
+		_, body := proctest.Get(addr, "/metrics")
+		v, _ := proctest.MetricValue(body, "omswatch_polls_total")
 		return v
 	}
-	writeFile(t, cfg, "%s", good+"schedule:\n  default: \"@every banana\"\n")
+	proctest.WriteFile(t, cfg, "%s", good+"schedule:\n  default: \"@every banana\"\n")
 	// Wait for the watcher to refuse it, so SIGHUP is refused second.
-	eventually(t, 30*time.Second, "the broken file refused", func() bool { return c.logged("invalid; keeping the running one") })
-	c.signal(syscall.SIGHUP)
-	eventually(t, 30*time.Second, "SIGHUP refused too", func() bool {
+	proctest.Eventually(t, 30*time.Second, "the broken file refused", func() bool { return c.Logged("invalid; keeping the running one") })
+	c.Signal(syscall.SIGHUP)
+	proctest.Eventually(t, 30*time.Second, "SIGHUP refused too", func() bool {
 		n := 0
-		for _, l := range c.logLines() {
+		for _, l := range c.LogLines() {
 			if strings.Contains(fmt.Sprint(l["msg"]), "invalid; keeping the running one") && l["reason"] == "SIGHUP" {
 				n++
 			}
@@ -123,30 +123,21 @@ func TestRunReadinessAndReload(t *testing.T) {
 		return n > 0
 	})
 	before := polls()
-	eventually(t, 30*time.Second, "polling on with the running configuration", func() bool { return polls() >= before+3 })
-	if code, _ := get(addr, "/readyz"); code != 200 {
+	proctest.Eventually(t, 30*time.Second, "polling on with the running configuration", func() bool { return polls() >= before+3 })
+	if code, _ := proctest.Get(addr, "/readyz"); code != 200 {
 		t.Errorf("not ready after a refused reload")
 	}
-	c.signal(syscall.SIGTERM)
-	if code := c.wait(60 * time.Second); code != exitOK {
+	c.Signal(syscall.SIGTERM)
+	if code := c.Wait(60 * time.Second); code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
-}
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // SIGTERM drains: with a slow webhook holding a backlog, run stops only
 // once every event of the audit stream reached the webhook, and exits 0.
 func TestRunSIGTERMDrainsTheOutbox(t *testing.T) {
 	sim := startTestSimulator(t, 8, 200*time.Millisecond, nil, "replica-d")
-	ns, js := startTestNATS(t)
+	ns, js := proctest.StartNATS(t)
 	var mu sync.Mutex
 	got := map[string]int{}
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -166,14 +157,14 @@ func TestRunSIGTERMDrainsTheOutbox(t *testing.T) {
 	cfg := runConfigFor(t, dir, "replica-d", sim.URL, ns.ClientURL(),
 		"webhook:\n  targets:\n    hook:\n      url: "+hook.URL+"\nrules:\n  default_to: [hook]\n  group_wait: 0s\n")
 	c := startChild(t, "run", dir, "run", "--config", cfg, "--log-format", "json", "--shutdown-timeout", "2m")
-	addr := c.httpAddr()
-	eventually(t, 60*time.Second, "a backlog for the slow webhook", func() bool {
-		_, body := get(addr, "/metrics")
-		v, _ := metricValue(body, "omswatch_outbox_backlog", `target="hook"`)
+	addr := c.HTTPAddr(addrTimeout)
+	proctest.Eventually(t, 60*time.Second, "a backlog for the slow webhook", func() bool {
+		_, body := proctest.Get(addr, "/metrics")
+		v, _ := proctest.MetricValue(body, "omswatch_outbox_backlog", `target="hook"`)
 		return v >= 10
 	})
-	c.signal(syscall.SIGTERM)
-	if code := c.wait(2 * time.Minute); code != exitOK {
+	c.Signal(syscall.SIGTERM)
+	if code := c.Wait(2 * time.Minute); code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
 	audit := streamIDs(t, js, sinks.DefaultStream)
