@@ -11,7 +11,6 @@ import (
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
-	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/rules"
 )
 
@@ -298,37 +297,18 @@ func routeTargets(t *testing.T, eng *rules.Engine, e event.Event) []string {
 // condition events it made and where they went.
 func runRecipePolls(t *testing.T, eng *rules.Engine, ps []state) []string {
 	t.Helper()
-	var st rules.State
-	var prev *oms.Snapshot
-	var got []string
-	for _, p := range ps {
-		cur := p.snapshot(t)
-		out, err := eng.Evaluate(rules.Poll{Source: "oms://cn-hangzhou", Prev: prev, Cur: cur,
-			Now: defaultsT0.Add(time.Duration(p.min) * time.Minute), State: st})
-		if err != nil {
-			t.Fatal(err)
+	return evaluatePolls(t, eng, ps, func(min int, e event.Event, d rules.Decision) string {
+		line := strings.Join([]string{strconv.Itoa(min), strings.TrimPrefix(e.Type, "oms.condition."),
+			fieldOf(e, "rule"), string(e.Severity)}, " ")
+		if d.Muted != "" {
+			return line + " muted (" + d.Muted + ")"
 		}
-		for _, e := range out.Errors {
-			t.Errorf("minute %d: %v", p.min, e)
+		var to []string
+		for _, de := range d.Deliveries {
+			to = append(to, de.Target)
 		}
-		for i, e := range out.Events {
-			line := strings.Join([]string{strconv.Itoa(p.min), strings.TrimPrefix(e.Type, "oms.condition."),
-				fieldOf(e, "rule"), string(e.Severity)}, " ")
-			d := out.Decisions[i]
-			if d.Muted != "" {
-				line += " muted (" + d.Muted + ")"
-			} else {
-				var to []string
-				for _, de := range d.Deliveries {
-					to = append(to, de.Target)
-				}
-				line += " -> " + strings.Join(to, ", ")
-			}
-			got = append(got, line)
-		}
-		st, prev = out.State, cur
-	}
-	return got
+		return line + " -> " + strings.Join(to, ", ")
+	})
 }
 
 func fieldOf(e event.Event, key string) string {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/rules"
 )
@@ -114,7 +115,9 @@ func TestDefaultConditions(t *testing.T) {
 	}
 }
 
-func runDefaults(t *testing.T, eng *rules.Engine, polls []state) []string {
+// evaluatePolls runs a history of snapshots through the rules, as run's
+// hand-offs would, and describes each event it made with line.
+func evaluatePolls(t *testing.T, eng *rules.Engine, polls []state, line func(min int, e event.Event, d rules.Decision) string) []string {
 	t.Helper()
 	var st rules.State
 	var prev *oms.Snapshot
@@ -130,13 +133,22 @@ func runDefaults(t *testing.T, eng *rules.Engine, polls []state) []string {
 			t.Errorf("minute %d: %v", p.min, e)
 		}
 		for i, e := range out.Events {
-			line := fmt.Sprintf("%d %s %v %v", p.min, strings.TrimPrefix(e.Type, "oms.condition."), e.Data.Fields["rule"], e.Data.Fields["value"])
-			if m := out.Decisions[i].Muted; m != "" {
-				line += " (" + m + ")"
-			}
-			got = append(got, line)
+			got = append(got, line(p.min, e, out.Decisions[i]))
 		}
 		st, prev = out.State, cur
 	}
 	return got
+}
+
+// runDefaults describes each condition event: minute, state, rule, value
+// and what muted it.
+func runDefaults(t *testing.T, eng *rules.Engine, polls []state) []string {
+	t.Helper()
+	return evaluatePolls(t, eng, polls, func(min int, e event.Event, d rules.Decision) string {
+		line := fmt.Sprintf("%d %s %v %v", min, strings.TrimPrefix(e.Type, "oms.condition."), e.Data.Fields["rule"], e.Data.Fields["value"])
+		if d.Muted != "" {
+			line += " (" + d.Muted + ")"
+		}
+		return line
+	})
 }
