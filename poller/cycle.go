@@ -91,8 +91,8 @@ func (p *Poller) twoTier(ctx, workCtx context.Context, g int, members []*project
 			if pr == nil && p.opts.List != nil {
 				pr = p.discovered(e.id, infoOf(e.snap), g) // new since the last discovery
 			}
-			if pr != nil && !seen[e.id] {
-				seen[e.id] = true
+			if pr != nil && !seen[pr.id] {
+				seen[pr.id] = true // pr.id, not e.id: e.id would pin the page (see infoOf)
 				ws = append(ws, work{pr: pr, entry: e.snap})
 			}
 		}

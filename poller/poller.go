@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,8 +65,8 @@ func (p *Poller) add(id string, info event.Project) *project {
 	if pr, ok := p.projects[id]; ok {
 		return pr
 	}
-	pr := &project{id: id, info: info, group: groupOf(p.groups, info)}
-	p.projects[id] = pr
+	pr := &project{id: strings.Clone(id), info: info, group: groupOf(p.groups, info)} // see infoOf
+	p.projects[pr.id] = pr
 	return pr
 }
 
