@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/omswatch/omswatch/internal/jsensure"
 )
 
 // KVStore is the Store on a NATS JetStream key-value bucket: one key per
@@ -43,7 +44,7 @@ func NewKVStore(ctx context.Context, js jetstream.JetStream, o KVOptions) (*KVSt
 	if o.MaxValueSize > 0 {
 		cfg.MaxValueSize = o.MaxValueSize
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+	kv, err := jsensure.Do(ctx, func(ctx context.Context) (jetstream.KeyValue, error) { return js.CreateOrUpdateKeyValue(ctx, cfg) })
 	if err != nil {
 		return nil, fmt.Errorf("snapshot store: bucket %s: %w", o.Bucket, err)
 	}

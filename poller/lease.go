@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/omswatch/omswatch/internal/jsensure"
 )
 
 // Leases says which projects this replica may poll now. With Options.Leases
@@ -177,9 +178,10 @@ func (o *LeaseOptions) setDefaults() error {
 	return errors.Join(errs...)
 }
 
-// openLeaseBucket opens the bucket or creates it, and returns the TTL and
-// shard count it carries.
-func openLeaseBucket(ctx context.Context, js jetstream.JetStream, o LeaseOptions) (jetstream.KeyValue, time.Duration, int, error) {
+// openOrCreateLeaseBucket opens the lease bucket, or creates it when there
+// is none (never updating one: its TTL and shards are what the replicas
+// already share).
+func openOrCreateLeaseBucket(ctx context.Context, js jetstream.JetStream, o LeaseOptions) (jetstream.KeyValue, error) {
 	kv, err := js.KeyValue(ctx, o.Bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
@@ -201,6 +203,13 @@ func openLeaseBucket(ctx context.Context, js jetstream.JetStream, o LeaseOptions
 			kv, err = js.KeyValue(ctx, o.Bucket)
 		}
 	}
+	return kv, err
+}
+
+// openLeaseBucket opens the bucket or creates it, and returns the TTL and
+// shard count it carries.
+func openLeaseBucket(ctx context.Context, js jetstream.JetStream, o LeaseOptions) (jetstream.KeyValue, time.Duration, int, error) {
+	kv, err := jsensure.Do(ctx, func(ctx context.Context) (jetstream.KeyValue, error) { return openOrCreateLeaseBucket(ctx, js, o) })
 	if err != nil {
 		return nil, 0, 0, err
 	}

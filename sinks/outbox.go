@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/internal/jsensure"
 )
 
 // Names the outbox uses unless told otherwise.
@@ -111,7 +112,7 @@ func NewOutbox(ctx context.Context, js jetstream.JetStream, o OutboxOptions) (*O
 	} {
 		sc.MaxAge, sc.MaxBytes, sc.Storage, sc.Replicas = o.MaxAge, maxBytes, jetstream.FileStorage, o.Replicas
 		sc.Retention, sc.Discard = jetstream.LimitsPolicy, jetstream.DiscardOld
-		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+		if _, err := jsensure.Do(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.CreateOrUpdateStream(ctx, sc) }); err != nil {
 			return nil, fmt.Errorf("outbox: stream %s: %w", sc.Name, err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/omswatch/omswatch/internal/jsensure"
 	"github.com/omswatch/omswatch/rules"
 )
 
@@ -25,10 +26,11 @@ func open(ctx context.Context, js jetstream.JetStream, o Options, what string) (
 	if o.Bucket == "" {
 		return nil, fmt.Errorf("%s: a bucket name is required", what)
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	cfg := jetstream.KeyValueConfig{
 		Bucket: o.Bucket, Description: "omswatch: " + what, History: 1,
 		Storage: jetstream.FileStorage, Replicas: max(o.Replicas, 1),
-	})
+	}
+	kv, err := jsensure.Do(ctx, func(ctx context.Context) (jetstream.KeyValue, error) { return js.CreateOrUpdateKeyValue(ctx, cfg) })
 	if err != nil {
 		return nil, fmt.Errorf("%s: bucket %s: %w", what, o.Bucket, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/omswatch/omswatch/internal/jsensure"
 )
 
 // Thread is a project's thread in a channel: the status card's ts (the
@@ -65,9 +66,10 @@ type KVThreads struct{ kv jetstream.KeyValue }
 
 // NewKVThreads creates the bucket (or updates it) and returns the store.
 func NewKVThreads(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (*KVThreads, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket,
+	cfg := jetstream.KeyValueConfig{Bucket: bucket,
 		Description: "omswatch: the Slack thread of each project per channel", History: 1,
-		Storage: jetstream.FileStorage, Replicas: max(replicas, 1)})
+		Storage: jetstream.FileStorage, Replicas: max(replicas, 1)}
+	kv, err := jsensure.Do(ctx, func(ctx context.Context) (jetstream.KeyValue, error) { return js.CreateOrUpdateKeyValue(ctx, cfg) })
 	if err != nil {
 		return nil, fmt.Errorf("slack threads bucket %s: %w", bucket, err)
 	}
