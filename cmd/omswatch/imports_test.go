@@ -22,10 +22,10 @@ var allowedImports = map[string][]string{
 	"rules":      {"oms", "event", "github.com/expr-lang/expr"},
 	// rules/kvstate is where the rules' state and silences meet JetStream,
 	// so that rules itself stays pure.
-	"rules/kvstate": {"rules", "github.com/nats-io/"},
+	"rules/kvstate": {"rules", "internal/jsensure", "github.com/nats-io/"},
 	"poller": {"oms", "event", "secret", "github.com/robfig/cron/v3", "github.com/alibabacloud-go/",
-		"github.com/aliyun/credentials-go", "github.com/nats-io/", "golang.org/x/time/rate"},
-	"sinks":     {"event", "secret", "github.com/nats-io/"},
+		"github.com/aliyun/credentials-go", "github.com/nats-io/", "golang.org/x/time/rate", "internal/jsensure"},
+	"sinks":     {"event", "secret", "internal/jsensure", "github.com/nats-io/"},
 	"natsembed": {"secret", "github.com/nats-io/"},
 	"config":    {"oms", "event", "secret", "poller", "differ", "rules", "sinks", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
 	// The chaos suites are tests only: they drive omswatch as a process.
@@ -34,6 +34,9 @@ var allowedImports = map[string][]string{
 	// internal/proctest is the tests' shared harness for omswatch as a
 	// child process and the services it talks to; only tests import it.
 	"internal/proctest": {"oms/omssim", "sinks/sinktest", "github.com/nats-io/"},
+	// internal/jsensure is how every package that owns a JetStream stream
+	// or bucket creates it (retrying the races of a cluster).
+	"internal/jsensure": {"github.com/nats-io/"},
 }
 
 const module = "github.com/omswatch/omswatch"
@@ -86,7 +89,7 @@ func allowedFor(rel string) ([]string, bool) {
 		return a, true
 	}
 	if strings.HasPrefix(rel, "sinks/") {
-		return []string{"sinks", "event", "secret", "github.com/nats-io/", "github.com/slack-go/slack"}, true
+		return []string{"sinks", "event", "secret", "internal/jsensure", "github.com/nats-io/", "github.com/slack-go/slack"}, true
 	}
 	return nil, false
 }
