@@ -17,6 +17,9 @@ func Default() Config {
 			Timeout:     Duration(10 * time.Second),
 			QPS:         10,
 			MaxInFlight: 4,
+			// 16 MiB: twelve 5,000-table answers, and at about twelve times
+			// its size in memory, still inside a 512 MiB container.
+			MaxAnswerSize: 16 << 20,
 			Retries: Retries{
 				MaxAttempts:    3,
 				InitialBackoff: Duration(500 * time.Millisecond),

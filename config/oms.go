@@ -51,8 +51,19 @@ type OMS struct {
 	Timeout     Duration `yaml:"timeout"`
 	QPS         float64  `yaml:"qps"`
 	MaxInFlight int      `yaml:"max_in_flight"`
-	Retries     Retries  `yaml:"retries"`
+	// MaxAnswerSize bounds one API answer read into memory: polling holds
+	// about twelve times an answer (its decoded tree, canonical JSON, the
+	// previous snapshot, the event), so this is what bounds memory against
+	// a runaway project.
+	MaxAnswerSize ByteSize `yaml:"max_answer_size"`
+	Retries       Retries  `yaml:"retries"`
 }
+
+// Bounds of oms.max_answer_size.
+const (
+	minAnswerSize = 1 << 20
+	maxAnswerSize = 1 << 30
+)
 
 // Retries bounds how a transient API error (timeout, 5xx, ServiceUnavailable)
 // is retried within one poll: MaxAttempts counts the first try.
@@ -96,6 +107,9 @@ func (o *OMS) validate(v *validator) {
 	v.positive("oms.qps", o.QPS > 0)
 	if o.MaxInFlight < 1 {
 		v.errorf("oms.max_in_flight", "must be at least 1")
+	}
+	if o.MaxAnswerSize < minAnswerSize || o.MaxAnswerSize > maxAnswerSize {
+		v.errorf("oms.max_answer_size", "%s is out of range; want 1MiB to 1GiB (a 5,000-table project answers about 1.3MB)", o.MaxAnswerSize)
 	}
 	o.Retries.validate(v, "oms.retries")
 	o.TLS.validate(v, "oms.tls")

@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +150,61 @@ func TestEnvironmentCredentialsFromTheDefaultChain(t *testing.T) {
 	}
 	if _, err := api.Fetch(t.Context(), ids[0]); err != nil {
 		t.Errorf("with credentials in the environment: %v", err)
+	}
+}
+
+// An answer larger than the transport's bound fails the poll with its own
+// error code, once: the next try would be as large, so it is not retried,
+// and it says nothing of the credentials, so readiness holds.
+func TestAnAnswerOverTheLimitFailsOnceAndIsNotRetried(t *testing.T) {
+	sim, ids := newSim(t, 2, 3)
+	const limit = 1024 // the simulator's answers are several KB
+	cloud, err := NewCloud(CloudOptions{Region: "cn-hangzhou", Endpoint: sim.URL, AccessKeyID: omssim.DemoAccessKeyID,
+		AccessKeySecret: secret.New(omssim.DemoAccessKeySecret), MaxAnswer: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onprem, err := NewOnPrem(OnPremOptions{URL: sim.URL, Username: omssim.DemoUser, Password: secret.New(omssim.DemoPassword), MaxAnswer: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tr := range map[string]Transport{"cloud": cloud, "onprem": onprem} {
+		t.Run(name, func(t *testing.T) {
+			api, err := NewAPI(APIOptions{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 2, Timeout: 5 * time.Second,
+				Retry: RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = api.Fetch(t.Context(), ids[0])
+			var big *AnswerTooLargeError
+			if !errors.As(err, &big) || big.Limit != limit {
+				t.Fatalf("error %v: want an AnswerTooLargeError of %d bytes", err, limit)
+			}
+			if !strings.Contains(err.Error(), "oms.max_answer_size") {
+				t.Errorf("the error does not say what to change: %v", err)
+			}
+			if code := ErrorCode(err); code != "AnswerTooLarge" {
+				t.Errorf("error code %q, want AnswerTooLarge", code)
+			}
+			if n := api.Stats().Calls[ActionDescribeProject]; n != 1 {
+				t.Errorf("%d requests, want 1: a too large answer is not retried", n)
+			}
+			if err := api.Ready(); err != nil {
+				t.Errorf("not ready after a too large answer: %v", err)
+			}
+		})
+	}
+	// The default bound (16 MiB) takes the same answers.
+	tr, err := NewCloud(CloudOptions{Region: "cn-hangzhou", Endpoint: sim.URL, AccessKeyID: omssim.DemoAccessKeyID,
+		AccessKeySecret: secret.New(omssim.DemoAccessKeySecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := NewAPI(APIOptions{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 2, Timeout: 5 * time.Second, Retry: RetryPolicy{MaxAttempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.Fetch(t.Context(), ids[0]); err != nil {
+		t.Errorf("default bound: %v", err)
 	}
 }

@@ -48,6 +48,8 @@ type CloudOptions struct {
 	TLS TLSOptions
 	// MaxConns sizes the connection pool (the API's in-flight bound).
 	MaxConns int
+	// MaxAnswer bounds an answer's size (DefaultMaxAnswer when 0).
+	MaxAnswer int64
 }
 
 // Cloud is the Transport for Alibaba Cloud's OceanBasePro RPC API, built on
@@ -80,7 +82,7 @@ func NewCloud(o CloudOptions) (*Cloud, error) {
 	}
 	cfg := &openapi.Config{
 		Credential: cred, Endpoint: dara.String(host), Protocol: dara.String(scheme),
-		RegionId: dara.String(o.Region), HttpClient: captureClient{hc: hc},
+		RegionId: dara.String(o.Region), HttpClient: captureClient{hc: hc, maxAnswer: o.MaxAnswer},
 	}
 	switch o.Signature {
 	case "", SignatureV3:
@@ -150,7 +152,7 @@ func (c *Cloud) Do(ctx context.Context, action string, params map[string]any) (*
 	for k, v := range params {
 		body[k] = formValue(v)
 	}
-	cp := &capture{}
+	cp := &capture{action: action}
 	ctx = context.WithValue(ctx, captureKey{}, cp)
 	p := &openapi.Params{
 		Action: dara.String(action), Version: dara.String(apiVersion), Protocol: dara.String(c.protocol),
@@ -173,6 +175,10 @@ func (c *Cloud) Do(ctx context.Context, action string, params map[string]any) (*
 	case cp.status != 0:
 		return &Response{Status: cp.status, Body: cp.body, RetryAfter: cp.retryAfter}, nil
 	case cp.err != nil:
+		var big *AnswerTooLargeError
+		if errors.As(cp.err, &big) {
+			return nil, big
+		}
 		return nil, &TransportError{Action: action, Err: cp.err}
 	case err != nil:
 		// The SDK gave up before sending: it could not get credentials.
@@ -201,6 +207,7 @@ type captureKey struct{}
 
 // capture is what came over the wire for one request.
 type capture struct {
+	action     string
 	status     int
 	body       []byte
 	retryAfter time.Duration
@@ -213,7 +220,8 @@ type capture struct {
 // or 5xx body itself and loses the status of a body that is not JSON (an
 // HTML error page); the capture keeps it.
 type captureClient struct {
-	hc *http.Client
+	hc        *http.Client
+	maxAnswer int64
 }
 
 func (c captureClient) Call(req *http.Request, _ *http.Transport) (*http.Response, error) {
@@ -227,8 +235,13 @@ func (c captureClient) Call(req *http.Request, _ *http.Transport) (*http.Respons
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
+	body, err := readAnswer(resp.Body, cp.action, c.maxAnswer)
+	var big *AnswerTooLargeError
+	switch {
+	case errors.As(err, &big):
+		cp.err = err
+		return nil, err
+	case err != nil:
 		cp.err = fmt.Errorf("read the answer (HTTP %d): %w", resp.StatusCode, err)
 		return nil, cp.err
 	}

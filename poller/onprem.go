@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,15 +25,18 @@ type OnPremOptions struct {
 	TLS TLSOptions
 	// MaxConns sizes the connection pool.
 	MaxConns int
+	// MaxAnswer bounds an answer's size (DefaultMaxAnswer when 0).
+	MaxAnswer int64
 }
 
 // OnPrem is the Transport for an on-premise OMS console's OpenAPI:
 // POST <url>/api/v2?Action=..., a camelCase JSON body, HTTP Basic auth.
 type OnPrem struct {
-	endpoint string
-	user     string
-	password secret.String
-	hc       *http.Client
+	endpoint  string
+	user      string
+	password  secret.String
+	hc        *http.Client
+	maxAnswer int64
 }
 
 // NewOnPrem builds the on-premise transport.
@@ -50,7 +52,7 @@ func NewOnPrem(o OnPremOptions) (*OnPrem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("on-premise client TLS: %w", err)
 	}
-	return &OnPrem{endpoint: u.String() + "/api/v2", user: o.Username, password: o.Password, hc: hc}, nil
+	return &OnPrem{endpoint: u.String() + "/api/v2", user: o.Username, password: o.Password, hc: hc, maxAnswer: o.MaxAnswer}, nil
 }
 
 // Do posts action with params respelled in camelCase.
@@ -75,7 +77,11 @@ func (c *OnPrem) Do(ctx context.Context, action string, params map[string]any) (
 		return nil, &TransportError{Action: action, Err: err}
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	b, err := readAnswer(resp.Body, action, c.maxAnswer)
+	var big *AnswerTooLargeError
+	if errors.As(err, &big) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, &TransportError{Action: action, Err: fmt.Errorf("read the answer (HTTP %d): %w", resp.StatusCode, err)}
 	}

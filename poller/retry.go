@@ -46,7 +46,10 @@ const (
 func classify(err error) failureKind {
 	var ce *CredentialsError
 	var te *TransportError
+	var big *AnswerTooLargeError
 	switch {
+	case errors.As(err, &big):
+		return failFinal // the next try would be as large
 	case errors.As(err, &ce) || oms.IsPermanent(err):
 		return failPermanent
 	case oms.IsThrottled(err):
@@ -64,7 +67,10 @@ func ErrorCode(err error) string {
 	var me *oms.MalformedError
 	var te *TransportError
 	var ce *CredentialsError
+	var big *AnswerTooLargeError
 	switch {
+	case errors.As(err, &big):
+		return "AnswerTooLarge"
 	case errors.As(err, &ae):
 		if ae.Code != "" {
 			return ae.Code

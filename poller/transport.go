@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -16,10 +17,37 @@ const (
 // apiVersion is the OceanBasePro API version of every cloud call.
 const apiVersion = "2019-09-01"
 
-// maxResponse bounds a response body read into memory: a DescribeProject
-// of 5,000 tables is about 1 MB, a ListProjects page of 150 large projects
-// a few; anything past this is not an OMS answer.
-const maxResponse = 64 << 20
+// DefaultMaxAnswer bounds a response body read into memory when the
+// options give no bound: a DescribeProject of 5,000 tables is about 1.3 MB,
+// a ListProjects page of 150 large projects a few.
+const DefaultMaxAnswer = 16 << 20
+
+// AnswerTooLargeError says an answer was larger than the transport reads.
+// It is not retried (the next try would be as large) and does not make
+// readiness fail (one project's answer says nothing of the credentials).
+type AnswerTooLargeError struct {
+	Action string
+	Limit  int64
+}
+
+func (e *AnswerTooLargeError) Error() string {
+	return fmt.Sprintf("%s: the answer is larger than %d MiB (oms.max_answer_size); raise it if the project really is that large", e.Action, e.Limit>>20)
+}
+
+// readAnswer reads a response body of at most limit bytes.
+func readAnswer(r io.Reader, action string, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = DefaultMaxAnswer
+	}
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, &AnswerTooLargeError{Action: action, Limit: limit}
+	}
+	return b, nil
+}
 
 // Response is one HTTP answer of OMS, whatever it says: the poller decodes
 // and classifies it (oms.DecodeEnvelope), so both clients answer alike.

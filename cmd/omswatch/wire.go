@@ -176,7 +176,7 @@ func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions)
 	switch o.Mode {
 	case config.ModeOnPrem:
 		tr, err := poller.NewOnPrem(poller.OnPremOptions{URL: o.URL, Username: o.Username, Password: o.Password,
-			TLS: tls, MaxConns: o.MaxInFlight})
+			TLS: tls, MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
 		if err != nil {
 			return nil, "", err
 		}
@@ -184,7 +184,7 @@ func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions)
 		return tr, "oms+onprem://" + u.Host, nil
 	case config.ModeCloud:
 		tr, err := poller.NewCloud(poller.CloudOptions{Region: o.Region, Endpoint: o.EndpointURL(), AccessKeyID: o.AccessKeyID,
-			AccessKeySecret: o.AccessKeySecret, SecurityToken: o.SecurityToken, Signature: o.Signature, TLS: tls, MaxConns: o.MaxInFlight})
+			AccessKeySecret: o.AccessKeySecret, SecurityToken: o.SecurityToken, Signature: o.Signature, TLS: tls, MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
 		if err != nil {
 			return nil, "", err
 		}
@@ -199,7 +199,7 @@ func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions)
 		return nil, "", err
 	}
 	tr, err := poller.NewCloud(poller.CloudOptions{Region: simRegion, Endpoint: endpoint, AccessKeyID: omssim.DemoAccessKeyID,
-		AccessKeySecret: secret.New(omssim.DemoAccessKeySecret), MaxConns: o.MaxInFlight})
+		AccessKeySecret: secret.New(omssim.DemoAccessKeySecret), MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
 	if err != nil {
 		return nil, "", err
 	}
