@@ -153,7 +153,9 @@ func startSim(t *testing.T, o omssim.Options, log *proctest.SimLog) (*omssim.Ser
 
 // runConfig writes a configuration for `omswatch run` against the
 // simulator at simURL and NATS at natsURL; extra (YAML) is appended at the
-// top level after the nats url.
+// top level after the nats url. Answers up to 64 MiB are read (the default
+// is 16 MiB) so that the hostile scenario's 50 MB answer is watched, not
+// refused: what it measures is how omswatch handles one.
 func runConfig(t *testing.T, dir, simURL, natsURL, extra string) string {
 	t.Helper()
 	path := filepath.Join(dir, "omswatch.yaml")
@@ -164,6 +166,7 @@ func runConfig(t *testing.T, dir, simURL, natsURL, extra string) string {
   credentials: static
   access_key_id: %s
   access_key_secret: %s
+  max_answer_size: 64MiB
 store:
   dir: %s
 http:
