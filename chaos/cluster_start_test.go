@@ -1,8 +1,6 @@
 package chaos
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,21 +17,7 @@ import (
 // come up by themselves, be ready, and share the projects.
 func TestClusterReplicasStartTogether(t *testing.T) {
 	w := newWorld(t, size(4, 8), 2, 37, "chaos-start", "chaos-start-secret")
-	var urls []string
-	client := []int{freePort(t), freePort(t), freePort(t)}
-	route := []int{freePort(t), freePort(t), freePort(t)}
-	for i := range 3 {
-		var others []int
-		for j := range 3 {
-			if j != i {
-				others = append(others, route[j])
-			}
-		}
-		n := newNATS(t, natsOptions{name: fmt.Sprintf("s%d", i+1), port: client[i], clusterPort: route[i], routes: others})
-		n.start()
-		urls = append(urls, n.url())
-	}
-	all := strings.Join(urls, ",")
+	_, all := startCluster(t, "s")
 	_, js := connect(t, all, "", "")
 	createDelivered(t, js, 3) // the NATS target's own stream, which omswatch does not create
 	dir := t.TempDir()
@@ -50,11 +34,7 @@ func TestClusterReplicasStartTogether(t *testing.T) {
 	for _, p := range reps {
 		addrs = append(addrs, p.HTTPAddr(addrTimeout))
 	}
-	held := func(i int) float64 {
-		_, body := proctest.Get(addrs[i], "/metrics")
-		v, _ := proctest.MetricValue(body, "omswatch_leases_held")
-		return v
-	}
+	held := func(i int) float64 { return leasesHeld(addrs[i]) }
 	proctest.Eventually(t, 120*time.Second, "both replicas ready and sharing the project leases", func() bool {
 		for i, p := range reps {
 			if p.Exited() {

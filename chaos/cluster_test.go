@@ -2,8 +2,6 @@ package chaos
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -19,25 +17,7 @@ func TestClusterNodeLoss(t *testing.T) {
 	projects, ticks := size(8, 20), size(12, 26)
 	killTick := ticks / 2
 	w := newWorld(t, projects, ticks, 31, "chaos-cluster", "chaos-cluster-secret")
-	var client, route [3]int
-	for i := range 3 {
-		client[i], route[i] = freePort(t), freePort(t)
-	}
-	var nodes []*natsProc
-	var urls []string
-	for i := range 3 {
-		var others []int
-		for j := range 3 {
-			if j != i {
-				others = append(others, route[j])
-			}
-		}
-		n := newNATS(t, natsOptions{name: fmt.Sprintf("n%d", i+1), port: client[i], clusterPort: route[i], routes: others})
-		n.start()
-		nodes = append(nodes, n)
-		urls = append(urls, n.url())
-	}
-	all := strings.Join(urls, ",")
+	nodes, all := startCluster(t, "n")
 	_, js := connect(t, all, "", "")
 	createDelivered(t, js, 3)
 	slack := newFakeSlack(t)

@@ -41,11 +41,7 @@ func TestHAReplicaKill(t *testing.T) {
 	for _, p := range reps {
 		addrs = append(addrs, p.HTTPAddr(addrTimeout))
 	}
-	held := func(i int) float64 {
-		_, body := proctest.Get(addrs[i], "/metrics")
-		v, _ := proctest.MetricValue(body, "omswatch_leases_held")
-		return v
-	}
+	held := func(i int) float64 { return leasesHeld(addrs[i]) }
 	proctest.Eventually(t, 120*time.Second, "both replicas holding project leases", func() bool {
 		a, b := held(0), held(1)
 		return a > 0 && b > 0 && a+b == 256

@@ -156,6 +156,40 @@ func (n *natsProc) stop(sig syscall.Signal) {
 	}
 }
 
+// startCluster starts three clustered nats-server processes on loopback,
+// named prefix1..prefix3, and returns them with their client URLs joined
+// by commas (a client's server list).
+func startCluster(t *testing.T, prefix string) ([]*natsProc, string) {
+	t.Helper()
+	var client, route [3]int
+	for i := range 3 {
+		client[i], route[i] = freePort(t), freePort(t)
+	}
+	var nodes []*natsProc
+	var urls []string
+	for i := range 3 {
+		var others []int
+		for j := range 3 {
+			if j != i {
+				others = append(others, route[j])
+			}
+		}
+		n := newNATS(t, natsOptions{name: fmt.Sprintf("%s%d", prefix, i+1), port: client[i], clusterPort: route[i], routes: others})
+		n.start()
+		nodes = append(nodes, n)
+		urls = append(urls, n.url())
+	}
+	return nodes, strings.Join(urls, ",")
+}
+
+// leasesHeld is how many project lease shards the replica serving metrics
+// at addr holds.
+func leasesHeld(addr string) float64 {
+	_, body := proctest.Get(addr, "/metrics")
+	v, _ := proctest.MetricValue(body, "omswatch_leases_held")
+	return v
+}
+
 // connect opens a test connection (reconnecting forever) to urls.
 func connect(t *testing.T, urls, user, pw string) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
