@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/omswatch/omswatch/service"
+
 	"os"
 	"testing"
 	"time"
@@ -8,11 +10,11 @@ import (
 	"github.com/omswatch/omswatch/internal/proctest"
 )
 
-// TestMain: with asMainEnvName set, the test binary runs omswatch's main
+// TestMain: with service.AsMainEnv set, the test binary runs omswatch's main
 // instead of the tests, so tests start `omswatch run` as a real child
 // process (its own signals, its own exit) without building a binary.
 func TestMain(m *testing.M) {
-	if os.Getenv(asMainEnvName) == "1" {
+	if os.Getenv(service.AsMainEnv) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -30,5 +32,5 @@ func startChild(t *testing.T, name, dir string, args ...string) *proctest.Proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return proctest.Start(t, name, dir, exe, []string{asMainEnvName + "=1"}, args...)
+	return proctest.Start(t, name, dir, exe, []string{service.AsMainEnv + "=1"}, args...)
 }

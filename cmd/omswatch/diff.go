@@ -10,6 +10,7 @@ import (
 
 	"github.com/omswatch/omswatch/differ"
 	"github.com/omswatch/omswatch/oms"
+	"github.com/omswatch/omswatch/service"
 )
 
 // diffSource is the event source of events computed from files (EVENTS.md).
@@ -74,7 +75,7 @@ func runDiff(oldPath, newPath, format, at string) ([]byte, error) {
 	var buf bytes.Buffer
 	for _, e := range res.Events {
 		if format == "text" {
-			buf.WriteString(textLine(e))
+			buf.WriteString(service.TextLine(e))
 			buf.WriteByte('\n')
 			continue
 		}

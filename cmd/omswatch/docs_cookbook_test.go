@@ -12,6 +12,7 @@ import (
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/service"
 )
 
 var cookbookEnv = map[string]string{
@@ -254,7 +255,7 @@ func loadRecipe(t *testing.T, base map[string]any, b fence) *rules.Engine {
 	if err != nil {
 		t.Fatalf("COOKBOOK.md:%d: the recipe does not load:\n%v\n%s", b.line, err, doc)
 	}
-	eng, err := buildRules(cfg)
+	eng, err := service.BuildRules(cfg)
 	if err != nil {
 		t.Fatalf("COOKBOOK.md:%d: the recipe's rules do not compile:\n%v", b.line, err)
 	}

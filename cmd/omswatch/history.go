@@ -10,13 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
-	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/service"
 	"github.com/omswatch/omswatch/sinks"
 )
 
@@ -107,17 +106,7 @@ func runHistory(ctx context.Context, c *cli, cfg *config.Config, q sinks.History
 	if err != nil {
 		return err
 	}
-	a := &app{}
-	defer a.close()
-	js := runningEmbedded(ctx, cfg)
-	if js == nil {
-		if js, err = a.jetStream(ctx, cfg, log); err != nil {
-			return &exitError{code: exitFailure, err: err}
-		}
-	} else {
-		a.closers = append(a.closers, func() { js.Conn().Close() })
-	}
-	events, err := sinks.History(ctx, js, q)
+	events, err := service.History(ctx, cfg, q, log)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}
@@ -130,27 +119,6 @@ func runHistory(ctx context.Context, c *cli, cfg *config.Config, q sinks.History
 		}
 	}
 	return nil
-}
-
-// runningEmbedded connects to the embedded server of an omswatch that is
-// running (its store directory is locked by it), or returns nil.
-func runningEmbedded(ctx context.Context, cfg *config.Config) jetstream.JetStream {
-	n := cfg.NATS
-	if !n.IsEmbedded() || n.Embedded.Port <= 0 {
-		return nil
-	}
-	cctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	nc, err := natsembed.Connect(cctx, natsembed.ConnOptions{URL: fmt.Sprintf("nats://%s:%d", n.Embedded.Host, n.Embedded.Port)})
-	if err != nil {
-		return nil
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil
-	}
-	return js
 }
 
 // historyPrinter writes events as text lines or stored JSON.

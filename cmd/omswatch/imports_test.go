@@ -37,6 +37,11 @@ var allowedImports = map[string][]string{
 	// internal/jsensure is how every package that owns a JetStream stream
 	// or bucket creates it (retrying the races of a cluster).
 	"internal/jsensure": {"github.com/nats-io/"},
+	// service is the application: it wires every component, so it may
+	// import all of them, and nothing but cmd imports it.
+	"service": {"config", "differ", "event", "natsembed", "oms", "oms/omssim", "poller", "rules", "rules/kvstate",
+		"secret", "sinks", "sinks/logsink", "sinks/natssink", "sinks/slack", "sinks/webhook",
+		"github.com/nats-io/", "github.com/prometheus/client_golang/"},
 }
 
 const module = "github.com/omswatch/omswatch"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/service"
 )
 
 // Exit codes shared by every subcommand.
@@ -35,7 +36,7 @@ type cli struct {
 	stdout, stderr io.Writer
 	logLevel       string
 	logFormat      string
-	// red masks every secret a command learns (wire adds the
+	// red masks every secret a command learns (the service adds the
 	// configuration's) in every log line.
 	red *secret.Redactor
 }
@@ -65,6 +66,15 @@ func (c *cli) useConfigLog(cmd *cobra.Command, l config.Log) {
 	}
 	if f := cmd.Flag("log-format"); f != nil && !f.Changed && l.Format != "" {
 		c.logFormat = l.Format
+	}
+}
+
+// logFor is the logger of a command that has a configuration: its log
+// section, unless --log-level or --log-format was given.
+func (c *cli) logFor(cmd *cobra.Command) func(config.Log) (*slog.Logger, error) {
+	return func(l config.Log) (*slog.Logger, error) {
+		c.useConfigLog(cmd, l)
+		return c.logger()
 	}
 }
 
@@ -136,6 +146,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	if errors.Is(err, service.ErrInvalid) {
+		return exitUsage
 	}
 	if isCobraUsageError(err) {
 		return exitUsage

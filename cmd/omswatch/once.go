@@ -1,17 +1,16 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/service"
 )
 
 func newOnceCmd(c *cli) *cobra.Command {
@@ -59,44 +58,19 @@ configuration or flags.`,
 	return cmd
 }
 
-// drainTimeout bounds how long once waits for the targets to deliver.
-const drainTimeout = 30 * time.Second
-
 func runOnce(cmd *cobra.Command, c *cli, cfg *config.Config, format, record string) error {
 	log, err := c.logger()
 	if err != nil {
 		return err
 	}
-	o := wireOptions{log: log, red: c.red, stdout: c.stdout, logFormat: format}
-	if record != "" {
-		f, err := os.OpenFile(record, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return usageError(fmt.Errorf("--record: %w", err))
+	sum, err := service.Once(cmd.Context(), cfg, service.OnceOptions{Logger: log, Redactor: c.red,
+		Stdout: c.stdout, Format: format, Record: record})
+	if err != nil {
+		if errors.Is(err, service.ErrInvalid) {
+			return err
 		}
-		defer f.Close()
-		o.recorder = poller.NewRecordingWriter(f)
-	}
-	a, err := wire(cmd.Context(), cfg, o)
-	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}
-	defer a.close()
-	if err := a.delivery.Start(cmd.Context()); err != nil {
-		return &exitError{code: exitFailure, err: err}
-	}
-	sum, err := a.poller.RunOnce(cmd.Context())
-	if err != nil {
-		return &exitError{code: exitFailure, err: err}
-	}
-	// Deliver what this poll routed (group_wait cut short); what a target
-	// cannot take in time stays in the outbox for the next run.
-	dctx, cancel := context.WithTimeout(cmd.Context(), drainTimeout)
-	defer cancel()
-	if err := a.delivery.Drain(dctx); err != nil {
-		log.Warn("not everything was delivered; it stays in the outbox", "component", "once", "error", err)
-	}
-	log.Info("polled", "component", "once", "projects", sum.Polled, "changed", sum.Changed,
-		"unchanged", sum.Unchanged, "removed", sum.Removed, "failed", sum.Failed)
 	if sum.Failed > 0 {
 		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %d polls failed: %s", sum.Failed, sum.Polled, failureList(sum))}
 	}

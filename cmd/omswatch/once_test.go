@@ -65,7 +65,7 @@ func TestOnceOnTheBuiltInSimulator(t *testing.T) {
 		if e.Type == event.TypeProjectDiscovered {
 			discovered++
 		}
-		if e.Source != "oms://"+simRegion {
+		if e.Source != "oms://omssim" {
 			t.Errorf("source %q", e.Source)
 		}
 	}

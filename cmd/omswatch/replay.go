@@ -1,22 +1,19 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/omswatch/omswatch/differ"
 	"github.com/omswatch/omswatch/event"
-	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/service"
 )
 
 func newReplayCmd(c *cli) *cobra.Command {
@@ -45,12 +42,12 @@ Exit status: 0, or 2 when the configuration or the recording is invalid.`,
 			if err != nil {
 				return err
 			}
-			obs, err := readRecording(args[0])
+			obs, err := service.ReadRecording(args[0])
 			if err != nil {
-				return usageError(err)
+				return err
 			}
-			out := &replayPrinter{w: c.stdout, format: format, dr: newDryRun(cfg)}
-			if err := replay(cmd.Context(), eng, obs, out); err != nil {
+			out := &replayPrinter{w: c.stdout, format: format, dr: service.NewDryRun(cfg)}
+			if err := service.Replay(cmd.Context(), eng, obs, out); err != nil {
 				return err
 			}
 			return out.err
@@ -61,99 +58,11 @@ Exit status: 0, or 2 when the configuration or the recording is invalid.`,
 	return cmd
 }
 
-func readRecording(name string) ([]omssim.Observation, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("read recording: %w", err)
-	}
-	defer f.Close()
-	obs, err := omssim.ReadRecording(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return obs, nil
-}
-
-// replay runs the observations in order on the recording's clock: before
-// each observation the notifications due by its time are printed, and at
-// the end everything still waiting, at the time it would have been sent.
-func replay(ctx context.Context, eng *rules.Engine, obs []omssim.Observation, out *replayPrinter) error {
-	store := &rules.MemStore{}
-	disp := eng.NewDispatcher()
-	last := map[[2]string]*oms.Snapshot{}
-	ended := map[[2]string]bool{}
-	for i, o := range obs {
-		now := o.Time.UTC()
-		out.notifications(disp.Due(now))
-		key := [2]string{o.Source, o.Project}
-		if ended[key] {
-			continue // run stops polling a project once it is RELEASED or DELETED
-		}
-		prev := last[key]
-		// Reusing the project's last snapshot gives what ParseSnapshot
-		// gives, faster on a recording of big projects.
-		cur, err := oms.ParseSnapshotReusing(o.Response, prev)
-		if err != nil {
-			out.skipped(now, o, err)
-			continue
-		}
-		dobs := differ.Observation{Source: o.Source, Time: now}
-		res, err := differ.Diff(prev, cur, dobs)
-		if err != nil {
-			return usageErrorf("recording line %d: %v", i+1, err)
-		}
-		events := res.Events
-		final := finalStatus(cur)
-		if final {
-			// As run does: a project that reached a final status is
-			// removed, and its firing conditions resolve.
-			e, err := differ.Removed(cur, dobs)
-			if err != nil {
-				return usageErrorf("recording line %d: %v", i+1, err)
-			}
-			events = append(events, e)
-		}
-		st, err := store.Load(ctx, o.Source, o.Project)
-		if err != nil {
-			return err
-		}
-		outcome, err := eng.Evaluate(rules.Poll{Source: o.Source, Prev: prev, Cur: cur, Events: events,
-			Now: now, State: st})
-		if err != nil {
-			return err
-		}
-		if final {
-			r := eng.Resolve(o.Source, cur, now, outcome.State, nil)
-			outcome.Deliveries = append(outcome.Deliveries, r.Deliveries...)
-			outcome.Errors = append(outcome.Errors, r.Errors...)
-			outcome.State = rules.State{}
-			ended[key] = true
-		}
-		for _, e := range outcome.Errors {
-			out.expressionError(now, e)
-		}
-		if err := store.Save(ctx, o.Source, o.Project, outcome.State); err != nil {
-			return err
-		}
-		disp.Add(now, outcome.Deliveries)
-		last[key] = cur
-	}
-	out.notifications(disp.Flush())
-	return nil
-}
-
-// finalStatus reports whether a snapshot's status is one run stops
-// polling at (RELEASED, DELETED).
-func finalStatus(s *oms.Snapshot) bool {
-	status, _ := s.Member("Status").(string)
-	return status == "RELEASED" || status == "DELETED"
-}
-
 // replayPrinter writes notifications as text or JSON lines.
 type replayPrinter struct {
 	w      io.Writer
 	format string
-	dr     *dryRun
+	dr     *service.DryRun
 	err    error
 }
 
@@ -163,13 +72,14 @@ func (p *replayPrinter) printf(format string, args ...any) {
 	}
 }
 
-func (p *replayPrinter) skipped(now time.Time, o omssim.Observation, err error) {
+func (p *replayPrinter) Skipped(now time.Time, o omssim.Observation, err error) {
 	if p.format == "text" {
-		p.printf("# %s %s: failed poll skipped: %s\n", stamp(now), o.Project, firstLineOf(err.Error()))
+		line, _, _ := strings.Cut(err.Error(), "\n")
+		p.printf("# %s %s: failed poll skipped: %s\n", stamp(now), o.Project, line)
 	}
 }
 
-func (p *replayPrinter) expressionError(now time.Time, err error) {
+func (p *replayPrinter) ExpressionError(now time.Time, err error) {
 	if p.format == "text" {
 		p.printf("# %s expression failed (counted as false): %v\n", stamp(now), err)
 	}
@@ -186,9 +96,9 @@ type replayJSON struct {
 	Payload []string          `json:"payload"`
 }
 
-func (p *replayPrinter) notifications(ns []rules.Notification) {
+func (p *replayPrinter) Notifications(ns []rules.Notification) {
 	for _, n := range ns {
-		payload := p.dr.payload(n.Target, n.Route, n.Events)
+		payload := p.dr.Payload(n.Target, n.Route, n.Events)
 		if p.format == "json" {
 			group := map[string]string{}
 			for _, g := range n.Group {
@@ -207,20 +117,15 @@ func (p *replayPrinter) notifications(ns []rules.Notification) {
 		if route == "" {
 			route = "(default_to)"
 		}
-		p.printf("%s  %s  route %s  %s  %d %s\n", stamp(n.Time), p.dr.describe(n.Target), route, n.GroupString(),
-			len(n.Events), plural(len(n.Events), "event", "events"))
+		p.printf("%s  %s  route %s  %s  %d %s\n", stamp(n.Time), p.dr.Describe(n.Target), route, n.GroupString(),
+			len(n.Events), service.Plural(len(n.Events), "event", "events"))
 		for _, e := range n.Events {
 			p.printf("    %s\n", rules.Summary(e))
 		}
-		if p.dr.kinds[n.Target] == "slack" {
+		if p.dr.Kind(n.Target) == "slack" {
 			p.printf("%s\n", indent(payload[0], "    | "))
 		}
 	}
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-func firstLineOf(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
-}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/service"
 )
 
 func newRulesCmd(c *cli) *cobra.Command {
@@ -47,7 +48,7 @@ Exit status: 0, or 2 when the configuration or an event file is invalid.`,
 			if err != nil {
 				return err
 			}
-			dr := newDryRun(cfg)
+			dr := service.NewDryRun(cfg)
 			for _, name := range args {
 				events, err := readEvents(name, cmd.InOrStdin())
 				if err != nil {
@@ -100,7 +101,7 @@ func readEvents(name string, stdin io.Reader) ([]event.Event, error) {
 }
 
 // writeRouteTest prints one event's decision and the dry-run payloads.
-func writeRouteTest(w io.Writer, eng *rules.Engine, dr *dryRun, label string, e event.Event) {
+func writeRouteTest(w io.Writer, eng *rules.Engine, dr *service.DryRun, label string, e event.Event) {
 	fmt.Fprintf(w, "%s: %s %s %s\n", label, e.Type, e.Subject, e.Severity)
 	d, err := eng.Route(e)
 	if err != nil {
@@ -132,8 +133,8 @@ func writeRouteTest(w io.Writer, eng *rules.Engine, dr *dryRun, label string, e 
 		fmt.Fprintln(w, "  nothing is sent")
 	}
 	for _, de := range d.Deliveries {
-		fmt.Fprintf(w, "  => %s, severity %s\n", dr.describe(de.Target), de.Event.Severity)
-		for _, p := range dr.payload(de.Target, de.Route, []event.Event{de.Event}) {
+		fmt.Fprintf(w, "  => %s, severity %s\n", dr.Describe(de.Target), de.Event.Severity)
+		for _, p := range dr.Payload(de.Target, de.Route, []event.Event{de.Event}) {
 			fmt.Fprintln(w, indent(p, "     "))
 		}
 	}

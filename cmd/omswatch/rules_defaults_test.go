@@ -12,6 +12,7 @@ import (
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/service"
 )
 
 // state is one poll of a synthetic project for the default conditions.
@@ -65,7 +66,7 @@ func TestDefaultConditions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := buildRules(cfg)
+	eng, err := service.BuildRules(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+
 	"fmt"
 	"io"
 	"net/http"

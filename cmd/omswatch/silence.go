@@ -7,21 +7,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
-	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/rules/kvstate"
+	"github.com/omswatch/omswatch/service"
 )
 
 // silenceFlags are what every silence subcommand needs to reach the
@@ -71,7 +69,7 @@ func newSilenceAddCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return usageError(err)
 			}
-			return f.with(cmd.Context(), c, func(ctx context.Context, s *kvstate.Silences) error {
+			return f.with(cmd.Context(), func(ctx context.Context, s *kvstate.Silences) error {
 				if err := s.Put(ctx, sil); err != nil {
 					return err
 				}
@@ -144,7 +142,7 @@ func newSilenceListCmd(c *cli) *cobra.Command {
 			if format != "text" && format != "json" {
 				return usageErrorf("--format %q: want text or json", format)
 			}
-			return f.with(cmd.Context(), c, func(ctx context.Context, s *kvstate.Silences) error {
+			return f.with(cmd.Context(), func(ctx context.Context, s *kvstate.Silences) error {
 				list, err := s.List(ctx)
 				if err != nil {
 					return err
@@ -203,7 +201,7 @@ func newSilenceExpireCmd(c *cli) *cobra.Command {
 		Short: "End silences now",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.with(cmd.Context(), c, func(ctx context.Context, s *kvstate.Silences) error {
+			return f.with(cmd.Context(), func(ctx context.Context, s *kvstate.Silences) error {
 				var errs []error
 				for _, id := range args {
 					if _, err := s.Expire(ctx, id, time.Now().UTC()); err != nil {
@@ -227,7 +225,7 @@ func newSilenceExpireCmd(c *cli) *cobra.Command {
 }
 
 // with connects to NATS, opens the silence bucket and runs fn.
-func (f *silenceFlags) with(ctx context.Context, c *cli, fn func(context.Context, *kvstate.Silences) error) error {
+func (f *silenceFlags) with(ctx context.Context, fn func(context.Context, *kvstate.Silences) error) error {
 	cfg := config.Default()
 	if f.config != "" {
 		loaded, err := config.LoadFile(f.config)
@@ -236,48 +234,12 @@ func (f *silenceFlags) with(ctx context.Context, c *cli, fn func(context.Context
 		}
 		cfg = *loaded
 	}
-	co, err := f.connOptions(&cfg)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	nc, err := natsembed.Connect(ctx, co)
-	if err != nil {
-		return fmt.Errorf("connect to NATS at %s (is omswatch running, or is --nats-url right?): %w", co.URL, err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
-	s, err := kvstate.NewSilences(ctx, js, kvstate.Options{Bucket: cfg.Rules.SilenceBucket})
+	s, closeConn, err := service.OpenSilences(ctx, &cfg, f.natsURL)
 	if err != nil {
 		return err
 	}
+	defer closeConn()
 	return fn(ctx, s)
-}
-
-// connOptions says where the silences are: --nats-url, else nats.url with
-// its credentials, else the embedded server a running omswatch serves.
-func (f *silenceFlags) connOptions(cfg *config.Config) (natsembed.ConnOptions, error) {
-	n := cfg.NATS
-	co := natsembed.ConnOptions{Name: "omswatch silence", URL: f.natsURL}
-	if co.URL != "" {
-		return co, nil
-	}
-	if !n.IsEmbedded() {
-		co = natsembed.ConnOptions{Name: co.Name, URL: n.URL, CredsFile: string(n.CredsFile), NKeyFile: string(n.NKeyFile),
-			User: n.User, Password: n.Password, Token: n.Token}
-		if n.TLS != (config.TLS{}) {
-			co.TLS = &natsembed.TLSOptions{CAFile: string(n.TLS.CAFile), CertFile: string(n.TLS.CertFile),
-				KeyFile: string(n.TLS.KeyFile), ServerName: n.TLS.ServerName, InsecureSkipVerify: n.TLS.InsecureSkipVerify}
-		}
-		return co, nil
-	}
-	if n.Embedded.Port <= 0 {
-		return co, usageErrorf("the embedded NATS server listens on a random port (nats.embedded.port %d); give --nats-url", n.Embedded.Port)
-	}
-	co.URL = "nats://" + net.JoinHostPort(n.Embedded.Host, strconv.Itoa(n.Embedded.Port))
-	return co, nil
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/service"
 )
 
 func newValidateCmd(c *cli) *cobra.Command {
@@ -55,7 +57,7 @@ func writeSummary(w io.Writer, cfg *config.Config) {
 	default:
 		oms = "none: the built-in simulator"
 	}
-	discovery := fmt.Sprintf("%d %s", len(cfg.Discovery.Projects), plural(len(cfg.Discovery.Projects), "project", "projects"))
+	discovery := fmt.Sprintf("%d %s", len(cfg.Discovery.Projects), service.Plural(len(cfg.Discovery.Projects), "project", "projects"))
 	if cfg.Discovery.List.Enabled {
 		discovery += fmt.Sprintf(" + ListProjects (%s)", cfg.Discovery.List.Refresh)
 	}
@@ -70,17 +72,28 @@ func writeSummary(w io.Writer, cfg *config.Config) {
 	fmt.Fprintf(w, "  oms:        %s\n", oms)
 	fmt.Fprintf(w, "  discovery:  %s, %s\n", discovery, cfg.Discovery.Mode)
 	fmt.Fprintf(w, "  schedule:   %s %s, %d %s\n", cfg.Schedule.Default, cfg.Schedule.Timezone,
-		len(cfg.Schedule.Groups), plural(len(cfg.Schedule.Groups), "group", "groups"))
+		len(cfg.Schedule.Groups), service.Plural(len(cfg.Schedule.Groups), "group", "groups"))
 	fmt.Fprintf(w, "  nats:       %s\n", nats)
-	fmt.Fprintf(w, "  rules:      %d %s, %d %s, %d %s\n", len(cfg.Rules.Routes), plural(len(cfg.Rules.Routes), "route", "routes"),
-		len(cfg.Rules.Conditions), plural(len(cfg.Rules.Conditions), "condition", "conditions"),
-		len(cfg.Rules.Inhibit), plural(len(cfg.Rules.Inhibit), "inhibition", "inhibitions"))
+	fmt.Fprintf(w, "  rules:      %d %s, %d %s, %d %s\n", len(cfg.Rules.Routes), service.Plural(len(cfg.Rules.Routes), "route", "routes"),
+		len(cfg.Rules.Conditions), service.Plural(len(cfg.Rules.Conditions), "condition", "conditions"),
+		len(cfg.Rules.Inhibit), service.Plural(len(cfg.Rules.Inhibit), "inhibition", "inhibitions"))
 	fmt.Fprintf(w, "  targets:    %s\n", strings.Join(targets, ", "))
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// loadRules loads a configuration file and compiles its rules; its
+// problems are printed to stderr one per line and make a usage error
+// (exit 2) that counts them.
+func loadRules(file string, stderr io.Writer) (*config.Config, *rules.Engine, error) {
+	cfg, eng, err := service.LoadRules(file)
+	if err == nil {
+		return cfg, eng, nil
 	}
-	return many
+	problems := service.Problems(err)
+	if len(problems) == 0 {
+		return nil, nil, err // not a list of problems in the file
+	}
+	for _, p := range problems {
+		fmt.Fprintln(stderr, p)
+	}
+	return nil, nil, usageErrorf("%s: %d %s", file, len(problems), service.Plural(len(problems), "problem", "problems"))
 }

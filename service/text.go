@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"fmt"
@@ -10,9 +10,9 @@ import (
 	"github.com/omswatch/omswatch/event"
 )
 
-// textLine is the readable one-line summary of an event: time, severity,
+// TextLine is the readable one-line summary of an event: time, severity,
 // type, project and what happened (step, from -> to, code, message...).
-func textLine(e event.Event) string {
+func TextLine(e event.Event) string {
 	f := e.Data.Fields
 	var what string
 	switch e.Type {

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -18,14 +18,14 @@ import (
 // changes content, appears or disappears. It checks every
 // --watch-interval, by content: a Kubernetes ConfigMap update swaps a
 // symlink and keeps modification times that say little.
-func (s *service) watchFiles(ctx context.Context, cfg *config.Config) <-chan struct{} {
+func (s *Service) watchFiles(ctx context.Context, cfg *config.Config) <-chan struct{} {
 	out := make(chan struct{}, 1)
-	if s.o.file == "" || s.o.watchEvery <= 0 {
+	if s.o.ConfigFile == "" || s.o.WatchInterval <= 0 {
 		return out
 	}
 	s.watch(cfg)
 	go func() {
-		t := time.NewTicker(s.o.watchEvery)
+		t := time.NewTicker(s.o.WatchInterval)
 		defer t.Stop()
 		last := s.fingerprint()
 		for {
@@ -51,7 +51,7 @@ func (s *service) watchFiles(ctx context.Context, cfg *config.Config) <-chan str
 }
 
 // watch makes cfg's files the watched ones.
-func (s *service) watch(cfg *config.Config) {
+func (s *Service) watch(cfg *config.Config) {
 	s.watchMu.Lock()
 	s.watched = cfg
 	s.watchMu.Unlock()
@@ -59,11 +59,11 @@ func (s *service) watch(cfg *config.Config) {
 
 // fingerprint sums the watched files' contents (and the configuration
 // file's, which an invalid new version may not have made watched).
-func (s *service) fingerprint() string {
+func (s *Service) fingerprint() string {
 	s.watchMu.Lock()
 	cfg := s.watched
 	s.watchMu.Unlock()
-	files := []string{s.o.file}
+	files := []string{s.o.ConfigFile}
 	if cfg != nil {
 		files = append(files, cfg.Files()...)
 	}

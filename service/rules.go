@@ -1,9 +1,7 @@
-package main
+package service
 
 import (
 	"errors"
-	"fmt"
-	"io"
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/rules"
@@ -64,39 +62,44 @@ func ruleExpr(e config.Expr, path string) rules.Expr {
 	return rules.Expr{Text: e.Text, Where: e.Pos.String(), Path: path}
 }
 
-// buildRules compiles the configuration's rules.
-func buildRules(cfg *config.Config) (*rules.Engine, error) {
+// BuildRules compiles the configuration's rules.
+func BuildRules(cfg *config.Config) (*rules.Engine, error) {
 	return rules.New(rulesConfig(cfg))
 }
 
-// loadRules loads a configuration file and compiles its rules; problems
-// with either are printed to stderr one per line and make a usage error
-// (exit 2), as validate reports them.
-func loadRules(file string, stderr io.Writer) (*config.Config, *rules.Engine, error) {
+// LoadRules loads a configuration file and compiles its rules. Its error is
+// marked ErrInvalid; Problems lists what is wrong, one problem a line.
+func LoadRules(file string) (*config.Config, *rules.Engine, error) {
 	if file == "" {
-		return nil, nil, usageErrorf("--config FILE is required")
+		return nil, nil, Invalidf("--config FILE is required")
 	}
 	cfg, err := config.LoadFile(file)
-	var problems config.Errors
-	switch {
-	case errors.As(err, &problems):
-		for _, p := range problems {
-			fmt.Fprintln(stderr, p)
-		}
-		return nil, nil, usageErrorf("%s: %d %s", file, len(problems), plural(len(problems), "problem", "problems"))
-	case err != nil:
-		return nil, nil, usageError(err)
+	if err != nil {
+		return nil, nil, Invalid(err)
 	}
-	eng, err := buildRules(cfg)
-	var ruleErrs rules.Errors
-	switch {
-	case errors.As(err, &ruleErrs):
-		for _, p := range ruleErrs {
-			fmt.Fprintln(stderr, p)
-		}
-		return nil, nil, usageErrorf("%s: %d %s", file, len(ruleErrs), plural(len(ruleErrs), "problem", "problems"))
-	case err != nil:
-		return nil, nil, usageError(err)
+	eng, err := BuildRules(cfg)
+	if err != nil {
+		return nil, nil, Invalid(err)
 	}
 	return cfg, eng, nil
+}
+
+// Problems lists the problems an error of LoadRules (or config.LoadFile)
+// holds, each with its file:line:column; none when err is not such a list
+// (a file that cannot be read).
+func Problems(err error) []string {
+	var cfgErrs config.Errors
+	var ruleErrs rules.Errors
+	var out []string
+	switch {
+	case errors.As(err, &cfgErrs):
+		for _, p := range cfgErrs {
+			out = append(out, p.Error())
+		}
+	case errors.As(err, &ruleErrs):
+		for _, p := range ruleErrs {
+			out = append(out, p.Error())
+		}
+	}
+	return out
 }

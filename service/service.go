@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -16,13 +16,12 @@ import (
 	"github.com/omswatch/omswatch/poller"
 )
 
-// service is what run keeps for the life of the process: the NATS
+// Service is what Run keeps for the life of the process: the NATS
 // connection (and the embedded server), the built-in simulator, the HTTP
 // server and the metrics; and the running generation, the components
 // built from one configuration, which a reload replaces.
-type service struct {
-	c       *cli
-	o       runOptions
+type Service struct {
+	o       Options
 	root    *slog.Logger // every component adds its name
 	log     *slog.Logger // run's own
 	metrics *metrics
@@ -46,7 +45,7 @@ type service struct {
 
 // open starts what outlives reloads: NATS, the simulator when the
 // configuration has no oms section, the recorder and the HTTP server.
-func (s *service) open(ctx context.Context, cfg *config.Config) error {
+func (s *Service) open(ctx context.Context, cfg *config.Config) error {
 	s.base = &app{}
 	js, err := s.base.jetStream(ctx, cfg, s.root)
 	if err != nil {
@@ -54,9 +53,9 @@ func (s *service) open(ctx context.Context, cfg *config.Config) error {
 	}
 	s.js, s.nc = js, js.Conn()
 	s.natsURL = s.nc.ConnectedUrlRedacted()
-	rec, recClose, err := s.recorder()
+	rec, recClose, err := openRecorder(s.o.Record)
 	if err != nil {
-		return usageError(err)
+		return err
 	}
 	s.rec, s.recClose = rec, recClose
 	if cfg.HTTP.Listen != "" {
@@ -69,11 +68,11 @@ func (s *service) open(ctx context.Context, cfg *config.Config) error {
 
 // simulator starts the built-in simulator the first time a configuration
 // without an oms section needs it; later generations poll the same one.
-func (s *service) simulator(ctx context.Context) (string, error) {
+func (s *Service) simulator(ctx context.Context) (string, error) {
 	if s.simURL != "" {
 		return s.simURL, nil
 	}
-	u, err := s.base.startSimulator(ctx, simSettings{projects: s.o.simProjects, tick: s.o.simTick,
+	u, err := s.base.startSimulator(ctx, simSettings{projects: s.o.SimProjects, tick: s.o.SimTick,
 		// Simulated time is wall time, so that conditions over it (the
 		// checkpoint's age, the worker's expiry) see what a real OMS shows.
 		epoch: time.Now().UTC().Truncate(time.Second)}, s.root)
@@ -85,7 +84,7 @@ func (s *service) simulator(ctx context.Context) (string, error) {
 }
 
 // close stops what open started, NATS last but one and the simulator last.
-func (s *service) close() {
+func (s *Service) close() {
 	if s.httpSrv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = s.httpSrv.Shutdown(sctx)
@@ -99,20 +98,20 @@ func (s *service) close() {
 	}
 }
 
-func (s *service) current() *generation {
+func (s *Service) current() *generation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cur
 }
 
-func (s *service) setCurrent(g *generation) {
+func (s *Service) setCurrent(g *generation) {
 	s.mu.Lock()
 	s.cur = g
 	s.mu.Unlock()
 }
 
 // state is the metrics' view of the running generation.
-func (s *service) state() runState {
+func (s *Service) state() runState {
 	if g := s.current(); g != nil {
 		return g
 	}
@@ -121,7 +120,7 @@ func (s *service) state() runState {
 
 // ready says why the replica is not ready, or nil: NATS connected, OMS
 // accepting the credentials, the first poll cycle done.
-func (s *service) ready() error {
+func (s *Service) ready() error {
 	if st := s.nc.Status(); st != nats.CONNECTED {
 		return fmt.Errorf("NATS is %s", st)
 	}
@@ -140,15 +139,15 @@ func (s *service) ready() error {
 
 // wire builds a generation's components on the service's NATS and
 // simulator.
-func (s *service) wire(ctx context.Context, cfg *config.Config) (*app, error) {
-	return wire(ctx, cfg, wireOptions{recorder: s.rec, log: s.root, red: s.c.red, stdout: s.c.stdout, logFormat: s.o.format,
+func (s *Service) wire(ctx context.Context, cfg *config.Config) (*app, error) {
+	return wire(ctx, cfg, wireOptions{recorder: s.rec, log: s.root, red: s.o.Redactor, stdout: s.o.Stdout, logFormat: s.o.Format,
 		js: s.js, simulator: s.simulator, ha: true,
 		pollObserver: s.metrics, deliveryObserver: s.metrics, pipeObserver: s.metrics,
-		pollAtStart: true, stopGrace: s.o.shutdownTimeout / 2})
+		pollAtStart: true, stopGrace: s.o.ShutdownTimeout / 2})
 }
 
 // start wires cfg and runs it.
-func (s *service) start(ctx context.Context, cfg *config.Config) (*generation, error) {
+func (s *Service) start(ctx context.Context, cfg *config.Config) (*generation, error) {
 	a, err := s.wire(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -177,7 +176,7 @@ type generation struct {
 // dispatcher (under its lease with ha), the poller and the condition
 // ticks. Its goroutines run until stop, not until ctx ends: stop drains
 // them in order.
-func (s *service) run(ctx context.Context, cfg *config.Config, a *app) (*generation, error) {
+func (s *Service) run(ctx context.Context, cfg *config.Config, a *app) (*generation, error) {
 	g := &generation{cfg: cfg, a: a, log: s.log, drain: context.Background()}
 	if err := a.delivery.StartRules(ctx); err != nil {
 		a.close()
@@ -216,7 +215,7 @@ func (s *service) run(ctx context.Context, cfg *config.Config, a *app) (*generat
 			s.log.Error("the poller stopped", "error", err)
 		}
 	})
-	g.polls.Go(func() { g.tickConditions(pollCtx, s.o.tickEvery, s.metrics) })
+	g.polls.Go(func() { g.tickConditions(pollCtx, 10*time.Second, s.metrics) })
 	return g, nil
 }
 

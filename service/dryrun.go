@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"fmt"
@@ -10,27 +10,28 @@ import (
 	"github.com/omswatch/omswatch/sinks/slack"
 )
 
-// dryRun renders what a target would be sent, for `rules test` and
+// DryRun renders what a target would be sent, for `rules test` and
 // `replay`, with the sinks' own rendering: a NATS target's subject (tokens
 // sanitised) and the CloudEvents JSON, a Slack target's message text
 // (route, target or built-in template, OMS text escaped), the JSON for
 // webhooks and the log. Status cards, headers and signatures are left out.
-type dryRun struct {
+type DryRun struct {
 	cfg   *config.Config
 	kinds map[string]string
 	slack map[string]*slack.Renderer
 }
 
-func newDryRun(cfg *config.Config) *dryRun {
-	d := &dryRun{cfg: cfg, kinds: map[string]string{}, slack: map[string]*slack.Renderer{}}
+// NewDryRun renders for the targets of cfg.
+func NewDryRun(cfg *config.Config) *DryRun {
+	d := &DryRun{cfg: cfg, kinds: map[string]string{}, slack: map[string]*slack.Renderer{}}
 	for _, t := range cfg.Targets() {
 		d.kinds[t.Name] = t.Kind
 	}
 	return d
 }
 
-// describe names a target with its kind and where it sends.
-func (d *dryRun) describe(target string) string {
+// Describe names a target with its kind and where it sends.
+func (d *DryRun) Describe(target string) string {
 	switch d.kinds[target] {
 	case config.KindSlack:
 		if ch := d.cfg.Slack.Targets[target].Channel; ch != "" {
@@ -48,10 +49,10 @@ func (d *dryRun) describe(target string) string {
 	return target + " (" + d.kinds[target] + ")"
 }
 
-// payload renders what target receives for events of a route, one line
+// Payload renders what target receives for events of a route, one line
 // per message (several for a NATS target or a webhook: one message per
 // event). Slack targets render with the Slack sink's own templates.
-func (d *dryRun) payload(target, route string, events []event.Event) []string {
+func (d *DryRun) Payload(target, route string, events []event.Event) []string {
 	switch d.kinds[target] {
 	case config.KindSlack:
 		return []string{d.slackText(target, route, events)}
@@ -80,7 +81,7 @@ func (d *dryRun) payload(target, route string, events []event.Event) []string {
 }
 
 // slackText is what the Slack target would post for the events.
-func (d *dryRun) slackText(target, route string, events []event.Event) string {
+func (d *DryRun) slackText(target, route string, events []event.Event) string {
 	r, ok := d.slack[target]
 	if !ok {
 		var err error
@@ -102,3 +103,6 @@ func eventJSON(e event.Event) string {
 	}
 	return string(b)
 }
+
+// Kind is the target's kind (config.KindSlack...), "" for an unknown one.
+func (d *DryRun) Kind(target string) string { return d.kinds[target] }

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -58,7 +58,7 @@ type deliveryOptions struct {
 // newDelivery compiles the rules, opens their buckets and the outbox's
 // streams and builds every target. Nothing runs until Start.
 func newDelivery(ctx context.Context, cfg *config.Config, js jetstream.JetStream, o deliveryOptions) (*delivery, error) {
-	eng, err := buildRules(cfg)
+	eng, err := BuildRules(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"maps"
@@ -15,10 +15,10 @@ func TestDemoRunsTheShippedConditions(t *testing.T) {
 	if err != nil || !isDemo {
 		t.Fatalf("demo config: %v (demo %v)", err, isDemo)
 	}
-	if _, err := buildRules(demo); err != nil {
+	if _, err := BuildRules(demo); err != nil {
 		t.Fatalf("the demo's rules do not compile: %v", err)
 	}
-	shipped, err := config.LoadFile("../../config/example.yaml")
+	shipped, err := config.LoadFile("../config/example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -49,7 +49,7 @@ func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]s
 		}
 		out = append(out, t)
 	}
-	logCfg := logsink.Config{Format: o.logFormat, Text: textLine}
+	logCfg := logsink.Config{Format: o.logFormat, Text: TextLine}
 	ls, err := logsink.New(logCfg, o.stdout)
 	add(config.LogTarget, ls, false, err)
 	nc := o.js.Conn()

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"testing"
@@ -25,7 +25,7 @@ func TestTextLineConditionAndPollEvents(t *testing.T) {
 	} {
 		e := event.Event{Type: tc.typ, Subject: "np_1", Time: at, Severity: event.Warning, Data: event.Data{Fields: tc.fields}}
 		want := "2026-11-24T10:00:00Z warning  " + tc.typ + " np_1: " + tc.want
-		if got := textLine(e); got != want {
+		if got := TextLine(e); got != want {
 			t.Errorf("%s:\n got  %q\n want %q", tc.typ, got, want)
 		}
 	}

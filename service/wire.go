@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -248,8 +248,8 @@ func (a *app) startSimulator(_ context.Context, s simSettings, log *slog.Logger)
 // under store.dir) when nats.url is empty, else the external one.
 func (a *app) jetStream(ctx context.Context, cfg *config.Config, log *slog.Logger) (jetstream.JetStream, error) {
 	n := cfg.NATS
-	co := natsembed.ConnOptions{URL: n.URL, CredsFile: string(n.CredsFile), NKeyFile: string(n.NKeyFile),
-		User: n.User, Password: n.Password, Token: n.Token, Logger: log}
+	co := natsConn(n)
+	co.Logger = log
 	if n.IsEmbedded() {
 		srv, err := natsembed.Start(ctx, natsembed.ServerOptions{Host: n.Embedded.Host, Port: n.Embedded.Port,
 			StoreDir: cfg.Store.Dir, MaxPayload: int32(n.Embedded.MaxPayload), AllowNonLoopback: n.Embedded.AllowNonLoopback, Logger: log})
@@ -262,9 +262,6 @@ func (a *app) jetStream(ctx context.Context, cfg *config.Config, log *slog.Logge
 			_ = srv.Shutdown(sctx)
 		})
 		co = natsembed.ConnOptions{URL: srv.ClientURL(), Logger: log}
-	} else if n.TLS != (config.TLS{}) {
-		co.TLS = &natsembed.TLSOptions{CAFile: string(n.TLS.CAFile), CertFile: string(n.TLS.CertFile),
-			KeyFile: string(n.TLS.KeyFile), ServerName: n.TLS.ServerName, InsecureSkipVerify: n.TLS.InsecureSkipVerify}
 	}
 	// A connect timeout of its own: nats.go's default 2s is short for a
 	// busy machine or a remote cluster, and ctx usually has no deadline.

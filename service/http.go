@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 
 // serveHTTP serves /metrics, /healthz and /readyz on listen (port 0: a
 // free one, which the log names).
-func (s *service) serveHTTP(listen string) error {
+func (s *Service) serveHTTP(listen string) error {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w", listen, err)
@@ -29,7 +29,7 @@ func (s *service) serveHTTP(listen string) error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if err := s.ready(); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "not ready: %s\n", s.c.red.Redact(err.Error()))
+			fmt.Fprintf(w, "not ready: %s\n", s.o.Redactor.Redact(err.Error()))
 			return
 		}
 		fmt.Fprintln(w, "ready")
@@ -46,6 +46,6 @@ func (s *service) serveHTTP(listen string) error {
 }
 
 // promLogger lets promhttp report scrape errors through slog.
-type promLogger struct{ s *service }
+type promLogger struct{ s *Service }
 
 func (l promLogger) Println(v ...any) { l.s.log.Warn("metrics: " + fmt.Sprint(v...)) }

@@ -1,12 +1,14 @@
-package main
+package service
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,7 +40,7 @@ func (s *crashStore) Put(ctx context.Context, source, project string, rec poller
 
 func snapshotFile(t *testing.T, name string) *oms.Snapshot {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "diff", "sim_full-fail-resume_step_error_raised", name))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "diff", "sim_full-fail-resume_step_error_raised", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,4 +137,22 @@ func TestCrashBetweenPublishAndSnapshotStoresNoDuplicate(t *testing.T) {
 	if int(info.State.Msgs) != len(seen) || len(seen) < 2 {
 		t.Errorf("the stream holds %d events, %d distinct were delivered", info.State.Msgs, len(seen))
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the log target writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
