@@ -1,7 +1,6 @@
 package main
 
 import (
-
 	"fmt"
 	"io"
 	"net/http"
