@@ -15,7 +15,7 @@ import (
 )
 
 // Tests that keep README.md and docs/ true: the quickstart is what CI runs,
-// every cookbook recipe loads and routes as it says, the event catalog
+// every link resolves, every cookbook recipe loads and routes as it says, the event catalog
 // names every event type the code emits.
 
 // fence is one fenced code block of a Markdown file.
@@ -218,23 +218,39 @@ func TestReadmeRAMPolicy(t *testing.T) {
 	}
 }
 
-// TestReadmeTroubleshootingCodes: the error codes troubleshooting explains
-// are the codes OMS answers with (as the oms package spells them).
-func TestReadmeTroubleshootingCodes(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
+// TestDocsTroubleshootingCodes: the error codes docs/TROUBLESHOOTING.md explains
+// are the codes OMS answers with (as the oms package spells them), each in
+// a row of its table, and the README's Troubleshooting section points there.
+func TestDocsTroubleshootingCodes(t *testing.T) {
+	b, err := os.ReadFile("../../docs/TROUBLESHOOTING.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, trouble, ok := strings.Cut(string(b), "\n## Troubleshooting\n")
+	var rows []string
+	for _, line := range strings.Split(stripFences(string(b)), "\n") {
+		if strings.HasPrefix(line, "| ") {
+			rows = append(rows, line)
+		}
+	}
+	table := strings.Join(rows, "\n")
+	for _, code := range []string{oms.CodeSignatureDoesNotMatch, oms.CodeInvalidAccessKeyID, oms.CodeThrottlingUser,
+		oms.CodeIllegalTimestamp, oms.CodeForbiddenRAM, oms.CodeProjectNotFound, "invalid_auth", "channel_not_found", "not_in_channel"} {
+		if !strings.Contains(table, "`"+code+"`") {
+			t.Errorf("docs/TROUBLESHOOTING.md's table does not explain `%s`", code)
+		}
+	}
+
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, trouble, ok := strings.Cut(string(readme), "\n## Troubleshooting\n")
 	trouble, _, _ = strings.Cut(trouble, "\n## ")
 	if !ok {
 		t.Fatal("README.md has no Troubleshooting section")
 	}
-	for _, code := range []string{oms.CodeSignatureDoesNotMatch, oms.CodeInvalidAccessKeyID, oms.CodeThrottlingUser,
-		oms.CodeIllegalTimestamp, oms.CodeForbiddenRAM, oms.CodeProjectNotFound, "invalid_auth", "channel_not_found", "not_in_channel"} {
-		if !strings.Contains(trouble, "`"+code+"`") {
-			t.Errorf("README.md's Troubleshooting does not explain `%s`", code)
-		}
+	if !strings.Contains(trouble, "](docs/TROUBLESHOOTING.md)") {
+		t.Error("README.md's Troubleshooting section does not link to docs/TROUBLESHOOTING.md")
 	}
 }
 
