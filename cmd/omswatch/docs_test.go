@@ -15,6 +15,7 @@ import (
 )
 
 // Tests that keep README.md and docs/ true: the quickstart is what CI runs,
+// the README stays short with a table of contents, every link resolves,
 // every cookbook recipe loads and routes as it says, the event catalog
 // names every event type the code emits.
 
@@ -218,22 +219,73 @@ func TestReadmeRAMPolicy(t *testing.T) {
 	}
 }
 
-// TestReadmeTroubleshootingCodes: the error codes troubleshooting explains
-// are the codes OMS answers with (as the oms package spells them).
-func TestReadmeTroubleshootingCodes(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
+// TestDocsTroubleshootingCodes: the error codes docs/TROUBLESHOOTING.md explains
+// are the codes OMS answers with (as the oms package spells them), each in
+// a row of its table, and the README's Troubleshooting section points there.
+func TestDocsTroubleshootingCodes(t *testing.T) {
+	b, err := os.ReadFile("../../docs/TROUBLESHOOTING.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, trouble, ok := strings.Cut(string(b), "\n## Troubleshooting\n")
+	var rows []string
+	for _, line := range strings.Split(stripFences(string(b)), "\n") {
+		if strings.HasPrefix(line, "| ") {
+			rows = append(rows, line)
+		}
+	}
+	table := strings.Join(rows, "\n")
+	for _, code := range []string{oms.CodeSignatureDoesNotMatch, oms.CodeInvalidAccessKeyID, oms.CodeThrottlingUser,
+		oms.CodeIllegalTimestamp, oms.CodeForbiddenRAM, oms.CodeProjectNotFound, "invalid_auth", "channel_not_found", "not_in_channel"} {
+		if !strings.Contains(table, "`"+code+"`") {
+			t.Errorf("docs/TROUBLESHOOTING.md's table does not explain `%s`", code)
+		}
+	}
+
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, trouble, ok := strings.Cut(string(readme), "\n## Troubleshooting\n")
 	trouble, _, _ = strings.Cut(trouble, "\n## ")
 	if !ok {
 		t.Fatal("README.md has no Troubleshooting section")
 	}
-	for _, code := range []string{oms.CodeSignatureDoesNotMatch, oms.CodeInvalidAccessKeyID, oms.CodeThrottlingUser,
-		oms.CodeIllegalTimestamp, oms.CodeForbiddenRAM, oms.CodeProjectNotFound, "invalid_auth", "channel_not_found", "not_in_channel"} {
-		if !strings.Contains(trouble, "`"+code+"`") {
-			t.Errorf("README.md's Troubleshooting does not explain `%s`", code)
+	if !strings.Contains(trouble, "](docs/TROUBLESHOOTING.md)") {
+		t.Error("README.md's Troubleshooting section does not link to docs/TROUBLESHOOTING.md")
+	}
+}
+
+// readmeMaxBytes bounds README.md: it is for users (what omswatch is, how to
+// start, install and point it at OMS, the commands); design, figures and
+// development notes live in docs/.
+const readmeMaxBytes = 20_000
+
+// TestReadmeSizeAndContents: README.md stays under readmeMaxBytes and opens
+// with a table of contents that links every one of its sections.
+func TestReadmeSizeAndContents(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > readmeMaxBytes {
+		t.Errorf("README.md is %d bytes; keep it under %d and move details to docs/", len(b), readmeMaxBytes)
+	}
+	var h2 []string
+	for _, line := range strings.Split(stripFences(string(b)), "\n") {
+		if strings.HasPrefix(line, "## ") {
+			h2 = append(h2, strings.TrimPrefix(line, "## "))
+		}
+	}
+	if len(h2) < 2 || h2[0] != "Contents" {
+		t.Fatalf("README.md's first section is %q; want the table of contents (## Contents)", h2)
+	}
+	_, toc, _ := strings.Cut(string(b), "\n## Contents\n")
+	toc, _, _ = strings.Cut(toc, "\n## ")
+	drop := regexp.MustCompile("[^a-z0-9 _-]")
+	for _, h := range h2[1:] {
+		anchor := strings.ReplaceAll(drop.ReplaceAllString(strings.ToLower(h), ""), " ", "-")
+		if !strings.Contains(toc, "](#"+anchor+")") {
+			t.Errorf("README.md's table of contents has no link to section %q (#%s)", h, anchor)
 		}
 	}
 }
