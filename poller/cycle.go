@@ -247,7 +247,7 @@ func (p *Poller) confirmVanished(ctx context.Context, pr *project) outcome {
 	if err := p.load(ctx, pr); err != nil {
 		return outcomeFailed
 	}
-	now := time.Now()
+	now := p.opts.Now()
 	p.describes.Add(1)
 	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
 	switch {

@@ -69,6 +69,18 @@ type Options struct {
 	// API's own in-flight bound applies below it.
 	Workers int
 
+	// Reevaluate hands off every successful poll that found nothing new as
+	// a quiet Change (Previous and Current both the stored snapshot), so
+	// that the next stage re-evaluates what depends on time alone (a
+	// condition held for a duration, a stalled checkpoint, a worker about
+	// to expire) for the projects this poller owns, under the project's
+	// poll and lease. Off, a quiet poll hands off nothing.
+	Reevaluate bool
+
+	// Now is the clock polls are stamped with (default time.Now): the time
+	// of their changes and events, and of conditions held over time.
+	Now func() time.Time
+
 	// Observer, when not nil, is told how every poll ends (metrics).
 	Observer Observer
 	// PollAtStart makes Run poll every group once as soon as it starts
@@ -123,6 +135,9 @@ type GroupMatch struct {
 func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = discardLogger()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.DiscoveryRefresh == "" {
 		o.DiscoveryRefresh = "@every 5m"

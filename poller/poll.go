@@ -38,7 +38,7 @@ func (p *Poller) poll(ctx context.Context, pr *project, entry *oms.Snapshot) out
 	if p.isRemoved(pr) {
 		return outcomeSkipped
 	}
-	now := time.Now()
+	now := p.opts.Now()
 	if entry != nil && p.listIsEnough(pr, entry, now) {
 		return p.refresh(ctx, pr, entry, now)
 	}
@@ -75,8 +75,8 @@ func (p *Poller) refresh(ctx context.Context, pr *project, entry *oms.Snapshot, 
 	if len(evs) == 0 {
 		resetFailures(pr) // a success ends a run of failures that sent nothing
 	}
-	if entry.Digest() == pr.listFull && len(evs) == 0 {
-		return outcomeUnchanged
+	if entry.Digest() == pr.listFull {
+		return p.quiet(ctx, pr, nil, evs, now)
 	}
 	rec, err := p.opts.Store.Get(ctx, p.opts.Source, pr.id)
 	if err != nil || rec.Snapshot == nil {
@@ -89,8 +89,8 @@ func (p *Poller) refresh(ctx context.Context, pr *project, entry *oms.Snapshot, 
 		return p.failed(ctx, pr, err, now)
 	}
 	pr.listFull = entry.Digest()
-	if cur.Digest() == rec.Snapshot.Digest() && len(evs) == 0 {
-		return outcomeUnchanged
+	if cur.Digest() == rec.Snapshot.Digest() {
+		return p.quiet(ctx, pr, rec.Snapshot, evs, now)
 	}
 	rec.Revision = pr.rev
 	return p.commit(ctx, pr, rec, cur, evs, pr.listDigest, pr.describedAt, now)
@@ -105,15 +105,7 @@ func (p *Poller) observed(ctx context.Context, pr *project, snap *oms.Snapshot, 
 	final := terminal(textField(snap, "Status"))
 	if snap.Digest() == pr.digest && !final {
 		pr.describedAt, pr.listDigest = now, listDigest
-		if len(evs) == 0 {
-			return outcomeUnchanged
-		}
-		c := Change{Source: p.opts.Source, Project: pr.id, Time: now, Events: evs}
-		if err := p.handoff(ctx, c); err != nil {
-			return outcomeFailed
-		}
-		resetFailures(pr)
-		return outcomeUnchanged
+		return p.quiet(ctx, pr, snap, evs, now)
 	}
 	prev := Record{Revision: pr.rev}
 	if pr.digest != "" {
@@ -153,6 +145,34 @@ func (p *Poller) commit(ctx context.Context, pr *project, prev Record, cur *oms.
 		return outcomeRemoved
 	}
 	return outcomeChanged
+}
+
+// quiet ends a poll that found nothing new. It hands off the poller's
+// events, and with Options.Reevaluate the unchanged snapshot (snap, or
+// the stored one when snap is nil), so that conditions over time are
+// evaluated on this replica's own cycle, under the project's poll.
+func (p *Poller) quiet(ctx context.Context, pr *project, snap *oms.Snapshot, evs []event.Event, now time.Time) outcome {
+	if !p.opts.Reevaluate && len(evs) == 0 {
+		return outcomeUnchanged
+	}
+	c := Change{Source: p.opts.Source, Project: pr.id, Time: now, Events: evs, Quiet: true}
+	if p.opts.Reevaluate {
+		if snap == nil {
+			rec, err := p.opts.Store.Get(ctx, p.opts.Source, pr.id)
+			if err != nil {
+				pr.loaded = false // read it afresh next time
+				p.log.Error("cannot read the stored snapshot", "project", pr.id, "error", err)
+				return outcomeFailed
+			}
+			snap = rec.Snapshot
+		}
+		c.Previous, c.Current = snap, snap
+	}
+	if err := p.handoff(ctx, c); err != nil {
+		return outcomeFailed
+	}
+	resetFailures(pr)
+	return outcomeUnchanged
 }
 
 // saveFailed handles a failed save after a successful hand-off: the

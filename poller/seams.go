@@ -50,6 +50,10 @@ type Change struct {
 	// Events are the poller's own events (oms.poll.failing,
 	// oms.poll.recovered), to be handed on with the others.
 	Events []event.Event
+	// Quiet says the poll found nothing new: Previous and Current are the
+	// stored snapshot (with Options.Reevaluate) or nil, and the change
+	// carries only what depends on time (and Events).
+	Quiet bool
 }
 
 // HasSnapshot reports whether the change carries a new snapshot to diff.

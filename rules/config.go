@@ -4,7 +4,7 @@ import (
 	"time"
 )
 
-// Config is what the engine is built from. cmd/omswatch fills it from the
+// Config is what the engine is built from. The service fills it from the
 // configuration file; Where and Path on each item only label errors, so that
 // New reports a bad expression at the file, line and column it was written.
 type Config struct {
@@ -14,13 +14,10 @@ type Config struct {
 	Inhibit    []Inhibit
 	// Targets are the names routes may send to; nil skips the check.
 	Targets []string
-	// GroupBy lists the event attributes notifications are grouped by:
-	// project, source, type, phase, step, severity, rule.
-	GroupBy        []string
-	GroupWait      time.Duration
+	// RepeatInterval is how often a condition that stays firing is told
+	// again (an oms.condition.firing reminder, which the audit trail
+	// keeps: a decision, not a delivery concern).
 	RepeatInterval time.Duration
-	// RateLimits bounds notifications per target.
-	RateLimits map[string]RateLimit
 }
 
 // Route sends the events its matchers (and When) accept to targets, or
@@ -80,14 +77,6 @@ type Inhibit struct {
 	Target           Match
 	// Where is the inhibition's file:line:column, TargetWhere its target's.
 	Where, TargetWhere, Path string
-}
-
-// RateLimit allows Count notifications per Per to a target, with bursts of
-// Burst (at least 1).
-type RateLimit struct {
-	Count float64
-	Per   time.Duration
-	Burst int
 }
 
 // Expr is an expression as written, with where it was written.

@@ -18,11 +18,14 @@
 //   - routes each event (Router, alertmanager's dispatch/route.go order:
 //     the first matching route takes it, later ones too while continue;
 //     drop discards; no route means default_to) and applies once_per;
-//   - returns one Delivery per event and target.
+//   - returns one Delivery per event and target, and why an event is
+//     muted (a silence, an inhibition, its firing's muting).
 //
-// A Dispatcher groups deliveries into Notifications (group_by, group_wait)
-// and applies per-target rate limits, on the caller's clock, so replay and
-// tests run on recorded or simulated time.
+// A poll without a new snapshot (a failed poll, a confirmed removal) goes
+// through Evaluate too: no condition is evaluated, but silences,
+// inhibitions and routes decide its events, and a removal resolves the
+// project's firing conditions and ends its State. The rules end where
+// delivery begins: grouping, group_wait and rate limits are the sinks'.
 //
 // Patterns in matchers are globs (* any run of characters, ? one, [a-z] a
 // class) or, after ~, RE2 regular expressions, anchored by their author.

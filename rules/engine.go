@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"errors"
 	"slices"
 	"time"
 
@@ -45,7 +44,6 @@ func New(cfg Config) (*Engine, error) {
 		e.inhibits = append(e.inhibits, compileInhibit(e.cat, in, condNames, p))
 	}
 	e.checkTargets(p)
-	checkGroupBy(cfg.GroupBy, p)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -68,18 +66,22 @@ func (e *Engine) checkTargets(p *problems) {
 		check(rt.Where, rt.Path+".to", rt.To)
 	}
 	check("", "rules.default_to", e.cfg.DefaultTo)
-	for name := range e.cfg.RateLimits {
-		check("", "rules.rate_limits", []string{name})
-	}
 }
 
 // Poll is one observation of one project.
 type Poll struct {
 	// Source is the event source of the project (oms://<region>...).
 	Source string
-	// Prev is the previous snapshot (nil on first sight), Cur the new one.
+	// Prev is the previous snapshot (nil on first sight), Cur the new one:
+	// nil when the poll brought none (a removal confirmed by "not found",
+	// a failed poll with only the poller's events). Without Cur, no
+	// condition is evaluated; Prev stands for the project.
 	Prev, Cur *oms.Snapshot
-	// Events are the differ's events for (Prev, Cur), in its order.
+	// Removed says the project is gone and is not polled again: its firing
+	// conditions resolve and its State ends.
+	Removed bool
+	// Events are the differ's events for (Prev, Cur), in its order, and
+	// the poller's own.
 	Events []event.Event
 	// Now is when Cur was observed: the clock of for, keep_firing_for,
 	// repeat_interval and silences.
@@ -88,6 +90,14 @@ type Poll struct {
 	State State
 	// Silences are the silences in force; nil means none.
 	Silences *Silences
+}
+
+// last is the project's latest known snapshot, or nil.
+func (p *Poll) last() *oms.Snapshot {
+	if p.Cur != nil {
+		return p.Cur
+	}
+	return p.Prev
 }
 
 // Outcome is what evaluating one Poll produced.
@@ -108,22 +118,32 @@ type Outcome struct {
 }
 
 // Evaluate runs one poll of one project through the conditions, the
-// inhibitions, the silences and the routes.
+// inhibitions, the silences and the routes: every decision about a
+// project's events is made here, a removal's and a failed poll's too.
 func (e *Engine) Evaluate(p Poll) (Outcome, error) {
-	if p.Cur == nil {
-		return Outcome{}, errors.New("rules: evaluate a poll without a current snapshot")
+	var env *Env
+	if last := p.last(); last != nil {
+		cur := last.Project()
+		var prev *oms.Project
+		if p.Cur != nil && p.Prev != nil {
+			pv := p.Prev.Project()
+			prev = &pv
+		}
+		env = NewEnv(&cur, prev, p.Now)
 	}
-	cur := p.Cur.Project()
-	var prev *oms.Project
-	if p.Prev != nil {
-		pv := p.Prev.Project()
-		prev = &pv
-	}
-	env := NewEnv(&cur, prev, p.Now)
 	st := p.State.Clone()
 	var out Outcome
-	condEvents, errs := e.evalConditions(&p, env, &st)
-	out.Errors = append(out.Errors, errs...)
+	var condEvents []condEvent
+	if p.Cur != nil {
+		var errs []error
+		condEvents, errs = e.evalConditions(&p, env, &st)
+		out.Errors = append(out.Errors, errs...)
+	}
+	if p.Removed && env != nil {
+		resolved, errs := e.resolveAll(&p, env, &st)
+		condEvents = append(condEvents, resolved...)
+		out.Errors = append(out.Errors, errs...)
+	}
 	out.Events = append(slices.Clip(p.Events), make([]event.Event, 0, len(condEvents))...)
 	inherited := make([]string, len(p.Events), len(p.Events)+len(condEvents))
 	for _, ce := range condEvents {
@@ -143,10 +163,37 @@ func (e *Engine) Evaluate(p Poll) (Outcome, error) {
 		out.Decisions = append(out.Decisions, d)
 		out.Deliveries = append(out.Deliveries, d.Deliveries...)
 	}
-	e.unmute(&p, env, &st, &out)
+	switch {
+	case p.Removed:
+		st = State{}
+	case p.Cur != nil:
+		e.unmute(&p, env, &st, &out)
+	}
 	out.State = st
 	out.StateChanged = !st.Equal(p.State)
 	return out, nil
+}
+
+// resolveAll ends every firing condition of a project that is gone
+// (removed, released) with its oms.condition.resolved, on the project's
+// last snapshot.
+func (e *Engine) resolveAll(p *Poll, env *Env, st *State) ([]condEvent, []error) {
+	q := *p
+	q.Cur = p.last()
+	var out []condEvent
+	var errs []error
+	for _, c := range e.conditions {
+		cs, ok := st.Conditions[c.name]
+		if !ok || !cs.Firing() {
+			continue
+		}
+		ce, err := e.conditionEvent(&q, env, c, &cs, resolve)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		out = append(out, ce)
+	}
+	return out, errs
 }
 
 // unmute tells about conditions still firing whose firing event was muted
@@ -191,35 +238,6 @@ func (e *Engine) noteMuting(ev *event.Event, d Decision, st *State) {
 		cs.Muted = d.Muted
 		st.Conditions[rule] = cs
 	}
-}
-
-// Resolve ends every firing condition of a project that is gone (removed,
-// released): it returns their oms.condition.resolved events, routed, and
-// the zero State. last is the project's last snapshot.
-func (e *Engine) Resolve(source string, last *oms.Snapshot, now time.Time, st State, silences *Silences) Outcome {
-	proj := last.Project()
-	env := NewEnv(&proj, nil, now)
-	p := &Poll{Source: source, Cur: last, Now: now}
-	var out Outcome
-	for _, c := range e.conditions {
-		cs, ok := st.Conditions[c.name]
-		if !ok || !cs.Firing() {
-			continue
-		}
-		ce, err := e.conditionEvent(p, env, c, &cs, resolve)
-		if err != nil {
-			out.Errors = append(out.Errors, err)
-		}
-		d, err := e.decide(&ce.ev, env, decideOpts{silences: silences, inherited: ce.inheritMute, now: now})
-		if err != nil {
-			out.Errors = append(out.Errors, err)
-		}
-		out.Events = append(out.Events, ce.ev)
-		out.Decisions = append(out.Decisions, d)
-		out.Deliveries = append(out.Deliveries, d.Deliveries...)
-	}
-	out.StateChanged = !st.IsZero()
-	return out
 }
 
 // Route decides one event on its own, as `omswatch rules test` does: no

@@ -70,11 +70,43 @@ func TestResolveARemovedProject(t *testing.T) {
 	if len(res.State.Conditions) != 2 {
 		t.Fatalf("state %+v", res.State)
 	}
-	out := e.Resolve("s", last, t0.Add(time.Minute), res.State, nil)
+	// Gone without a last answer (DescribeProject: not found): the stored
+	// snapshot stands for the project.
+	out, err := e.Evaluate(Poll{Source: "s", Prev: last, Removed: true, Now: t0.Add(time.Minute), State: res.State})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(out.Events) != 1 || out.Events[0].Type != event.TypeConditionResolved || out.Events[0].Data.Fields["rule"] != "delay" {
 		t.Fatalf("resolve gave %+v (only the firing condition resolves; the pending one ends quietly)", out.Events)
 	}
 	if len(out.Deliveries) != 1 || !out.State.IsZero() || !out.StateChanged {
 		t.Fatalf("deliveries %v state %+v changed %v", out.Deliveries, out.State, out.StateChanged)
+	}
+}
+
+// Events that come without a snapshot (a failed poll's) are muted by
+// inhibitions as well as silences: muting is decided in one place.
+func TestEventsWithoutASnapshotAreInhibited(t *testing.T) {
+	e := mustEngine(t, Config{
+		Routes:     []Route{{Name: "all", To: []string{"oncall"}}},
+		Conditions: []Condition{{Name: "failed", Expr: x(`project.Failed()`)}},
+		Inhibit: []Inhibit{{Name: "failed_project_quiet", SourceConditions: []string{"failed"},
+			Target: Match{Types: []string{"oms.poll.*"}}}},
+	})
+	last := snapshot(t, proj{status: "FAILED"})
+	res, err := e.Evaluate(Poll{Source: "s", Cur: last, Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := ev(event.TypePollFailing)
+	out, err := e.Evaluate(Poll{Source: "s", Prev: last, Events: []event.Event{failing}, Now: t0.Add(time.Minute), State: res.State})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Decisions) != 1 || out.Decisions[0].Muted != "inhibited by failed_project_quiet" || len(out.Deliveries) != 0 {
+		t.Fatalf("decisions %+v deliveries %v", out.Decisions, out.Deliveries)
+	}
+	if !out.State.Equal(res.State) {
+		t.Fatalf("a poll without a snapshot changed the conditions: %+v", out.State)
 	}
 }

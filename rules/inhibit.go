@@ -73,6 +73,9 @@ func (e *Engine) activeInhibits(env *Env, st *State) ([]*inhibit, []error) {
 			continue
 		}
 		if in.when != nil {
+			if env == nil {
+				continue // no snapshot of the project to hold it against
+			}
 			ok, err := in.when.runBool(env)
 			if err != nil {
 				errs = append(errs, err)

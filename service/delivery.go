@@ -2,17 +2,14 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
-	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/rules/kvstate"
 	"github.com/omswatch/omswatch/secret"
@@ -31,7 +28,6 @@ type delivery struct {
 	pipe      *pipeline
 	state     *kvstate.Store
 	outbox    *sinks.Outbox
-	targets   []sinks.Target
 	eng       *rules.Engine
 	dispOpts  sinks.DispatcherOptions
 	silences  *kvstate.Silences
@@ -76,15 +72,15 @@ func newDelivery(ctx context.Context, cfg *config.Config, js jetstream.JetStream
 	if err != nil {
 		return nil, err
 	}
-	targets, err := buildTargets(ctx, cfg, targetOptions{js: js, eng: eng, red: o.red, stdout: o.stdout, logFormat: o.logFormat})
+	targets, err := buildTargets(ctx, cfg, targetOptions{js: js, red: o.red, stdout: o.stdout, logFormat: o.logFormat})
 	if err != nil {
 		return nil, err
 	}
-	d := &delivery{outbox: outbox, targets: targets, eng: eng, silences: silences, state: state,
+	d := &delivery{outbox: outbox, eng: eng, silences: silences, state: state,
 		log: o.log.With("component", "delivery"),
 		dispOpts: sinks.DispatcherOptions{Outbox: outbox, MaxAttempts: st.Delivery.MaxAttempts,
 			InitialBackoff: st.Delivery.InitialBackoff.Duration(), MaxBackoff: st.Delivery.MaxBackoff.Duration(),
-			Redactor: o.red, Logger: o.log, Observer: o.observer}}
+			Grouping: groupOptions(cfg), Targets: targets, Redactor: o.red, Logger: o.log, Observer: o.observer}}
 	// Check the dispatcher's options now, not at the first lease.
 	if _, err := d.newDispatcher(); err != nil {
 		return nil, err
@@ -94,19 +90,11 @@ func newDelivery(ctx context.Context, cfg *config.Config, js jetstream.JetStream
 	return d, nil
 }
 
-// newDispatcher builds a dispatcher over the targets, each grouping
-// target with a fresh grouper: what an earlier dispatcher held in its
-// groups was never acknowledged and comes back from the stream.
+// newDispatcher builds a dispatcher over the targets. Each has its groups
+// afresh: what an earlier dispatcher held in its groups was never
+// acknowledged and comes back from the stream.
 func (d *delivery) newDispatcher() (*sinks.Dispatcher, error) {
-	o := d.dispOpts
-	o.Targets = make([]sinks.Target, len(d.targets))
-	for i, t := range d.targets {
-		if t.Grouper != nil {
-			t.Grouper = ruleGrouper{d: d.eng.NewDispatcher()}
-		}
-		o.Targets[i] = t
-	}
-	return sinks.NewDispatcher(o)
+	return sinks.NewDispatcher(d.dispOpts)
 }
 
 // Handler is the poller's next stage.
@@ -114,8 +102,8 @@ func (d *delivery) Handler() *pipeline { return d.pipe }
 
 // TargetNames are the names of every target, for the backlog metric.
 func (d *delivery) TargetNames() []string {
-	out := make([]string, len(d.targets))
-	for i, t := range d.targets {
+	out := make([]string, len(d.dispOpts.Targets))
+	for i, t := range d.dispOpts.Targets {
 		out[i] = t.Name
 	}
 	return out
@@ -197,40 +185,6 @@ func (d *delivery) currentSilences() *rules.Silences {
 		return nil
 	}
 	return d.watcher.Silences()
-}
-
-// Tick re-evaluates, at now, the conditions of every project the rules
-// hold a state for (a condition pending or firing) and owns accepts (nil:
-// all), on its stored snapshot. A project whose state does not change is
-// not handed off by the poller, yet its conditions' for, keep_firing_for
-// and repeat_interval run on: `run` calls Tick on a timer (every poll
-// interval) so that "FAILED for 10m" fires on a project that stays FAILED.
-// With ha, owns is the project leases: a project's conditions are
-// evaluated by the replica that polls it.
-func (d *delivery) Tick(ctx context.Context, snapshots poller.Store, now time.Time, owns func(project string) bool) error {
-	keys, err := d.state.Projects(ctx)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, k := range keys {
-		if owns != nil && !owns(k.Project) {
-			continue
-		}
-		rec, err := snapshots.Get(ctx, k.Source, k.Project)
-		if errors.Is(err, poller.ErrNotFound) || (err == nil && rec.Snapshot == nil) {
-			continue // gone: its state was resolved with it
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		c := poller.Change{Source: k.Source, Project: k.Project, Time: now, Previous: rec.Snapshot, Current: rec.Snapshot}
-		if err := d.pipe.Handle(ctx, c); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // Drain delivers what the outbox holds for the targets now and returns

@@ -46,6 +46,9 @@ type metrics struct {
 type runState interface {
 	Watched() int
 	LeasesHeld() int
+	// Owns reports whether this replica polls the project (always without
+	// ha): the conditions of projects another replica took over are its.
+	Owns(project string) bool
 	Throttled() int64
 	Backlog(ctx context.Context) map[string]uint64
 }

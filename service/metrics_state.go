@@ -38,11 +38,14 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.state()
+	if st != nil {
+		c.m.retainConditions(func(_, project string) bool { return st.Owns(project) })
+	}
 	pending, firing := c.m.conditions()
 	ch <- prometheus.MustNewConstMetric(descConditions, prometheus.GaugeValue, float64(pending), "pending")
 	ch <- prometheus.MustNewConstMetric(descConditions, prometheus.GaugeValue, float64(firing), "firing")
 	throttled := c.m.throttledBefore.Load()
-	st := c.state()
 	if st == nil {
 		ch <- prometheus.MustNewConstMetric(descThrottled, prometheus.CounterValue, float64(throttled))
 		return

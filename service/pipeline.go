@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/omswatch/omswatch/differ"
 	"github.com/omswatch/omswatch/event"
@@ -14,11 +13,13 @@ import (
 	"github.com/omswatch/omswatch/sinks"
 )
 
-// pipeline is the poller's Handler: diff -> conditions and routes ->
-// outbox -> rules state. It returns nil only once every event is stored in
-// the outbox (which is when the poller saves the new snapshot), and saves
-// the rules' state after that, so a crash at any point repeats work (with
-// the same event ids, stored once) and loses none.
+// pipeline is the poller's Handler: diff -> rules (conditions, muting,
+// routes) -> outbox -> rules state. It returns nil only once every event is
+// stored in the outbox (which is when the poller saves the new snapshot),
+// and saves the rules' state after that, so a crash at any point repeats
+// work (with the same event ids, stored once) and loses none. The poller
+// is its only producer, and calls it for one project at a time under the
+// project's poll (and, with ha, its lease).
 type pipeline struct {
 	eng    *rules.Engine
 	state  rules.StateStore
@@ -28,16 +29,10 @@ type pipeline struct {
 	// observer hears what each hand-off made (metrics); may be nil.
 	observer pipelineObserver
 	log      *slog.Logger
-	// locks serialise the hand-offs of one project (a poll and a Tick),
-	// whose rules state is read, evaluated and written back.
-	locks sync.Map // source+"\x00"+project -> *sync.Mutex
 }
 
 // Handle turns one change into events, routes them and publishes them.
 func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
-	mu, _ := p.locks.LoadOrStore(c.Source+"\x00"+c.Project, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
 	events, err := changeEvents(c)
 	if err != nil {
 		return err
@@ -46,7 +41,12 @@ func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 	if err != nil {
 		return err
 	}
-	out, err := p.evaluate(c, events, st)
+	var sil *rules.Silences
+	if p.silences != nil {
+		sil = p.silences()
+	}
+	out, err := p.eng.Evaluate(rules.Poll{Source: c.Source, Prev: c.Previous, Cur: c.Current, Removed: c.Removed,
+		Events: events, Now: c.Time, State: st, Silences: sil})
 	if err != nil {
 		return fmt.Errorf("rules for %s: %w", c.Project, err)
 	}
@@ -77,60 +77,6 @@ type pipelineObserver interface {
 	Evaluated(source, project string, events []event.Event, st rules.State)
 }
 
-// evaluate runs the rules: Evaluate on every new snapshot (conditions
-// included); the conditions of a project that is gone resolved; events
-// without a snapshot (a confirmed removal, the poller's own) routed one by
-// one under the silences.
-func (p *pipeline) evaluate(c poller.Change, events []event.Event, st rules.State) (rules.Outcome, error) {
-	var sil *rules.Silences
-	if p.silences != nil {
-		sil = p.silences()
-	}
-	var out rules.Outcome
-	if c.Current != nil {
-		var err error
-		out, err = p.eng.Evaluate(rules.Poll{Source: c.Source, Prev: c.Previous, Cur: c.Current, Events: events,
-			Now: c.Time, State: st, Silences: sil})
-		if err != nil {
-			return rules.Outcome{}, err
-		}
-		st = out.State
-	} else {
-		out = p.routeAlone(events, sil)
-		out.State, out.StateChanged = st, false
-	}
-	if last := lastSnapshot(c); c.Removed && last != nil {
-		r := p.eng.Resolve(c.Source, last, c.Time, st, sil)
-		out.Events = append(out.Events, r.Events...)
-		out.Decisions = append(out.Decisions, r.Decisions...)
-		out.Deliveries = append(out.Deliveries, r.Deliveries...)
-		out.Errors = append(out.Errors, r.Errors...)
-		out.State, out.StateChanged = rules.State{}, true
-	}
-	return out, nil
-}
-
-// routeAlone routes events that come without a snapshot: no conditions,
-// no once_per, but silences apply.
-func (p *pipeline) routeAlone(events []event.Event, sil *rules.Silences) rules.Outcome {
-	var out rules.Outcome
-	for _, e := range events {
-		d, err := p.eng.Route(e)
-		if err != nil {
-			out.Errors = append(out.Errors, err)
-		}
-		if sil != nil {
-			if why := sil.Match(e, e.Time); why != "" {
-				d.Muted, d.Deliveries = why, nil
-			}
-		}
-		out.Events = append(out.Events, e)
-		out.Decisions = append(out.Decisions, d)
-		out.Deliveries = append(out.Deliveries, d.Deliveries...)
-	}
-	return out
-}
-
 // entries are the outbox entries of an outcome: every event (muted and
 // dropped ones too: the audit trail has everything) with its deliveries,
 // and the project's status for status cards when something is delivered.
@@ -145,10 +91,7 @@ func entries(c poller.Change, out rules.Outcome) []sinks.Entry {
 		if i >= len(out.Decisions) {
 			continue
 		}
-		for _, d := range out.Decisions[i].Deliveries {
-			es[i].Deliveries = append(es[i].Deliveries, sinks.Delivery{Event: d.Event, Target: d.Target,
-				Route: d.Route, RouteIndex: d.RouteIndex})
-		}
+		es[i].Deliveries = Deliveries(out.Decisions[i].Deliveries)
 		if len(es[i].Deliveries) > 0 {
 			es[i].Status = status
 		}
@@ -156,12 +99,26 @@ func entries(c poller.Change, out rules.Outcome) []sinks.Entry {
 	return es
 }
 
+// Deliveries hands the rules' decisions to delivery: the one place a
+// rules.Delivery becomes a sinks.Delivery.
+func Deliveries(ds []rules.Delivery) []sinks.Delivery {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]sinks.Delivery, len(ds))
+	for i, d := range ds {
+		out[i] = sinks.Delivery{Event: d.Event, Target: d.Target, Route: d.Route, RouteIndex: d.RouteIndex}
+	}
+	return out
+}
+
 // changeEvents are the events of a change: the differ's between the two
-// snapshots, oms.project.removed for a removal, and the poller's own.
+// snapshots (none for a quiet poll), oms.project.removed for a removal,
+// and the poller's own.
 func changeEvents(c poller.Change) ([]event.Event, error) {
 	obs := differ.Observation{Source: c.Source, Time: c.Time.UTC()}
 	var events []event.Event
-	if c.Current != nil {
+	if c.Current != nil && !c.Quiet {
 		res, err := differ.Diff(c.Previous, c.Current, obs)
 		if err != nil {
 			return nil, fmt.Errorf("diff %s: %w", c.Project, err)
@@ -184,8 +141,5 @@ func lastSnapshot(c poller.Change) *oms.Snapshot {
 	if c.Current != nil {
 		return c.Current
 	}
-	if c.Previous != nil {
-		return c.Previous
-	}
-	return nil
+	return c.Previous
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,9 +18,10 @@ import (
 	"github.com/omswatch/omswatch/secret"
 )
 
-// A project that stays FAILED is not handed off again, yet "FAILED for
-// 10m" fires: Tick re-evaluates it on the stored snapshot.
-func TestTickFiresConditionsOfSteadyProjects(t *testing.T) {
+// A project that stays FAILED hands off no change, yet "FAILED for 10m"
+// fires: the poller's own cycle hands each quiet poll's snapshot to the
+// conditions, with the poll's time. No second producer ticks them.
+func TestQuietPollsFireConditionsOfSteadyProjects(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	srv, err := natsembed.Start(ctx, natsembed.ServerOptions{Port: -1, StoreDir: t.TempDir()})
@@ -45,7 +47,8 @@ rules:
 		t.Fatal(err)
 	}
 	out := &syncBuffer{}
-	d, err := newDelivery(ctx, cfg, js, deliveryOptions{stdout: out, logFormat: "json", red: &secret.Redactor{}, log: slog.New(slog.DiscardHandler)})
+	log := slog.New(slog.DiscardHandler)
+	d, err := newDelivery(ctx, cfg, js, deliveryOptions{stdout: out, logFormat: "json", red: &secret.Redactor{}, log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,15 +65,17 @@ rules:
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := d.Handler().Handle(ctx, poller.Change{Source: "oms://r", Project: "np_1", Time: t0, Current: snap}); err != nil {
+	var now atomic.Int64
+	p, err := poller.New(poller.Options{Source: "oms://r", Projects: []string{"np_1"}, Store: snaps, Handler: d.Handler(),
+		Fetcher:    poller.FetcherFunc(func(context.Context, string) (*oms.Snapshot, error) { return snap, nil }),
+		Reevaluate: true, Now: func() time.Time { return time.Unix(0, now.Load()) }, Logger: log})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := snaps.Put(ctx, "oms://r", "np_1", poller.Record{Snapshot: snap, ObservedAt: t0}); err != nil {
-		t.Fatal(err)
-	}
-	for _, at := range []time.Duration{5 * time.Minute, 11 * time.Minute} {
-		if err := d.Tick(ctx, snaps, t0.Add(at), nil); err != nil {
-			t.Fatal(err)
+	for _, at := range []time.Duration{0, 5 * time.Minute, 11 * time.Minute, 12 * time.Minute} {
+		now.Store(t0.Add(at).UnixNano())
+		if sum, err := p.RunOnce(ctx); err != nil || sum.Failed != 0 {
+			t.Fatalf("poll at +%s: %+v %v", at, sum, err)
 		}
 	}
 	if err := d.Drain(ctx); err != nil {

@@ -6,17 +6,19 @@ import (
 	"os"
 	"time"
 
+	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/differ"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // ReplayOutput hears what a replay produces, in the recording's time
 // order.
 type ReplayOutput interface {
 	// Notifications are sent (would have been) at their Time.
-	Notifications(ns []rules.Notification)
+	Notifications(ns []sinks.Notification)
 	// Skipped tells of an observation that is a failed poll.
 	Skipped(now time.Time, o omssim.Observation, err error)
 	// ExpressionError tells of a rule expression that failed (it counts
@@ -40,13 +42,13 @@ func ReadRecording(name string) ([]omssim.Observation, error) {
 }
 
 // Replay runs the observations in order through canonicalisation, the
-// differ, the conditions, the routes and the grouping, on the
+// differ, the conditions, the routes and the targets' grouping, on the
 // recording's clock: before each observation the notifications due by its
 // time are told, and at the end everything still waiting, at the time it
 // would have been sent. Nothing is sent.
-func Replay(ctx context.Context, eng *rules.Engine, obs []omssim.Observation, out ReplayOutput) error {
+func Replay(ctx context.Context, cfg *config.Config, eng *rules.Engine, obs []omssim.Observation, out ReplayOutput) error {
 	store := &rules.MemStore{}
-	disp := eng.NewDispatcher()
+	disp := NewGrouping(cfg)
 	last := map[[2]string]*oms.Snapshot{}
 	ended := map[[2]string]bool{}
 	for i, o := range obs {
@@ -84,25 +86,19 @@ func Replay(ctx context.Context, eng *rules.Engine, obs []omssim.Observation, ou
 		if err != nil {
 			return err
 		}
-		outcome, err := eng.Evaluate(rules.Poll{Source: o.Source, Prev: prev, Cur: cur, Events: events,
+		outcome, err := eng.Evaluate(rules.Poll{Source: o.Source, Prev: prev, Cur: cur, Removed: final, Events: events,
 			Now: now, State: st})
 		if err != nil {
 			return err
 		}
-		if final {
-			r := eng.Resolve(o.Source, cur, now, outcome.State, nil)
-			outcome.Deliveries = append(outcome.Deliveries, r.Deliveries...)
-			outcome.Errors = append(outcome.Errors, r.Errors...)
-			outcome.State = rules.State{}
-			ended[key] = true
-		}
+		ended[key] = final
 		for _, e := range outcome.Errors {
 			out.ExpressionError(now, e)
 		}
 		if err := store.Save(ctx, o.Source, o.Project, outcome.State); err != nil {
 			return err
 		}
-		disp.Add(now, outcome.Deliveries)
+		disp.Add(now, Deliveries(outcome.Deliveries))
 		last[key] = cur
 	}
 	out.Notifications(disp.Flush())

@@ -5,6 +5,7 @@ import (
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // rulesConfig maps the rules section onto the engine's configuration,
@@ -12,10 +13,7 @@ import (
 // written so the engine's errors name the file, line and column.
 func rulesConfig(cfg *config.Config) rules.Config {
 	r := cfg.Rules
-	out := rules.Config{
-		DefaultTo: r.DefaultTo, GroupBy: r.GroupBy, GroupWait: r.GroupWait.Duration(),
-		RepeatInterval: r.RepeatInterval.Duration(), Targets: []string{},
-	}
+	out := rules.Config{DefaultTo: r.DefaultTo, RepeatInterval: r.RepeatInterval.Duration(), Targets: []string{}}
 	for _, t := range cfg.Targets() {
 		out.Targets = append(out.Targets, t.Name)
 	}
@@ -43,13 +41,26 @@ func rulesConfig(cfg *config.Config) rules.Config {
 			Target: ruleMatch(in.Target), Where: in.Pos.String(), TargetWhere: in.TargetPos.String(), Path: p,
 		})
 	}
+	return out
+}
+
+// NewGrouping is the grouping the configuration's grouped targets use
+// (group_by, group_wait, rate limits), for dry runs on a clock of one's
+// own.
+func NewGrouping(cfg *config.Config) *sinks.Grouping { return sinks.NewGrouping(groupOptions(cfg)) }
+
+// groupOptions are how grouped targets group: the rules section's
+// group_by, group_wait and rate_limits, which delivery applies.
+func groupOptions(cfg *config.Config) sinks.GroupOptions {
+	r := cfg.Rules
+	o := sinks.GroupOptions{By: r.GroupBy, Wait: r.GroupWait.Duration()}
 	if len(r.RateLimits) > 0 {
-		out.RateLimits = map[string]rules.RateLimit{}
+		o.RateLimits = map[string]sinks.RateLimit{}
 		for name, rl := range r.RateLimits {
-			out.RateLimits[name] = rules.RateLimit{Count: rl.Rate.Count, Per: rl.Rate.Per, Burst: rl.Burst}
+			o.RateLimits[name] = sinks.RateLimit{Count: rl.Rate.Count, Per: rl.Rate.Per, Burst: rl.Burst}
 		}
 	}
-	return out
+	return o
 }
 
 func ruleMatch(m config.Match) rules.Match {

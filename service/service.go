@@ -161,7 +161,7 @@ type generation struct {
 	a   *app
 	log *slog.Logger
 
-	stopPolls    context.CancelFunc // the poller and the condition ticks
+	stopPolls    context.CancelFunc // the poller
 	stopDispatch context.CancelFunc // the dispatcher (under its lease, with ha)
 	stopLeases   context.CancelFunc
 	polls        sync.WaitGroup
@@ -173,8 +173,7 @@ type generation struct {
 }
 
 // run starts a wired generation: the rules, the leases (ha), the
-// dispatcher (under its lease with ha), the poller and the condition
-// ticks. Its goroutines run until stop, not until ctx ends: stop drains
+// dispatcher (under its lease with ha) and the poller. Its goroutines run until stop, not until ctx ends: stop drains
 // them in order.
 func (s *Service) run(ctx context.Context, cfg *config.Config, a *app) (*generation, error) {
 	g := &generation{cfg: cfg, a: a, log: s.log, drain: context.Background()}
@@ -215,7 +214,6 @@ func (s *Service) run(ctx context.Context, cfg *config.Config, a *app) (*generat
 			s.log.Error("the poller stopped", "error", err)
 		}
 	})
-	g.polls.Go(func() { g.tickConditions(pollCtx, 10*time.Second, s.metrics) })
 	return g, nil
 }
 
@@ -248,38 +246,13 @@ func (g *generation) stop(dctx context.Context) {
 	g.a.close()
 }
 
-// tickConditions evaluates, every interval, the conditions of the
-// projects this replica polls on their stored snapshots: a project that
-// stays FAILED is not handed off by the poller, yet "FAILED for 2m" must
-// fire.
-func (g *generation) tickConditions(ctx context.Context, every time.Duration, m *metrics) {
-	if every <= 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	var owns func(string) bool
-	if g.a.leases != nil {
-		owns = g.a.leases.Owns
-		defer m.retainConditions(func(string, string) bool { return false })
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			if err := g.a.delivery.Tick(ctx, g.a.store, now, owns); err != nil && ctx.Err() == nil {
-				g.log.Warn("conditions could not be evaluated; trying again at the next tick", "error", err)
-			}
-			if owns != nil {
-				m.retainConditions(func(_, project string) bool { return owns(project) })
-			}
-		}
-	}
-}
-
 // Watched is how many projects the generation's poller knows (runState).
 func (g *generation) Watched() int { return g.a.poller.Watched() }
+
+// Owns reports whether this replica polls project (runState).
+func (g *generation) Owns(project string) bool {
+	return g.a.leases == nil || g.a.leases.Owns(project)
+}
 
 // LeasesHeld is how many project lease shards this replica holds.
 func (g *generation) LeasesHeld() int {

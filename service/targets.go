@@ -12,7 +12,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
-	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/secret"
 	"github.com/omswatch/omswatch/sinks"
 	"github.com/omswatch/omswatch/sinks/logsink"
@@ -24,7 +23,6 @@ import (
 // targetOptions are what building the targets needs beyond the config.
 type targetOptions struct {
 	js     jetstream.JetStream
-	eng    *rules.Engine
 	red    *secret.Redactor
 	stdout io.Writer
 	// logFormat is the log target's: json (default) or text.
@@ -33,7 +31,7 @@ type targetOptions struct {
 
 // buildTargets builds every target routes can name: the log target, then
 // the NATS, Slack and webhook ones. Chat targets and targets with a rate
-// limit group through the rules engine's dispatcher; the others send each
+// limit are grouped (group_by, group_wait, the limit); the others send each
 // event as it comes, in batches. Every problem is reported at once.
 func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]sinks.Target, error) {
 	var out []sinks.Target
@@ -43,11 +41,8 @@ func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]s
 			errs = append(errs, err)
 			return
 		}
-		t := sinks.Target{Name: name, Sink: s}
-		if _, limited := cfg.Rules.RateLimits[name]; grouped || limited {
-			t.Grouper = ruleGrouper{d: o.eng.NewDispatcher()}
-		}
-		out = append(out, t)
+		_, limited := cfg.Rules.RateLimits[name]
+		out = append(out, sinks.Target{Name: name, Sink: s, Grouped: grouped || limited})
 	}
 	logCfg := logsink.Config{Format: o.logFormat, Text: TextLine}
 	ls, err := logsink.New(logCfg, o.stdout)

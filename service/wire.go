@@ -135,6 +135,9 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 	opts.Fetcher, opts.Lister, opts.Store, opts.Handler = a.api, a.api, store, a.delivery.Handler()
 	opts.Logger, opts.Redactor, opts.Observer = o.log, red, o.pollObserver
 	opts.PollAtStart, opts.StopGrace = o.pollAtStart, o.stopGrace
+	// Conditions over time (a stall, a worker about to expire) hold
+	// without any change: every quiet poll hands its snapshot on to them.
+	opts.Reevaluate = len(a.delivery.eng.Config().Conditions) > 0
 	if a.leases != nil {
 		opts.Leases = a.leases
 	}

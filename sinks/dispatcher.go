@@ -18,7 +18,13 @@ type Target struct {
 	// Name is the target's name, as routes name it.
 	Name string
 	Sink Sink
-	// Grouper groups its deliveries; nil means a Batcher.
+	// Grouped targets (chat, and every target with a rate limit) collect
+	// their deliveries in a Grouping (DispatcherOptions.Grouping); the
+	// others send each event as it comes, in stream order, in batches.
+	Grouped bool
+	// Grouper, when set, groups the target's deliveries instead (a
+	// grouping of one's own: tests hold messages with it); the target
+	// acknowledges each message, as grouped targets do.
 	Grouper Grouper
 }
 
@@ -40,6 +46,9 @@ type DispatcherOptions struct {
 	// (default 1000): the rest wait in the stream.
 	AckWait       time.Duration
 	MaxAckPending int
+	// Grouping says how grouped targets group (group_by, group_wait,
+	// rate limits).
+	Grouping GroupOptions
 	// BatchSize bounds a Batcher's notifications (default 256).
 	BatchSize int
 	// Now is the groupers' clock (default time.Now).
@@ -67,9 +76,9 @@ func (o *DispatcherOptions) setDefaults() {
 		o.AckWait = 30 * time.Second
 	}
 	if o.MaxAckPending <= 0 {
-		// Not more: the rules engine's Dispatcher drops a target's oldest
-		// group beyond 1,000 waiting, which would strand its messages;
-		// with at most 1,000 messages out there are never more groups.
+		// Not more: a Grouping drops a target's oldest group beyond 1,000
+		// waiting, which would strand its messages; with at most 1,000
+		// messages out there are never more groups.
 		o.MaxAckPending = 1000
 	}
 	if o.BatchSize <= 0 {
@@ -87,6 +96,9 @@ func (o *DispatcherOptions) validate() error {
 	var errs []error
 	if o.Outbox == nil {
 		errs = append(errs, errors.New("an outbox is required"))
+	}
+	if err := o.Grouping.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	seen := map[string]bool{}
 	for _, t := range o.Targets {
@@ -122,6 +134,10 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 	return &Dispatcher{opts: o, obs: o.observer(), log: o.Logger.With("component", "dispatcher")}, nil
 }
 
+// grouping reports whether the target's deliveries wait in groups (and
+// finish out of stream order).
+func (t Target) grouping() bool { return t.Grouped || t.Grouper != nil }
+
 // ConsumerName is the durable consumer of a target.
 func ConsumerName(target string) string { return "target_" + Token(target) }
 
@@ -139,9 +155,12 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 			d.Close()
 			return err
 		}
-		g := t.Grouper
-		if g == nil {
-			g = NewBatcher(t.Name, d.opts.BatchSize)
+		var g Grouper = NewBatcher(t.Name, d.opts.BatchSize)
+		switch {
+		case t.Grouper != nil:
+			g = t.Grouper
+		case t.Grouped:
+			g = NewGrouping(d.opts.Grouping)
 		}
 		w := newWorker(d, t, g, cons)
 		if err := w.start(wctx, &d.wg); err != nil {
@@ -229,7 +248,7 @@ func (d *Dispatcher) consumer(ctx context.Context, t Target) (jetstream.Consumer
 // server about five times more); a grouping target finishes messages out of
 // order and acknowledges each.
 func ackPolicy(t Target) jetstream.AckPolicy {
-	if t.Grouper == nil {
+	if !t.grouping() {
 		return jetstream.AckAllPolicy
 	}
 	return jetstream.AckExplicitPolicy

@@ -163,7 +163,7 @@ func (h *holdGrouper) Add(_ time.Time, ds []sinks.Delivery) { h.ds = append(h.ds
 func (h *holdGrouper) Due(time.Time) []sinks.Notification   { return nil }
 func (h *holdGrouper) Next() (time.Time, bool)              { return time.Time{}, false }
 func (h *holdGrouper) Flush() []sinks.Notification {
-	n := sinks.Notification{Group: "all"}
+	n := sinks.Notification{Group: []sinks.GroupLabel{{Name: "all"}}}
 	for _, d := range h.ds {
 		n.Events = append(n.Events, d.Event)
 	}

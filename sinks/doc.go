@@ -14,8 +14,10 @@
 //     the stream's duplicate window).
 //  2. Dispatcher runs one worker per target, each on its own durable
 //     consumer of the stream. A worker takes the messages addressed to its
-//     target, groups them (a Grouper: group_wait and rate limits for chat
-//     targets, plain batches for machine targets), hands each notification
+//     target, groups them (a Grouping for chat targets and rate-limited
+//     ones: group_by, group_wait and the rate limit, on the caller's clock
+//     so that replay runs it on recorded time; plain batches for machine
+//     targets), hands each notification
 //     to the target's Sink, and acknowledges the messages only after the
 //     Sink said the downstream accepted them. Messages held in a group are
 //     kept alive with in-progress acknowledgements, so a crash while they
@@ -27,9 +29,11 @@
 //
 // An Observer (DispatcherOptions.Observer) hears of every delivery, retry
 // and dead letter by target, and Outbox.Backlog reads what a target has
-// not finished, so cmd/omswatch can serve per-target metrics without this
+// not finished, so the service can serve per-target metrics without this
 // package importing a metrics library.
 //
-// sinks imports event, secret and nats.go only; the rules engine's types are
-// mapped onto Delivery, Notification and Grouper by cmd/omswatch.
+// Delivery begins where the rules end: the service maps each of the rules'
+// decisions onto an Entry's Deliveries once, when it publishes; from there
+// on everything is this package's (grouping, group_wait, rate limits,
+// retries, dead letters). sinks imports event, secret and nats.go only.
 package sinks

@@ -7,10 +7,9 @@ import (
 )
 
 // Grouper holds a target's deliveries until they are due and hands them
-// out as notifications. cmd/omswatch adapts the rules engine's Dispatcher
-// (group_by, group_wait, rate limits) to it for chat targets; Batcher is
-// the grouper of targets that send each event on its own. A worker calls a
-// Grouper from one goroutine only.
+// out as notifications: a Grouping (group_by, group_wait, rate limits) for
+// grouped targets, a Batcher for targets that send each event on its own.
+// A worker calls a Grouper from one goroutine only.
 type Grouper interface {
 	// Add files deliveries made at now.
 	Add(now time.Time, ds []Delivery)

@@ -3,6 +3,7 @@ package sinks
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/omswatch/omswatch/event"
@@ -37,8 +38,13 @@ type Notification struct {
 	// Target is the target's name, Route the name of the route that chose
 	// it ("" for default_to and unnamed routes).
 	Target, Route string
-	// Group names the group, e.g. "project=np_7hq2kd81" ("" for a batch).
-	Group string
+	// Group is the group_by attributes and their values, e.g.
+	// project=np_7hq2kd81 (none for a batch).
+	Group []GroupLabel
+	// Time is when the notification became due: group_wait after its
+	// first event, later if the target's rate limit held it back (zero for
+	// a batch).
+	Time time.Time
 	// Events are in stream order, each as the target gets it (a route's
 	// severity override applied). They come without their Changes (the
 	// patch of a first sight can be a megabyte) unless the severity was
@@ -54,6 +60,15 @@ type Notification struct {
 	// payloads are the events' JSON as stored, when the severity was not
 	// overridden (saves encoding them again).
 	payloads [][]byte
+}
+
+// GroupString writes the group as name=value pairs, comma-separated.
+func (n *Notification) GroupString() string {
+	parts := make([]string, len(n.Group))
+	for i, g := range n.Group {
+		parts[i] = g.Name + "=" + g.Value
+	}
+	return strings.Join(parts, ",")
 }
 
 // Payload returns the CloudEvents JSON of Events[i]: the stored bytes when

@@ -255,7 +255,7 @@ func (w *worker) complete(n *Notification) {
 			continue
 		}
 		n.payloads[i] = h.payload
-		if w.t.Grouper == nil || h.status == "" {
+		if !w.t.grouping() || h.status == "" {
 			continue // machine targets show no status card
 		}
 		if st := decodeStatus(h.status); st != nil {

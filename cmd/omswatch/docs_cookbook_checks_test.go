@@ -9,9 +9,12 @@ import (
 
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/service"
+	"github.com/omswatch/omswatch/sinks"
 )
 
-func checkQuietHours(t *testing.T, eng *rules.Engine, blocks []fence) {
+func checkQuietHours(t *testing.T, r loadedRecipe, blocks []fence) {
+	eng := r.eng
 	var line string
 	for _, b := range blocks {
 		if b.lang == "sh" {
@@ -119,7 +122,8 @@ func shellWords(t *testing.T, s string) []string {
 
 // checkOncePer: the same step and code page once per project; another
 // code pages again.
-func checkOncePer(t *testing.T, eng *rules.Engine, _ []fence) {
+func checkOncePer(t *testing.T, r loadedRecipe, _ []fence) {
+	eng := r.eng
 	var st rules.State
 	cur := state{}.snapshot(t)
 	for i, tc := range []struct {
@@ -151,16 +155,17 @@ func checkOncePer(t *testing.T, eng *rules.Engine, _ []fence) {
 // checkGrouping: one notification per project and step within 30 s, and
 // on-call's rate limit of 20/h with bursts of 5 spacing the rest 3 minutes
 // apart.
-func checkGrouping(t *testing.T, eng *rules.Engine, _ []fence) {
-	add := func(d *rules.Dispatcher, s sample) {
+func checkGrouping(t *testing.T, r loadedRecipe, _ []fence) {
+	eng := r.eng
+	add := func(d *sinks.Grouping, s sample) {
 		e := s.event()
 		dec, err := eng.Route(e)
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Add(e.Time, dec.Deliveries)
+		d.Add(e.Time, service.Deliveries(dec.Deliveries))
 	}
-	d := eng.NewDispatcher()
+	d := service.NewGrouping(r.cfg)
 	full := func(at time.Duration) sample {
 		s := suspended()
 		s.fields = map[string]any{"step": "FULL_TRANSFER"}
@@ -182,7 +187,7 @@ func checkGrouping(t *testing.T, eng *rules.Engine, _ []fence) {
 	}
 
 	// Seven projects at once: five go at group_wait, then one every 3 minutes.
-	d = eng.NewDispatcher()
+	d = service.NewGrouping(r.cfg)
 	t1 := docsT0.Add(time.Hour)
 	for i := range 7 {
 		s := suspended()

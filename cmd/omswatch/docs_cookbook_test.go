@@ -88,7 +88,7 @@ type recipeCheck struct {
 	routes []route
 	polls  []polls
 	// check tests what routes and polls cannot say (silences, grouping).
-	check func(t *testing.T, eng *rules.Engine, blocks []fence)
+	check func(t *testing.T, r loadedRecipe, blocks []fence)
 }
 
 func minutes(from, to int, s state) []state {
@@ -215,7 +215,8 @@ func TestCookbookRecipes(t *testing.T) {
 			if !ok {
 				t.Fatalf("COOKBOOK.md:%d: recipe %s has no check in recipeChecks; say what it must do", b.line, name)
 			}
-			eng := loadRecipe(t, base, b)
+			r := loadRecipe(t, base, b)
+			eng := r.eng
 			for _, rc := range check.routes {
 				if got := routeTargets(t, eng, rc.ev.event()); !reflect.DeepEqual(got, rc.want) {
 					t.Errorf("%s: sent to %v; the recipe says %v", rc.name, got, rc.want)
@@ -233,15 +234,21 @@ func TestCookbookRecipes(t *testing.T) {
 						own = append(own, f)
 					}
 				}
-				check.check(t, eng, own)
+				check.check(t, r, own)
 			}
 		})
 	}
 }
 
+// loadedRecipe is a recipe loaded: its configuration and compiled rules.
+type loadedRecipe struct {
+	cfg *config.Config
+	eng *rules.Engine
+}
+
 // loadRecipe merges a recipe over the targets, loads it as a configuration
 // file and compiles its rules.
-func loadRecipe(t *testing.T, base map[string]any, b fence) *rules.Engine {
+func loadRecipe(t *testing.T, base map[string]any, b fence) loadedRecipe {
 	t.Helper()
 	var recipe map[string]any
 	if err := yaml.Unmarshal([]byte(b.body), &recipe); err != nil {
@@ -259,7 +266,7 @@ func loadRecipe(t *testing.T, base map[string]any, b fence) *rules.Engine {
 	if err != nil {
 		t.Fatalf("COOKBOOK.md:%d: the recipe's rules do not compile:\n%v", b.line, err)
 	}
-	return eng
+	return loadedRecipe{cfg: cfg, eng: eng}
 }
 
 // mergeYAML lays over on base: mappings merge key by key, anything else

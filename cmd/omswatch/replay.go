@@ -14,6 +14,7 @@ import (
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/service"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 func newReplayCmd(c *cli) *cobra.Command {
@@ -47,7 +48,7 @@ Exit status: 0, or 2 when the configuration or the recording is invalid.`,
 				return err
 			}
 			out := &replayPrinter{w: c.stdout, format: format, dr: service.NewDryRun(cfg)}
-			if err := service.Replay(cmd.Context(), eng, obs, out); err != nil {
+			if err := service.Replay(cmd.Context(), cfg, eng, obs, out); err != nil {
 				return err
 			}
 			return out.err
@@ -96,7 +97,7 @@ type replayJSON struct {
 	Payload []string          `json:"payload"`
 }
 
-func (p *replayPrinter) Notifications(ns []rules.Notification) {
+func (p *replayPrinter) Notifications(ns []sinks.Notification) {
 	for _, n := range ns {
 		payload := p.dr.Payload(n.Target, n.Route, n.Events)
 		if p.format == "json" {

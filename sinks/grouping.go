@@ -1,7 +1,8 @@
-package rules
+package sinks
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -10,13 +11,55 @@ import (
 	"time"
 )
 
-// Dispatcher turns deliveries into notifications: deliveries of one group
+// GroupOptions say how the deliveries of a grouping target (chat targets,
+// and every target with a rate limit) become notifications: the rules
+// section's group_by, group_wait and rate_limits.
+type GroupOptions struct {
+	// By lists the event attributes a group shares (GroupByKeys; default
+	// project).
+	By []string
+	// Wait is how long a group collects deliveries after its first.
+	Wait time.Duration
+	// RateLimits bound the notifications of targets, by name.
+	RateLimits map[string]RateLimit
+}
+
+// Validate reports group_by attributes that are not GroupByKeys.
+func (o GroupOptions) Validate() error {
+	var errs []error
+	for i, k := range o.By {
+		if !slices.Contains(GroupByKeys(), k) {
+			errs = append(errs, fmt.Errorf("group_by[%d]: %q is not a group_by attribute; want one of %s", i, k, strings.Join(GroupByKeys(), ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// GroupByKeys are the attributes notifications can be grouped by.
+func GroupByKeys() []string {
+	return []string{"project", "source", "type", "phase", "step", "severity", "rule"}
+}
+
+// RateLimit allows Count notifications per Per to a target, with bursts of
+// Burst (at least 1).
+type RateLimit struct {
+	Count float64
+	Per   time.Duration
+	Burst int
+}
+
+// GroupLabel is one group_by attribute of a notification and its value.
+type GroupLabel struct {
+	Name, Value string
+}
+
+// Grouping is the Grouper of grouping targets: deliveries of one group
 // (target, route and the group_by values) arriving within group_wait of the
 // first become one Notification, and each target's rate limit spaces its
 // notifications out, a group held back by it taking in what arrives
 // meanwhile. It keeps no clock of its own: callers pass the time, which is
 // the recording's in replay. It is safe for concurrent use.
-type Dispatcher struct {
+type Grouping struct {
 	mu      sync.Mutex
 	groupBy []string
 	wait    time.Duration
@@ -35,26 +78,27 @@ const maxWaiting = 1000
 
 type group struct {
 	n   Notification
+	key string
 	due time.Time
 	seq int64
 }
 
-// NewDispatcher builds the dispatcher for the engine's group_by, group_wait
-// and rate limits.
-func (e *Engine) NewDispatcher() *Dispatcher {
-	d := &Dispatcher{groupBy: e.cfg.GroupBy, wait: e.cfg.GroupWait, buckets: map[string]*bucket{},
+// NewGrouping builds a grouping with empty groups and full rate-limit
+// buckets.
+func NewGrouping(o GroupOptions) *Grouping {
+	d := &Grouping{groupBy: o.By, wait: o.Wait, buckets: map[string]*bucket{},
 		groups: map[string]*group{}, dropped: map[string]int{}}
 	if len(d.groupBy) == 0 {
 		d.groupBy = []string{"project"}
 	}
-	for target, rl := range e.cfg.RateLimits {
+	for target, rl := range o.RateLimits {
 		d.buckets[target] = newBucket(rl)
 	}
 	return d
 }
 
 // Add files deliveries made at now into their groups.
-func (d *Dispatcher) Add(now time.Time, ds []Delivery) {
+func (d *Grouping) Add(now time.Time, ds []Delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, de := range ds {
@@ -63,8 +107,8 @@ func (d *Dispatcher) Add(now time.Time, ds []Delivery) {
 		g := d.groups[key]
 		if g == nil {
 			d.seq++
-			g = &group{due: now.Add(d.wait), seq: d.seq,
-				n: Notification{Target: de.Target, Route: de.Route, Group: labels, Key: key}}
+			g = &group{due: now.Add(d.wait), seq: d.seq, key: key,
+				n: Notification{Target: de.Target, Route: de.Route, Group: labels}}
 			d.groups[key] = g
 			d.bound(de.Target)
 		}
@@ -73,7 +117,7 @@ func (d *Dispatcher) Add(now time.Time, ds []Delivery) {
 }
 
 // bound drops a target's oldest waiting group when it has too many.
-func (d *Dispatcher) bound(target string) {
+func (d *Grouping) bound(target string) {
 	var oldest *group
 	n := 0
 	for _, g := range d.groups {
@@ -86,14 +130,14 @@ func (d *Dispatcher) bound(target string) {
 		}
 	}
 	if n > maxWaiting {
-		delete(d.groups, oldest.n.Key)
+		delete(d.groups, oldest.key)
 		d.dropped[target]++
 	}
 }
 
 // Due returns the notifications to send by now, in the order they are due,
 // each with the time it became due, and forgets them.
-func (d *Dispatcher) Due(now time.Time) []Notification {
+func (d *Grouping) Due(now time.Time) []Notification {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.release(now)
@@ -101,7 +145,7 @@ func (d *Dispatcher) Due(now time.Time) []Notification {
 
 // Flush returns every waiting notification, at the time each would be sent
 // had the clock run on (the end of a replay, a shutdown).
-func (d *Dispatcher) Flush() []Notification {
+func (d *Grouping) Flush() []Notification {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.release(farFuture)
@@ -109,7 +153,7 @@ func (d *Dispatcher) Flush() []Notification {
 
 // Next returns when the next notification is due, and false when none
 // waits: the time a run loop sleeps until.
-func (d *Dispatcher) Next() (time.Time, bool) {
+func (d *Grouping) Next() (time.Time, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	plan := d.plan()
@@ -120,7 +164,7 @@ func (d *Dispatcher) Next() (time.Time, bool) {
 }
 
 // Len returns how many groups wait.
-func (d *Dispatcher) Len() int {
+func (d *Grouping) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.groups)
@@ -134,7 +178,7 @@ type planned struct {
 // plan orders the waiting groups by when they can be sent: their due time,
 // pushed back by their target's rate limit, first come first served per
 // target. It changes no bucket.
-func (d *Dispatcher) plan() []planned {
+func (d *Grouping) plan() []planned {
 	gs := make([]*group, 0, len(d.groups))
 	for _, g := range d.groups {
 		gs = append(gs, g)
@@ -158,7 +202,7 @@ func (d *Dispatcher) plan() []planned {
 	return out
 }
 
-func (d *Dispatcher) release(now time.Time) []Notification {
+func (d *Grouping) release(now time.Time) []Notification {
 	var out []Notification
 	for _, p := range d.plan() {
 		if p.at.After(now) {
@@ -171,7 +215,7 @@ func (d *Dispatcher) release(now time.Time) []Notification {
 		n.Time = p.at
 		n.Dropped = d.dropped[n.Target]
 		delete(d.dropped, n.Target)
-		delete(d.groups, n.Key)
+		delete(d.groups, p.g.key)
 		out = append(out, n)
 	}
 	return out
@@ -193,7 +237,7 @@ func groupLabels(by []string, de *Delivery) []GroupLabel {
 		case "severity":
 			v = string(e.Severity)
 		case "phase", "step", "rule":
-			v = fieldString(e.Data.Fields, name)
+			v, _ = e.Data.Fields[name].(string)
 		}
 		out = append(out, GroupLabel{Name: name, Value: v})
 	}
@@ -207,19 +251,6 @@ func groupKey(target string, route int, labels []GroupLabel) string {
 		b.WriteString("|" + l.Name + "=" + l.Value)
 	}
 	return b.String()
-}
-
-// groupByKeys are the attributes notifications can be grouped by.
-func groupByKeys() []string {
-	return []string{"project", "source", "type", "phase", "step", "severity", "rule"}
-}
-
-func checkGroupBy(by []string, p *problems) {
-	for i, k := range by {
-		if !slices.Contains(groupByKeys(), k) {
-			p.add("", fmt.Sprintf("rules.group_by[%d]", i), "%q is not a group_by attribute; want one of %s", k, strings.Join(groupByKeys(), ", "))
-		}
-	}
 }
 
 // bucket is a token bucket on the caller's clock.
