@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -57,6 +59,43 @@ func ParseMatcher(s string) (Matcher, error) {
 	m := Matcher{Name: strings.TrimSpace(name), Op: op, Value: rest[len(op):]}
 	_, err := m.compile()
 	return m, err
+}
+
+// NewSilence builds a silence with a new random id from matchers as a
+// person writes them (ParseMatchers), and checks it. Every problem is
+// reported.
+func NewSilence(matchers []string, starts, ends time.Time, author, comment string) (Silence, error) {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail
+	sil := Silence{ID: hex.EncodeToString(b), StartsAt: starts, EndsAt: ends, CreatedBy: author, Comment: comment}
+	ms, err := ParseMatchers(matchers)
+	if err != nil {
+		return sil, err
+	}
+	sil.Matchers = ms
+	return sil, sil.Validate()
+}
+
+// ParseMatchers reads matchers as ParseMatcher does and refuses a type
+// glob that matches no event type of the catalog: a typo would make a
+// silence that never mutes anything. Every problem is reported.
+func ParseMatchers(args []string) ([]Matcher, error) {
+	var out []Matcher
+	var errs []error
+	for _, a := range args {
+		m, err := ParseMatcher(a)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if m.Name == "type" && (m.Op == "=" || m.Op == "!=") && !strings.HasPrefix(m.Value, "~") {
+			if ts, err := event.TypesMatching(m.Value); err == nil && len(ts) == 0 {
+				errs = append(errs, fmt.Errorf("matcher %q: %q matches no event type", a, m.Value))
+			}
+		}
+		out = append(out, m)
+	}
+	return out, errors.Join(errs...)
 }
 
 // String writes the matcher as ParseMatcher reads it.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -51,4 +53,22 @@ func runningEmbedded(ctx context.Context, cfg *config.Config) jetstream.JetStrea
 		return nil
 	}
 	return js
+}
+
+// ParseSince reads a time given on the command line: a duration back from
+// now (Go syntax, or whole days as 7d) or an RFC 3339 time. Its error is
+// the input's (ErrInvalid).
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, Invalidf("%q: want a duration (90m, 24h, 7d) or an RFC 3339 time", s)
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -235,14 +234,10 @@ func (a *app) startSimulator(_ context.Context, s simSettings, log *slog.Logger)
 	if err != nil {
 		return "", fmt.Errorf("built-in simulator: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	a.closers = append(a.closers, func() {
-		srv.Close()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(sctx)
-	})
+	sctx, stop := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { _ = srv.Serve(sctx, ln, log); close(served) }()
+	a.closers = append(a.closers, func() { stop(); <-served })
 	log.Info("no oms section: polling the built-in simulator", "component", "wire", "address", ln.Addr().String())
 	return "http://" + ln.Addr().String(), nil
 }

@@ -26,14 +26,14 @@ latency from a change's observation to its delivery on the NATS target
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Projects < 1 || o.Duration <= 0 {
-				return usageErrorf("--projects and --duration must be more than 0")
+				return service.Invalidf("--projects and --duration must be more than 0")
 			}
 			o.Service = service.Options{NewLogger: c.logFor(cmd), Redactor: c.red, Stdout: c.stdout, Stderr: c.stderr,
 				Format: "json", ShutdownTimeout: time.Minute, SimProjects: 1, SimTick: time.Second, Version: versionString()}
 			o.Progress = c.stderr
 			rep, err := service.Bench(cmd.Context(), o)
 			if err != nil {
-				return &exitError{code: exitFailure, err: err}
+				return err
 			}
 			printBench(c.stdout, rep)
 			return nil

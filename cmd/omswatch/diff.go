@@ -3,18 +3,12 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/omswatch/omswatch/differ"
-	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/service"
 )
-
-// diffSource is the event source of events computed from files (EVENTS.md).
-const diffSource = "file://"
 
 func newDiffCmd(c *cli) *cobra.Command {
 	var format, at string
@@ -38,7 +32,7 @@ JSON, or is a Success:false response (one line on stderr, nothing on stdout).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if format != "json" && format != "text" {
-				return usageErrorf("--format %q: want json or text", format)
+				return service.Invalidf("--format %q: want json or text", format)
 			}
 			out, err := runDiff(args[0], args[1], format, at)
 			if err != nil {
@@ -56,24 +50,20 @@ JSON, or is a Success:false response (one line on stderr, nothing on stdout).`,
 // runDiff computes the whole output before anything is printed, so a bad
 // input leaves stdout empty.
 func runDiff(oldPath, newPath, format, at string) ([]byte, error) {
-	prev, err := readSnapshot(oldPath, true)
+	var when time.Time
+	if at != "" {
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return nil, service.Invalidf("--time %q: want an RFC 3339 time such as 2025-06-01T08:00:00Z", at)
+		}
+		when = t
+	}
+	events, err := service.DiffFiles(oldPath, newPath, when)
 	if err != nil {
 		return nil, err
-	}
-	cur, err := readSnapshot(newPath, false)
-	if err != nil {
-		return nil, err
-	}
-	when, err := eventTime(at, cur)
-	if err != nil {
-		return nil, err
-	}
-	res, err := differ.Diff(prev, cur, differ.Observation{Source: diffSource, Time: when})
-	if err != nil {
-		return nil, usageError(err)
 	}
 	var buf bytes.Buffer
-	for _, e := range res.Events {
+	for _, e := range events {
 		if format == "text" {
 			buf.WriteString(service.TextLine(e))
 			buf.WriteByte('\n')
@@ -87,35 +77,4 @@ func runDiff(oldPath, newPath, format, at string) ([]byte, error) {
 		buf.WriteByte('\n')
 	}
 	return buf.Bytes(), nil
-}
-
-// readSnapshot reads one response file. An empty OLD is no snapshot.
-func readSnapshot(path string, emptyIsNone bool) (*oms.Snapshot, error) {
-	body, err := os.ReadFile(path)
-	if err != nil {
-		return nil, usageError(err)
-	}
-	if emptyIsNone && len(bytes.TrimSpace(body)) == 0 {
-		return nil, nil
-	}
-	s, err := oms.ParseSnapshot(body)
-	if err != nil {
-		return nil, usageErrorf("%s: %w", path, err)
-	}
-	return s, nil
-}
-
-// eventTime is --time, else NEW's GmtModified, else the Unix epoch.
-func eventTime(at string, cur *oms.Snapshot) (time.Time, error) {
-	if at != "" {
-		t, err := time.Parse(time.RFC3339Nano, at)
-		if err != nil {
-			return time.Time{}, usageErrorf("--time %q: want an RFC 3339 time such as 2025-06-01T08:00:00Z", at)
-		}
-		return t.UTC(), nil
-	}
-	if t := cur.Project().Modified; !t.IsZero() {
-		return t.UTC(), nil
-	}
-	return time.Unix(0, 0).UTC(), nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -46,11 +45,11 @@ configuration.`,
 				return err
 			}
 			if file == "" {
-				return usageErrorf("--config is required")
+				return service.Invalidf("--config is required")
 			}
 			cfg, err := config.LoadFile(file)
 			if err != nil {
-				return usageError(err)
+				return service.Invalid(err)
 			}
 			return runHistory(cmd.Context(), c, cfg, q, historyPrinter{format: format, patch: patch, typ: typ})
 		},
@@ -67,38 +66,21 @@ configuration.`,
 func historyQuery(project, since, typ, format string, now time.Time) (sinks.HistoryQuery, error) {
 	q := sinks.HistoryQuery{Project: project}
 	if format != "text" && format != "json" {
-		return q, usageErrorf("--format %q: want text or json", format)
+		return q, service.Invalidf("--format %q: want text or json", format)
 	}
 	if typ != "" {
 		if _, err := event.TypesMatching(typ); err != nil {
-			return q, usageErrorf("--type: %v", err)
+			return q, service.Invalidf("--type: %v", err)
 		}
 	}
 	if since != "" {
-		t, err := parseSince(since, now)
+		t, err := service.ParseSince(since, now)
 		if err != nil {
-			return q, usageError(err)
+			return q, service.Invalid(err)
 		}
 		q.Since = t
 	}
 	return q, nil
-}
-
-// parseSince reads a duration back from now (Go syntax, or whole days as
-// 7d) or an RFC 3339 time.
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want a duration (90m, 24h, 7d) or an RFC 3339 time", s)
 }
 
 func runHistory(ctx context.Context, c *cli, cfg *config.Config, q sinks.HistoryQuery, p historyPrinter) error {
@@ -108,7 +90,7 @@ func runHistory(ctx context.Context, c *cli, cfg *config.Config, q sinks.History
 	}
 	events, err := service.History(ctx, cfg, q, log)
 	if err != nil {
-		return &exitError{code: exitFailure, err: err}
+		return err
 	}
 	for _, se := range events {
 		if se.Event.Time.Before(q.Since) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/omswatch/omswatch/service"
+
 	"context"
 	"flag"
 	"os"
@@ -137,8 +139,8 @@ func TestHistoryUsageErrors(t *testing.T) {
 	now := time.Date(2026, 1, 8, 0, 0, 0, 0, time.UTC)
 	for in, want := range map[string]time.Time{"7d": now.Add(-7 * 24 * time.Hour), "90m": now.Add(-90 * time.Minute),
 		"2026-01-01T00:00:00Z": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} {
-		if got, err := parseSince(in, now); err != nil || !got.Equal(want) {
-			t.Errorf("parseSince(%q) = %s, %v", in, got, err)
+		if got, err := service.ParseSince(in, now); err != nil || !got.Equal(want) {
+			t.Errorf("ParseSince(%q) = %s, %v", in, got, err)
 		}
 	}
 }

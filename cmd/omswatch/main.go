@@ -45,7 +45,7 @@ type cli struct {
 func (c *cli) logger() (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", c.logLevel)
+		return nil, service.Invalidf("--log-level %q: want debug, info, warn or error", c.logLevel)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch c.logFormat {
@@ -54,7 +54,7 @@ func (c *cli) logger() (*slog.Logger, error) {
 	case "json":
 		return slog.New(secret.NewHandler(slog.NewJSONHandler(c.stderr, opts), c.red)), nil
 	default:
-		return nil, usageErrorf("--log-format %q: want text or json", c.logFormat)
+		return nil, service.Invalidf("--log-format %q: want text or json", c.logFormat)
 	}
 }
 
@@ -78,23 +78,6 @@ func (c *cli) logFor(cmd *cobra.Command) func(config.Log) (*slog.Logger, error) 
 	}
 }
 
-// exitError carries the exit code a failure should end the process with.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// usageErrorf reports bad flags, arguments or input files: exit status 2.
-func usageErrorf(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
-}
-
-// usageError marks err as a usage or input error: exit status 2.
-func usageError(err error) error { return &exitError{code: exitUsage, err: err} }
-
 func newRootCmd(c *cli) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "omswatch",
@@ -109,7 +92,7 @@ and Slack.`,
 	root.SetErr(c.stderr)
 	root.PersistentFlags().StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return service.Invalid(err) })
 	for _, sub := range subcommands {
 		root.AddCommand(sub(c))
 	}
@@ -143,10 +126,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "omswatch: %v\n", c.red.Redact(err.Error()))
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
 	if errors.Is(err, service.ErrInvalid) {
 		return exitUsage
 	}

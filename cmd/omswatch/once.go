@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -39,14 +38,14 @@ configuration or flags.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
-				return usageErrorf("--config is required")
+				return service.Invalidf("--config is required")
 			}
 			if format != "json" && format != "text" {
-				return usageErrorf("--format %q: want json or text", format)
+				return service.Invalidf("--format %q: want json or text", format)
 			}
 			cfg, err := config.LoadFile(file)
 			if err != nil {
-				return usageError(err)
+				return service.Invalid(err)
 			}
 			c.useConfigLog(cmd, cfg.Log)
 			return runOnce(cmd, c, cfg, format, record)
@@ -66,13 +65,10 @@ func runOnce(cmd *cobra.Command, c *cli, cfg *config.Config, format, record stri
 	sum, err := service.Once(cmd.Context(), cfg, service.OnceOptions{Logger: log, Redactor: c.red,
 		Stdout: c.stdout, Format: format, Record: record})
 	if err != nil {
-		if errors.Is(err, service.ErrInvalid) {
-			return err
-		}
-		return &exitError{code: exitFailure, err: err}
+		return err
 	}
 	if sum.Failed > 0 {
-		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %d polls failed: %s", sum.Failed, sum.Polled, failureList(sum))}
+		return fmt.Errorf("%d of %d polls failed: %s", sum.Failed, sum.Polled, failureList(sum))
 	}
 	return nil
 }

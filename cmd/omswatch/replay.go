@@ -37,7 +37,7 @@ Exit status: 0, or 2 when the configuration or the recording is invalid.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
-				return usageErrorf("--format %q: want text or json", format)
+				return service.Invalidf("--format %q: want text or json", format)
 			}
 			cfg, eng, err := loadRules(file, c.stderr)
 			if err != nil {

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -50,9 +46,9 @@ Exit status: 0, or 2 when the configuration or an event file is invalid.`,
 			}
 			dr := service.NewDryRun(cfg)
 			for _, name := range args {
-				events, err := readEvents(name, cmd.InOrStdin())
+				events, err := service.ReadEvents(name, cmd.InOrStdin())
 				if err != nil {
-					return usageError(err)
+					return err
 				}
 				for i, e := range events {
 					writeRouteTest(c.stdout, eng, dr, fmt.Sprintf("%s:%d", name, i+1), e)
@@ -63,41 +59,6 @@ Exit status: 0, or 2 when the configuration or an event file is invalid.`,
 	}
 	cmd.Flags().StringVar(&file, "config", "", "the configuration file whose rules to use (required)")
 	return cmd
-}
-
-// readEvents reads the CloudEvents of a file: one JSON object, pretty or
-// not, or a sequence of them (JSON Lines).
-func readEvents(name string, stdin io.Reader) ([]event.Event, error) {
-	var data []byte
-	var err error
-	if name == "-" {
-		data, err = io.ReadAll(stdin)
-	} else {
-		data, err = os.ReadFile(name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var out []event.Event
-	for n := 1; ; n++ {
-		var e event.Event
-		err := dec.Decode(&e)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: event %d: %w", name, n, err)
-		}
-		if err := e.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: event %d: %s", name, n, strings.ReplaceAll(err.Error(), "\n", "; "))
-		}
-		out = append(out, e)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no events", name)
-	}
-	return out, nil
 }
 
 // writeRouteTest prints one event's decision and the dry-run payloads.

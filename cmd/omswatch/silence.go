@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/omswatch/omswatch/config"
-	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/rules/kvstate"
 	"github.com/omswatch/omswatch/service"
@@ -67,7 +64,7 @@ func newSilenceAddCmd(c *cli) *cobra.Command {
 			now := time.Now().UTC()
 			sil, err := newSilence(args, now, dur, starts, ends, comment, author)
 			if err != nil {
-				return usageError(err)
+				return service.Invalid(err)
 			}
 			return f.with(cmd.Context(), func(ctx context.Context, s *kvstate.Silences) error {
 				if err := s.Put(ctx, sil); err != nil {
@@ -91,43 +88,23 @@ func newSilenceAddCmd(c *cli) *cobra.Command {
 
 // newSilence builds a silence from the command line.
 func newSilence(args []string, now time.Time, dur time.Duration, starts, ends, comment, author string) (rules.Silence, error) {
-	sil := rules.Silence{ID: newSilenceID(), StartsAt: now, CreatedBy: author, Comment: comment}
 	var errs []error
-	for _, a := range args {
-		m, err := rules.ParseMatcher(a)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if m.Name == "type" && (m.Op == "=" || m.Op == "!=") && !strings.HasPrefix(m.Value, "~") {
-			if ts, err := event.TypesMatching(m.Value); err == nil && len(ts) == 0 {
-				errs = append(errs, fmt.Errorf("matcher %q: %q matches no event type", a, m.Value))
-			}
-		}
-		sil.Matchers = append(sil.Matchers, m)
+	start, end := now, time.Time{}
+	if t, err := time.Parse(time.RFC3339, starts); err == nil || starts == "" {
+		start = cmpOr(t, now)
+	} else {
+		errs = append(errs, fmt.Errorf("--starts-at: %w", err))
 	}
-	var err error
-	if starts != "" {
-		if sil.StartsAt, err = time.Parse(time.RFC3339, starts); err != nil {
-			errs = append(errs, fmt.Errorf("--starts-at: %w", err))
-		}
+	if t, err := time.Parse(time.RFC3339, ends); err == nil || ends == "" {
+		end = cmpOr(t, start.Add(dur))
+	} else {
+		errs = append(errs, fmt.Errorf("--ends-at: %w", err))
 	}
-	sil.EndsAt = sil.StartsAt.Add(dur)
-	if ends != "" {
-		if sil.EndsAt, err = time.Parse(time.RFC3339, ends); err != nil {
-			errs = append(errs, fmt.Errorf("--ends-at: %w", err))
-		}
+	if len(errs) > 0 {
+		_, err := rules.ParseMatchers(args)
+		return rules.Silence{}, errors.Join(append(errs, err)...)
 	}
-	if len(errs) == 0 {
-		errs = append(errs, sil.Validate())
-	}
-	return sil, errors.Join(errs...)
-}
-
-func newSilenceID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b) // crypto/rand.Read does not fail
-	return hex.EncodeToString(b)
+	return rules.NewSilence(args, start, end, author, comment)
 }
 
 func newSilenceListCmd(c *cli) *cobra.Command {
@@ -140,7 +117,7 @@ func newSilenceListCmd(c *cli) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
-				return usageErrorf("--format %q: want text or json", format)
+				return service.Invalidf("--format %q: want text or json", format)
 			}
 			return f.with(cmd.Context(), func(ctx context.Context, s *kvstate.Silences) error {
 				list, err := s.List(ctx)
@@ -212,7 +189,7 @@ func newSilenceExpireCmd(c *cli) *cobra.Command {
 				}
 				if err := errors.Join(errs...); err != nil {
 					if errors.Is(err, kvstate.ErrNotFound) {
-						return usageError(err)
+						return service.Invalid(err)
 					}
 					return err
 				}
@@ -230,7 +207,7 @@ func (f *silenceFlags) with(ctx context.Context, fn func(context.Context, *kvsta
 	if f.config != "" {
 		loaded, err := config.LoadFile(f.config)
 		if err != nil {
-			return usageError(err)
+			return service.Invalid(err)
 		}
 		cfg = *loaded
 	}

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/omswatch/omswatch/service"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -23,8 +22,7 @@ import (
 // --recording and --faults: keep their names and meaning.
 type simOptions struct {
 	listen      string
-	projects    int
-	seed        int64
+	gen         omssim.GeneratorOptions // Seed, Projects, Template, MaxTables, BigTables, Step
 	akID        string
 	akSecret    string
 	basicAuth   string
@@ -33,10 +31,6 @@ type simOptions struct {
 	allowRemote bool
 
 	tick       time.Duration
-	step       time.Duration
-	scenario   string
-	bigTables  int
-	maxTables  int
 	replayMode string
 	speed      float64
 
@@ -97,8 +91,8 @@ PUT /_sim/faults:
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8089", "address to listen on (port 0 picks a free port; the address is printed)")
-	f.IntVar(&o.projects, "projects", 20, "number of generated projects")
-	f.Int64Var(&o.seed, "seed", 1, "seed of the generator, the fault RNG and the RequestIds")
+	f.IntVar(&o.gen.Projects, "projects", 20, "number of generated projects")
+	f.Int64Var(&o.gen.Seed, "seed", 1, "seed of the generator, the fault RNG and the RequestIds")
 	f.StringVar(&o.akID, "access-key-id", omssim.DemoAccessKeyID, "AccessKey id the cloud API accepts")
 	f.StringVar(&o.akSecret, "access-key-secret", omssim.DemoAccessKeySecret, "its AccessKey secret")
 	f.StringVar(&o.basicAuth, "basic-auth", omssim.DemoUser+":"+omssim.DemoPassword, "USER:PASS the on-premise API accepts")
@@ -106,10 +100,10 @@ PUT /_sim/faults:
 	f.StringVar(&o.faults, "faults", "", "fault injection spec (see above)")
 	f.BoolVar(&o.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	f.DurationVar(&o.tick, "tick", omssim.DefaultTick, "real time between ticks")
-	f.DurationVar(&o.step, "step", 0, "simulated time a tick stands for in generated timestamps (default: --tick)")
-	f.StringVar(&o.scenario, "scenario", "", "give every generated project this lifecycle: "+strings.Join(omssim.Templates(), ", ")+" (default: a mix)")
-	f.IntVar(&o.bigTables, "big-tables", 0, "give the first generated project this many tables (5000 makes ~1 MB answers)")
-	f.IntVar(&o.maxTables, "max-tables", 200, "most tables of a generated project")
+	f.DurationVar(&o.gen.Step, "step", 0, "simulated time a tick stands for in generated timestamps (default: --tick)")
+	f.StringVar(&o.gen.Template, "scenario", "", "give every generated project this lifecycle: "+strings.Join(omssim.Templates(), ", ")+" (default: a mix)")
+	f.IntVar(&o.gen.BigTables, "big-tables", 0, "give the first generated project this many tables (5000 makes ~1 MB answers)")
+	f.IntVar(&o.gen.MaxTables, "max-tables", 200, "most tables of a generated project")
 	f.StringVar(&o.replayMode, "replay", "step", "how --recording is replayed: step (a tick per observation) or time")
 	f.Float64Var(&o.speed, "speed", 1, "with --replay time: recorded seconds per real second")
 	f.StringVar(&o.writeRecording, "write-recording", "", "write a recording of the generator to FILE and exit")
@@ -138,21 +132,21 @@ func (o simOptions) check() (*simConfig, error) {
 		errs = append(errs, err)
 	}
 	switch {
-	case o.projects < 1:
-		errs = append(errs, fmt.Errorf("--projects %d: want at least 1", o.projects))
-	case o.tick <= 0 || o.step < 0:
+	case o.gen.Projects < 1:
+		errs = append(errs, fmt.Errorf("--projects %d: want at least 1", o.gen.Projects))
+	case o.tick <= 0 || o.gen.Step < 0:
 		errs = append(errs, errors.New("--tick must be positive and --step not negative"))
 	case o.replayMode != "step" && o.replayMode != "time":
 		errs = append(errs, fmt.Errorf("--replay %q: want step or time", o.replayMode))
 	case o.speed <= 0:
 		errs = append(errs, fmt.Errorf("--speed %g: want a positive number", o.speed))
-	case o.recording != "" && (o.scenario != "" || o.writeRecording != ""):
+	case o.recording != "" && (o.gen.Template != "" || o.writeRecording != ""):
 		errs = append(errs, errors.New("--recording serves a recording: it cannot be combined with --scenario or --write-recording"))
 	case o.ticks < 0:
 		errs = append(errs, fmt.Errorf("--ticks %d: must not be negative", o.ticks))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, usageError(err)
+		return nil, service.Invalid(err)
 	}
 	return cfg, nil
 }
@@ -173,15 +167,14 @@ func checkListen(addr string, allowRemote bool) error {
 	return nil
 }
 
-// generator builds the generated scenario. step is the simulated time of a tick.
-func (cfg *simConfig) generator(step time.Duration, epoch time.Time) (*omssim.Generator, error) {
-	o := cfg.opts
-	g, err := omssim.NewGenerator(omssim.GeneratorOptions{
-		Seed: o.seed, Projects: o.projects, Template: o.scenario, MaxTables: o.maxTables,
-		BigTables: o.bigTables, Step: step, Epoch: epoch,
-	})
+// generator builds the generated scenario, a tick standing for --step
+// (default --tick) of simulated time from epoch.
+func (cfg *simConfig) generator(epoch time.Time) (*omssim.Generator, error) {
+	o := cfg.opts.gen
+	o.Step, o.Epoch = cmpOr(o.Step, cfg.opts.tick), epoch
+	g, err := omssim.NewGenerator(o)
 	if err != nil {
-		return nil, usageError(err)
+		return nil, service.Invalid(err)
 	}
 	return g, nil
 }
@@ -190,35 +183,25 @@ func (cfg *simConfig) generator(step time.Duration, epoch time.Time) (*omssim.Ge
 func (cfg *simConfig) scenario(now time.Time) (omssim.Scenario, string, error) {
 	o := cfg.opts
 	if o.recording != "" {
-		f, err := os.Open(o.recording)
-		if err != nil {
-			return nil, "", usageError(fmt.Errorf("--recording: %w", err))
-		}
-		defer f.Close()
-		obs, err := omssim.ReadRecording(f)
-		if err != nil {
-			return nil, "", usageError(fmt.Errorf("--recording %s: %w", o.recording, err))
-		}
 		mode := omssim.ReplayStep
 		if o.replayMode == "time" {
 			mode = omssim.ReplayTime
 		}
-		r, err := omssim.NewReplay(obs, omssim.ReplayOptions{Mode: mode, Speed: o.speed})
+		r, obs, err := omssim.OpenRecording(o.recording, omssim.ReplayOptions{Mode: mode, Speed: o.speed})
 		if err != nil {
-			return nil, "", usageError(fmt.Errorf("--recording %s: %w", o.recording, err))
+			return nil, "", service.Invalid(fmt.Errorf("--recording: %w", err))
 		}
 		return r, fmt.Sprintf("replaying %s (%d projects, %d observations, by %s)", o.recording, len(r.IDs()), len(obs), o.replayMode), nil
 	}
-	step := cmpOr(o.step, o.tick)
-	g, err := cfg.generator(step, now.UTC().Truncate(time.Second))
+	g, err := cfg.generator(now.UTC().Truncate(time.Second))
 	if err != nil {
 		return nil, "", err
 	}
 	what := "a mix of lifecycles"
-	if o.scenario != "" {
-		what = "the " + o.scenario + " lifecycle"
+	if o.gen.Template != "" {
+		what = "the " + o.gen.Template + " lifecycle"
 	}
-	return g, fmt.Sprintf("serving %d generated projects (seed %d, %s, a tick every %s)", o.projects, o.seed, what, o.tick), nil
+	return g, fmt.Sprintf("serving %d generated projects (seed %d, %s, a tick every %s)", o.gen.Projects, o.gen.Seed, what, o.tick), nil
 }
 
 // runSim serves until ctx ends (SIGINT/SIGTERM), then shuts down gracefully.
@@ -235,31 +218,19 @@ func runSim(ctx context.Context, c *cli, cfg *simConfig) error {
 		Scenario:   sc,
 		AccessKeys: []omssim.AccessKey{{ID: cfg.opts.akID, Secret: cfg.secret.Reveal()}},
 		BasicAuth:  []omssim.BasicCredential{{User: cfg.user, Password: cfg.password.Reveal()}},
-		Faults:     cfg.faults, Seed: cfg.opts.seed, Tick: cfg.opts.tick, Logger: log,
+		Faults:     cfg.faults, Seed: cfg.opts.gen.Seed, Tick: cfg.opts.tick, Logger: log,
 	})
 	if err != nil {
-		return usageError(err)
+		return service.Invalid(err)
 	}
 	ln, err := net.Listen("tcp", cfg.opts.listen)
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
 	printBanner(c.stdout, cfg, ln.Addr().String(), what, sc)
 	log.Info("simulator started", "component", "sim", "address", ln.Addr().String(), "faults", omssim.FormatFaults(cfg.faults))
-	select {
-	case err := <-served:
-		return fmt.Errorf("sim: %w", err)
-	case <-ctx.Done():
-	}
-	srv.Close() // release requests held by latency and timeout faults
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("sim: shutdown: %w", err)
+	if err := srv.Serve(ctx, ln, log); err != nil {
+		return err
 	}
 	log.Info("simulator stopped", "component", "sim")
 	return nil
@@ -268,12 +239,12 @@ func runSim(ctx context.Context, c *cli, cfg *simConfig) error {
 // writeSimRecording writes the generator's answers as a recording.
 func writeSimRecording(c *cli, cfg *simConfig) error {
 	o := cfg.opts
-	g, err := cfg.generator(cmpOr(o.step, o.tick), time.Time{})
+	g, err := cfg.generator(time.Time{})
 	if err != nil {
 		return err
 	}
 	from, ticks := int64(0), int64(30)
-	if o.scenario != "" {
+	if o.gen.Template != "" {
 		from, ticks = g.Story()
 	}
 	if o.ticks > 0 {
@@ -281,14 +252,14 @@ func writeSimRecording(c *cli, cfg *simConfig) error {
 	}
 	f, err := os.Create(o.writeRecording)
 	if err != nil {
-		return usageError(fmt.Errorf("--write-recording: %w", err))
+		return service.Invalid(fmt.Errorf("--write-recording: %w", err))
 	}
-	source := fmt.Sprintf("omssim://generator/%s?seed=%d", cmpOr(o.scenario, "mix"), o.seed)
-	werr := omssim.WriteRecording(f, g, omssim.RecordOptions{From: from, Ticks: ticks, Tick: o.tick, Seed: o.seed, Source: source})
+	source := fmt.Sprintf("omssim://generator/%s?seed=%d", cmpOr(o.gen.Template, "mix"), o.gen.Seed)
+	werr := omssim.WriteRecording(f, g, omssim.RecordOptions{From: from, Ticks: ticks, Tick: o.tick, Seed: o.gen.Seed, Source: source})
 	if err := errors.Join(werr, f.Close()); err != nil {
 		return fmt.Errorf("write recording %s: %w", o.writeRecording, err)
 	}
-	fmt.Fprintf(c.stdout, "wrote %d ticks × %d projects to %s\n", ticks, o.projects, o.writeRecording)
+	fmt.Fprintf(c.stdout, "wrote %d ticks × %d projects to %s\n", ticks, o.gen.Projects, o.writeRecording)
 	return nil
 }
 

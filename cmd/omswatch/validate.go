@@ -29,7 +29,7 @@ Exit status: 0 when the file is valid (it prints FILE: ok and a summary),
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			if file == "" {
-				return usageErrorf("validate: --config FILE is required")
+				return service.Invalidf("validate: --config FILE is required")
 			}
 			cfg, _, err := loadRules(file, c.stderr)
 			if err != nil {
@@ -95,5 +95,5 @@ func loadRules(file string, stderr io.Writer) (*config.Config, *rules.Engine, er
 	for _, p := range problems {
 		fmt.Fprintln(stderr, p)
 	}
-	return nil, nil, usageErrorf("%s: %d %s", file, len(problems), service.Plural(len(problems), "problem", "problems"))
+	return nil, nil, service.Invalidf("%s: %d %s", file, len(problems), service.Plural(len(problems), "problem", "problems"))
 }
