@@ -53,7 +53,7 @@ func (n *Notification) Text() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(Summary(e))
+		b.WriteString(event.Summary(e))
 	}
 	if n.Dropped > 0 {
 		fmt.Fprintf(&b, "\n(%d earlier notifications to %s were dropped by its rate limit)", n.Dropped, n.Target)

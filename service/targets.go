@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/secret"
 	"github.com/omswatch/omswatch/sinks"
@@ -49,7 +50,7 @@ func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]s
 		}
 		out = append(out, t)
 	}
-	logCfg := logsink.Config{Format: o.logFormat, Text: TextLine}
+	logCfg := logsink.Config{Format: o.logFormat, Text: event.Summary}
 	ls, err := logsink.New(logCfg, o.stdout)
 	add(config.LogTarget, ls, false, err)
 	nc := o.js.Conn()

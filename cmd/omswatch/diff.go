@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/omswatch/omswatch/differ"
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms"
-	"github.com/omswatch/omswatch/service"
 )
 
 // diffSource is the event source of events computed from files (EVENTS.md).
@@ -75,7 +75,7 @@ func runDiff(oldPath, newPath, format, at string) ([]byte, error) {
 	var buf bytes.Buffer
 	for _, e := range res.Events {
 		if format == "text" {
-			buf.WriteString(service.TextLine(e))
+			buf.WriteString(event.Summary(e))
 			buf.WriteByte('\n')
 			continue
 		}

@@ -120,7 +120,7 @@ func (p *replayPrinter) Notifications(ns []rules.Notification) {
 		p.printf("%s  %s  route %s  %s  %d %s\n", stamp(n.Time), p.dr.Describe(n.Target), route, n.GroupString(),
 			len(n.Events), service.Plural(len(n.Events), "event", "events"))
 		for _, e := range n.Events {
-			p.printf("    %s\n", rules.Summary(e))
+			p.printf("    %s\n", event.Summary(e))
 		}
 		if p.dr.Kind(n.Target) == "slack" {
 			p.printf("%s\n", indent(payload[0], "    | "))
