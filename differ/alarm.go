@@ -29,11 +29,11 @@ func (b *builder) alarm() {
 		if !wasOn && isOn {
 			scopes = append([][]string{alarming}, counts...)
 		}
-		b.add(&pending{typ: event.TypeAlarmTriggered, sev: event.Warning, scopes: scopes,
+		b.add(&pending{typ: event.TypeAlarmTriggered, scopes: scopes,
 			fields: map[string]any{"rules": rules, "count": count, "content": nullable(text(cur["AlarmContent"]))}})
 	}
 	if wasOn && !isOn {
-		b.add(&pending{typ: event.TypeAlarmCleared, sev: event.Info,
+		b.add(&pending{typ: event.TypeAlarmCleared,
 			scopes: append([][]string{alarming}, counts...), fields: map[string]any{"count": count}})
 	}
 }
@@ -49,7 +49,7 @@ func (b *builder) worker() {
 	if !w.EndTime.IsZero() {
 		end = w.EndTime.UTC().Format(time.RFC3339)
 	}
-	b.add(&pending{typ: event.TypeWorkerExpired, sev: event.Warning,
+	b.add(&pending{typ: event.TypeWorkerExpired,
 		fields: map[string]any{"worker": nullable(w.ID), "end_time": end},
 		scopes: [][]string{{"WorkerGradeInfo", "Expired"}}})
 }
@@ -72,6 +72,6 @@ func (b *builder) config(ops []*op) {
 	if len(sections) == 0 {
 		return
 	}
-	b.add(&pending{typ: event.TypeConfigChanged, sev: event.Info,
+	b.add(&pending{typ: event.TypeConfigChanged,
 		fields: map[string]any{"sections": sections}, scopes: scopesOf(sections)})
 }

@@ -15,7 +15,7 @@ import (
 type pending struct {
 	typ      string
 	key      string
-	sev      event.Severity
+	sev      event.Severity // "" for the catalog's default of typ
 	fields   map[string]any
 	scopes   [][]string
 	fallback [][]string
@@ -41,7 +41,7 @@ func (b *builder) add(p *pending) *pending {
 
 // discovered is first sight: one event that carries the root add.
 func (b *builder) discovered(ops []*op) {
-	p := b.add(&pending{typ: event.TypeProjectDiscovered, sev: event.Info,
+	p := b.add(&pending{typ: event.TypeProjectDiscovered,
 		fields: map[string]any{"status": nullable(b.project.Status)}})
 	p.ops = ops
 }
@@ -103,7 +103,7 @@ func (b *builder) rest(ops []*op) {
 		return
 	}
 	slices.Sort(paths)
-	p := b.add(&pending{typ: event.TypeProjectChanged, sev: event.Info,
+	p := b.add(&pending{typ: event.TypeProjectChanged,
 		fields: map[string]any{"paths": slices.Compact(paths)}})
 	p.ops = left
 }
@@ -116,13 +116,17 @@ func (b *builder) events() []event.Event {
 		for _, o := range p.ops {
 			changes = append(changes, redactChange(o))
 		}
+		sev := p.sev
+		if sev == "" {
+			sev = event.DefaultSeverity(p.typ)
+		}
 		out = append(out, event.Event{
 			ID:       event.NewID(b.obs.Source, b.project.ID, p.typ, p.key, b.cur.Digest()),
 			Source:   b.obs.Source,
 			Type:     p.typ,
 			Subject:  b.project.ID,
 			Time:     b.obs.Time,
-			Severity: p.sev,
+			Severity: sev,
 			Data:     event.Data{Project: b.project, Fields: p.fields, Changes: changes},
 		})
 	}
@@ -140,6 +144,8 @@ func (b *builder) projectStatus() {
 		scopes: [][]string{{"Status"}}})
 }
 
+// projectStatusSeverity raises the severity of a move to a status that
+// needs someone; "" keeps the catalog's default.
 func projectStatusSeverity(to string) event.Severity {
 	switch to {
 	case "FAILED":
@@ -147,7 +153,7 @@ func projectStatusSeverity(to string) event.Severity {
 	case "SUSPEND", "RELEASING", "RELEASED", "DELETED":
 		return event.Warning
 	}
-	return event.Info
+	return ""
 }
 
 // metadata emits oms.project.metadata_changed for ops on Name, Labels,
@@ -159,7 +165,7 @@ func (b *builder) metadata(ops []*op) {
 	if len(fields) == 0 {
 		return
 	}
-	b.add(&pending{typ: event.TypeProjectMetadataChanged, sev: event.Info,
+	b.add(&pending{typ: event.TypeProjectMetadataChanged,
 		fields: map[string]any{"fields": fields}, scopes: scopesOf(fields)})
 }
 

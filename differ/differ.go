@@ -102,7 +102,7 @@ func Removed(last *oms.Snapshot, obs Observation) (event.Event, error) {
 		Type:     event.TypeProjectRemoved,
 		Subject:  p.ID,
 		Time:     obs.Time,
-		Severity: event.Warning,
+		Severity: event.DefaultSeverity(event.TypeProjectRemoved),
 		Data: event.Data{
 			Project: projectOf(p),
 			Fields:  map[string]any{"last_status": nullable(p.Status)},

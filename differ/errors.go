@@ -61,7 +61,7 @@ func (b *builder) stepErrors(sp stepPair) {
 	extra := []string{"Steps", sp.key, "ExtraInfo"}
 	first := true
 	raise := func(key string, fields map[string]any, scopes ...[]string) {
-		p := &pending{typ: event.TypeStepErrorRaised, key: sp.key + "|" + key, sev: event.Critical,
+		p := &pending{typ: event.TypeStepErrorRaised, key: sp.key + "|" + key,
 			fields: fields, scopes: scopes}
 		if first {
 			p.fallback, first = [][]string{extra}, false
@@ -86,7 +86,7 @@ func (b *builder) stepErrors(sp stepPair) {
 			append(slices.Clip(extra), "ErrorCode"), append(slices.Clip(extra), "ErrorMsg"))
 	}
 	if sp.old != nil && old.any() && !cur.any() {
-		b.add(&pending{typ: event.TypeStepErrorCleared, key: sp.key, sev: event.Info,
+		b.add(&pending{typ: event.TypeStepErrorCleared, key: sp.key,
 			fields: map[string]any{"step": sp.key, "codes": old.codes()}, scopes: [][]string{extra}})
 	}
 }

@@ -78,7 +78,7 @@ func (b *builder) stepStatus(sp stepPair) {
 		}
 		scope = append(scope, "Status")
 	}
-	sev := event.Info
+	var sev event.Severity // the catalog's default
 	if text(to) == "FAILED" {
 		sev = event.Critical
 	}
@@ -96,7 +96,7 @@ func (b *builder) stepProgress(sp stepPair) {
 	if text(from) == text(to) {
 		return
 	}
-	b.add(&pending{typ: event.TypeStepProgressChanged, key: sp.key, sev: event.Info,
+	b.add(&pending{typ: event.TypeStepProgressChanged, key: sp.key,
 		fields: map[string]any{"step": sp.key, "phase": string(sp.phase()), "from": from, "to": to},
 		scopes: [][]string{{"Steps", sp.key, "Progress"}}})
 }

@@ -3,9 +3,12 @@ package event
 import (
 	"fmt"
 	"path"
+	"slices"
 )
 
-// Event types of the catalog (the EVENTS.md contract, v1).
+// Event types of the catalog (the EVENTS.md contract, v1). A type is a
+// constant here and a row of specs below; the producer that emits it and
+// docs/EVENTS.md are the only other places that name it.
 const (
 	TypeProjectDiscovered      = "oms.project.discovered"
 	TypeProjectStatusChanged   = "oms.project.status_changed"
@@ -26,27 +29,238 @@ const (
 	TypePollRecovered          = "oms.poll.recovered"
 )
 
+// Spec is everything omswatch says about one event type apart from how it
+// is detected: the producers, the rules engine, the text line and the Slack
+// sink all read it here, so a type cannot be half described.
+type Spec struct {
+	Type string
+	// Severity is the default: what the producer gives an event of the type
+	// unless its data calls for another (a status that became FAILED) or
+	// its condition is configured otherwise.
+	Severity Severity
+	// Severities are all the producer can give it, the default among them;
+	// a route that wants one of the others never matches the type.
+	Severities []Severity
+	// Fields are the type-specific data fields every event of the type
+	// carries (EVENTS.md, "Types"); Optional are the ones added where they
+	// apply (EVENTS.md, "Fields beyond the contract").
+	Fields, Optional []string
+	// Facts are the fields route matchers read.
+	Facts Facts
+	// What says what happened in one phrase, from the data fields; Summary
+	// puts it on a line with time, severity, type and project.
+	What func(Data) string
+	// Slack is the default Slack message: a text/template in mrkdwn over
+	// the sinks' template data, which may call icon (severity to emoji) and
+	// join (a list as "a, b"); the Slack sink provides both.
+	Slack string
+}
+
+// Facts name the data fields that route matchers read as a step, a phase
+// and a condition name; "" when the type has none. A type with a step and
+// no phase gets the step's phase (oms.PhaseOf) from the rules engine.
+type Facts struct {
+	Step, Phase, Rule string
+}
+
+// slackWho names the project at the start of every default Slack message.
+const slackWho = `*{{.Project.Name}}* ({{.Project.ID}})`
+
+var (
+	infoOnly    = []Severity{Info}
+	warningOnly = []Severity{Warning}
+	anySeverity = []Severity{Info, Warning, Critical}
+	stepFacts   = Facts{Step: "step", Phase: "phase"}
+)
+
+// specs is the catalog, in catalog order. It is never written: Describe
+// and Types hand out copies.
+var specs = [...]Spec{
+	{
+		Type: TypeProjectDiscovered, Severity: Info, Severities: infoOnly, Fields: []string{"status"},
+		What:  func(d Data) string { return "discovered, status " + d.Text("status") },
+		Slack: `:new: ` + slackWho + ` is watched now, status *{{.Data.status}}*`,
+	},
+	{
+		Type: TypeProjectStatusChanged, Severity: Info, Severities: anySeverity, Fields: []string{"from", "to"},
+		What:  func(d Data) string { return "status " + d.Text("from") + " -> " + d.Text("to") },
+		Slack: `{{icon .Severity}} ` + slackWho + ` status *{{.Data.from}}* → *{{.Data.to}}*`,
+	},
+	{
+		Type: TypeProjectRemoved, Severity: Warning, Severities: warningOnly, Fields: []string{"last_status"},
+		What:  func(d Data) string { return "removed (last status " + d.Text("last_status") + ")" },
+		Slack: `:wastebasket: ` + slackWho + ` was removed (last status {{.Data.last_status}})`,
+	},
+	{
+		Type: TypeProjectMetadataChanged, Severity: Info, Severities: infoOnly, Fields: []string{"fields"},
+		What:  func(d Data) string { return "metadata changed: " + d.Text("fields") },
+		Slack: `:pencil2: ` + slackWho + ` metadata changed: {{join .Data.fields}}`,
+	},
+	{
+		Type: TypeStepStatusChanged, Severity: Info, Severities: []Severity{Info, Critical},
+		Fields: []string{"step", "phase", "from", "to", "progress"}, Facts: stepFacts,
+		What: func(d Data) string {
+			s := fmt.Sprintf("step %s (%s) %s -> %s", d.Text("step"), d.Text("phase"),
+				or(d.Text("from"), "none"), or(d.Text("to"), "none"))
+			if p := d.Text("progress"); p != "" {
+				s += ", " + p + "%"
+			}
+			return s
+		},
+		Slack: `{{icon .Severity}} ` + slackWho + ` step *{{.Data.step}}* ({{.Data.phase}}) ` +
+			`{{or .Data.from "none"}} → *{{or .Data.to "none"}}*{{with .Data.progress}}, {{.}}%{{end}}`,
+	},
+	{
+		Type: TypeStepProgressChanged, Severity: Info, Severities: infoOnly,
+		Fields: []string{"step", "phase", "from", "to"}, Facts: stepFacts,
+		What: func(d Data) string {
+			return fmt.Sprintf("step %s (%s) progress %s%% -> %s%%", d.Text("step"), d.Text("phase"), d.Text("from"), d.Text("to"))
+		},
+		Slack: `:hourglass_flowing_sand: ` + slackWho + ` step *{{.Data.step}}* {{.Data.from}}% → {{.Data.to}}%`,
+	},
+	{
+		Type: TypeStepErrorRaised, Severity: Critical, Severities: []Severity{Critical},
+		Fields: []string{"step", "code", "level", "message", "reason", "proposal"}, Facts: Facts{Step: "step"},
+		What: func(d Data) string {
+			return fmt.Sprintf("step %s error %s: %s", d.Text("step"), d.Text("code"), d.Text("message"))
+		},
+		Slack: `:x: ` + slackWho + ` step *{{.Data.step}}* error ` + "`{{.Data.code}}`" +
+			`: {{.Data.message}}{{with .Data.proposal}}` + "\n" + `> {{.}}{{end}}`,
+	},
+	{
+		Type: TypeStepErrorCleared, Severity: Info, Severities: infoOnly,
+		Fields: []string{"step", "codes"}, Facts: Facts{Step: "step"},
+		What: func(d Data) string {
+			return fmt.Sprintf("step %s errors cleared (%s)", d.Text("step"), d.Text("codes"))
+		},
+		Slack: `:white_check_mark: ` + slackWho + ` step *{{.Data.step}}* errors cleared ({{join .Data.codes}})`,
+	},
+	{
+		Type: TypeAlarmTriggered, Severity: Warning, Severities: warningOnly, Fields: []string{"rules", "count", "content"},
+		What: func(d Data) string {
+			s := "alarm triggered (" + d.Text("count") + " recent"
+			if r := d.Text("rules"); r != "" {
+				s += "; rules " + r
+			}
+			s += ")"
+			if c := d.Text("content"); c != "" {
+				s += ": " + c
+			}
+			return s
+		},
+		Slack: `:rotating_light: ` + slackWho + ` alarm ({{.Data.count}} recent){{with .Data.content}}: {{.}}{{end}}`,
+	},
+	{
+		Type: TypeAlarmCleared, Severity: Info, Severities: infoOnly, Fields: []string{"count"},
+		What:  func(Data) string { return "alarm cleared" },
+		Slack: `:large_green_circle: ` + slackWho + ` alarm cleared`,
+	},
+	{
+		Type: TypeConfigChanged, Severity: Info, Severities: infoOnly, Fields: []string{"sections"},
+		What:  func(d Data) string { return "configuration changed: " + d.Text("sections") },
+		Slack: `:gear: ` + slackWho + ` configuration changed: {{join .Data.sections}}`,
+	},
+	{
+		Type: TypeWorkerExpired, Severity: Warning, Severities: warningOnly, Fields: []string{"worker", "end_time"},
+		What: func(d Data) string {
+			return fmt.Sprintf("worker %s expired at %s", d.Text("worker"), d.Text("end_time"))
+		},
+		Slack: `:warning: ` + slackWho + ` worker {{.Data.worker}} expired at {{.Data.end_time}}`,
+	},
+	{
+		Type: TypeProjectChanged, Severity: Info, Severities: infoOnly, Fields: []string{"paths"},
+		What:  func(d Data) string { return "changed: " + d.Text("paths") },
+		Slack: `:memo: ` + slackWho + ` changed: {{join .Data.paths}}`,
+	},
+	{
+		// A condition's severity is its rule's (configuration default: warning).
+		Type: TypeConditionFiring, Severity: Warning, Severities: anySeverity,
+		Fields: []string{"rule", "value", "since"}, Optional: []string{"repeat", "labels"}, Facts: Facts{Rule: "rule"},
+		What: func(d Data) string {
+			s := fmt.Sprintf("condition %s firing since %s, value %s", d.Text("rule"), d.Text("since"), d.Text("value"))
+			if r := d.Text("repeat"); r != "" {
+				s += " (reminder " + r + ")"
+			}
+			return s
+		},
+		Slack: `{{icon .Severity}} ` + slackWho + ` *{{.Data.rule}}* firing since {{.Data.since}}{{with .Data.value}}, value {{.}}{{end}}`,
+	},
+	{
+		Type: TypeConditionResolved, Severity: Warning, Severities: anySeverity,
+		Fields: []string{"rule", "value", "since"}, Optional: []string{"fired_at", "labels"}, Facts: Facts{Rule: "rule"},
+		What: func(d Data) string {
+			return fmt.Sprintf("condition %s resolved (held since %s), value %s", d.Text("rule"), d.Text("since"), d.Text("value"))
+		},
+		Slack: `:white_check_mark: ` + slackWho + ` *{{.Data.rule}}* resolved{{with .Data.value}}, value {{.}}{{end}}`,
+	},
+	{
+		Type: TypePollFailing, Severity: Warning, Severities: warningOnly, Fields: []string{"failures"},
+		Optional: []string{"error_code", "error"},
+		What: func(d Data) string {
+			return fmt.Sprintf("polls failing (%s in a row): %s %s", d.Text("failures"), d.Text("error_code"), d.Text("error"))
+		},
+		Slack: `:warning: ` + slackWho + ` polls failing ({{.Data.failures}} in a row): {{.Data.error_code}} {{.Data.error}}`,
+	},
+	{
+		Type: TypePollRecovered, Severity: Info, Severities: infoOnly, Fields: []string{"failures"},
+		Optional: []string{"error_code", "error"},
+		What:     func(d Data) string { return "polls recovered after " + d.Text("failures") + " failures" },
+		Slack:    `:white_check_mark: ` + slackWho + ` polls recovered after {{.Data.failures}} failures`,
+	},
+}
+
+// or is s, or def when s is empty (a null from or to is "none").
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// spec finds a type's row without copying its lists; for this package.
+func spec(typ string) *Spec {
+	for i := range specs {
+		if specs[i].Type == typ {
+			return &specs[i]
+		}
+	}
+	return nil
+}
+
+// Describe returns the catalog's description of a type; false for a type
+// outside the catalog (a newer producer's). The lists are copies, so the
+// caller may keep or change them.
+func Describe(typ string) (Spec, bool) {
+	p := spec(typ)
+	if p == nil {
+		return Spec{}, false
+	}
+	s := *p
+	s.Severities = slices.Clone(s.Severities)
+	s.Fields, s.Optional = slices.Clone(s.Fields), slices.Clone(s.Optional)
+	return s, true
+}
+
+// DefaultSeverity is the type's default severity, "" outside the catalog.
+func DefaultSeverity(typ string) Severity {
+	if p := spec(typ); p != nil {
+		return p.Severity
+	}
+	return ""
+}
+
 // Types returns every event type of the catalog, in catalog order. It
 // returns a fresh slice so callers may keep or sort it.
 func Types() []string {
-	return []string{
-		TypeProjectDiscovered, TypeProjectStatusChanged, TypeProjectRemoved,
-		TypeProjectMetadataChanged, TypeStepStatusChanged, TypeStepProgressChanged,
-		TypeStepErrorRaised, TypeStepErrorCleared, TypeAlarmTriggered, TypeAlarmCleared,
-		TypeConfigChanged, TypeWorkerExpired, TypeProjectChanged, TypeConditionFiring,
-		TypeConditionResolved, TypePollFailing, TypePollRecovered,
+	out := make([]string, len(specs))
+	for i := range specs {
+		out[i] = specs[i].Type
 	}
+	return out
 }
 
 // IsKnownType reports whether t is a type of the catalog.
-func IsKnownType(t string) bool {
-	for _, k := range Types() {
-		if k == t {
-			return true
-		}
-	}
-	return false
-}
+func IsKnownType(t string) bool { return spec(t) != nil }
 
 // TypesMatching returns the catalog types a glob (path.Match syntax, e.g.
 // "oms.step.*") matches. A glob that matches nothing is usually a typo in a

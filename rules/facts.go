@@ -15,13 +15,20 @@ type catalog struct {
 	index  map[string]int
 	phases []oms.Phase
 	phase  map[string]int
+	// facts are the data fields each type's step, phase and rule are read
+	// from (event.Describe), by type index; the last is for types outside
+	// the catalog, which are read by the usual names.
+	facts []event.Facts
 }
 
 func newCatalog() *catalog {
 	c := &catalog{types: event.Types(), index: map[string]int{}, phases: oms.Phases(), phase: map[string]int{}}
 	for i, t := range c.types {
 		c.index[t] = i
+		s, _ := event.Describe(t)
+		c.facts = append(c.facts, s.Facts)
 	}
+	c.facts = append(c.facts, event.Facts{Step: "step", Phase: "phase", Rule: "rule"})
 	for i, p := range c.phases {
 		c.phase[string(p)] = i
 	}
@@ -76,16 +83,18 @@ type facts struct {
 
 func (c *catalog) factsOf(e *event.Event, f *facts) {
 	p := &e.Data.Project
+	typ := c.typeIndex(e.Type)
+	names := &c.facts[typ]
 	*f = facts{
-		typ: c.typeIndex(e.Type), importance: importanceIndex(p.Importance),
+		typ: typ, importance: importanceIndex(p.Importance),
 		severity: e.Severity.Rank(), project: e.Subject, name: p.Name,
 		source: e.Source, labels: p.Labels,
-		step: fieldString(e.Data.Fields, "step"), rule: fieldString(e.Data.Fields, "rule"),
+		step: fieldString(e.Data.Fields, names.Step), rule: fieldString(e.Data.Fields, names.Rule),
 	}
 	if f.project == "" {
 		f.project = p.ID
 	}
-	phase := fieldString(e.Data.Fields, "phase")
+	phase := fieldString(e.Data.Fields, names.Phase)
 	if phase == "" && f.step != "" {
 		// error_raised and error_cleared name a step but not its phase.
 		phase = string(oms.PhaseOf(f.step))
@@ -93,8 +102,12 @@ func (c *catalog) factsOf(e *event.Event, f *facts) {
 	f.phase = c.phaseIndex(phase)
 }
 
-// fieldString reads a string field of the event's data, "" if absent.
+// fieldString reads a string field of the event's data, "" if absent or
+// if the type has no such fact (key "").
 func fieldString(fields map[string]any, key string) string {
+	if key == "" {
+		return ""
+	}
 	s, _ := fields[key].(string)
 	return s
 }
@@ -114,29 +127,13 @@ func sevBits(ss ...event.Severity) uint8 {
 	return b
 }
 
-// traitsOf follows the event catalog (EVENTS.md): default severities per
-// type, step on oms.step.*, rule on oms.condition.*. Condition events take
-// their rule's severity, so they can have any.
+// traitsOf follows the event catalog: the severities a type can have, a
+// step where its facts name one, a rule on condition events. Types of newer
+// producers can have anything.
 func traitsOf(typ string) typeTraits {
-	all := sevBits(event.Info, event.Warning, event.Critical)
-	switch typ {
-	case event.TypeProjectDiscovered, event.TypeProjectMetadataChanged, event.TypeStepProgressChanged,
-		event.TypeStepErrorCleared, event.TypeAlarmCleared, event.TypeConfigChanged,
-		event.TypeProjectChanged, event.TypePollRecovered:
-		return typeTraits{step: isStepType(typ), severities: sevBits(event.Info)}
-	case event.TypeProjectRemoved, event.TypeAlarmTriggered, event.TypeWorkerExpired, event.TypePollFailing:
-		return typeTraits{severities: sevBits(event.Warning)}
-	case event.TypeStepStatusChanged:
-		return typeTraits{step: true, severities: sevBits(event.Info, event.Critical)}
-	case event.TypeStepErrorRaised:
-		return typeTraits{step: true, severities: sevBits(event.Critical)}
-	case event.TypeConditionFiring, event.TypeConditionResolved:
-		return typeTraits{rule: true, severities: all}
+	s, ok := event.Describe(typ)
+	if !ok {
+		return typeTraits{step: true, rule: true, severities: sevBits(event.Info, event.Warning, event.Critical)}
 	}
-	return typeTraits{severities: all} // status_changed, and types of newer producers
-}
-
-func isStepType(typ string) bool {
-	return typ == event.TypeStepStatusChanged || typ == event.TypeStepProgressChanged ||
-		typ == event.TypeStepErrorRaised || typ == event.TypeStepErrorCleared
+	return typeTraits{step: s.Facts.Step != "", rule: s.Facts.Rule != "", severities: sevBits(s.Severities...)}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/secret"
 	"github.com/omswatch/omswatch/sinks"
 	"github.com/omswatch/omswatch/sinks/logsink"
@@ -44,7 +45,7 @@ func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]s
 		_, limited := cfg.Rules.RateLimits[name]
 		out = append(out, sinks.Target{Name: name, Sink: s, Grouped: grouped || limited})
 	}
-	logCfg := logsink.Config{Format: o.logFormat, Text: TextLine}
+	logCfg := logsink.Config{Format: o.logFormat, Text: event.Summary}
 	ls, err := logsink.New(logCfg, o.stdout)
 	add(config.LogTarget, ls, false, err)
 	nc := o.js.Conn()

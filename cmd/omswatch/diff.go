@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/service"
 )
 
@@ -65,7 +66,7 @@ func runDiff(oldPath, newPath, format, at string) ([]byte, error) {
 	var buf bytes.Buffer
 	for _, e := range events {
 		if format == "text" {
-			buf.WriteString(service.TextLine(e))
+			buf.WriteString(event.Summary(e))
 			buf.WriteByte('\n')
 			continue
 		}

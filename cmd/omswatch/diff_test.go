@@ -39,14 +39,14 @@ func TestDiffText(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	wantPrefixes := []string{
-		"2023-07-13T06:31:15Z critical oms.project.status_changed np_fe****: RUNNING -> FAILED",
-		"2023-07-13T06:31:15Z info     oms.project.metadata_changed np_fe****: fields Name",
-		"2023-07-13T06:31:15Z critical oms.step.status_changed np_fe****: step FULL_TRANSFER (full): RUNNING -> FAILED, progress 40",
-		"2023-07-13T06:31:15Z critical oms.step.error_raised np_fe****: step FULL_TRANSFER: CM-RESOAT1111: A system error occurred.",
-		"2023-07-13T06:31:15Z info     oms.step.progress_changed np_fe****: step INCR_TRANSFER (incr): 0 -> 5",
-		"2023-07-13T06:31:15Z warning  oms.alarm.triggered np_fe****: count 1, rules oms_migration_failed+1: FULL_TRANSFER failed",
-		"2023-07-13T06:31:15Z info     oms.config.changed np_fe****: sections FullTransferConfig",
-		"2023-07-13T06:31:15Z info     oms.project.changed np_fe****: paths /GmtFinish",
+		"2023-07-13T06:31:15Z critical oms.project.status_changed np_fe**** (orders_v2): status RUNNING -> FAILED",
+		"2023-07-13T06:31:15Z info     oms.project.metadata_changed np_fe**** (orders_v2): metadata changed: Name",
+		"2023-07-13T06:31:15Z critical oms.step.status_changed np_fe**** (orders_v2): step FULL_TRANSFER (full) RUNNING -> FAILED, 40%",
+		"2023-07-13T06:31:15Z critical oms.step.error_raised np_fe**** (orders_v2): step FULL_TRANSFER error CM-RESOAT1111: A system error occurred.",
+		"2023-07-13T06:31:15Z info     oms.step.progress_changed np_fe**** (orders_v2): step INCR_TRANSFER (incr) progress 0% -> 5%",
+		"2023-07-13T06:31:15Z warning  oms.alarm.triggered np_fe**** (orders_v2): alarm triggered (1 recent; rules oms_migration_failed=1): FULL_TRANSFER failed",
+		"2023-07-13T06:31:15Z info     oms.config.changed np_fe**** (orders_v2): configuration changed: FullTransferConfig",
+		"2023-07-13T06:31:15Z info     oms.project.changed np_fe**** (orders_v2): changed: /GmtFinish",
 	}
 	if len(lines) != len(wantPrefixes) {
 		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(wantPrefixes), out)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
-	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/service"
 	"github.com/omswatch/omswatch/sinks"
 )
@@ -121,7 +120,8 @@ func (p historyPrinter) print(w io.Writer, se sinks.StoredEvent) error {
 		b.Write(se.Raw)
 		b.WriteByte('\n')
 	} else {
-		fmt.Fprintf(&b, "%s  %-8s  %-28s  %s\n", e.Time.UTC().Format(time.RFC3339), e.Severity, e.Type, rules.Summary(e))
+		b.WriteString(event.Summary(e))
+		b.WriteByte('\n')
 		if p.patch {
 			for _, ch := range e.Data.Changes {
 				fmt.Fprintf(&b, "    %s\n", patchLine(ch))

@@ -12,7 +12,6 @@ import (
 
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms/omssim"
-	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/service"
 	"github.com/omswatch/omswatch/sinks"
 )
@@ -121,7 +120,7 @@ func (p *replayPrinter) Notifications(ns []sinks.Notification) {
 		p.printf("%s  %s  route %s  %s  %d %s\n", stamp(n.Time), p.dr.Describe(n.Target), route, n.GroupString(),
 			len(n.Events), service.Plural(len(n.Events), "event", "events"))
 		for _, e := range n.Events {
-			p.printf("    %s\n", rules.Summary(e))
+			p.printf("    %s\n", event.Summary(e))
 		}
 		if p.dr.Kind(n.Target) == "slack" {
 			p.printf("%s\n", indent(payload[0], "    | "))

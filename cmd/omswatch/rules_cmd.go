@@ -63,7 +63,7 @@ Exit status: 0, or 2 when the configuration or an event file is invalid.`,
 
 // writeRouteTest prints one event's decision and the dry-run payloads.
 func writeRouteTest(w io.Writer, eng *rules.Engine, dr *service.DryRun, label string, e event.Event) {
-	fmt.Fprintf(w, "%s: %s %s %s\n", label, e.Type, e.Subject, e.Severity)
+	fmt.Fprintf(w, "%s: %s\n", label, event.Summary(e))
 	d, err := eng.Route(e)
 	if err != nil {
 		fmt.Fprintf(w, "  expression failed (counted as false): %v\n", err)

@@ -23,30 +23,15 @@ func Escape(s string) string {
 }
 
 // DefaultTemplates returns the built-in message of every event type of the
-// catalog, in mrkdwn.
+// catalog, in mrkdwn: the catalog's Slack template of each type, which may
+// call the icon and join funcs below.
 func DefaultTemplates() map[string]string {
-	const who = `*{{.Project.Name}}* ({{.Project.ID}})`
-	return map[string]string{
-		event.TypeProjectDiscovered:      `:new: ` + who + ` is watched now, status *{{.Data.status}}*`,
-		event.TypeProjectStatusChanged:   `{{icon .Severity}} ` + who + ` status *{{.Data.from}}* → *{{.Data.to}}*`,
-		event.TypeProjectRemoved:         `:wastebasket: ` + who + ` was removed (last status {{.Data.last_status}})`,
-		event.TypeProjectMetadataChanged: `:pencil2: ` + who + ` metadata changed: {{join .Data.fields}}`,
-		event.TypeStepStatusChanged: `{{icon .Severity}} ` + who + ` step *{{.Data.step}}* ({{.Data.phase}}) ` +
-			`{{or .Data.from "none"}} → *{{or .Data.to "none"}}*{{with .Data.progress}}, {{.}}%{{end}}`,
-		event.TypeStepProgressChanged: `:hourglass_flowing_sand: ` + who + ` step *{{.Data.step}}* {{.Data.from}}% → {{.Data.to}}%`,
-		event.TypeStepErrorRaised: `:x: ` + who + ` step *{{.Data.step}}* error ` + "`{{.Data.code}}`" +
-			`: {{.Data.message}}{{with .Data.proposal}}` + "\n" + `> {{.}}{{end}}`,
-		event.TypeStepErrorCleared:  `:white_check_mark: ` + who + ` step *{{.Data.step}}* errors cleared ({{join .Data.codes}})`,
-		event.TypeAlarmTriggered:    `:rotating_light: ` + who + ` alarm ({{.Data.count}} recent){{with .Data.content}}: {{.}}{{end}}`,
-		event.TypeAlarmCleared:      `:large_green_circle: ` + who + ` alarm cleared`,
-		event.TypeConfigChanged:     `:gear: ` + who + ` configuration changed: {{join .Data.sections}}`,
-		event.TypeWorkerExpired:     `:warning: ` + who + ` worker {{.Data.worker}} expired at {{.Data.end_time}}`,
-		event.TypeProjectChanged:    `:memo: ` + who + ` changed: {{join .Data.paths}}`,
-		event.TypeConditionFiring:   `{{icon .Severity}} ` + who + ` *{{.Data.rule}}* firing since {{.Data.since}}{{with .Data.value}}, value {{.}}{{end}}`,
-		event.TypeConditionResolved: `:white_check_mark: ` + who + ` *{{.Data.rule}}* resolved{{with .Data.value}}, value {{.}}{{end}}`,
-		event.TypePollFailing:       `:warning: ` + who + ` polls failing ({{.Data.failures}} in a row): {{.Data.error_code}} {{.Data.error}}`,
-		event.TypePollRecovered:     `:white_check_mark: ` + who + ` polls recovered after {{.Data.failures}} failures`,
+	out := map[string]string{}
+	for _, typ := range event.Types() {
+		s, _ := event.Describe(typ)
+		out[typ] = s.Slack
 	}
+	return out
 }
 
 func funcs() template.FuncMap {

@@ -1,0 +1,62 @@
+package event
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Summary is the one line of text every command prints for an event (the
+// log target's text format, `diff --format text`, `history`, `replay`,
+// `rules test`): time (RFC 3339, UTC), severity, type, project, and what
+// happened in the words of the type's catalog entry. One function, so the
+// same event reads the same wherever it is shown.
+func Summary(e Event) string {
+	p := e.Data.Project
+	who := e.Subject
+	if who == "" {
+		who = p.ID
+	}
+	if name := oneLine(p.Name); name != "" {
+		who += " (" + name + ")"
+	}
+	line := fmt.Sprintf("%s %-8s %s %s", e.Time.UTC().Format(time.RFC3339), e.Severity, e.Type, who)
+	if s := spec(e.Type); s != nil {
+		line += ": " + s.What(e.Data)
+	}
+	return line
+}
+
+// Text writes a data field for a line of text: lists as "a, b", objects as
+// "k=v" in key order, null or absent as "", white space (an OMS message's
+// newlines) collapsed so the line stays one line.
+func (d Data) Text(key string) string { return valueText(d.Fields[key]) }
+
+func valueText(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return oneLine(t)
+	case []string:
+		return joinText(len(t), func(i int) string { return oneLine(t[i]) })
+	case []any:
+		return joinText(len(t), func(i int) string { return valueText(t[i]) })
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(t))
+		return joinText(len(keys), func(i int) string { return keys[i] + "=" + valueText(t[keys[i]]) })
+	}
+	return oneLine(fmt.Sprint(v))
+}
+
+func joinText(n int, item func(int) string) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = item(i)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

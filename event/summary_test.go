@@ -1,0 +1,82 @@
+package event
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+// Summary says what happened for every type, on one line, the same for an
+// event fresh from a producer and one read back from JSON.
+func TestSummary(t *testing.T) {
+	at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	const head = "2026-11-24T02:00:00Z "
+	for _, tc := range []struct {
+		typ    string
+		sev    Severity
+		fields map[string]any
+		want   string
+	}{
+		{TypeProjectDiscovered, Info, map[string]any{"status": "INIT"}, "discovered, status INIT"},
+		{TypeProjectStatusChanged, Critical, map[string]any{"from": "RUNNING", "to": "FAILED"}, "status RUNNING -> FAILED"},
+		{TypeProjectRemoved, Warning, map[string]any{"last_status": "RELEASED"}, "removed (last status RELEASED)"},
+		{TypeProjectMetadataChanged, Info, map[string]any{"fields": []string{"Labels", "Name"}}, "metadata changed: Labels, Name"},
+		{TypeStepStatusChanged, Critical, map[string]any{"step": "FULL_TRANSFER", "phase": "full", "from": "RUNNING", "to": "FAILED", "progress": 60},
+			"step FULL_TRANSFER (full) RUNNING -> FAILED, 60%"},
+		{TypeStepStatusChanged, Info, map[string]any{"step": "INCR_SYNC", "phase": "incr", "from": nil, "to": "INIT", "progress": nil},
+			"step INCR_SYNC (incr) none -> INIT"},
+		{TypeStepProgressChanged, Info, map[string]any{"step": "FULL_TRANSFER", "phase": "full", "from": 10, "to": 60},
+			"step FULL_TRANSFER (full) progress 10% -> 60%"},
+		{TypeStepErrorRaised, Critical, map[string]any{"step": "FULL_TRANSFER", "code": "OMS-1001", "message": "disk\nfull  <on sink>"},
+			"step FULL_TRANSFER error OMS-1001: disk full <on sink>"},
+		{TypeStepErrorCleared, Info, map[string]any{"step": "FULL_TRANSFER", "codes": []any{"OMS-1001", "OMS-1002"}},
+			"step FULL_TRANSFER errors cleared (OMS-1001, OMS-1002)"},
+		{TypeAlarmTriggered, Warning, map[string]any{"count": 2, "rules": map[string]any{"b": 1, "a": 2}, "content": "delay 61s"},
+			"alarm triggered (2 recent; rules a=2, b=1): delay 61s"},
+		{TypeAlarmTriggered, Warning, map[string]any{"count": 1, "rules": map[string]any{}, "content": nil}, "alarm triggered (1 recent)"},
+		{TypeAlarmCleared, Info, map[string]any{"count": 4}, "alarm cleared"},
+		{TypeConfigChanged, Info, map[string]any{"sections": []string{"FullTransferConfig"}}, "configuration changed: FullTransferConfig"},
+		{TypeWorkerExpired, Warning, map[string]any{"worker": "g_1", "end_time": "2026-06-01T08:02:00Z"}, "worker g_1 expired at 2026-06-01T08:02:00Z"},
+		{TypeProjectChanged, Info, map[string]any{"paths": []string{"/GmtFinish", "/X"}}, "changed: /GmtFinish, /X"},
+		{TypeConditionFiring, Warning, map[string]any{"rule": "failed_for_2m", "since": "2026-11-24T09:58:00Z", "value": "FAILED"},
+			"condition failed_for_2m firing since 2026-11-24T09:58:00Z, value FAILED"},
+		{TypeConditionFiring, Warning, map[string]any{"rule": "r", "since": "s", "value": 3, "repeat": 2}, "condition r firing since s, value 3 (reminder 2)"},
+		{TypeConditionResolved, Info, map[string]any{"rule": "incr_delay_high", "since": "2026-11-24T09:58:00Z", "value": "12s"},
+			"condition incr_delay_high resolved (held since 2026-11-24T09:58:00Z), value 12s"},
+		{TypePollFailing, Warning, map[string]any{"failures": 3, "error_code": "Throttling.User", "error": "too many requests"},
+			"polls failing (3 in a row): Throttling.User too many requests"},
+		{TypePollRecovered, Info, map[string]any{"failures": 4}, "polls recovered after 4 failures"},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			e := Event{Type: tc.typ, Subject: "np_1", Time: at, Severity: tc.sev,
+				Data: Data{Project: Project{ID: "np_1", Name: "orders\nprod"}, Fields: tc.fields}}
+			want := head + pad(tc.sev) + " " + tc.typ + " np_1 (orders prod): " + tc.want
+			if got := Summary(e); got != want {
+				t.Errorf("\n got  %q\n want %q", got, want)
+			}
+			b, err := e.JSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back Event
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatal(err)
+			}
+			if got := Summary(back); got != want {
+				t.Errorf("read back from JSON:\n got  %q\n want %q", got, want)
+			}
+		})
+	}
+}
+
+func pad(s Severity) string { return string(s) + "        "[:8-len(s)] }
+
+// A type outside the catalog (a newer producer's) still gets its line,
+// without the phrase; a project without a name is its id.
+func TestSummaryUnknownTypeAndNoName(t *testing.T) {
+	e := Event{Type: "oms.future.thing", Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Severity: Info,
+		Data: Data{Project: Project{ID: "np_9"}}}
+	if got, want := Summary(e), "2026-01-01T00:00:00Z info     oms.future.thing np_9"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
