@@ -1,9 +1,6 @@
 package config
 
 import (
-	"path"
-	"strings"
-
 	"github.com/omswatch/omswatch/event"
 )
 
@@ -61,28 +58,9 @@ func cloudRegions() []string {
 		"cn-beijing-finance-1", "me-central-1"}
 }
 
-// checkTypeGlob validates an event type matcher: a glob over the catalog's
-// types that matches at least one of them, since a matcher that can never
-// match is a typo that would silently route nothing.
+// checkTypeGlob validates an event type matcher (event.CheckTypeGlob).
 func (v *validator) checkTypeGlob(p, glob string) {
-	if glob == "" {
-		v.errorf(p, "empty event type; write oms.* to match every type")
-		return
+	if err := event.CheckTypeGlob(glob); err != nil {
+		v.errorf(p, "%s", err)
 	}
-	if _, err := path.Match(glob, ""); err != nil {
-		v.errorf(p, "%q is not a valid glob (use * and ?, e.g. oms.step.*)", glob)
-		return
-	}
-	matches, _ := event.TypesMatching(glob)
-	if len(matches) > 0 {
-		return
-	}
-	types := event.Types()
-	msg := "%q matches no event type; known types: %s"
-	args := []any{glob, strings.Join(types, ", ")}
-	if s := suggest(glob, types); s != "" {
-		msg += " (did you mean %q?)"
-		args = append(args, s)
-	}
-	v.errorf(p, msg, args...)
 }

@@ -5,23 +5,25 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+
+	"github.com/omswatch/omswatch/sinks/slack"
 )
 
 // Config is the whole omswatch configuration file. Each section is a typed
 // struct that owns its validation; Load fills it over Default(), so a
 // section or key left out keeps its default value.
 type Config struct {
-	OMS       OMS       `yaml:"oms"`
-	Discovery Discovery `yaml:"discovery"`
-	Schedule  Schedule  `yaml:"schedule"`
-	Store     Store     `yaml:"store"`
-	HA        HA        `yaml:"ha"`
-	NATS      NATS      `yaml:"nats"`
-	Slack     Slack     `yaml:"slack"`
-	Webhook   Webhook   `yaml:"webhook"`
-	Rules     Rules     `yaml:"rules"`
-	HTTP      HTTP      `yaml:"http"`
-	Log       Log       `yaml:"log"`
+	OMS       OMS          `yaml:"oms"`
+	Discovery Discovery    `yaml:"discovery"`
+	Schedule  Schedule     `yaml:"schedule"`
+	Store     Store        `yaml:"store"`
+	HA        HA           `yaml:"ha"`
+	NATS      NATS         `yaml:"nats"`
+	Slack     slack.Config `yaml:"slack"`
+	Webhook   Webhook      `yaml:"webhook"`
+	Rules     Rules        `yaml:"rules"`
+	HTTP      HTTP         `yaml:"http"`
+	Log       Log          `yaml:"log"`
 
 	// File is the name the configuration was loaded from.
 	File string `yaml:"-"`
@@ -111,7 +113,7 @@ func (c *Config) validate(v *validator) {
 	c.Store.validate(v, c.NATS.IsEmbedded())
 	c.HA.validate(v, c)
 	c.NATS.validate(v)
-	c.Slack.validate(v)
+	v.component("slack", c.Slack.Validate())
 	c.Webhook.validate(v)
 	targets := c.targets(v)
 	c.Rules.validate(v, targets)

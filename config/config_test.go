@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omswatch/omswatch/sinks/natssink"
+	"github.com/omswatch/omswatch/sinks/webhook"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -156,7 +158,7 @@ func schemaKeys(t reflect.Type, into map[string]bool) {
 }
 
 // Type returns the field's type within its struct.
-func (f field) Type(t reflect.Type) reflect.Type { return t.Field(f.index).Type }
+func (f field) Type(t reflect.Type) reflect.Type { return t.FieldByIndex(f.index).Type }
 
 func TestExampleCoversEveryKey(t *testing.T) {
 	keys := map[string]bool{}
@@ -193,17 +195,17 @@ func TestExampleShowsDefaults(t *testing.T) {
 	}
 	defaults := map[string]string{}
 	collectDefaults(reflect.ValueOf(Default()), "", defaults)
-	var nt NATSTarget
-	nt.setDefaults()
+	var nt natssink.Config
+	nt.SetDefaults()
 	defaults["nats.targets.events.subject"] = nt.Subject.Text
-	var wt WebhookTarget
-	wt.setDefaults()
+	var wt webhook.Config
+	wt.SetDefaults()
 	defaults["webhook.targets.relay.timeout"] = wt.Timeout.String()
 	var c Condition
-	c.setDefaults()
+	c.SetDefaults()
 	defaults["rules.conditions.0.severity"] = c.Severity
 	var rl RateLimit
-	rl.setDefaults()
+	rl.SetDefaults()
 	defaults["rules.rate_limits.oncall.burst"] = fmt.Sprint(rl.Burst)
 	if len(defaults) < 30 {
 		t.Fatalf("found only %d defaults; the walk is broken", len(defaults))
@@ -234,7 +236,7 @@ func collectDefaults(v reflect.Value, path string, into map[string]string) {
 	switch v.Kind() {
 	case reflect.Struct:
 		for _, f := range fieldsOf(v.Type()) {
-			collectDefaults(v.Field(f.index), strings.TrimPrefix(path+"."+f.name, "."), into)
+			collectDefaults(v.FieldByIndex(f.index), strings.TrimPrefix(path+"."+f.name, "."), into)
 		}
 	case reflect.Slice:
 		items := make([]string, v.Len())

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/setting"
 )
 
 // maxSteps bounds the work one document may cause. A real configuration has
@@ -65,7 +67,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			*target = secret.New(s)
 		}
 		return
-	case *FilePath:
+	case *setting.File:
 		if s, ok := d.scalar(n, v.Type(), path, true); ok {
 			d.filePath(n, target, path, s)
 		}
@@ -77,9 +79,14 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			target.setText(s, d.pos(n))
 		}
 		return
-	case scalarValue:
+	case literalValue:
+		if s, ok := d.scalar(n, v.Type(), path, false); ok {
+			target.SetLiteral(s, d.pos(n).String())
+		}
+		return
+	case encoding.TextUnmarshaler:
 		if s, ok := d.scalar(n, v.Type(), path, true); ok {
-			if err := target.parseScalar(s); err != nil {
+			if err := target.UnmarshalText([]byte(s)); err != nil {
 				d.errorf(n, path, "%v", err)
 			}
 		}
@@ -100,7 +107,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 // filePath resolves a path against the directory of the file that names it
 // and checks that it can be read, so a wrong path is found by validate
 // rather than at start-up. An empty path means "not set".
-func (d *decoder) filePath(n *yaml.Node, out *FilePath, path, s string) {
+func (d *decoder) filePath(n *yaml.Node, out *setting.File, path, s string) {
 	if s == "" {
 		*out = ""
 		return
@@ -108,10 +115,13 @@ func (d *decoder) filePath(n *yaml.Node, out *FilePath, path, s string) {
 	resolved := resolvePath(d.dir, s)
 	if err := checkReadable(resolved); err != nil {
 		d.errorf(n, path, "cannot read %q: %v", s, err)
+		// Kept all the same: checks across fields count it as given, so
+		// one mistake is reported once (the load fails anyway).
+		*out = setting.File(resolved)
 		return
 	}
 	d.idx.addFile(resolved)
-	*out = FilePath(resolved)
+	*out = setting.File(resolved)
 }
 
 // decodeBasic fills a string, bool, integer or float.
@@ -245,21 +255,22 @@ func (d *decoder) key(k *yaml.Node, path string, seen map[string]*yaml.Node) (st
 func newElem(t reflect.Type) reflect.Value {
 	elem := reflect.New(t).Elem()
 	if def, ok := elem.Addr().Interface().(defaulter); ok {
-		def.setDefaults()
+		def.SetDefaults()
 	}
 	return elem
 }
 
 // defaulter is implemented by list items and map values that have defaults
 // of their own (a NATS target's subject, a webhook's timeout).
-type defaulter interface{ setDefaults() }
+type defaulter interface{ SetDefaults() }
 
-// scalarValue is implemented by value types written as one scalar with a
-// syntax of their own (durations, byte sizes, rates).
-type scalarValue interface{ parseScalar(string) error }
+// literalValue is implemented by the components' templates
+// (setting.Template), which are taken literally and keep where they were
+// written.
+type literalValue interface{ SetLiteral(text, where string) }
 
-// textValue is implemented by expressions and templates, which keep their
-// text and where it was written so their compilers can report positions.
+// textValue is implemented by rule expressions, which keep their text
+// literally and where it was written.
 type textValue interface{ setText(string, Position) }
 
 func isNull(n *yaml.Node) bool {
@@ -290,13 +301,4 @@ func describe(n *yaml.Node) string {
 
 // joinPath appends a key to a YAML path, quoting keys that would make the
 // path ambiguous (a target named "a.b").
-func joinPath(path, key string) string {
-	if key == "" || strings.ContainsAny(key, ".[]\"' \t") {
-		key = "[" + strconv.Quote(key) + "]"
-		return path + key
-	}
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
+func joinPath(path, key string) string { return setting.Key(path, key) }

@@ -6,6 +6,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/omswatch/omswatch/internal/suggest"
 	"github.com/omswatch/omswatch/secret"
 )
 
@@ -20,21 +21,33 @@ const extensionPrefix = "x-"
 // field is one key a section accepts.
 type field struct {
 	name   string
-	index  int
-	secret bool // a secret.String: also accepts name+"_file"
+	index  []int // for reflect's FieldByIndex
+	secret bool  // a secret.String: also accepts name+"_file"
 }
 
 // fieldsOf lists the keys of a section struct in declaration order, which is
-// also the order "allowed: ..." messages print them in.
+// also the order "allowed: ..." messages print them in. The keys of a field
+// tagged `yaml:",inline"` (a component's own configuration, composed into
+// a section) are the section's own.
 func fieldsOf(t reflect.Type) []field {
 	var out []field
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if !f.IsExported() || name == "" || name == "-" {
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "-" {
 			continue
 		}
-		out = append(out, field{name: name, index: i, secret: f.Type == reflect.TypeFor[secret.String]()})
+		if name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for _, in := range fieldsOf(f.Type) {
+				in.index = append([]int{i}, in.index...)
+				out = append(out, in)
+			}
+			continue
+		}
+		if name == "" {
+			continue
+		}
+		out = append(out, field{name: name, index: []int{i}, secret: f.Type == reflect.TypeFor[secret.String]()})
 	}
 	return out
 }
@@ -73,7 +86,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		}
 	}
 	seen := map[string]*yaml.Node{}
-	secrets := map[int]*secretKeys{}
+	secrets := map[string]*secretKeys{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		name, ok := d.key(k, path, seen)
@@ -92,13 +105,13 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		d.idx.setKey(d.prefix+child, d.pos(k))
 		d.idx.setParent(d.prefix+child, d.prefix+path)
 		if !f.secret {
-			d.decode(val, v.Field(f.index), child)
+			d.decode(val, v.FieldByIndex(f.index), child)
 			continue
 		}
-		sk := secrets[f.index]
+		sk := secrets[f.name]
 		if sk == nil {
 			sk = &secretKeys{}
-			secrets[f.index] = sk
+			secrets[f.name] = sk
 		}
 		if name == f.name {
 			sk.inlineKey, sk.inline = k, val
@@ -107,8 +120,8 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		}
 	}
 	for _, f := range fields {
-		if sk := secrets[f.index]; sk != nil {
-			d.decodeSecret(sk, v.Field(f.index).Addr().Interface().(*secret.String), joinPath(path, f.name))
+		if sk := secrets[f.name]; sk != nil {
+			d.decodeSecret(sk, v.FieldByIndex(f.index).Addr().Interface().(*secret.String), joinPath(path, f.name))
 		}
 	}
 }
@@ -157,7 +170,7 @@ func (d *decoder) unknownKey(k *yaml.Node, path, name string, allowed []string) 
 	}
 	msg := "unknown key %q in %s; allowed: %s"
 	args := []any{name, where, strings.Join(allowed, ", ")}
-	if s := suggest(name, allowed); s != "" {
+	if s := suggest.Closest(name, allowed); s != "" {
 		msg += " (did you mean %q?)"
 		args = append(args, s)
 	}

@@ -1,6 +1,11 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/omswatch/omswatch/natsembed"
+	"github.com/omswatch/omswatch/sinks/slack"
+)
 
 // Every default value of the configuration, in one place. config/example.yaml
 // shows the same values in its comments, and TestExampleShowsDefaults keeps
@@ -50,10 +55,8 @@ func Default() Config {
 			LeaseTTL:      Duration(30 * time.Second),
 			RenewInterval: Duration(10 * time.Second),
 		},
-		NATS: NATS{
-			Embedded: Embedded{Host: "127.0.0.1", Port: 4222, MaxPayload: 8 << 20},
-		},
-		Slack: Slack{RateLimit: Rate{Count: 1, Per: time.Second}, ThreadsBucket: "omswatch-slack-threads"},
+		NATS:  NATS{Config: natsembed.DefaultConfig()},
+		Slack: slack.DefaultConfig(),
 		Rules: Rules{
 			DefaultTo:      []string{LogTarget},
 			GroupBy:        []string{"project"},
@@ -70,10 +73,8 @@ func Default() Config {
 // Defaults of the items of named maps and lists, which Default cannot hold
 // because they exist only once the file names them.
 
-func (t *NATSTarget) setDefaults() { t.Subject = Template{Text: DefaultSubject} }
+// SetDefaults gives a condition its default severity.
+func (c *Condition) SetDefaults() { c.Severity = "warning" }
 
-func (t *WebhookTarget) setDefaults() { t.Timeout = Duration(10 * time.Second) }
-
-func (c *Condition) setDefaults() { c.Severity = "warning" }
-
-func (r *RateLimit) setDefaults() { r.Burst = 1 }
+// SetDefaults gives a rate limit its default burst.
+func (r *RateLimit) SetDefaults() { r.Burst = 1 }

@@ -17,15 +17,6 @@ const (
 	maxConfigFile = 8 << 20
 )
 
-// FilePath is a path to a file the configuration refers to: a CA bundle, a
-// NATS creds file, an included rule file. Written relative, it is resolved
-// against the directory of the configuration file that names it; Load
-// checks that the file can be read and keeps the resolved path.
-type FilePath string
-
-// String returns the path.
-func (p FilePath) String() string { return string(p) }
-
 // checkReadable checks that a file exists, is a regular file and may be
 // read, without reading it.
 func checkReadable(name string) error {

@@ -5,6 +5,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/omswatch/omswatch/internal/suggest"
 )
 
 // Inhibit mutes a project's events that Target matches while its source
@@ -52,7 +54,7 @@ func (r *Rules) validateNoise(v *validator, targets map[string]string, condNames
 		p := joinPath("rules.rate_limits", name)
 		if _, ok := targets[name]; !ok {
 			msg := fmt.Sprintf("unknown target %q; defined targets: %s", name, strings.Join(known, ", "))
-			if s := suggest(name, known); s != "" {
+			if s := suggest.Closest(name, known); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			v.keyErrorf(p, "%s", msg)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/omswatch/omswatch/internal/suggest"
 	"github.com/omswatch/omswatch/secret"
 )
 
@@ -112,7 +113,7 @@ func (o *OMS) validate(v *validator) {
 		v.errorf("oms.max_answer_size", "%s is out of range; want 1MiB to 1GiB (a 5,000-table project answers about 1.3MB)", o.MaxAnswerSize)
 	}
 	o.Retries.validate(v, "oms.retries")
-	o.TLS.validate(v, "oms.tls")
+	v.component("oms.tls", o.TLS.Validate())
 }
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
@@ -125,7 +126,7 @@ func (o *OMS) validateCloud(v *validator) {
 		v.errorf("oms.region", "%q is not a region id; want one like cn-hangzhou or ap-southeast-1", o.Region)
 	case o.Endpoint == "" && !slices.Contains(cloudRegions(), o.Region):
 		msg := fmt.Sprintf("%q is not a region OMS is published in; want %s, or set oms.endpoint", o.Region, orList(cloudRegions()))
-		if s := suggest(o.Region, cloudRegions()); s != "" {
+		if s := suggest.Closest(o.Region, cloudRegions()); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		v.errorf("oms.region", "%s", msg)

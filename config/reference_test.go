@@ -45,11 +45,11 @@ func referenceRows() []refRow {
 }
 
 // itemDefaults are the defaults of the items of named maps and lists,
-// which Default cannot hold (defaults.go's setDefaults methods).
+// which Default cannot hold (their SetDefaults methods).
 func itemDefaults(t reflect.Type) reflect.Value {
 	v := reflect.New(t)
-	if d, ok := v.Interface().(interface{ setDefaults() }); ok {
-		d.setDefaults()
+	if d, ok := v.Interface().(defaulter); ok {
+		d.SetDefaults()
 	}
 	return v.Elem()
 }
@@ -64,9 +64,9 @@ func mapKeyName(path string) string {
 
 func walkReference(t reflect.Type, def reflect.Value, path string, rows *[]refRow) {
 	for _, f := range fieldsOf(t) {
-		ft := t.Field(f.index).Type
+		ft := t.FieldByIndex(f.index).Type
 		p := joinSchemaPath(path, f.name)
-		fdef := def.Field(f.index)
+		fdef := def.FieldByIndex(f.index)
 		switch {
 		case ft.Kind() == reflect.Struct && refType(ft) == "":
 			walkReference(ft, fdef, p, rows)
@@ -251,12 +251,12 @@ func TestRuleFileKeysAreRulesKeys(t *testing.T) {
 	rt, rf := reflect.TypeFor[Rules](), reflect.TypeFor[ruleFile]()
 	rulesFields := map[string]reflect.Type{}
 	for _, f := range fieldsOf(rt) {
-		rulesFields[f.name] = rt.Field(f.index).Type
+		rulesFields[f.name] = rt.FieldByIndex(f.index).Type
 	}
 	var names []string
 	for _, f := range fieldsOf(rf) {
 		names = append(names, f.name)
-		if typ, ok := rulesFields[f.name]; !ok || typ != rf.Field(f.index).Type {
+		if typ, ok := rulesFields[f.name]; !ok || typ != rf.FieldByIndex(f.index).Type {
 			t.Errorf("rule files have the key %s, which the rules section lacks or types differently; document it in docs/CONFIG.md", f.name)
 		}
 	}

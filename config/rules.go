@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/omswatch/omswatch/internal/suggest"
 )
 
 // Rules routes events to targets and defines conditions over snapshots.
@@ -212,7 +214,7 @@ func checkTargetRefs(v *validator, path string, names []string, targets map[stri
 			continue
 		}
 		msg := fmt.Sprintf("unknown target %q; defined targets: %s", name, strings.Join(known, ", "))
-		if s := suggest(name, known); s != "" {
+		if s := suggest.Closest(name, known); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		v.errorf(fmt.Sprintf("%s[%d]", path, i), "%s", msg)

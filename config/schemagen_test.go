@@ -167,7 +167,7 @@ func (g *schemaGen) object(t reflect.Type, path string, def reflect.Value) obj {
 		p := joinSchemaPath(path, f.name)
 		var fdef reflect.Value
 		if def.IsValid() {
-			fdef = def.Field(f.index)
+			fdef = def.FieldByIndex(f.index)
 		}
 		props = append(props, member{f.name, g.property(t, f, p, fdef)})
 		if f.secret {
@@ -180,7 +180,7 @@ func (g *schemaGen) object(t reflect.Type, path string, def reflect.Value) obj {
 
 // property is the schema of one key, with its description and default.
 func (g *schemaGen) property(parent reflect.Type, f field, path string, def reflect.Value) obj {
-	ft := parent.Field(f.index).Type
+	ft := parent.FieldByIndex(f.index).Type
 	var s obj
 	if values, ok := g.enums[parent][f.name]; ok {
 		enum := obj{{"anyOf", []any{obj{{"enum", values}}, ref("env")}}}

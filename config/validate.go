@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -8,6 +9,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/omswatch/omswatch/internal/suggest"
+	"github.com/omswatch/omswatch/setting"
 )
 
 // validator is handed to every section's validate method. It turns a YAML
@@ -69,7 +73,7 @@ func (v *validator) oneOf(path, value string, allowed ...string) bool {
 		return true
 	}
 	msg := fmt.Sprintf("%q is not allowed; want %s", value, orList(allowed))
-	if s := suggest(value, allowed); s != "" {
+	if s := suggest.Closest(value, allowed); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	v.errorf(path, "%s", msg)
@@ -182,4 +186,24 @@ func orList(allowed []string) string {
 		return allowed[0]
 	}
 	return strings.Join(allowed[:len(allowed)-1], ", ") + " or " + allowed[len(allowed)-1]
+}
+
+// component reports what a component's Validate found in its section at
+// path: each setting.Error at its own path below the section (at the key
+// the file actually uses, name or name_file), any other error at the
+// section.
+func (v *validator) component(section string, err error) {
+	for _, e := range setting.Flatten(err) {
+		var se *setting.Error
+		if !errors.As(e, &se) {
+			v.errorf(section, "%s", e.Error())
+			continue
+		}
+		p := secretPath(v, setting.Join(section, se.Path))
+		if se.Key {
+			v.keyErrorf(p, "%s", se.Msg)
+		} else {
+			v.errorf(p, "%s", se.Msg)
+		}
+	}
 }

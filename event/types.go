@@ -1,9 +1,13 @@
 package event
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"slices"
+	"strings"
+
+	"github.com/omswatch/omswatch/internal/suggest"
 )
 
 // Event types of the catalog (the EVENTS.md contract, v1). A type is a
@@ -276,4 +280,25 @@ func TypesMatching(glob string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// CheckTypeGlob reports a type matcher that can never match: empty, not a
+// valid glob, or matching no type of the catalog (a typo that would
+// silently route, template or silence nothing).
+func CheckTypeGlob(glob string) error {
+	if glob == "" {
+		return errors.New("empty event type; write oms.* to match every type")
+	}
+	if _, err := path.Match(glob, ""); err != nil {
+		return fmt.Errorf("%q is not a valid glob (use * and ?, e.g. oms.step.*)", glob)
+	}
+	if matches, _ := TypesMatching(glob); len(matches) > 0 {
+		return nil
+	}
+	types := Types()
+	msg := fmt.Sprintf("%q matches no event type; known types: %s", glob, strings.Join(types, ", "))
+	if s := suggest.Closest(glob, types); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return errors.New(msg)
 }

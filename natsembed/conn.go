@@ -2,17 +2,15 @@ package natsembed
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/setting"
 )
 
 // ConnOptions say how to connect to NATS. Give at most one of CredsFile,
@@ -32,15 +30,9 @@ type ConnOptions struct {
 	// Token authenticates with a token.
 	Token secret.String
 	// TLS, when set, is used for the connection.
-	TLS *TLSOptions
+	TLS *setting.TLS
 	// Logger receives disconnect and reconnect notices (default: none).
 	Logger *slog.Logger
-}
-
-// TLSOptions configure TLS to NATS. Files are PEM.
-type TLSOptions struct {
-	CAFile, CertFile, KeyFile, ServerName string
-	InsecureSkipVerify                    bool
 }
 
 // Connect connects to NATS and keeps reconnecting for ever after a loss:
@@ -63,7 +55,7 @@ func Connect(ctx context.Context, o ConnOptions) (*nats.Conn, error) {
 	}
 	opts = append(opts, auth...)
 	if o.TLS != nil {
-		tc, err := o.TLS.config()
+		tc, err := o.TLS.ClientConfig()
 		if err != nil {
 			return nil, fmt.Errorf("nats TLS: %w", err)
 		}
@@ -113,27 +105,4 @@ func authOptions(o ConnOptions) ([]nats.Option, error) {
 		return nil, errors.New("nats: give one way to authenticate (creds file, nkey file, user/password or token)")
 	}
 	return opts, nil
-}
-
-func (t TLSOptions) config() (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // opt-in
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s holds no PEM certificate", t.CAFile)
-		}
-		c.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("client certificate: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, nil
 }

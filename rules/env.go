@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/internal/suggest"
 	"github.com/omswatch/omswatch/oms"
 )
 
@@ -185,7 +186,7 @@ func describeCompileError(text string, err error) string {
 		msg = firstLine(err.Error())
 	}
 	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
-		if s := closest(name, envNames()); s != "" {
+		if s := suggest.Closest(name, envNames()); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
 	}
@@ -254,36 +255,4 @@ func projectOf(e *event.Event) *oms.Project {
 // envNames are the names expressions can use, for "did you mean".
 func envNames() []string {
 	return []string{"event", "project", "prev", "step", "phase", "now", "since", "until", "duration"}
-}
-
-// closest returns the candidate within two edits of s, or "".
-func closest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -85,9 +85,7 @@ func (d *DryRun) slackText(target, route string, events []event.Event) string {
 	r, ok := d.slack[target]
 	if !ok {
 		var err error
-		t := d.cfg.Slack.Targets[target]
-		r, err = slack.NewRenderer(slack.Config{Channel: t.Channel, WebhookURL: t.WebhookURL,
-			Templates: templateTexts(t.Template), RouteTemplates: slackRouteTemplates(d.cfg)})
+		r, err = slack.NewRenderer(d.cfg.Slack.Targets[target], slackRouteTemplates(d.cfg))
 		if err != nil {
 			return "(template error: " + err.Error() + ")"
 		}

@@ -47,4 +47,3 @@ func ReadEvents(name string, stdin io.Reader) ([]event.Event, error) {
 	}
 	return out, nil
 }
-

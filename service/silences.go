@@ -47,7 +47,7 @@ func silenceConn(cfg *config.Config, natsURL string) (natsembed.ConnOptions, err
 		return co, nil
 	}
 	if !n.IsEmbedded() {
-		co = natsConn(n)
+		co = n.Conn()
 		co.Name = "omswatch silence"
 		return co, nil
 	}
@@ -56,15 +56,4 @@ func silenceConn(cfg *config.Config, natsURL string) (natsembed.ConnOptions, err
 	}
 	co.URL = "nats://" + net.JoinHostPort(n.Embedded.Host, strconv.Itoa(n.Embedded.Port))
 	return co, nil
-}
-
-// natsConn is how to connect to an external NATS server.
-func natsConn(n config.NATS) natsembed.ConnOptions {
-	co := natsembed.ConnOptions{URL: n.URL, CredsFile: string(n.CredsFile), NKeyFile: string(n.NKeyFile),
-		User: n.User, Password: n.Password, Token: n.Token}
-	if n.TLS != (config.TLS{}) {
-		co.TLS = &natsembed.TLSOptions{CAFile: string(n.TLS.CAFile), CertFile: string(n.TLS.CertFile),
-			KeyFile: string(n.TLS.KeyFile), ServerName: n.TLS.ServerName, InsecureSkipVerify: n.TLS.InsecureSkipVerify}
-	}
-	return co
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -50,8 +49,7 @@ func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]s
 	add(config.LogTarget, ls, false, err)
 	nc := o.js.Conn()
 	for _, name := range slices.Sorted(maps.Keys(cfg.NATS.Targets)) {
-		t := cfg.NATS.Targets[name]
-		s, err := natssink.New(natssink.Config{Subject: t.Subject.Text, JetStream: t.JetStream, Stream: t.Stream}, nc)
+		s, err := natssink.New(cfg.NATS.Targets[name], nc)
 		add(name, s, false, err)
 	}
 	if len(cfg.Slack.Targets) > 0 {
@@ -59,19 +57,15 @@ func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]s
 		if err != nil {
 			errs = append(errs, err)
 		} else {
-			routeTemplates := slackRouteTemplates(cfg)
+			routes := slackRouteTemplates(cfg)
 			for _, name := range slices.Sorted(maps.Keys(cfg.Slack.Targets)) {
-				t := cfg.Slack.Targets[name]
-				s, err := client.Target(name, slack.Config{Channel: t.Channel, WebhookURL: t.WebhookURL,
-					Templates: templateTexts(t.Template), RouteTemplates: routeTemplates})
+				s, err := client.Target(name, cfg.Slack.Targets[name], routes)
 				add(name, s, true, err)
 			}
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Webhook.Targets)) {
-		t := cfg.Webhook.Targets[name]
-		s, err := webhook.New(name, webhook.Config{URL: t.URL, Secret: t.Secret, Headers: t.Headers,
-			Timeout: t.Timeout.Duration(), Body: t.Body.Text}, o.red)
+		s, err := webhook.New(name, cfg.Webhook.Targets[name], o.red)
 		add(name, s, false, err)
 	}
 	return out, errors.Join(errs...)
@@ -80,23 +74,19 @@ func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]s
 // slackClient is the client the Slack targets share; threads are kept in
 // a key-value bucket when a target posts as the bot.
 func slackClient(ctx context.Context, cfg *config.Config, o targetOptions) (*slack.Client, error) {
-	s := cfg.Slack
-	co := slack.ClientOptions{Token: s.Token, APIURL: s.APIURL, ProjectURL: s.ProjectURL.Text, Redactor: o.red}
-	if perSec := s.RateLimit.PerSecond(); perSec > 0 {
-		co.Interval = time.Duration(float64(time.Second) / perSec)
-	}
-	for _, t := range s.Targets {
+	co := slack.ClientOptions{Redactor: o.red}
+	for _, t := range cfg.Slack.Targets {
 		if t.Channel == "" {
 			continue
 		}
-		threads, err := slack.NewKVThreads(ctx, o.js, s.ThreadsBucket, cfg.Store.Replicas)
+		threads, err := slack.NewKVThreads(ctx, o.js, cfg.Slack.ThreadsBucket, cfg.Store.Replicas)
 		if err != nil {
 			return nil, err
 		}
 		co.Threads = threads
 		break
 	}
-	c, err := slack.NewClient(co)
+	c, err := slack.NewClient(cfg.Slack, co)
 	if err != nil {
 		return nil, fmt.Errorf("slack: %w", err)
 	}
@@ -104,20 +94,12 @@ func slackClient(ctx context.Context, cfg *config.Config, o targetOptions) (*sla
 }
 
 // slackRouteTemplates are the Slack templates of named routes.
-func slackRouteTemplates(cfg *config.Config) map[string]map[string]string {
-	out := map[string]map[string]string{}
+func slackRouteTemplates(cfg *config.Config) slack.RouteTemplates {
+	out := slack.RouteTemplates{}
 	for _, rt := range cfg.Rules.Routes {
 		if rt.Name != "" && len(rt.Template) > 0 {
-			out[rt.Name] = templateTexts(rt.Template)
+			out[rt.Name] = rt.Template
 		}
-	}
-	return out
-}
-
-func templateTexts(m map[string]config.Template) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, t := range m {
-		out[k] = t.Text
 	}
 	return out
 }

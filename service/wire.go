@@ -246,7 +246,7 @@ func (a *app) startSimulator(_ context.Context, s simSettings, log *slog.Logger)
 // under store.dir) when nats.url is empty, else the external one.
 func (a *app) jetStream(ctx context.Context, cfg *config.Config, log *slog.Logger) (jetstream.JetStream, error) {
 	n := cfg.NATS
-	co := natsConn(n)
+	co := n.Conn()
 	co.Logger = log
 	if n.IsEmbedded() {
 		srv, err := natsembed.Start(ctx, natsembed.ServerOptions{Host: n.Embedded.Host, Port: n.Embedded.Port,

@@ -14,20 +14,26 @@ import (
 // flows one way (poller -> differ -> rules -> sinks) and only cmd wires
 // them, so a stage importing another stage is a design error caught here.
 var allowedImports = map[string][]string{
-	"event":      {},
-	"secret":     {},
-	"oms":        {"github.com/bytedance/sonic", "github.com/goccy/go-json"},
-	"oms/omssim": {"oms"},
-	"differ":     {"oms", "event", "secret", "github.com/wI2L/jsondiff"},
-	"rules":      {"oms", "event", "github.com/expr-lang/expr"},
+	"event":  {"internal/suggest"},
+	"secret": {},
+	// setting is the components' shared configuration vocabulary: a leaf.
+	"setting": {},
+	// internal/suggest is the one "did you mean": a leaf.
+	"internal/suggest": {},
+	"oms":              {"github.com/bytedance/sonic", "github.com/goccy/go-json"},
+	"oms/omssim":       {"oms"},
+	"differ":           {"oms", "event", "secret", "github.com/wI2L/jsondiff"},
+	"rules":            {"oms", "event", "internal/suggest", "github.com/expr-lang/expr"},
 	// rules/kvstate is where the rules' state and silences meet JetStream,
 	// so that rules itself stays pure.
 	"rules/kvstate": {"rules", "internal/jsensure", "github.com/nats-io/"},
 	"poller": {"oms", "event", "secret", "github.com/robfig/cron/v3", "github.com/alibabacloud-go/",
 		"github.com/aliyun/credentials-go", "github.com/nats-io/", "golang.org/x/time/rate", "internal/jsensure"},
 	"sinks":     {"event", "secret", "internal/jsensure", "github.com/nats-io/"},
-	"natsembed": {"secret", "github.com/nats-io/"},
-	"config":    {"oms", "event", "secret", "poller", "differ", "rules", "sinks", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
+	"natsembed": {"secret", "setting", "github.com/nats-io/"},
+	// config composes the components' own configuration types.
+	"config": {"oms", "event", "secret", "setting", "internal/suggest", "poller", "differ", "rules", "sinks",
+		"sinks/natssink", "sinks/slack", "sinks/webhook", "natsembed", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
 	// The chaos suites are tests only: they drive omswatch as a process.
 	"chaos":        {},
 	"chaos/faults": {},
@@ -39,7 +45,7 @@ var allowedImports = map[string][]string{
 	"internal/jsensure": {"github.com/nats-io/"},
 	// service is the application: it wires every component, so it may
 	// import all of them, and nothing but cmd imports it.
-	"service": {"config", "differ", "event", "natsembed", "oms", "oms/omssim", "poller", "rules", "rules/kvstate",
+	"service": {"config", "differ", "event", "natsembed", "setting", "oms", "oms/omssim", "poller", "rules", "rules/kvstate",
 		"secret", "sinks", "sinks/logsink", "sinks/natssink", "sinks/slack", "sinks/webhook",
 		"github.com/nats-io/", "github.com/prometheus/client_golang/"},
 }
@@ -94,7 +100,7 @@ func allowedFor(rel string) ([]string, bool) {
 		return a, true
 	}
 	if strings.HasPrefix(rel, "sinks/") {
-		return []string{"sinks", "event", "secret", "internal/jsensure", "github.com/nats-io/", "github.com/slack-go/slack"}, true
+		return []string{"sinks", "event", "secret", "setting", "internal/jsensure", "github.com/nats-io/", "github.com/slack-go/slack"}, true
 	}
 	return nil, false
 }

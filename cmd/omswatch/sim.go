@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/omswatch/omswatch/service"
 	"io"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/service"
 )
 
 // simOptions are the flags of `omswatch sim`. Scripts rely on --listen,

@@ -15,27 +15,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/setting"
 	"github.com/omswatch/omswatch/sinks"
 )
-
-// DefaultSubject is the subject template of a target that names none.
-const DefaultSubject = "oms.events.{{.Source}}.{{.Project.ID}}.{{.Type}}"
-
-// Config is one NATS target.
-type Config struct {
-	// Subject is a Go template over sinks.TemplateData; every value from
-	// OMS in it is a sinks.Token (no dots, spaces or wildcards), .Type keeps
-	// its dots. Default DefaultSubject.
-	Subject string
-	// JetStream publishes into a stream and waits for its acknowledgement;
-	// otherwise core NATS, flushed to the server.
-	JetStream bool
-	// Stream, with JetStream, is the stream expected to take the subjects
-	// (a publish another stream takes fails).
-	Stream string
-	// Timeout bounds one Send whose ctx has no deadline (default 10s).
-	Timeout time.Duration
-}
 
 // Sink publishes to NATS. It is safe for concurrent use.
 type Sink struct {
@@ -48,13 +30,13 @@ type Sink struct {
 // New compiles the subject template; nc is the connection to publish on
 // (the embedded server's or an external one).
 func New(cfg Config, nc *nats.Conn) (*Sink, error) {
-	if cfg.Subject == "" {
-		cfg.Subject = DefaultSubject
+	if cfg.Subject.Text == "" {
+		cfg.Subject.Text = DefaultSubject
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	t, err := template.New("subject").Option("missingkey=zero").Parse(cfg.Subject)
+	t, err := template.New("subject").Option("missingkey=zero").Parse(cfg.Subject.Text)
 	if err != nil {
 		return nil, fmt.Errorf("nats target: subject: %w", err)
 	}
@@ -80,13 +62,13 @@ func RenderSubject(text string, e event.Event) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("subject: %w", err)
 	}
-	return (&Sink{cfg: Config{Subject: text}, subject: t}).Subject(e)
+	return (&Sink{cfg: Config{Subject: setting.Template{Text: text}}, subject: t}).Subject(e)
 }
 
 // Subject renders the subject of an event; an error is permanent (the
 // template cannot make a valid subject of this event).
 func (s *Sink) Subject(e event.Event) (string, error) {
-	if s.cfg.Subject == DefaultSubject {
+	if s.cfg.Subject.Text == DefaultSubject {
 		// The default, without a template run: most targets use it and a
 		// busy one renders 20,000 subjects a second.
 		return "oms.events." + sinks.Token(e.Source) + "." + sinks.Token(e.Data.Project.ID) + "." + e.Type, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/setting"
 	"github.com/omswatch/omswatch/sinks"
 	"github.com/omswatch/omswatch/sinks/natssink"
 	"github.com/omswatch/omswatch/sinks/sinktest"
@@ -40,7 +41,7 @@ func TestSubscriberReceivesTheEventJSON(t *testing.T) {
 	}{
 		{"core default subject", natssink.Config{}, "orders", "oms.events.oms_cn-hangzhou.np_7hq2kd81.oms.step.status_changed"},
 		{"jetstream", natssink.Config{JetStream: true, Stream: "USER"}, "orders", "oms.events.oms_cn-hangzhou.np_7hq2kd81.oms.step.status_changed"},
-		{"hostile name", natssink.Config{Subject: "alerts.{{.Project.Name}}.{{.Data.step}}"}, "a.b *> c", "alerts.a_b_c.FULL_TRANSFER"},
+		{"hostile name", natssink.Config{Subject: setting.Template{Text: "alerts.{{.Project.Name}}.{{.Data.step}}"}}, "a.b *> c", "alerts.a_b_c.FULL_TRANSFER"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,7 +108,7 @@ func TestBadSubjectsArePermanent(t *testing.T) {
 	srv := sinktest.StartNATS(t, 0)
 	nc, _ := sinktest.Connect(t, srv)
 	for _, subj := range []string{"x.{{.Data.missing}}", "a..b", "{{.Type}} x"} {
-		s, err := natssink.New(natssink.Config{Subject: subj}, nc)
+		s, err := natssink.New(natssink.Config{Subject: setting.Template{Text: subj}}, nc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +117,7 @@ func TestBadSubjectsArePermanent(t *testing.T) {
 			t.Errorf("%q: error %v, want a permanent one", subj, err)
 		}
 	}
-	if _, err := natssink.New(natssink.Config{Subject: "{{"}, nc); err == nil {
+	if _, err := natssink.New(natssink.Config{Subject: setting.Template{Text: "{{"}}, nc); err == nil {
 		t.Error("a broken template compiled")
 	}
 }

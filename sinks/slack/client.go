@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"text/template"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -19,6 +20,7 @@ import (
 // client with the bot token, the per-channel limiter and the thread store.
 // It is safe for concurrent use.
 type Client struct {
+	cfg  Config
 	opts ClientOptions
 	api  *slack.Client
 	http *http.Client
@@ -29,21 +31,26 @@ type Client struct {
 	sent map[string]bool // replies already posted, so a retry skips them
 }
 
-// NewClient builds the shared client.
-func NewClient(o ClientOptions) (*Client, error) {
+// NewClient builds the client the targets of cfg share. Its targets are
+// built with Target.
+func NewClient(cfg Config, o ClientOptions) (*Client, error) {
 	o.setDefaults()
-	c := &Client{opts: o, http: &http.Client{Timeout: o.Timeout}, lim: newLimiter(o.Clock, o.Interval), sent: map[string]bool{}}
-	o.Redactor.Add(o.Token)
-	apiURL := o.APIURL
+	interval := time.Second // Slack's one message a second a channel
+	if perSec := cfg.RateLimit.PerSecond(); perSec > 0 {
+		interval = time.Duration(float64(time.Second) / perSec)
+	}
+	c := &Client{cfg: cfg, opts: o, http: &http.Client{Timeout: o.Timeout}, lim: newLimiter(o.Clock, interval), sent: map[string]bool{}}
+	o.Redactor.Add(cfg.Token)
+	apiURL := cfg.APIURL
 	if apiURL == "" {
 		apiURL = slack.APIURL
 	}
 	if !strings.HasSuffix(apiURL, "/") {
 		apiURL += "/"
 	}
-	c.api = slack.New(o.Token.Reveal(), slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(c.http))
-	if o.ProjectURL != "" {
-		t, err := template.New("project_url").Option("missingkey=zero").Parse(o.ProjectURL)
+	c.api = slack.New(cfg.Token.Reveal(), slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(c.http))
+	if !cfg.ProjectURL.IsZero() {
+		t, err := template.New("project_url").Option("missingkey=zero").Parse(cfg.ProjectURL.Text)
 		if err != nil {
 			return nil, fmt.Errorf("slack project_url: %w", err)
 		}
@@ -56,24 +63,22 @@ func NewClient(o ClientOptions) (*Client, error) {
 type Sink struct {
 	c    *Client
 	name string
-	cfg  Config
+	cfg  Target
 	r    *renderer
 }
 
-// Target returns the sink of one target; its templates are compiled here.
-func (c *Client) Target(name string, cfg Config) (*Sink, error) {
-	if err := cfg.validate(); err != nil {
+// Target returns the sink of one target, with the templates of named
+// routes (which override its own); its templates are compiled here.
+func (c *Client) Target(name string, t Target, routes RouteTemplates) (*Sink, error) {
+	if err := t.validate(!c.cfg.Token.IsZero()); err != nil {
 		return nil, targetError(name, err)
 	}
-	if cfg.Channel != "" && c.opts.Token.IsZero() {
-		return nil, targetError(name, errors.New("bot mode needs a token"))
-	}
-	c.opts.Redactor.Add(cfg.WebhookURL)
-	r, err := newRenderer(cfg)
+	c.opts.Redactor.Add(t.WebhookURL)
+	r, err := newRenderer(t, routes)
 	if err != nil {
 		return nil, targetError(name, err)
 	}
-	return &Sink{c: c, name: name, cfg: cfg, r: r}, nil
+	return &Sink{c: c, name: name, cfg: t, r: r}, nil
 }
 
 // Send posts the notification: in bot mode one reply per project in the

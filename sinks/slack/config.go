@@ -25,50 +25,131 @@ package slack
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"regexp"
+	"slices"
 	"time"
 
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/setting"
 )
 
-// Config is one Slack target: Channel (bot mode) or WebhookURL.
+// Config is the slack section of the configuration: what the targets of
+// one workspace share (the bot token, the Web API, the rate per channel,
+// the project link, the bucket of threads) and the targets.
 type Config struct {
-	Channel    string
-	WebhookURL secret.String
-	// Templates are the target's message templates: event type globs
-	// (oms.step.*) or "default" to Go text/template text.
-	Templates map[string]string
-	// RouteTemplates override Templates for the notifications of a named
-	// route: route name to type glob to template.
-	RouteTemplates map[string]map[string]string
+	// Token is the bot token (bot mode).
+	Token secret.String `yaml:"token"`
+	// APIURL overrides Slack's Web API base URL (tests, proxies).
+	APIURL string `yaml:"api_url"`
+	// RateLimit is the most messages a second to one channel (default
+	// 1/s, Slack's own limit); more queue, none is dropped.
+	RateLimit setting.Rate `yaml:"rate_limit"`
+	// ProjectURL is a template over the event ({{.Source}},
+	// {{.Project.ID}}) that links the project's name in its status card;
+	// empty: no link.
+	ProjectURL setting.Template `yaml:"project_url"`
+	// ThreadsBucket is the key-value bucket of each project's thread.
+	ThreadsBucket string            `yaml:"threads_bucket"`
+	Targets       map[string]Target `yaml:"targets"`
 }
 
-func (c Config) validate() error {
+// DefaultConfig is the slack section of a file that sets nothing.
+func DefaultConfig() Config {
+	return Config{RateLimit: setting.Rate{Count: 1, Per: time.Second}, ThreadsBucket: "omswatch-slack-threads"}
+}
+
+// Target is one Slack destination: a channel (bot mode, with the token)
+// or an incoming webhook. Template overrides the message text per event
+// type: keys are event type globs (oms.step.*) or "default", values Go
+// text/templates.
+type Target struct {
+	Channel    string                      `yaml:"channel"`
+	WebhookURL secret.String               `yaml:"webhook_url"`
+	Template   map[string]setting.Template `yaml:"template"`
+}
+
+// RouteTemplates are the Slack templates of named routes: route name to
+// type glob (or "default") to template; they override a target's.
+type RouteTemplates map[string]map[string]setting.Template
+
+// channelPattern accepts a channel name (#oms-alerts or oms-alerts) or a
+// conversation id (C0123ABCD).
+var channelPattern = regexp.MustCompile(`^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$`)
+
+// bucketPattern is what JetStream accepts as a bucket name.
+var bucketPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// Validate reports, as setting.Errors, what would fail when the targets
+// are built or post: a bad API URL or project link, a threads bucket that
+// is no bucket name, and each target's problems.
+func (c Config) Validate() error {
 	var errs []error
-	if (c.Channel == "") == c.WebhookURL.IsZero() {
-		errs = append(errs, errors.New("set a channel (bot mode) or a webhook URL, one of the two"))
+	if c.APIURL != "" && !httpURL(c.APIURL) {
+		errs = append(errs, setting.Errorf("api_url", "not an http:// or https:// URL with a host"))
 	}
-	if !c.WebhookURL.IsZero() {
-		if u, err := url.Parse(c.WebhookURL.Reveal()); err != nil || u.Host == "" {
-			errs = append(errs, errors.New("the webhook URL is not a URL"))
-		}
+	if !c.ProjectURL.IsZero() {
+		errs = append(errs, c.ProjectURL.CheckSyntax("project_url"))
+	}
+	if !bucketPattern.MatchString(c.ThreadsBucket) {
+		errs = append(errs, setting.Errorf("threads_bucket", "%q is not a bucket name; use letters, digits, '_' and '-'", c.ThreadsBucket))
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Targets)) {
+		errs = append(errs, setting.Under(setting.Key("targets", name), c.Targets[name].validate(!c.Token.IsZero())))
 	}
 	return errors.Join(errs...)
 }
 
-// ClientOptions configure what the targets of one workspace share: the bot
-// token, the per-channel rate, the thread store.
+// validate checks one target: a channel (with a token) or a webhook URL,
+// and templates keyed by type globs the catalog has.
+func (t Target) validate(hasToken bool) error {
+	var errs []error
+	switch {
+	case t.Channel == "" && t.WebhookURL.IsZero():
+		errs = append(errs, setting.Errorf("", "needs a channel (bot mode, with slack.token) or a webhook_url (incoming webhook)"))
+	case t.Channel != "" && !t.WebhookURL.IsZero():
+		errs = append(errs, setting.Errorf("webhook_url", "an incoming webhook posts to its own channel; set channel or webhook_url, not both"))
+	case t.Channel != "":
+		if !channelPattern.MatchString(t.Channel) {
+			errs = append(errs, setting.Errorf("channel", "%q is not a channel; want #name (lower case) or a channel id such as C0123ABCD", t.Channel))
+		}
+		if !hasToken {
+			errs = append(errs, setting.Errorf("channel", "posting to a channel needs a bot token: set slack.token or slack.token_file"))
+		}
+	case !httpURL(t.WebhookURL.Reveal()):
+		errs = append(errs, setting.Errorf("webhook_url", "not an http:// or https:// URL with a host"))
+	}
+	errs = append(errs, checkTemplates("template", t.Template))
+	return errors.Join(errs...)
+}
+
+// checkTemplates checks a template map: keys are type globs or "default",
+// values parse.
+func checkTemplates(path string, m map[string]setting.Template) error {
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(m)) {
+		p := setting.Key(path, key)
+		if key != "default" {
+			if err := event.CheckTypeGlob(key); err != nil {
+				errs = append(errs, setting.Errorf(p, "%s", err))
+			}
+		}
+		errs = append(errs, m[key].CheckSyntax(p))
+	}
+	return errors.Join(errs...)
+}
+
+// httpURL reports an http or https URL with a host.
+func httpURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// ClientOptions are what a client needs beyond its Config: the thread
+// store, the clock, the redactor.
 type ClientOptions struct {
-	// Token is the bot token (bot mode).
-	Token secret.String
-	// APIURL overrides Slack's Web API base URL (tests).
-	APIURL string
-	// Interval is the least time between two messages to one channel
-	// (default 1s: Slack's one message per second per channel).
-	Interval time.Duration
-	// ProjectURL is a template over the event (.Source, .Project.ID) that
-	// links the project's name in the status card; empty: no link.
-	ProjectURL string
 	// Timeout bounds one HTTP request (default 10s).
 	Timeout time.Duration
 	// Threads keeps each project's thread (bot mode; default in memory,
@@ -82,9 +163,6 @@ type ClientOptions struct {
 }
 
 func (o *ClientOptions) setDefaults() {
-	if o.Interval <= 0 {
-		o.Interval = time.Second
-	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}

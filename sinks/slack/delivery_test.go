@@ -51,11 +51,11 @@ func TestSlackDeliveryThroughTheOutbox(t *testing.T) {
 				t.Fatal(err)
 			}
 			red := &secret.Redactor{}
-			c, err := slack.NewClient(slack.ClientOptions{Token: secret.New(botToken), APIURL: f.apiURL(), Clock: clock, Redactor: red})
+			c, err := slack.NewClient(slack.Config{Token: secret.New(botToken), APIURL: f.apiURL()}, slack.ClientOptions{Clock: clock, Redactor: red})
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := c.Target("oncall", slack.Config{Channel: "#oms"})
+			s, err := c.Target("oncall", slack.Target{Channel: "#oms"}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/setting"
 	"github.com/omswatch/omswatch/sinks"
 	"github.com/omswatch/omswatch/sinks/sinktest"
 	"github.com/omswatch/omswatch/sinks/slack"
@@ -28,14 +29,19 @@ func discovered(project, name string, i int) event.Event {
 	return ev(project, name, event.TypeProjectDiscovered, event.Info, i, map[string]any{"status": "RUNNING"})
 }
 
-func newSink(t *testing.T, f *fakeSlack, clock *fakeClock, threads slack.ThreadStore, cfg slack.Config) *slack.Sink {
+func newSink(t *testing.T, f *fakeSlack, clock *fakeClock, threads slack.ThreadStore, cfg slack.Target, routes ...slack.RouteTemplates) *slack.Sink {
 	t.Helper()
-	c, err := slack.NewClient(slack.ClientOptions{Token: secret.New(botToken), APIURL: f.apiURL(), Clock: clock,
-		Threads: threads, ProjectURL: "https://oms.example.com/project/{{.Project.ID}}"})
+	c, err := slack.NewClient(slack.Config{Token: secret.New(botToken), APIURL: f.apiURL(),
+		ProjectURL: setting.Template{Text: "https://oms.example.com/project/{{.Project.ID}}"}},
+		slack.ClientOptions{Clock: clock, Threads: threads})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.Target("oncall", cfg)
+	var rt slack.RouteTemplates
+	if len(routes) > 0 {
+		rt = routes[0]
+	}
+	s, err := c.Target("oncall", cfg, rt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +64,7 @@ func TestThreadPerProjectWithStatusCard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := slack.Config{Channel: "#oms"}
+	cfg := slack.Target{Channel: "#oms"}
 	s := newSink(t, f, clock, threads, cfg)
 	send := func(s *slack.Sink, n sinks.Notification) {
 		t.Helper()
@@ -109,7 +115,7 @@ func TestThreadPerProjectWithStatusCard(t *testing.T) {
 func TestMrkdwnInjectionIsEscaped(t *testing.T) {
 	clock := newFakeClock()
 	f := newFakeSlack(t, clock)
-	s := newSink(t, f, clock, &slack.MemThreads{}, slack.Config{Channel: "#oms"})
+	s := newSink(t, f, clock, &slack.MemThreads{}, slack.Target{Channel: "#oms"})
 	name := "<!channel> & <https://evil.example|click>"
 	if err := s.Send(t.Context(), notify(discovered("np_x", name, 1))); err != nil {
 		t.Fatal(err)
@@ -130,9 +136,9 @@ func TestMrkdwnInjectionIsEscaped(t *testing.T) {
 func TestTemplatesPerTargetAndRoute(t *testing.T) {
 	clock := newFakeClock()
 	f := newFakeSlack(t, clock)
-	s := newSink(t, f, clock, &slack.MemThreads{}, slack.Config{Channel: "#oms",
-		Templates:      map[string]string{"oms.project.*": "target {{.Project.Name}}", "default": "target default"},
-		RouteTemplates: map[string]map[string]string{"pager": {"default": "PAGE {{.Data.status}} {{.Severity}}"}}})
+	s := newSink(t, f, clock, &slack.MemThreads{}, slack.Target{Channel: "#oms",
+		Template: map[string]setting.Template{"oms.project.*": {Text: "target {{.Project.Name}}"}, "default": {Text: "target default"}}},
+		slack.RouteTemplates{"pager": {"default": {Text: "PAGE {{.Data.status}} {{.Severity}}"}}})
 	n := notify(discovered("np_a", "a&b", 1), ev("np_a", "a&b", event.TypeAlarmCleared, event.Info, 2, nil))
 	if err := s.Send(t.Context(), n); err != nil {
 		t.Fatal(err)
@@ -166,7 +172,7 @@ func TestDefaultTemplateForEveryType(t *testing.T) {
 func TestOneMessagePerSecondPerChannel(t *testing.T) {
 	clock := newFakeClock()
 	f := newFakeSlack(t, clock)
-	s := newSink(t, f, clock, &slack.MemThreads{}, slack.Config{Channel: "#oms"})
+	s := newSink(t, f, clock, &slack.MemThreads{}, slack.Target{Channel: "#oms"})
 	start := clock.Now()
 	for i := range 50 {
 		if err := s.Send(t.Context(), notify(ev("np_a", "a", event.TypeStepProgressChanged, event.Info, i,
@@ -225,9 +231,9 @@ func TestSlackAnswers(t *testing.T) {
 			clock := newFakeClock()
 			f := newFakeSlack(t, clock)
 			f.answer = func(n int, _ request) (int, string, string) { return tc.answer(n) }
-			cfg := slack.Config{Channel: "#oms"}
+			cfg := slack.Target{Channel: "#oms"}
 			if tc.webhook {
-				cfg = slack.Config{WebhookURL: secret.New(f.hookURL())}
+				cfg = slack.Target{WebhookURL: secret.New(f.hookURL())}
 			}
 			err := newSink(t, f, clock, &slack.MemThreads{}, cfg).Send(t.Context(), notify(discovered("np_a", "a", 1)))
 			switch {
@@ -257,7 +263,7 @@ func TestSlackAnswers(t *testing.T) {
 func TestWebhookModeText(t *testing.T) {
 	clock := newFakeClock()
 	f := newFakeSlack(t, clock)
-	s := newSink(t, f, clock, nil, slack.Config{WebhookURL: secret.New(f.hookURL())})
+	s := newSink(t, f, clock, nil, slack.Target{WebhookURL: secret.New(f.hookURL())})
 	n := notify(discovered("np_a", "a<b", 1), discovered("np_b", "b", 2))
 	n.Dropped = 2
 	if err := s.Send(t.Context(), n); err != nil {
@@ -269,14 +275,14 @@ func TestWebhookModeText(t *testing.T) {
 	if len(got) != 1 || got[0].Text != want {
 		t.Fatalf("webhook got %+v", got)
 	}
-	if _, err := slack.NewClient(slack.ClientOptions{ProjectURL: "{{"}); err == nil {
+	if _, err := slack.NewClient(slack.Config{ProjectURL: setting.Template{Text: "{{"}}, slack.ClientOptions{}); err == nil {
 		t.Error("a broken project_url template was accepted")
 	}
-	c, _ := slack.NewClient(slack.ClientOptions{})
-	if _, err := c.Target("x", slack.Config{Channel: "#a"}); err == nil || !strings.Contains(err.Error(), "token") {
+	c, _ := slack.NewClient(slack.Config{}, slack.ClientOptions{})
+	if _, err := c.Target("x", slack.Target{Channel: "#a"}, nil); err == nil || !strings.Contains(err.Error(), "token") {
 		t.Errorf("bot mode without a token: %v", err)
 	}
-	if _, err := c.Target("x", slack.Config{}); err == nil {
+	if _, err := c.Target("x", slack.Target{}, nil); err == nil {
 		t.Error("a target with neither channel nor webhook was accepted")
 	}
 	_ = errors.New

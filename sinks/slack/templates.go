@@ -9,6 +9,7 @@ import (
 	"text/template"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/setting"
 	"github.com/omswatch/omswatch/sinks"
 )
 
@@ -108,21 +109,30 @@ type renderer struct {
 	routes          map[string]*templateSet
 }
 
-func newRenderer(cfg Config) (*renderer, error) {
+func newRenderer(t Target, routes RouteTemplates) (*renderer, error) {
 	r := &renderer{routes: map[string]*templateSet{}}
 	var err error
 	if r.builtin, err = compileSet("built-in", DefaultTemplates()); err != nil {
 		return nil, err
 	}
-	if r.target, err = compileSet("target", cfg.Templates); err != nil {
+	if r.target, err = compileSet("target", texts(t.Template)); err != nil {
 		return nil, err
 	}
-	for route, texts := range cfg.RouteTemplates {
-		if r.routes[route], err = compileSet("route "+route, texts); err != nil {
+	for route, m := range routes {
+		if r.routes[route], err = compileSet("route "+route, texts(m)); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
+}
+
+// texts are the templates' texts by key.
+func texts(m map[string]setting.Template) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, t := range m {
+		out[k] = t.Text
+	}
+	return out
 }
 
 // line renders one event. A template that fails on this event falls back
@@ -159,8 +169,8 @@ func (r *renderer) text(n *sinks.Notification, events []event.Event) string {
 type Renderer struct{ r *renderer }
 
 // NewRenderer compiles a target's templates.
-func NewRenderer(cfg Config) (*Renderer, error) {
-	r, err := newRenderer(cfg)
+func NewRenderer(t Target, routes RouteTemplates) (*Renderer, error) {
+	r, err := newRenderer(t, routes)
 	if err != nil {
 		return nil, err
 	}

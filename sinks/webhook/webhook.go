@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,22 +29,6 @@ import (
 // SignatureHeader carries "sha256=" and the hex HMAC-SHA256 of the body
 // under the target's secret.
 const SignatureHeader = "X-Omswatch-Signature"
-
-// Config is one webhook target.
-type Config struct {
-	// URL is where to POST (a secret: such URLs often carry a token).
-	URL secret.String
-	// Secret signs the body; empty: no signature header.
-	Secret secret.String
-	// Headers are added to each request (values are secrets).
-	Headers map[string]secret.String
-	// Timeout bounds one request (default 10s).
-	Timeout time.Duration
-	// Body, if set, is a Go template over sinks.TemplateData making the
-	// body instead of the CloudEvents JSON; its json function encodes a
-	// value as JSON.
-	Body string
-}
 
 // Sign returns the signature header value of body under key.
 func Sign(key, body []byte) string {
@@ -75,11 +58,11 @@ type Sink struct {
 // New checks cfg and compiles its body template; red learns the URL, the
 // secret and the header values, so errors never show them.
 func New(name string, cfg Config, red *secret.Redactor) (*Sink, error) {
-	if u, err := url.Parse(cfg.URL.Reveal()); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("webhook target %s: the URL is not an http(s) URL", name)
+	if cfg.Timeout == 0 {
+		cfg.Timeout = defaultTimeout
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("webhook target %s: %w", name, err)
 	}
 	if red == nil {
 		red = &secret.Redactor{}
@@ -88,9 +71,9 @@ func New(name string, cfg Config, red *secret.Redactor) (*Sink, error) {
 	for _, v := range cfg.Headers {
 		red.Add(v)
 	}
-	s := &Sink{name: name, cfg: cfg, client: &http.Client{Timeout: cfg.Timeout}, red: red, sent: map[string]bool{}}
-	if cfg.Body != "" {
-		t, err := template.New("body").Funcs(template.FuncMap{"json": toJSON}).Option("missingkey=zero").Parse(cfg.Body)
+	s := &Sink{name: name, cfg: cfg, client: &http.Client{Timeout: cfg.Timeout.Duration()}, red: red, sent: map[string]bool{}}
+	if cfg.Body.Text != "" {
+		t, err := template.New("body").Funcs(template.FuncMap{"json": toJSON}).Option("missingkey=zero").Parse(cfg.Body.Text)
 		if err != nil {
 			return nil, fmt.Errorf("webhook target %s: body: %w", name, err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/setting"
 	"github.com/omswatch/omswatch/sinks"
 	"github.com/omswatch/omswatch/sinks/webhook"
 )
@@ -72,7 +73,7 @@ func TestWebhook(t *testing.T) {
 			defer srv.Close()
 			red := &secret.Redactor{}
 			url := srv.URL + "/hook?token=url-token-secret"
-			s, err := webhook.New("relay", webhook.Config{URL: secret.New(url), Secret: secret.New(hmacKey), Body: tc.body,
+			s, err := webhook.New("relay", webhook.Config{URL: secret.New(url), Secret: secret.New(hmacKey), Body: setting.Template{Text: tc.body},
 				Headers: map[string]secret.String{"X-Team": secret.New("dba")}}, red)
 			if err != nil {
 				t.Fatal(err)

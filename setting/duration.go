@@ -1,4 +1,4 @@
-package config
+package setting
 
 import (
 	"errors"
@@ -42,8 +42,9 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // durationPart is one number-and-unit group of a duration.
 var durationPart = regexp.MustCompile(`([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h|d|w)`)
 
-func (d *Duration) parseScalar(s string) error {
-	v, err := parseDuration(s)
+// UnmarshalText reads a duration as written in a configuration file.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
 	if err != nil {
 		return err
 	}
@@ -51,9 +52,9 @@ func (d *Duration) parseScalar(s string) error {
 	return nil
 }
 
-// parseDuration reads a Duration. The groups are summed in float64 so that
+// ParseDuration reads a Duration. The groups are summed in float64 so that
 // 1.5d works; the total must fit in a time.Duration (about 292 years).
-func parseDuration(s string) (time.Duration, error) {
+func ParseDuration(s string) (time.Duration, error) {
 	bad := errors.New(strconv.Quote(s) + " is not a duration; want a number and a unit (ms, s, m, h, d for days, w for weeks), e.g. 30s, 1h30m or 90d")
 	if s == "0" {
 		return 0, nil

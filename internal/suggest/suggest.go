@@ -1,11 +1,14 @@
-package config
+// Package suggest finds the word a typo was meant to be, for "did you
+// mean" in messages about configuration keys, enum values, event types,
+// expression names and silence matchers.
+package suggest
 
 import "strings"
 
-// suggest returns the option closest to s when s looks like a typo of it
+// Closest returns the option closest to s when s looks like a typo of it
 // (a letter missing, extra, wrong or swapped, or a different case), or "".
 // Short words get less slack so "log" does not suggest "oms".
-func suggest(s string, options []string) string {
+func Closest(s string, options []string) string {
 	best, bestDist := "", -1
 	limit := 1
 	switch {
@@ -15,7 +18,7 @@ func suggest(s string, options []string) string {
 		limit = 2
 	}
 	for _, o := range options {
-		d := editDistance(strings.ToLower(s), strings.ToLower(o))
+		d := Distance(strings.ToLower(s), strings.ToLower(o))
 		if d <= limit && (bestDist < 0 || d < bestDist) {
 			best, bestDist = o, d
 		}
@@ -23,10 +26,10 @@ func suggest(s string, options []string) string {
 	return best
 }
 
-// editDistance is the optimal string alignment distance: insertions,
+// Distance is the optimal string alignment distance: insertions,
 // deletions, substitutions and swaps of two neighbouring letters each cost
 // one.
-func editDistance(a, b string) int {
+func Distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	if len(ra) > 64 || len(rb) > 64 {
 		return 1 << 30 // nothing that long is a typo of a key
