@@ -43,17 +43,10 @@
 // got and what it watches, for metrics and readiness. Nothing here imports
 // a metrics library.
 //
-// Replicas share the projects through KVLeases (Options.Leases): projects
-// hash to a fixed number of shards, each with a lease key in a JetStream
-// bucket of its own (History 1, every write expiring after the TTL, limit
-// markers on); a lease is taken by Create, renewed by Update on its
-// revision and handed over by Delete on it, so two replicas never hold
-// one. Live replicas heartbeat a member key, and rendezvous hashing over
-// them says which shards each should hold: a joining replica takes about
-// its share, a stopping one hands its leases over at once, and the leases
-// of one that dies expire after the TTL and are taken by the others. A
-// replica acts on a lease only until the send time of its last successful
-// write plus the TTL less a tenth, and a poll under a lease is cancelled
-// when the lease is lost. Every replica discovers and lists the whole
-// fleet; each polls only its own projects.
+// Replicas share the projects through leases (Options.Leases, package
+// lease's Set behind the poller's own two-method Leases interface): a
+// replica polls, and confirms the removal of, only the projects whose
+// lease it holds, and a poll under a lease is cancelled when the lease is
+// lost. Every replica discovers and lists the whole fleet; each polls only
+// its own projects.
 package poller

@@ -96,7 +96,7 @@ type Options struct {
 
 	// Leases, when not nil, shares the projects with other replicas: this
 	// poller polls, and confirms the removal of, only the projects whose
-	// lease it holds (a *KVLeases, whose Run must be running). Nil polls
+	// lease it holds (a *lease.Set, whose Run must be running). Nil polls
 	// every project: one replica, or `omswatch once`.
 	Leases Leases
 }

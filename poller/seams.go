@@ -28,6 +28,23 @@ type Lister interface {
 	List(ctx context.Context, q ListQuery, page int) (*oms.ProjectPage, error)
 }
 
+// Leases says which projects this replica may poll now. With Options.Leases
+// set, the poller polls (and confirms the removal of) only the projects
+// whose lease it holds; every replica still discovers the whole fleet.
+// *lease.Set is the implementation over JetStream; the poller needs only
+// these two methods of it.
+type Leases interface {
+	// Owns reports whether this replica holds the lease over project now.
+	Owns(project string) bool
+	// Hold takes the lease over project for the length of one poll. ok is
+	// false when the replica does not hold it (or is handing it over), and
+	// then the project is not polled. Otherwise hctx is ctx, cancelled
+	// should the lease be lost meanwhile, and done must be called when the
+	// poll ends: a lease is handed over only once the polls under it are
+	// done.
+	Hold(ctx context.Context, project string) (hctx context.Context, done func(), ok bool)
+}
+
 // Change is what one poll of a project hands to the next stage: a new
 // snapshot, a removal, or the poller's own events, or several of these.
 type Change struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/lease"
 	"github.com/omswatch/omswatch/poller"
 )
 
@@ -196,7 +197,7 @@ func (s *Service) run(ctx context.Context, cfg *config.Config, a *app) (*generat
 	leaseCtx, stopLeases := context.WithCancel(bg)
 	g.stopPolls, g.stopDispatch, g.stopLeases = stopPolls, stopDispatch, stopLeases
 	if a.leases != nil {
-		for _, l := range []*poller.KVLeases{a.leases, a.dispatch} {
+		for _, l := range []*lease.Set{a.leases, a.dispatch} {
 			g.leases.Go(func() { _ = l.Run(leaseCtx) })
 		}
 		g.dispatch.Go(func() {

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/lease"
 	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/poller"
@@ -38,7 +39,7 @@ type app struct {
 	source string
 	// leases share the projects with other replicas, and dispatch says
 	// which replica delivers the outbox; both nil without ha (see ha.go).
-	leases, dispatch *poller.KVLeases
+	leases, dispatch *lease.Set
 	closers          []func()
 }
 
