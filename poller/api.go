@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,9 +159,9 @@ func recordable(r *Response, err error) bool {
 }
 
 // List calls ListProjects for one page.
-func (a *API) List(ctx context.Context, q ListQuery, page int) (*oms.ProjectPage, error) {
+func (a *API) List(ctx context.Context, q oms.ListQuery, page int) (*oms.ProjectPage, error) {
 	var pg *oms.ProjectPage
-	err := a.call(ctx, ActionListProjects, q.params(page), func(r *Response) error {
+	err := a.call(ctx, ActionListProjects, listParams(q, page), func(r *Response) error {
 		p, err := oms.DecodeProjectList(r.Status, r.Body)
 		pg = p
 		return err
@@ -171,6 +170,32 @@ func (a *API) List(ctx context.Context, q ListQuery, page int) (*oms.ProjectPage
 		return nil, fmt.Errorf("list projects page %d: %w", page, err)
 	}
 	return pg, nil
+}
+
+// listParams are the request parameters of q for page (from 1). Projects
+// are listed oldest first (gmtCreate ascending), so a project created while
+// the pages are read lands on the last page instead of shifting the others.
+func listParams(q oms.ListQuery, page int) map[string]any {
+	p := map[string]any{
+		"PageNumber": page, "PageSize": q.PageSize, "NeedRelatedInfo": q.Related,
+		"SortField": "gmtCreate", "Order": "asc",
+	}
+	set := func(k string, v []string) {
+		if len(v) > 0 {
+			p[k] = v
+		}
+	}
+	set("Status", q.Statuses)
+	set("LabelIds", q.LabelIDs)
+	set("SourceEndpointTypes", q.SourceEndpointTypes)
+	set("SinkEndpointTypes", q.SinkEndpointTypes)
+	if len(q.Types) == 1 {
+		p["Type"] = q.Types[0]
+	}
+	if q.SearchKey != "" {
+		p["SearchKey"] = q.SearchKey
+	}
+	return p
 }
 
 // call sends one request, decodes its answer with decode and retries as
@@ -266,9 +291,9 @@ func (a *API) setPermanent(err error) {
 	prev := a.permanent
 	a.permanent = err
 	a.mu.Unlock()
-	if prev == nil || ErrorCode(prev) != ErrorCode(err) {
+	if prev == nil || oms.ErrorCode(prev) != oms.ErrorCode(err) {
 		a.log.Error("OMS refuses omswatch's requests; polls cannot succeed until the configuration or the account is fixed",
-			"error_code", ErrorCode(err), "error", a.redact(err))
+			"error_code", oms.ErrorCode(err), "error", a.redact(err))
 	}
 }
 
@@ -316,7 +341,5 @@ func (a *API) Stats() Stats {
 
 // redact is the error's text with every registered secret masked.
 func (a *API) redact(err error) string { return a.opts.Redactor.Redact(err.Error()) }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/secret"
 )
@@ -126,7 +127,7 @@ func benchFleet(b *testing.B, n int, mode Mode) {
 		b.Fatal(err)
 	}
 	p, err := New(Options{Source: testSource, Fetcher: api, Lister: api, Store: store, Handler: HandlerFunc(func(context.Context, Change) error { return nil }),
-		List: &ListQuery{PageSize: MaxPageSize}, Mode: mode, Workers: 16})
+		List: &oms.ListQuery{PageSize: oms.MaxPageSize}, Mode: mode, Workers: 16})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func TestClientsAgainstTheSimulator(t *testing.T) {
 				t.Errorf("described %s, want %s", s.ID(), ids[0])
 			}
 			digests[s.Digest()] = true
-			pg, err := api.List(t.Context(), ListQuery{PageSize: 2, Statuses: []string{"RUNNING", "INIT", "FINISHED", "FAILED"}}, 1)
+			pg, err := api.List(t.Context(), oms.ListQuery{PageSize: 2, Statuses: []string{"RUNNING", "INIT", "FINISHED", "FAILED"}}, 1)
 			if err != nil {
 				t.Fatalf("list: %v", err)
 			}
@@ -183,7 +183,7 @@ func TestAnAnswerOverTheLimitFailsOnceAndIsNotRetried(t *testing.T) {
 			if !strings.Contains(err.Error(), "oms.max_answer_size") {
 				t.Errorf("the error does not say what to change: %v", err)
 			}
-			if code := ErrorCode(err); code != "AnswerTooLarge" {
+			if code := oms.ErrorCode(err); code != "AnswerTooLarge" {
 				t.Errorf("error code %q, want AnswerTooLarge", code)
 			}
 			if n := api.Stats().Calls[ActionDescribeProject]; n != 1 {

@@ -66,12 +66,12 @@ func (p *Poller) pagesEstimate() int {
 
 // fleetQuery is the two-tier read: the discovery filters (none for a
 // static list), full pages, with related info.
-func (p *Poller) fleetQuery() ListQuery {
-	q := ListQuery{}
+func (p *Poller) fleetQuery() oms.ListQuery {
+	q := oms.ListQuery{}
 	if p.opts.List != nil {
 		q = *p.opts.List
 	}
-	q.PageSize, q.Related = MaxPageSize, true
+	q.PageSize, q.Related = oms.MaxPageSize, true
 	return q
 }
 

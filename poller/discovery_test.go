@@ -32,20 +32,20 @@ func TestDiscoveryPagesToTheEndWithFilters(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		q     ListQuery
+		q     oms.ListQuery
 		want  int
 		pages int
 	}{
-		{"everything in pages of 150", ListQuery{PageSize: 150}, 400, 3},
-		{"everything in pages of 7", ListQuery{PageSize: 7}, 400, 58},
-		{"type", ListQuery{PageSize: 50, Types: []string{"SYNC"}},
+		{"everything in pages of 150", oms.ListQuery{PageSize: 150}, 400, 3},
+		{"everything in pages of 7", oms.ListQuery{PageSize: 7}, 400, 58},
+		{"type", oms.ListQuery{PageSize: 50, Types: []string{"SYNC"}},
 			count(func(p omssim.ProjectInfo) bool { return p.Type == "SYNC" }), 0},
-		{"two types (filtered here, the API takes one)", ListQuery{PageSize: 50, Types: []string{"SYNC", "MIGRATION"}}, 400, 8},
-		{"status", ListQuery{PageSize: 30, Statuses: []string{"RUNNING", "FAILED"}},
+		{"two types (filtered here, the API takes one)", oms.ListQuery{PageSize: 50, Types: []string{"SYNC", "MIGRATION"}}, 400, 8},
+		{"status", oms.ListQuery{PageSize: 30, Statuses: []string{"RUNNING", "FAILED"}},
 			count(func(p omssim.ProjectInfo) bool { return p.Status == "RUNNING" || p.Status == "FAILED" }), 0},
-		{"source endpoint", ListQuery{PageSize: 40, SourceEndpointTypes: []string{"MYSQL"}},
+		{"source endpoint", oms.ListQuery{PageSize: 40, SourceEndpointTypes: []string{"MYSQL"}},
 			count(func(p omssim.ProjectInfo) bool { return p.SourceEndpointType == "MYSQL" }), 0},
-		{"search key", ListQuery{PageSize: 40, SearchKey: all[17].ID}, 1, 1},
+		{"search key", oms.ListQuery{PageSize: 40, SearchKey: all[17].ID}, 1, 1},
 	}
 	api := cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret)
 	for _, tc := range cases {
@@ -117,7 +117,7 @@ func TestRemovalIsConfirmedBeforeOmsProjectRemoved(t *testing.T) {
 	store, h := newStore(t), &changes{}
 	ids := g.IDs()
 	p := newPoller(t, api, store, h, func(o *Options) {
-		o.List, o.Projects, o.Mode = &ListQuery{PageSize: 4}, ids[5:], DescribeAlways
+		o.List, o.Projects, o.Mode = &oms.ListQuery{PageSize: 4}, ids[5:], DescribeAlways
 	})
 	runOnce(t, p)
 	h.take()
@@ -224,7 +224,7 @@ func TestTwoTierDescribesOnlyChangedProjects(t *testing.T) {
 		// leave its project "never described" and inflate the next cycle.
 		api := cloudAPI(t, sim, APIOptions{MaxInFlight: 8, Timeout: time.Minute}, omssim.DemoAccessKeySecret)
 		h := &changes{}
-		p := newPoller(t, api, newMemStore(), h, func(o *Options) { o.List = &ListQuery{PageSize: 100}; o.Mode = mode })
+		p := newPoller(t, api, newMemStore(), h, func(o *Options) { o.List = &oms.ListQuery{PageSize: 100}; o.Mode = mode })
 		if first := runOnce(t, p); first.Failed != 0 { // first sight: everything is described
 			t.Fatalf("%s: first sight had failed polls: %+v", mode, first)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/oms"
 )
 
 // pollEvent builds oms.poll.failing or oms.poll.recovered for pr. Its id
@@ -15,7 +16,7 @@ func (p *Poller) pollEvent(pr *project, typ string, now time.Time) event.Event {
 	sev := event.Warning
 	fields := map[string]any{"failures": pr.failures}
 	if pr.lastErr != nil {
-		fields["error_code"] = ErrorCode(pr.lastErr)
+		fields["error_code"] = oms.ErrorCode(pr.lastErr)
 		fields["error"] = p.opts.Redactor.Redact(pr.lastErr.Error())
 	}
 	if typ == event.TypePollRecovered {
@@ -43,9 +44,9 @@ func (p *Poller) failed(ctx context.Context, pr *project, err error, now time.Ti
 		pr.firstFail = now
 	}
 	pr.failures++
-	pr.lastErr, pr.failCode = err, ErrorCode(err)
+	pr.lastErr, pr.failCode = err, oms.ErrorCode(err)
 	p.log.Warn("poll failed", "project", pr.id, "failures", pr.failures, "error_code", pr.failCode,
-		"request_id", RequestID(err), "error", p.opts.Redactor.Redact(err.Error()))
+		"request_id", oms.RequestID(err), "error", p.opts.Redactor.Redact(err.Error()))
 	if pr.failures >= p.opts.FailureThreshold && !pr.failingSent {
 		ev := p.pollEvent(pr, event.TypePollFailing, now)
 		if herr := p.handoff(ctx, Change{Source: p.opts.Source, Project: pr.id, Time: now, Events: []event.Event{ev}}); herr == nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/secret"
 )
 
@@ -47,7 +48,7 @@ type Options struct {
 	Projects []string
 	// List, when not nil, discovers projects with ListProjects and these
 	// filters (Related is ignored), paged to the end on DiscoveryRefresh.
-	List *ListQuery
+	List *oms.ListQuery
 	// DiscoveryRefresh is the cron spec of re-listing (default @every 5m).
 	DiscoveryRefresh string
 

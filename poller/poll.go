@@ -195,7 +195,7 @@ func (p *Poller) gone(ctx context.Context, id string) bool {
 	if p.opts.Lister == nil {
 		return false
 	}
-	pg, err := p.opts.Lister.List(ctx, ListQuery{SearchKey: id, PageSize: 10}, 1)
+	pg, err := p.opts.Lister.List(ctx, oms.ListQuery{SearchKey: id, PageSize: 10}, 1)
 	if err != nil {
 		p.log.Warn("cannot confirm that the project is gone", "project", id, "error", p.opts.Redactor.Redact(err.Error()))
 		return false

@@ -2,6 +2,7 @@ package poller
 
 import (
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -147,7 +148,7 @@ func TestReuseCacheConcurrent(t *testing.T) {
 	snaps := map[string]*oms.Snapshot{}
 	var ids []string
 	for i := range 12 {
-		id := "p_" + itoa(i)
+		id := "p_" + strconv.Itoa(i)
 		ids = append(ids, id)
 		snaps[id] = tinySnapshot(t, id)
 	}

@@ -313,7 +313,7 @@ func TestErrorClassification(t *testing.T) {
 			if got := classify(err); got != tc.want {
 				t.Errorf("classify = %d, want %d", got, tc.want)
 			}
-			if got := ErrorCode(err); got != tc.code {
+			if got := oms.ErrorCode(err); got != tc.code {
 				t.Errorf("ErrorCode = %q, want %q", got, tc.code)
 			}
 		})

@@ -25,7 +25,7 @@ func (f FetcherFunc) Fetch(ctx context.Context, id string) (*oms.Snapshot, error
 // Lister reads one ListProjects page (pages count from 1). *API is the
 // Lister of real OMS.
 type Lister interface {
-	List(ctx context.Context, q ListQuery, page int) (*oms.ProjectPage, error)
+	List(ctx context.Context, q oms.ListQuery, page int) (*oms.ProjectPage, error)
 }
 
 // Leases says which projects this replica may poll now. With Options.Leases

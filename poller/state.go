@@ -31,7 +31,7 @@ type project struct {
 	firstFail   time.Time // when the run of failures began
 	failingSent bool      // oms.poll.failing was handed off for this run
 	lastErr     error
-	failCode    string // why this poll failed: ErrorCode of an OMS error ("" until one)
+	failCode    string // why this poll failed: oms.ErrorCode of its error ("" until one)
 
 	// Guarded by Poller.mu.
 	info    event.Project // as of the last snapshot or list entry, for groups and poll events

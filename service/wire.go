@@ -17,6 +17,7 @@ import (
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/lease"
 	"github.com/omswatch/omswatch/natsembed"
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/secret"
@@ -165,7 +166,7 @@ func pollerOptions(cfg *config.Config, source string) poller.Options {
 	l := d.List
 	if l.Enabled || (cfg.OMS.Simulated() && len(d.Projects) == 0) {
 		// The simulator demo watches every project it serves.
-		o.List = &poller.ListQuery{Types: l.Types, Statuses: l.Statuses, LabelIDs: l.LabelIDs, SearchKey: l.SearchKey,
+		o.List = &oms.ListQuery{Types: l.Types, Statuses: l.Statuses, LabelIDs: l.LabelIDs, SearchKey: l.SearchKey,
 			SourceEndpointTypes: l.SourceEndpointTypes, SinkEndpointTypes: l.SinkEndpointTypes, PageSize: l.PageSize}
 	}
 	return o
