@@ -1,21 +1,10 @@
 // Package poller talks to OceanBase Migration Service on a schedule and
 // hands each project's changes to the next stage.
 //
-// Clients: Cloud is Alibaba Cloud's OceanBasePro RPC API through Alibaba's
-// own darabonba-openapi client (signature V3 by default, V1 on request;
-// credentials static or from credentials-go's default chain); OnPrem is an
-// OMS console's /api/v2 (JSON, camelCase, HTTP Basic auth, optional TLS
-// with a custom CA). Both are Transports that return the raw answer, which
-// API decodes and classifies with package oms the same way for both.
-//
-// API adds what a fleet needs: a global rate per account/endpoint
-// (golang.org/x/time/rate) that halves on each Throttling* answer and
-// recovers slowly, pausing for a rate-limit hint when OMS sends one; a
-// bound on requests in flight; a timeout per request; transient failures
-// (timeouts, 5xx, ServiceUnavailable, InternalError, malformed answers)
-// retried with exponential backoff and jitter within the poll; permanent
-// ones (bad signature, unknown key, forbidden, no credentials) not
-// retried, logged once, and reported by Ready until a call succeeds.
+// It reads OMS through two interfaces of its own, Fetcher
+// (DescribeProject) and Lister (ListProjects pages), which package
+// omsapi's Client implements; failures are classified with package oms
+// (oms.IsProjectNotFound, oms.ErrorCode).
 //
 // Poller discovers projects (a static list and/or ListProjects with
 // filters, paged to the end on its own schedule), polls them on cron

@@ -15,6 +15,7 @@ import (
 	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/omsapi"
 )
 
 // fetchLog records which replica described which project.
@@ -96,7 +97,7 @@ func (c *haCluster) start(name string) *haReplica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := cloudAPI(t, c.sim, APIOptions{}, omssim.DemoAccessKeySecret)
+	api := cloudAPI(t, c.sim, omsapi.Options{}, omssim.DemoAccessKeySecret)
 	fetch := FetcherFunc(func(ctx context.Context, id string) (*oms.Snapshot, error) {
 		c.fetches.add(name, id)
 		return api.Fetch(ctx, id)
@@ -223,7 +224,7 @@ func TestReplicasShareProjectsThroughLeases(t *testing.T) {
 	sim, ids := newSim(t, 12, 7)
 	ns, _ := startNATS(t, t.TempDir())
 	c := &haCluster{t: t, url: ns.ClientURL(), sim: sim, ids: ids}
-	api := cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret)
+	api := cloudAPI(t, sim, omsapi.Options{}, omssim.DemoAccessKeySecret)
 	for _, id := range ids {
 		if !terminal(textField(snapshotOf(t, api, id), "Status")) {
 			c.live = append(c.live, id)

@@ -30,9 +30,9 @@ type Options struct {
 	// Source is where the projects live: oms://<region> or
 	// oms+onprem://<host>. It keys the store and every event.
 	Source string
-	// Fetcher describes projects (an *API).
+	// Fetcher describes projects (an *omsapi.Client).
 	Fetcher Fetcher
-	// Lister reads ListProjects pages (an *API): discovery, two-tier
+	// Lister reads ListProjects pages (an *omsapi.Client): discovery, two-tier
 	// reads and the confirmation that a project is gone. Nil turns them off.
 	Lister Lister
 	// Store keeps snapshots across restarts.
@@ -67,7 +67,7 @@ type Options struct {
 	// oms.poll.failing (default 3).
 	FailureThreshold int
 	// Workers bounds projects polled at the same time (default 16); the
-	// API's own in-flight bound applies below it.
+	// client's own in-flight bound applies below it.
 	Workers int
 
 	// Reevaluate hands off every successful poll that found nothing new as
@@ -191,3 +191,6 @@ func (o *Options) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// discardLogger is the logger of a poller given none.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

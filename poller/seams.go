@@ -11,7 +11,8 @@ import (
 // Fetcher describes one project (DescribeProject). It returns the
 // project's canonical snapshot, or an error that oms.IsProjectNotFound,
 // oms.IsPermanent and friends classify; the poller treats every error as a
-// failed poll that changes nothing. *API is the Fetcher of real OMS.
+// failed poll that changes nothing. *omsapi.Client is the Fetcher of real
+// OMS.
 type Fetcher interface {
 	Fetch(ctx context.Context, id string) (*oms.Snapshot, error)
 }
@@ -22,8 +23,8 @@ type FetcherFunc func(ctx context.Context, id string) (*oms.Snapshot, error)
 // Fetch calls f.
 func (f FetcherFunc) Fetch(ctx context.Context, id string) (*oms.Snapshot, error) { return f(ctx, id) }
 
-// Lister reads one ListProjects page (pages count from 1). *API is the
-// Lister of real OMS.
+// Lister reads one ListProjects page (pages count from 1).
+// *omsapi.Client is the Lister of real OMS.
 type Lister interface {
 	List(ctx context.Context, q oms.ListQuery, page int) (*oms.ProjectPage, error)
 }

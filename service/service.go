@@ -14,7 +14,7 @@ import (
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/lease"
-	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/omsapi"
 )
 
 // Service is what Run keeps for the life of the process: the NATS
@@ -34,7 +34,7 @@ type Service struct {
 	httpAddr string
 	httpSrv  *http.Server
 	simURL   string
-	rec      poller.Recorder
+	rec      omsapi.Recorder
 	recClose func()
 
 	mu  sync.Mutex

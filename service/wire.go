@@ -19,6 +19,7 @@ import (
 	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/omsapi"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/secret"
 	"github.com/omswatch/omswatch/sinks"
@@ -32,7 +33,7 @@ const simRegion = "omssim"
 // order of starting.
 type app struct {
 	poller   *poller.Poller
-	api      *poller.API
+	api      *omsapi.Client
 	delivery *delivery
 	// store is the snapshot store, which delivery.Tick reads.
 	store poller.Store
@@ -53,7 +54,7 @@ func (a *app) close() {
 
 // wireOptions are what a command adds to the configuration.
 type wireOptions struct {
-	recorder poller.Recorder
+	recorder omsapi.Recorder
 	log      *slog.Logger
 	// red masks secrets in logs and errors; wire adds the configuration's
 	// secrets to it (nil: a redactor of wire's own).
@@ -102,10 +103,10 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 		return nil, err
 	}
 	a.source = source
-	a.api, err = poller.NewAPI(poller.APIOptions{
+	a.api, err = omsapi.New(omsapi.Options{
 		Transport: tr, Source: source, QPS: cfg.OMS.QPS, MaxInFlight: cfg.OMS.MaxInFlight,
 		Timeout: cfg.OMS.Timeout.Duration(), Recorder: o.recorder, Redactor: red, Logger: o.log,
-		Retry: poller.RetryPolicy{MaxAttempts: cfg.OMS.Retries.MaxAttempts,
+		Retry: omsapi.RetryPolicy{MaxAttempts: cfg.OMS.Retries.MaxAttempts,
 			InitialBackoff: cfg.OMS.Retries.InitialBackoff.Duration(), MaxBackoff: cfg.OMS.Retries.MaxBackoff.Duration()},
 	})
 	if err != nil {
@@ -174,13 +175,13 @@ func pollerOptions(cfg *config.Config, source string) poller.Options {
 
 // transport builds the OMS client: cloud, on-premise, or (no oms section)
 // the cloud client against a simulator started here with the demo keys.
-func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions) (poller.Transport, string, error) {
+func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions) (omsapi.Transport, string, error) {
 	o := cfg.OMS
-	tls := poller.TLSOptions{CAFile: string(o.TLS.CAFile), CertFile: string(o.TLS.CertFile), KeyFile: string(o.TLS.KeyFile),
+	tls := omsapi.TLSOptions{CAFile: string(o.TLS.CAFile), CertFile: string(o.TLS.CertFile), KeyFile: string(o.TLS.KeyFile),
 		ServerName: o.TLS.ServerName, InsecureSkipVerify: o.TLS.InsecureSkipVerify}
 	switch o.Mode {
 	case config.ModeOnPrem:
-		tr, err := poller.NewOnPrem(poller.OnPremOptions{URL: o.URL, Username: o.Username, Password: o.Password,
+		tr, err := omsapi.NewOnPrem(omsapi.OnPremOptions{URL: o.URL, Username: o.Username, Password: o.Password,
 			TLS: tls, MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
 		if err != nil {
 			return nil, "", err
@@ -188,7 +189,7 @@ func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions)
 		u, _ := url.Parse(o.URL) // validated by config
 		return tr, "oms+onprem://" + u.Host, nil
 	case config.ModeCloud:
-		tr, err := poller.NewCloud(poller.CloudOptions{Region: o.Region, Endpoint: o.EndpointURL(), AccessKeyID: o.AccessKeyID,
+		tr, err := omsapi.NewCloud(omsapi.CloudOptions{Region: o.Region, Endpoint: o.EndpointURL(), AccessKeyID: o.AccessKeyID,
 			AccessKeySecret: o.AccessKeySecret, SecurityToken: o.SecurityToken, Signature: o.Signature, TLS: tls, MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
 		if err != nil {
 			return nil, "", err
@@ -203,7 +204,7 @@ func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions)
 	if err != nil {
 		return nil, "", err
 	}
-	tr, err := poller.NewCloud(poller.CloudOptions{Region: simRegion, Endpoint: endpoint, AccessKeyID: omssim.DemoAccessKeyID,
+	tr, err := omsapi.NewCloud(omsapi.CloudOptions{Region: simRegion, Endpoint: endpoint, AccessKeyID: omssim.DemoAccessKeyID,
 		AccessKeySecret: secret.New(omssim.DemoAccessKeySecret), MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
 	if err != nil {
 		return nil, "", err

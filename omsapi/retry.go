@@ -1,4 +1,4 @@
-package poller
+package omsapi
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"github.com/omswatch/omswatch/oms"
 )
 
-// RetryPolicy bounds how a transient failure is retried within one poll.
+// RetryPolicy bounds how a transient failure is retried within one call.
 type RetryPolicy struct {
 	// MaxAttempts counts the first try; 1 means no retries.
 	MaxAttempts int
@@ -36,7 +36,7 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 type failureKind int
 
 const (
-	failTransient failureKind = iota // retry within the poll
+	failTransient failureKind = iota // retry within the call
 	failThrottled                    // slow the client down, then retry
 	failPermanent                    // no retry; log once; readiness fails
 	failFinal                        // no retry (e.g. project not found), nothing else

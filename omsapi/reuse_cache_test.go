@@ -1,4 +1,4 @@
-package poller
+package omsapi
 
 import (
 	"slices"
@@ -28,7 +28,7 @@ func newTestReuseCache(budget int64) *reuseCache {
 	return c
 }
 
-// tinySnapshot is a snapshot of a one-member project, as the API parses it.
+// tinySnapshot is a snapshot of a one-member project, as the client parses it.
 func tinySnapshot(t testing.TB, id string) *oms.Snapshot {
 	t.Helper()
 	s, err := oms.ParseSnapshotReusing([]byte(`{"Id":"`+id+`"}`), nil)

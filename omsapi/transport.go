@@ -1,4 +1,4 @@
-package poller
+package omsapi
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// The OMS actions the poller calls.
+// The OMS actions the client calls.
 const (
 	ActionDescribeProject = "DescribeProject"
 	ActionListProjects    = "ListProjects"
@@ -52,8 +52,8 @@ func readAnswer(r io.Reader, action string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// Response is one HTTP answer of OMS, whatever it says: the poller decodes
-// and classifies it (oms.DecodeEnvelope), so both clients answer alike.
+// Response is one HTTP answer of OMS, whatever it says: the Client decodes
+// and classifies it (oms.DecodeEnvelope), so both transports answer alike.
 type Response struct {
 	// Status is the HTTP status.
 	Status int
