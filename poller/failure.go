@@ -40,11 +40,7 @@ func (p *Poller) pollEvent(pr *project, typ string, now time.Time) event.Event {
 // event is made; after FailureThreshold failures in a row oms.poll.failing
 // is handed off, once per run of failures.
 func (p *Poller) failed(ctx context.Context, pr *project, err error, now time.Time) outcome {
-	if pr.failures == 0 {
-		pr.firstFail = now
-	}
-	pr.failures++
-	pr.lastErr, pr.failCode = err, oms.ErrorCode(err)
+	pr.failedWith(err, now)
 	p.log.Warn("poll failed", "project", pr.id, "failures", pr.failures, "error_code", pr.failCode,
 		"request_id", oms.RequestID(err), "error", p.opts.Redactor.Redact(err.Error()))
 	if pr.failures >= p.opts.FailureThreshold && !pr.failingSent {
@@ -64,9 +60,4 @@ func (p *Poller) succeeded(pr *project, now time.Time) []event.Event {
 		evs = append(evs, p.pollEvent(pr, event.TypePollRecovered, now))
 	}
 	return evs
-}
-
-// resetFailures forgets the run of failures once its recovery is handed off.
-func resetFailures(pr *project) {
-	pr.failures, pr.failingSent, pr.lastErr, pr.firstFail = 0, false, nil, time.Time{}
 }
