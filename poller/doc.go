@@ -29,8 +29,9 @@
 //
 // An Observer (Options.Observer) is told how each poll ends, with the
 // error code of a failed one; Cycles and Watched say how far the poller
-// got and what it watches, for metrics and readiness. Nothing here imports
-// a metrics library.
+// got and what it watches, and Ready passes on the Fetcher's readiness
+// (an omsapi.Client's last permanent failure), for metrics and readiness.
+// Nothing here imports a metrics library.
 //
 // Replicas share the projects through leases (Options.Leases, package
 // lease's Set behind the poller's own two-method Leases interface): a
