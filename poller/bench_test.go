@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/omsapi"
 	"github.com/omswatch/omswatch/secret"
 )
 
@@ -115,18 +117,18 @@ func benchFleet(b *testing.B, n int, mode Mode) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr, err := NewCloud(CloudOptions{Region: "cn-hangzhou", Endpoint: url, AccessKeyID: omssim.DemoAccessKeyID,
+	tr, err := omsapi.NewCloud(omsapi.CloudOptions{Region: "cn-hangzhou", Endpoint: url, AccessKeyID: omssim.DemoAccessKeyID,
 		AccessKeySecret: secret.New(omssim.DemoAccessKeySecret), MaxConns: 16})
 	if err != nil {
 		b.Fatal(err)
 	}
-	api, err := NewAPI(APIOptions{ReuseCacheBytes: benchReuse(), Transport: tr, Source: testSource, QPS: 1e6, MaxInFlight: 8, Timeout: 30 * time.Second,
-		Retry: RetryPolicy{MaxAttempts: 3, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}})
+	api, err := omsapi.New(omsapi.Options{ReuseCacheBytes: benchReuse(), Transport: tr, Source: testSource, QPS: 1e6, MaxInFlight: 8, Timeout: 30 * time.Second,
+		Retry: omsapi.RetryPolicy{MaxAttempts: 3, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	p, err := New(Options{Source: testSource, Fetcher: api, Lister: api, Store: store, Handler: HandlerFunc(func(context.Context, Change) error { return nil }),
-		List: &ListQuery{PageSize: MaxPageSize}, Mode: mode, Workers: 16})
+		List: &oms.ListQuery{PageSize: oms.MaxPageSize}, Mode: mode, Workers: 16})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -147,7 +149,10 @@ func benchFleet(b *testing.B, n int, mode Mode) {
 	b.Logf("first cycle (discovery, %d projects described and stored): %.0f projects/s, %.2f CPU s per 1,000, peak RSS %.0f MB",
 		first.s.Polled, float64(first.s.Polled)/firstWall.Seconds(), (cpu1-cpu0).Seconds()*1000/float64(max(first.s.Polled, 1)), rss)
 
-	calls := func() int64 { s := api.Stats().Calls; return s[ActionDescribeProject] + s[ActionListProjects] }
+	calls := func() int64 {
+		s := api.Stats().Calls
+		return s[omsapi.ActionDescribeProject] + s[omsapi.ActionListProjects]
+	}
 	var polled int
 	var wall, cpu time.Duration
 	c0 := calls()

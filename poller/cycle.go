@@ -66,12 +66,12 @@ func (p *Poller) pagesEstimate() int {
 
 // fleetQuery is the two-tier read: the discovery filters (none for a
 // static list), full pages, with related info.
-func (p *Poller) fleetQuery() ListQuery {
-	q := ListQuery{}
+func (p *Poller) fleetQuery() oms.ListQuery {
+	q := oms.ListQuery{}
 	if p.opts.List != nil {
 		q = *p.opts.List
 	}
-	q.PageSize, q.Related = MaxPageSize, true
+	q.PageSize, q.Related = oms.MaxPageSize, true
 	return q
 }
 
@@ -265,4 +265,19 @@ func (p *Poller) confirmVanished(ctx context.Context, pr *project) outcome {
 		p.log.Info("project left the discovery filters; no longer watched", "project", pr.id)
 	}
 	return o
+}
+
+// sleep waits d or until ctx ends, whichever is first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-tm.C:
+		return nil
+	}
 }

@@ -1,16 +1,13 @@
 package poller
 
 import (
-	"context"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/omsapi"
 )
 
 func TestDiscoveryPagesToTheEndWithFilters(t *testing.T) {
@@ -32,36 +29,36 @@ func TestDiscoveryPagesToTheEndWithFilters(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		q     ListQuery
+		q     oms.ListQuery
 		want  int
 		pages int
 	}{
-		{"everything in pages of 150", ListQuery{PageSize: 150}, 400, 3},
-		{"everything in pages of 7", ListQuery{PageSize: 7}, 400, 58},
-		{"type", ListQuery{PageSize: 50, Types: []string{"SYNC"}},
+		{"everything in pages of 150", oms.ListQuery{PageSize: 150}, 400, 3},
+		{"everything in pages of 7", oms.ListQuery{PageSize: 7}, 400, 58},
+		{"type", oms.ListQuery{PageSize: 50, Types: []string{"SYNC"}},
 			count(func(p omssim.ProjectInfo) bool { return p.Type == "SYNC" }), 0},
-		{"two types (filtered here, the API takes one)", ListQuery{PageSize: 50, Types: []string{"SYNC", "MIGRATION"}}, 400, 8},
-		{"status", ListQuery{PageSize: 30, Statuses: []string{"RUNNING", "FAILED"}},
+		{"two types (filtered here, the API takes one)", oms.ListQuery{PageSize: 50, Types: []string{"SYNC", "MIGRATION"}}, 400, 8},
+		{"status", oms.ListQuery{PageSize: 30, Statuses: []string{"RUNNING", "FAILED"}},
 			count(func(p omssim.ProjectInfo) bool { return p.Status == "RUNNING" || p.Status == "FAILED" }), 0},
-		{"source endpoint", ListQuery{PageSize: 40, SourceEndpointTypes: []string{"MYSQL"}},
+		{"source endpoint", oms.ListQuery{PageSize: 40, SourceEndpointTypes: []string{"MYSQL"}},
 			count(func(p omssim.ProjectInfo) bool { return p.SourceEndpointType == "MYSQL" }), 0},
-		{"search key", ListQuery{PageSize: 40, SearchKey: all[17].ID}, 1, 1},
+		{"search key", oms.ListQuery{PageSize: 40, SearchKey: all[17].ID}, 1, 1},
 	}
-	api := cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret)
+	api := cloudAPI(t, sim, omsapi.Options{}, omssim.DemoAccessKeySecret)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.want == 0 {
 				t.Fatal("the filter matches nothing: pick another")
 			}
 			p := newPoller(t, api, newMemStore(), &changes{}, func(o *Options) { q := tc.q; o.List = &q })
-			before := api.Stats().Calls[ActionListProjects]
+			before := api.Stats().Calls[omsapi.ActionListProjects]
 			if err := p.discover(t.Context(), nil); err != nil {
 				t.Fatal(err)
 			}
 			if got := len(p.projects); got != tc.want {
 				t.Errorf("discovered %d projects, want %d", got, tc.want)
 			}
-			calls := int(api.Stats().Calls[ActionListProjects] - before)
+			calls := int(api.Stats().Calls[omsapi.ActionListProjects] - before)
 			if tc.pages > 0 && calls != tc.pages {
 				t.Errorf("%d ListProjects calls, want %d pages", calls, tc.pages)
 			}
@@ -113,11 +110,11 @@ func TestRemovalIsConfirmedBeforeOmsProjectRemoved(t *testing.T) {
 	}
 	sc := &hiding{Scenario: g, hidden: map[string]bool{}}
 	sim := omssim.StartTest(t, omssim.Options{Scenario: sc, ManualClock: true})
-	api := cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret)
+	api := cloudAPI(t, sim, omsapi.Options{}, omssim.DemoAccessKeySecret)
 	store, h := newStore(t), &changes{}
 	ids := g.IDs()
 	p := newPoller(t, api, store, h, func(o *Options) {
-		o.List, o.Projects, o.Mode = &ListQuery{PageSize: 4}, ids[5:], DescribeAlways
+		o.List, o.Projects, o.Mode = &oms.ListQuery{PageSize: 4}, ids[5:], DescribeAlways
 	})
 	runOnce(t, p)
 	h.take()
@@ -182,7 +179,7 @@ func TestReleasedProjectGetsOneFinalChange(t *testing.T) {
 	}
 	sim := omssim.StartTest(t, omssim.Options{Scenario: g, ManualClock: true})
 	sim.Advance(released - 1)
-	api := cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret)
+	api := cloudAPI(t, sim, omsapi.Options{}, omssim.DemoAccessKeySecret)
 	store, h := newStore(t), &changes{}
 	p := newPoller(t, api, store, h, func(o *Options) { o.Projects = []string{id} })
 	runOnce(t, p)
@@ -222,9 +219,9 @@ func TestTwoTierDescribesOnlyChangedProjects(t *testing.T) {
 		// A generous per-request timeout: this test counts calls, and a
 		// first-sight describe that times out on a loaded CI machine would
 		// leave its project "never described" and inflate the next cycle.
-		api := cloudAPI(t, sim, APIOptions{MaxInFlight: 8, Timeout: time.Minute}, omssim.DemoAccessKeySecret)
+		api := cloudAPI(t, sim, omsapi.Options{MaxInFlight: 8, Timeout: time.Minute}, omssim.DemoAccessKeySecret)
 		h := &changes{}
-		p := newPoller(t, api, newMemStore(), h, func(o *Options) { o.List = &ListQuery{PageSize: 100}; o.Mode = mode })
+		p := newPoller(t, api, newMemStore(), h, func(o *Options) { o.List = &oms.ListQuery{PageSize: 100}; o.Mode = mode })
 		if first := runOnce(t, p); first.Failed != 0 { // first sight: everything is described
 			t.Fatalf("%s: first sight had failed polls: %+v", mode, first)
 		}
@@ -240,14 +237,14 @@ func TestTwoTierDescribesOnlyChangedProjects(t *testing.T) {
 		}
 		polled[mode] = int64(s.s.Polled)
 		after := api.Stats().Calls
-		perCycle[mode] = after[ActionDescribeProject] + after[ActionListProjects] - before[ActionDescribeProject] - before[ActionListProjects]
+		perCycle[mode] = after[omsapi.ActionDescribeProject] + after[omsapi.ActionListProjects] - before[omsapi.ActionDescribeProject] - before[omsapi.ActionListProjects]
 		for _, c := range h.take() {
 			if c.Current != nil && c.Previous != nil && c.Current.StateDigest() == c.Previous.StateDigest() {
 				refreshed++
 			}
 		}
 		t.Logf("%s: %d API calls for a cycle of %d projects (%d describes, %d list pages)", mode, perCycle[mode], n,
-			after[ActionDescribeProject]-before[ActionDescribeProject], after[ActionListProjects]-before[ActionListProjects])
+			after[omsapi.ActionDescribeProject]-before[omsapi.ActionDescribeProject], after[omsapi.ActionListProjects]-before[omsapi.ActionListProjects])
 	}
 	if perCycle[DescribeAlways] != polled[DescribeAlways] {
 		t.Errorf("describe_always made %d calls for %d projects, want one each", perCycle[DescribeAlways], polled[DescribeAlways])
@@ -257,85 +254,5 @@ func TestTwoTierDescribesOnlyChangedProjects(t *testing.T) {
 	}
 	if refreshed == 0 {
 		t.Error("no project's telemetry was refreshed from the list")
-	}
-}
-
-// countingSimulator serves g behind a front that notes when each OMS
-// request arrives, throttled ones included (the simulator's own counter
-// leaves faulted requests out), and returns the requests per second over
-// the last window.
-func countingSimulator(t *testing.T, g omssim.Scenario) (*omssim.TestServer, func(time.Duration) float64) {
-	t.Helper()
-	srv, err := omssim.New(omssim.Options{Scenario: g, ManualClock: true, Seed: 1,
-		AccessKeys: []omssim.AccessKey{{ID: omssim.DemoAccessKeyID, Secret: omssim.DemoAccessKeySecret}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var arrivals []time.Time
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" {
-			mu.Lock()
-			arrivals = append(arrivals, time.Now())
-			mu.Unlock()
-		}
-		srv.ServeHTTP(w, r)
-	}))
-	t.Cleanup(func() { srv.Close(); hs.Close() })
-	rate := func(window time.Duration) float64 {
-		since := time.Now().Add(-window)
-		mu.Lock()
-		defer mu.Unlock()
-		n := 0
-		for _, at := range arrivals {
-			if at.After(since) {
-				n++
-			}
-		}
-		return float64(n) / window.Seconds()
-	}
-	return &omssim.TestServer{Server: srv, URL: hs.URL, Endpoint: strings.TrimPrefix(hs.URL, "http://")}, rate
-}
-
-func TestThrottlingLowersTheRequestRate(t *testing.T) {
-	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 3, Projects: 5, MaxTables: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	front, rate := countingSimulator(t, g)
-	// A QPS low enough that the unthrottled rate is bound by the limiter, not
-	// by the CPU of a loaded CI machine, so the two rates compare fairly.
-	api := cloudAPI(t, front, APIOptions{QPS: 20, MaxInFlight: 4,
-		Retry: RetryPolicy{MaxAttempts: 1}}, omssim.DemoAccessKeySecret)
-	id := g.IDs()[0]
-	measure := func() float64 {
-		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-		defer cancel()
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Go(func() {
-				for ctx.Err() == nil {
-					_, _ = api.Fetch(ctx, id)
-				}
-			})
-		}
-		time.Sleep(1500 * time.Millisecond) // let the rate settle; measure the last second
-		r := rate(time.Second)
-		wg.Wait()
-		return r
-	}
-	free := measure()
-	faults, _ := omssim.ParseFaults("throttle=1ms@0.3")
-	if err := front.SetFaults(faults); err != nil {
-		t.Fatal(err)
-	}
-	throttled := measure()
-	t.Logf("requests/s reaching OMS: %.0f unthrottled, %.0f while 30%% are answered Throttling.User (%.0f%% less); client rate now %.1f/s",
-		free, throttled, 100*(1-throttled/free), api.Stats().Rate)
-	if throttled > free*0.7 {
-		t.Errorf("%.0f requests/s while throttled, %.0f before: want at least 30%% fewer", throttled, free)
-	}
-	if api.Stats().Throttled == 0 {
-		t.Error("no throttling counted")
 	}
 }

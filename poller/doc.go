@@ -1,21 +1,10 @@
 // Package poller talks to OceanBase Migration Service on a schedule and
 // hands each project's changes to the next stage.
 //
-// Clients: Cloud is Alibaba Cloud's OceanBasePro RPC API through Alibaba's
-// own darabonba-openapi client (signature V3 by default, V1 on request;
-// credentials static or from credentials-go's default chain); OnPrem is an
-// OMS console's /api/v2 (JSON, camelCase, HTTP Basic auth, optional TLS
-// with a custom CA). Both are Transports that return the raw answer, which
-// API decodes and classifies with package oms the same way for both.
-//
-// API adds what a fleet needs: a global rate per account/endpoint
-// (golang.org/x/time/rate) that halves on each Throttling* answer and
-// recovers slowly, pausing for a rate-limit hint when OMS sends one; a
-// bound on requests in flight; a timeout per request; transient failures
-// (timeouts, 5xx, ServiceUnavailable, InternalError, malformed answers)
-// retried with exponential backoff and jitter within the poll; permanent
-// ones (bad signature, unknown key, forbidden, no credentials) not
-// retried, logged once, and reported by Ready until a call succeeds.
+// It reads OMS through two interfaces of its own, Fetcher
+// (DescribeProject) and Lister (ListProjects pages), which package
+// omsapi's Client implements; failures are classified with package oms
+// (oms.IsProjectNotFound, oms.ErrorCode).
 //
 // Poller discovers projects (a static list and/or ListProjects with
 // filters, paged to the end on its own schedule), polls them on cron
@@ -40,20 +29,14 @@
 //
 // An Observer (Options.Observer) is told how each poll ends, with the
 // error code of a failed one; Cycles and Watched say how far the poller
-// got and what it watches, for metrics and readiness. Nothing here imports
-// a metrics library.
+// got and what it watches, and Ready passes on the Fetcher's readiness
+// (an omsapi.Client's last permanent failure), for metrics and readiness.
+// Nothing here imports a metrics library.
 //
-// Replicas share the projects through KVLeases (Options.Leases): projects
-// hash to a fixed number of shards, each with a lease key in a JetStream
-// bucket of its own (History 1, every write expiring after the TTL, limit
-// markers on); a lease is taken by Create, renewed by Update on its
-// revision and handed over by Delete on it, so two replicas never hold
-// one. Live replicas heartbeat a member key, and rendezvous hashing over
-// them says which shards each should hold: a joining replica takes about
-// its share, a stopping one hands its leases over at once, and the leases
-// of one that dies expire after the TTL and are taken by the others. A
-// replica acts on a lease only until the send time of its last successful
-// write plus the TTL less a tenth, and a poll under a lease is cancelled
-// when the lease is lost. Every replica discovers and lists the whole
-// fleet; each polls only its own projects.
+// Replicas share the projects through leases (Options.Leases, package
+// lease's Set behind the poller's own two-method Leases interface): a
+// replica polls, and confirms the removal of, only the projects whose
+// lease it holds, and a poll under a lease is cancelled when the lease is
+// lost. Every replica discovers and lists the whole fleet; each polls only
+// its own projects.
 package poller

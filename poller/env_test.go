@@ -13,6 +13,7 @@ import (
 	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/omsapi"
 	"github.com/omswatch/omswatch/secret"
 )
 
@@ -98,9 +99,9 @@ func (e testError) Error() string { return string(e) }
 const errTest = testError("hand-off refused")
 
 // cloudAPI is an API on the simulator's cloud endpoint.
-func cloudAPI(t testing.TB, sim *omssim.TestServer, o APIOptions, secretKey string) *API {
+func cloudAPI(t testing.TB, sim *omssim.TestServer, o omsapi.Options, secretKey string) *omsapi.Client {
 	t.Helper()
-	tr, err := NewCloud(CloudOptions{Region: "cn-hangzhou", Endpoint: sim.URL, AccessKeyID: omssim.DemoAccessKeyID,
+	tr, err := omsapi.NewCloud(omsapi.CloudOptions{Region: "cn-hangzhou", Endpoint: sim.URL, AccessKeyID: omssim.DemoAccessKeyID,
 		AccessKeySecret: secret.New(secretKey), MaxConns: 8})
 	if err != nil {
 		t.Fatal(err)
@@ -116,9 +117,9 @@ func cloudAPI(t testing.TB, sim *omssim.TestServer, o APIOptions, secretKey stri
 		o.Timeout = 5 * time.Second
 	}
 	if o.Retry.MaxAttempts == 0 {
-		o.Retry = RetryPolicy{MaxAttempts: 1, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+		o.Retry = omsapi.RetryPolicy{MaxAttempts: 1, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
 	}
-	api, err := NewAPI(o)
+	api, err := omsapi.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func (b *logBuffer) logger() *slog.Logger {
 }
 
 // snapshotOf describes one project straight from the simulator.
-func snapshotOf(t *testing.T, api *API, id string) *oms.Snapshot {
+func snapshotOf(t *testing.T, api *omsapi.Client, id string) *oms.Snapshot {
 	t.Helper()
 	s, err := api.Fetch(t.Context(), id)
 	if err != nil {

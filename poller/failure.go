@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/oms"
 )
 
 // pollEvent builds oms.poll.failing or oms.poll.recovered for pr. Its id
@@ -15,7 +16,7 @@ func (p *Poller) pollEvent(pr *project, typ string, now time.Time) event.Event {
 	sev := event.Warning
 	fields := map[string]any{"failures": pr.failures}
 	if pr.lastErr != nil {
-		fields["error_code"] = ErrorCode(pr.lastErr)
+		fields["error_code"] = oms.ErrorCode(pr.lastErr)
 		fields["error"] = p.opts.Redactor.Redact(pr.lastErr.Error())
 	}
 	if typ == event.TypePollRecovered {
@@ -39,13 +40,9 @@ func (p *Poller) pollEvent(pr *project, typ string, now time.Time) event.Event {
 // event is made; after FailureThreshold failures in a row oms.poll.failing
 // is handed off, once per run of failures.
 func (p *Poller) failed(ctx context.Context, pr *project, err error, now time.Time) outcome {
-	if pr.failures == 0 {
-		pr.firstFail = now
-	}
-	pr.failures++
-	pr.lastErr, pr.failCode = err, ErrorCode(err)
+	pr.failedWith(err, now)
 	p.log.Warn("poll failed", "project", pr.id, "failures", pr.failures, "error_code", pr.failCode,
-		"request_id", RequestID(err), "error", p.opts.Redactor.Redact(err.Error()))
+		"request_id", oms.RequestID(err), "error", p.opts.Redactor.Redact(err.Error()))
 	if pr.failures >= p.opts.FailureThreshold && !pr.failingSent {
 		ev := p.pollEvent(pr, event.TypePollFailing, now)
 		if herr := p.handoff(ctx, Change{Source: p.opts.Source, Project: pr.id, Time: now, Events: []event.Event{ev}}); herr == nil {
@@ -63,9 +60,4 @@ func (p *Poller) succeeded(pr *project, now time.Time) []event.Event {
 		evs = append(evs, p.pollEvent(pr, event.TypePollRecovered, now))
 	}
 	return evs
-}
-
-// resetFailures forgets the run of failures once its recovery is handed off.
-func resetFailures(pr *project) {
-	pr.failures, pr.failingSent, pr.lastErr, pr.firstFail = 0, false, nil, time.Time{}
 }

@@ -25,7 +25,7 @@ const CodeInternal = "internal"
 // use.
 type Observer interface {
 	// Polled reports one poll: its result (ResultChanged, ...), the error
-	// code of a failed one (ErrorCode's, or CodeInternal; "" otherwise)
+	// code of a failed one (oms.ErrorCode's, or CodeInternal; "" otherwise)
 	// and how long it took, from its start to its snapshot saved.
 	Polled(result, code string, took time.Duration)
 }

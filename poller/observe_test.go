@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/omsapi"
 )
 
 // polls records what an Observer is told.
@@ -53,7 +54,7 @@ func TestObserverIsToldEachPoll(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			obs := &polls{}
-			api := cloudAPI(t, sim, APIOptions{}, tc.secret)
+			api := cloudAPI(t, sim, omsapi.Options{}, tc.secret)
 			p := newPoller(t, api, newStore(t), &changes{}, func(o *Options) {
 				o.Projects, o.Lister, o.Mode, o.Observer = ids, nil, DescribeAlways, obs
 			})

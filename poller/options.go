@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/secret"
 )
 
@@ -29,9 +30,9 @@ type Options struct {
 	// Source is where the projects live: oms://<region> or
 	// oms+onprem://<host>. It keys the store and every event.
 	Source string
-	// Fetcher describes projects (an *API).
+	// Fetcher describes projects (an *omsapi.Client).
 	Fetcher Fetcher
-	// Lister reads ListProjects pages (an *API): discovery, two-tier
+	// Lister reads ListProjects pages (an *omsapi.Client): discovery, two-tier
 	// reads and the confirmation that a project is gone. Nil turns them off.
 	Lister Lister
 	// Store keeps snapshots across restarts.
@@ -47,7 +48,7 @@ type Options struct {
 	Projects []string
 	// List, when not nil, discovers projects with ListProjects and these
 	// filters (Related is ignored), paged to the end on DiscoveryRefresh.
-	List *ListQuery
+	List *oms.ListQuery
 	// DiscoveryRefresh is the cron spec of re-listing (default @every 5m).
 	DiscoveryRefresh string
 
@@ -66,7 +67,7 @@ type Options struct {
 	// oms.poll.failing (default 3).
 	FailureThreshold int
 	// Workers bounds projects polled at the same time (default 16); the
-	// API's own in-flight bound applies below it.
+	// client's own in-flight bound applies below it.
 	Workers int
 
 	// Reevaluate hands off every successful poll that found nothing new as
@@ -96,7 +97,7 @@ type Options struct {
 
 	// Leases, when not nil, shares the projects with other replicas: this
 	// poller polls, and confirms the removal of, only the projects whose
-	// lease it holds (a *KVLeases, whose Run must be running). Nil polls
+	// lease it holds (a *lease.Set, whose Run must be running). Nil polls
 	// every project: one replica, or `omswatch once`.
 	Leases Leases
 }
@@ -190,3 +191,6 @@ func (o *Options) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// discardLogger is the logger of a poller given none.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

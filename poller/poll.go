@@ -73,7 +73,7 @@ func (p *Poller) listIsEnough(pr *project, entry *oms.Snapshot, now time.Time) b
 func (p *Poller) refresh(ctx context.Context, pr *project, entry *oms.Snapshot, now time.Time) outcome {
 	evs := p.succeeded(pr, now)
 	if len(evs) == 0 {
-		resetFailures(pr) // a success ends a run of failures that sent nothing
+		pr.resetFailures() // a success ends a run of failures that sent nothing
 	}
 	if entry.Digest() == pr.listFull {
 		return p.quiet(ctx, pr, nil, evs, now)
@@ -93,18 +93,18 @@ func (p *Poller) refresh(ctx context.Context, pr *project, entry *oms.Snapshot, 
 		return p.quiet(ctx, pr, rec.Snapshot, evs, now)
 	}
 	rec.Revision = pr.rev
-	return p.commit(ctx, pr, rec, cur, evs, pr.listDigest, pr.describedAt, now)
+	return p.commit(ctx, pr, rec, pr.refreshed(cur, now), evs)
 }
 
 // observed handles a described snapshot.
 func (p *Poller) observed(ctx context.Context, pr *project, snap *oms.Snapshot, listDigest string, now time.Time) outcome {
 	evs := p.succeeded(pr, now)
 	if len(evs) == 0 {
-		resetFailures(pr) // a success ends a run of failures that sent nothing
+		pr.resetFailures() // a success ends a run of failures that sent nothing
 	}
-	final := terminal(textField(snap, "Status"))
-	if snap.Digest() == pr.digest && !final {
-		pr.describedAt, pr.listDigest = now, listDigest
+	next := pr.described(snap, listDigest, now)
+	if snap.Digest() == pr.digest && !terminal(next.Status) {
+		pr.describedUnchanged(listDigest, now)
 		return p.quiet(ctx, pr, snap, evs, now)
 	}
 	prev := Record{Revision: pr.rev}
@@ -116,32 +116,32 @@ func (p *Poller) observed(ctx context.Context, pr *project, snap *oms.Snapshot, 
 			return outcomeFailed
 		}
 	}
-	return p.commit(ctx, pr, prev, snap, evs, listDigest, now, now)
+	return p.commit(ctx, pr, prev, next, evs)
 }
 
-// commit hands off (prev, cur) with evs and, once that is durable, saves cur.
-func (p *Poller) commit(ctx context.Context, pr *project, prev Record, cur *oms.Snapshot, evs []event.Event,
-	listDigest string, describedAt, now time.Time) outcome {
-	final := terminal(textField(cur, "Status"))
-	c := Change{Source: p.opts.Source, Project: pr.id, Time: now, Previous: prev.Snapshot, Current: cur,
-		Removed: final, Events: evs}
+// commit hands off the change from prev to next (a record not yet saved,
+// observed at next.ObservedAt) with evs and, once that is durable, saves
+// next on prev's revision (its tombstone when it is final).
+func (p *Poller) commit(ctx context.Context, pr *project, prev, next Record, evs []event.Event) outcome {
+	final := terminal(next.Status)
+	c := Change{Source: p.opts.Source, Project: pr.id, Time: next.ObservedAt,
+		Previous: prev.Snapshot, Current: next.Snapshot, Removed: final, Events: evs}
 	if err := p.handoff(ctx, c); err != nil {
 		return outcomeFailed
 	}
-	rec := Record{Snapshot: cur, ListDigest: listDigest, DescribedAt: describedAt, ObservedAt: now,
-		Status: textField(cur, "Status"), Revision: prev.Revision}
+	save := next
+	save.Revision = prev.Revision
 	if final {
-		rec = Record{Removed: true, Status: rec.Status, ObservedAt: now, Revision: prev.Revision}
+		save = tombstone(next.Status, next.ObservedAt, prev.Revision)
 	}
-	rev, err := p.opts.Store.Put(ctx, p.opts.Source, pr.id, rec)
+	rev, err := p.opts.Store.Put(ctx, p.opts.Source, pr.id, save)
 	if err != nil {
 		return p.saveFailed(pr, err)
 	}
-	pr.rev, pr.digest, pr.listDigest, pr.describedAt, pr.status = rev, cur.Digest(), listDigest, describedAt, rec.Status
-	resetFailures(pr)
-	p.setInfo(pr, infoOf(cur), final)
+	pr.committed(next, rev)
+	p.setInfo(pr, infoOf(next.Snapshot), final)
 	if final {
-		p.log.Info("project reached a final status; no longer polled", "project", pr.id, "status", rec.Status)
+		p.log.Info("project reached a final status; no longer polled", "project", pr.id, "status", next.Status)
 		return outcomeRemoved
 	}
 	return outcomeChanged
@@ -171,7 +171,7 @@ func (p *Poller) quiet(ctx context.Context, pr *project, snap *oms.Snapshot, evs
 	if err := p.handoff(ctx, c); err != nil {
 		return outcomeFailed
 	}
-	resetFailures(pr)
+	pr.resetFailures()
 	return outcomeUnchanged
 }
 
@@ -195,7 +195,7 @@ func (p *Poller) gone(ctx context.Context, id string) bool {
 	if p.opts.Lister == nil {
 		return false
 	}
-	pg, err := p.opts.Lister.List(ctx, ListQuery{SearchKey: id, PageSize: 10}, 1)
+	pg, err := p.opts.Lister.List(ctx, oms.ListQuery{SearchKey: id, PageSize: 10}, 1)
 	if err != nil {
 		p.log.Warn("cannot confirm that the project is gone", "project", id, "error", p.opts.Redactor.Redact(err.Error()))
 		return false
@@ -224,12 +224,11 @@ func (p *Poller) remove(ctx context.Context, pr *project, now time.Time) outcome
 	if err := p.handoff(ctx, c); err != nil {
 		return outcomeFailed
 	}
-	rev, err := p.opts.Store.Put(ctx, p.opts.Source, pr.id, Record{Removed: true, Status: pr.status, ObservedAt: now, Revision: prev.Revision})
+	rev, err := p.opts.Store.Put(ctx, p.opts.Source, pr.id, tombstone(pr.status, now, prev.Revision))
 	if err != nil {
 		return p.saveFailed(pr, err)
 	}
-	pr.rev, pr.digest = rev, ""
-	resetFailures(pr)
+	pr.tombstoned(rev)
 	p.mu.Lock()
 	pr.removed = true
 	p.mu.Unlock()
@@ -250,10 +249,8 @@ func (p *Poller) load(ctx context.Context, pr *project) error {
 	if err != nil {
 		return err
 	}
-	pr.loaded, pr.rev, pr.listDigest, pr.describedAt, pr.status = true, rec.Revision, rec.ListDigest, rec.DescribedAt, rec.Status
-	pr.digest = ""
+	pr.loadedFrom(rec)
 	if rec.Snapshot != nil {
-		pr.digest = rec.Snapshot.Digest()
 		p.setInfo(pr, infoOf(rec.Snapshot), false)
 	}
 	if rec.Removed {

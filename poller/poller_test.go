@@ -8,10 +8,11 @@ import (
 
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/omsapi"
 )
 
 // newPoller builds a poller over api and store, handing off to h.
-func newPoller(t *testing.T, api *API, store Store, h Handler, edit func(*Options)) *Poller {
+func newPoller(t *testing.T, api *omsapi.Client, store Store, h Handler, edit func(*Options)) *Poller {
 	t.Helper()
 	o := Options{Source: testSource, Fetcher: api, Lister: api, Store: store, Handler: h, FailureThreshold: 3, Workers: 8}
 	if edit != nil {
@@ -54,8 +55,8 @@ func TestFaultsMakeNoProjectEventAndLeaveTheSnapshot(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			sim, ids := newSim(t, 3, 5)
-			api := cloudAPI(t, sim, APIOptions{Timeout: 300 * time.Millisecond,
-				Retry: RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}}, omssim.DemoAccessKeySecret)
+			api := cloudAPI(t, sim, omsapi.Options{Timeout: 300 * time.Millisecond,
+				Retry: omsapi.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}}, omssim.DemoAccessKeySecret)
 			store, h := newStore(t), &changes{}
 			p := newPoller(t, api, store, h, func(o *Options) { o.Projects = ids[:1] })
 			if s := runOnce(t, p); s.Changed != 1 {
@@ -122,8 +123,8 @@ func TestFaultsMakeNoProjectEventAndLeaveTheSnapshot(t *testing.T) {
 // successful ones never add up to oms.poll.failing.
 func TestASuccessfulUnchangedPollEndsTheRunOfFailures(t *testing.T) {
 	sim, ids := newSim(t, 3, 5)
-	api := cloudAPI(t, sim, APIOptions{Timeout: 300 * time.Millisecond,
-		Retry: RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}}, omssim.DemoAccessKeySecret)
+	api := cloudAPI(t, sim, omsapi.Options{Timeout: 300 * time.Millisecond,
+		Retry: omsapi.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}}, omssim.DemoAccessKeySecret)
 	store, h := newStore(t), &changes{}
 	p := newPoller(t, api, store, h, func(o *Options) { o.Projects = ids[:1] })
 	if s := runOnce(t, p); s.Changed != 1 {
@@ -152,7 +153,7 @@ func TestASuccessfulUnchangedPollEndsTheRunOfFailures(t *testing.T) {
 
 func TestHandoffFailureKeepsTheSnapshot(t *testing.T) {
 	sim, ids := newSim(t, 2, 5)
-	api := cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret)
+	api := cloudAPI(t, sim, omsapi.Options{}, omssim.DemoAccessKeySecret)
 	store, h := newStore(t), &changes{failNext: 1}
 	p := newPoller(t, api, store, h, func(o *Options) { o.Projects = ids[:1] })
 	if s := runOnce(t, p); s.Failed != 1 {
@@ -184,7 +185,7 @@ func TestSnapshotsSurviveRestarts(t *testing.T) {
 		}
 		sim.Advance(advance)
 		h := &changes{}
-		api := cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret)
+		api := cloudAPI(t, sim, omsapi.Options{}, omssim.DemoAccessKeySecret)
 		p := newPoller(t, api, store, h, func(o *Options) { o.Projects = ids })
 		if s := runOnce(t, p); s.Failed != 0 {
 			t.Fatalf("%+v", s)
@@ -210,7 +211,7 @@ func TestSnapshotsSurviveRestarts(t *testing.T) {
 
 func TestStoreCompareAndSet(t *testing.T) {
 	sim, ids := newSim(t, 1, 5)
-	api := cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret)
+	api := cloudAPI(t, sim, omsapi.Options{}, omssim.DemoAccessKeySecret)
 	snap := snapshotOf(t, api, ids[0])
 	store := newStore(t)
 	ctx := t.Context()
@@ -260,7 +261,7 @@ func TestStoreCompareAndSet(t *testing.T) {
 func TestAWriterBetweenReadAndSaveIsNotOverwritten(t *testing.T) {
 	sim, ids := newSim(t, 1, 5)
 	store := newStore(t)
-	api := cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret)
+	api := cloudAPI(t, sim, omsapi.Options{}, omssim.DemoAccessKeySecret)
 	runOnce(t, newPoller(t, api, store, &changes{}, func(o *Options) { o.Projects = ids[:1] }))
 	// The second writer's hand-off stands for the window between reading
 	// the previous snapshot and saving the new one: another replica saves
@@ -297,7 +298,7 @@ func TestAWriterBetweenReadAndSaveIsNotOverwritten(t *testing.T) {
 
 func TestCodecRejectsDamage(t *testing.T) {
 	sim, ids := newSim(t, 1, 5)
-	snap := snapshotOf(t, cloudAPI(t, sim, APIOptions{}, omssim.DemoAccessKeySecret), ids[0])
+	snap := snapshotOf(t, cloudAPI(t, sim, omsapi.Options{}, omssim.DemoAccessKeySecret), ids[0])
 	good, err := encodeRecord(Record{Snapshot: snap, ListDigest: "x", Status: "RUNNING"})
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,8 @@ import (
 // Fetcher describes one project (DescribeProject). It returns the
 // project's canonical snapshot, or an error that oms.IsProjectNotFound,
 // oms.IsPermanent and friends classify; the poller treats every error as a
-// failed poll that changes nothing. *API is the Fetcher of real OMS.
+// failed poll that changes nothing. *omsapi.Client is the Fetcher of real
+// OMS.
 type Fetcher interface {
 	Fetch(ctx context.Context, id string) (*oms.Snapshot, error)
 }
@@ -22,10 +23,27 @@ type FetcherFunc func(ctx context.Context, id string) (*oms.Snapshot, error)
 // Fetch calls f.
 func (f FetcherFunc) Fetch(ctx context.Context, id string) (*oms.Snapshot, error) { return f(ctx, id) }
 
-// Lister reads one ListProjects page (pages count from 1). *API is the
-// Lister of real OMS.
+// Lister reads one ListProjects page (pages count from 1).
+// *omsapi.Client is the Lister of real OMS.
 type Lister interface {
-	List(ctx context.Context, q ListQuery, page int) (*oms.ProjectPage, error)
+	List(ctx context.Context, q oms.ListQuery, page int) (*oms.ProjectPage, error)
+}
+
+// Leases says which projects this replica may poll now. With Options.Leases
+// set, the poller polls (and confirms the removal of) only the projects
+// whose lease it holds; every replica still discovers the whole fleet.
+// *lease.Set is the implementation over JetStream; the poller needs only
+// these two methods of it.
+type Leases interface {
+	// Owns reports whether this replica holds the lease over project now.
+	Owns(project string) bool
+	// Hold takes the lease over project for the length of one poll. ok is
+	// false when the replica does not hold it (or is handing it over), and
+	// then the project is not polled. Otherwise hctx is ctx, cancelled
+	// should the lease be lost meanwhile, and done must be called when the
+	// poll ends: a lease is handed over only once the polls under it are
+	// done.
+	Hold(ctx context.Context, project string) (hctx context.Context, done func(), ok bool)
 }
 
 // Change is what one poll of a project hands to the next stage: a new

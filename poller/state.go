@@ -31,7 +31,7 @@ type project struct {
 	firstFail   time.Time // when the run of failures began
 	failingSent bool      // oms.poll.failing was handed off for this run
 	lastErr     error
-	failCode    string // why this poll failed: ErrorCode of an OMS error ("" until one)
+	failCode    string // why this poll failed: oms.ErrorCode of its error ("" until one)
 
 	// Guarded by Poller.mu.
 	info    event.Project // as of the last snapshot or list entry, for groups and poll events
@@ -39,6 +39,76 @@ type project struct {
 	static  bool // in Options.Projects
 	listed  bool // found by ListProjects discovery
 	removed bool // gone; never polled again
+}
+
+// The methods below keep what the poller knows of a project in step with
+// what happened to it, so that a poll passes the project around rather
+// than its fields. pr.busy is held.
+
+// loadedFrom takes in the project's stored record (rev 0 and no digest
+// when there is none).
+func (pr *project) loadedFrom(rec Record) {
+	pr.loaded, pr.rev, pr.listDigest, pr.describedAt, pr.status = true, rec.Revision, rec.ListDigest, rec.DescribedAt, rec.Status
+	pr.digest = ""
+	if rec.Snapshot != nil {
+		pr.digest = rec.Snapshot.Digest()
+	}
+}
+
+// described is the record, to be saved, of a describe at now that gave
+// snap, the project's listed state then being listDigest.
+func (pr *project) described(snap *oms.Snapshot, listDigest string, now time.Time) Record {
+	return Record{Snapshot: snap, ListDigest: listDigest, DescribedAt: now, ObservedAt: now,
+		Status: textField(snap, "Status")}
+}
+
+// refreshed is the record, to be saved, of the stored snapshot brought up
+// to date from the list at now (cur): the describe it came from is still
+// the last one.
+func (pr *project) refreshed(cur *oms.Snapshot, now time.Time) Record {
+	return Record{Snapshot: cur, ListDigest: pr.listDigest, DescribedAt: pr.describedAt, ObservedAt: now,
+		Status: textField(cur, "Status")}
+}
+
+// describedUnchanged notes a describe at now that found the stored
+// snapshot as it was.
+func (pr *project) describedUnchanged(listDigest string, now time.Time) {
+	pr.describedAt, pr.listDigest = now, listDigest
+}
+
+// committed notes that rec's change was handed off and rec saved (or its
+// tombstone, when it is final) at revision rev: it is the project's state
+// now, and any run of failures is over.
+func (pr *project) committed(rec Record, rev uint64) {
+	pr.rev, pr.digest, pr.listDigest, pr.describedAt, pr.status = rev, rec.Snapshot.Digest(), rec.ListDigest, rec.DescribedAt, rec.Status
+	pr.resetFailures()
+}
+
+// tombstoned notes that the project's removal was handed off and its
+// tombstone saved at revision rev.
+func (pr *project) tombstoned(rev uint64) {
+	pr.rev, pr.digest = rev, ""
+	pr.resetFailures()
+}
+
+// failedWith counts a failed poll at now.
+func (pr *project) failedWith(err error, now time.Time) {
+	if pr.failures == 0 {
+		pr.firstFail = now
+	}
+	pr.failures++
+	pr.lastErr, pr.failCode = err, oms.ErrorCode(err)
+}
+
+// resetFailures forgets the run of failures once its recovery is handed off.
+func (pr *project) resetFailures() {
+	pr.failures, pr.failingSent, pr.lastErr, pr.firstFail = 0, false, nil, time.Time{}
+}
+
+// tombstone is the stored record of a project that is gone (status is the
+// last seen) or final: not polled again.
+func tombstone(status string, at time.Time, revision uint64) Record {
+	return Record{Removed: true, Status: status, ObservedAt: at, Revision: revision}
 }
 
 // infoOf reads the event's project fields from a canonical snapshot. The

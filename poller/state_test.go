@@ -1,9 +1,11 @@
 package poller
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/omswatch/omswatch/event"
@@ -63,5 +65,59 @@ func TestKeptStringsAreCopies(t *testing.T) {
 		if shares(k, id) {
 			t.Error("the projects map's key shares the decoded answer's memory")
 		}
+	}
+}
+
+// A project's own record of its state moves as its polls end: a describe
+// dates the snapshot and its listed state, a refresh from the list keeps
+// the last describe's, and a commit ends any run of failures.
+func TestProjectRecordFollowsItsPolls(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("..", "testdata", "oms", "seed_describeproject.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := oms.ParseSnapshot(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	pr := &project{id: snap.ID()}
+	pr.failedWith(errors.New("no answer"), t0)
+	if pr.failures != 1 || pr.firstFail != t0 || pr.failCode != "Error" {
+		t.Fatalf("after a failure: %d failures from %s, code %q", pr.failures, pr.firstFail, pr.failCode)
+	}
+
+	described := pr.described(snap, "list-1", t0.Add(time.Minute))
+	pr.committed(described, 7)
+	if pr.rev != 7 || pr.digest != snap.Digest() || pr.listDigest != "list-1" || pr.describedAt != t0.Add(time.Minute) ||
+		pr.status != textField(snap, "Status") || pr.failures != 0 || pr.lastErr != nil {
+		t.Fatalf("after a described change: %+v", pr)
+	}
+
+	refreshed := pr.refreshed(snap, t0.Add(2*time.Minute))
+	if refreshed.ListDigest != "list-1" || refreshed.DescribedAt != t0.Add(time.Minute) || refreshed.ObservedAt != t0.Add(2*time.Minute) {
+		t.Errorf("a refresh from the list: %+v; want the last describe's list digest and time", refreshed)
+	}
+	pr.committed(refreshed, 8)
+	if pr.rev != 8 || pr.describedAt != t0.Add(time.Minute) {
+		t.Errorf("after a refreshed change: revision %d, described at %s", pr.rev, pr.describedAt)
+	}
+
+	pr.describedUnchanged("list-2", t0.Add(3*time.Minute))
+	if pr.listDigest != "list-2" || pr.describedAt != t0.Add(3*time.Minute) || pr.rev != 8 {
+		t.Errorf("after an unchanged describe: %+v", pr)
+	}
+
+	pr.tombstoned(9)
+	if pr.rev != 9 || pr.digest != "" {
+		t.Errorf("after a removal: revision %d, digest %q", pr.rev, pr.digest)
+	}
+	if ts := tombstone("RELEASED", t0, 9); !ts.Removed || ts.Snapshot != nil || ts.Status != "RELEASED" || ts.Revision != 9 {
+		t.Errorf("tombstone %+v", ts)
+	}
+
+	pr.loadedFrom(Record{Snapshot: snap, ListDigest: "list-3", DescribedAt: t0, Status: "RUNNING", Revision: 12})
+	if !pr.loaded || pr.rev != 12 || pr.digest != snap.Digest() || pr.listDigest != "list-3" || pr.status != "RUNNING" {
+		t.Errorf("after loading: %+v", pr)
 	}
 }

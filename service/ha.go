@@ -10,12 +10,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
-	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/lease"
 )
 
 // With ha, replicas share two kinds of leases in JetStream key-value
-// buckets (poller.KVLeases: Create/Update on revisions, every write
-// expiring after the TTL):
+// buckets (lease.Set: Create/Update on revisions, every write expiring
+// after the TTL):
 //
 //   - the project leases (ha.bucket): each project is polled, and its
 //     conditions evaluated, by the one replica holding its shard;
@@ -32,11 +32,13 @@ import (
 // its target took it; a replica that takes a lease over resumes from the
 // consumer's acknowledgements.
 
-// dispatchSource and dispatchKey name the dispatcher lease: one source for
-// every deployment on the NATS, because they share the outbox stream.
+// dispatchGroup and dispatchKey name the dispatcher lease: one group for
+// every deployment on the NATS, because they share the outbox stream, and
+// one key in it. (The group's name is what older versions called the
+// lease's source, so their buckets keep working.)
 const (
-	dispatchSource = "omswatch-outbox"
-	dispatchKey    = "dispatcher"
+	dispatchGroup = "omswatch-outbox"
+	dispatchKey   = "dispatcher"
 )
 
 // replicaID is ha.replica_id, or hostname-pid.
@@ -54,15 +56,15 @@ func replicaID(cfg *config.Config) string {
 // wireLeases opens both lease buckets (neither is joined until Run).
 func (a *app) wireLeases(ctx context.Context, cfg *config.Config, js jetstream.JetStream, log *slog.Logger) error {
 	h := cfg.HA
-	o := poller.LeaseOptions{Bucket: h.Bucket, Source: a.source, Replica: replicaID(cfg), TTL: h.LeaseTTL.Duration(),
+	o := lease.Options{Bucket: h.Bucket, Group: a.source, Replica: replicaID(cfg), TTL: h.LeaseTTL.Duration(),
 		RenewInterval: h.RenewInterval.Duration(), Replicas: cfg.Store.Replicas, Logger: log}
-	leases, err := poller.NewKVLeases(ctx, js, o)
+	leases, err := lease.New(ctx, js, o)
 	if err != nil {
 		return err
 	}
-	o.Bucket, o.Source, o.Shards = h.Bucket+"-dispatch", dispatchSource, 1
+	o.Bucket, o.Group, o.Shards = h.Bucket+"-dispatch", dispatchGroup, 1
 	o.Logger = log.With("lease", "dispatcher")
-	dispatch, err := poller.NewKVLeases(ctx, js, o)
+	dispatch, err := lease.New(ctx, js, o)
 	if err != nil {
 		return err
 	}
@@ -72,7 +74,7 @@ func (a *app) wireLeases(ctx context.Context, cfg *config.Config, js jetstream.J
 
 // dispatchUnderLease runs the dispatcher while this replica holds the
 // dispatcher lease, until stop ends. The lease is held (Hold) for as long
-// as the dispatcher runs, so KVLeases hands it over only once the
+// as the dispatcher runs, so the lease.Set hands it over only once the
 // dispatcher stopped. When the lease is to move to another replica (a
 // replica joined), the dispatcher first delivers what it holds; when it is
 // lost (not renewed in time), it stops at once. When stop ends, it drains

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/config"
-	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/omsapi"
 	"github.com/omswatch/omswatch/secret"
 )
 
@@ -240,7 +240,7 @@ func keepRestartOnly(old, cur *config.Config) {
 
 // openRecorder opens a recording file (appending), or returns nil without
 // one.
-func openRecorder(file string) (poller.Recorder, func(), error) {
+func openRecorder(file string) (omsapi.Recorder, func(), error) {
 	if file == "" {
 		return nil, func() {}, nil
 	}
@@ -248,5 +248,5 @@ func openRecorder(file string) (poller.Recorder, func(), error) {
 	if err != nil {
 		return nil, nil, Invalid(fmt.Errorf("--record: %w", err))
 	}
-	return poller.NewRecordingWriter(f), func() { _ = f.Close() }, nil
+	return omsapi.NewRecordingWriter(f), func() { _ = f.Close() }, nil
 }

@@ -13,7 +13,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
-	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/lease"
+	"github.com/omswatch/omswatch/omsapi"
 )
 
 // Service is what Run keeps for the life of the process: the NATS
@@ -33,7 +34,7 @@ type Service struct {
 	httpAddr string
 	httpSrv  *http.Server
 	simURL   string
-	rec      poller.Recorder
+	rec      omsapi.Recorder
 	recClose func()
 
 	mu  sync.Mutex
@@ -196,7 +197,7 @@ func (s *Service) run(ctx context.Context, cfg *config.Config, a *app) (*generat
 	leaseCtx, stopLeases := context.WithCancel(bg)
 	g.stopPolls, g.stopDispatch, g.stopLeases = stopPolls, stopDispatch, stopLeases
 	if a.leases != nil {
-		for _, l := range []*poller.KVLeases{a.leases, a.dispatch} {
+		for _, l := range []*lease.Set{a.leases, a.dispatch} {
 			g.leases.Go(func() { _ = l.Run(leaseCtx) })
 		}
 		g.dispatch.Go(func() {

@@ -14,8 +14,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/lease"
 	"github.com/omswatch/omswatch/natsembed"
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/omsapi"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/secret"
 	"github.com/omswatch/omswatch/sinks"
@@ -29,7 +32,7 @@ const simRegion = "omssim"
 // order of starting.
 type app struct {
 	poller   *poller.Poller
-	api      *poller.API
+	api      *omsapi.Client
 	delivery *delivery
 	// store is the snapshot store, which delivery.Tick reads.
 	store poller.Store
@@ -37,7 +40,7 @@ type app struct {
 	source string
 	// leases share the projects with other replicas, and dispatch says
 	// which replica delivers the outbox; both nil without ha (see ha.go).
-	leases, dispatch *poller.KVLeases
+	leases, dispatch *lease.Set
 	closers          []func()
 }
 
@@ -50,7 +53,7 @@ func (a *app) close() {
 
 // wireOptions are what a command adds to the configuration.
 type wireOptions struct {
-	recorder poller.Recorder
+	recorder omsapi.Recorder
 	log      *slog.Logger
 	// red masks secrets in logs and errors; wire adds the configuration's
 	// secrets to it (nil: a redactor of wire's own).
@@ -99,10 +102,10 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 		return nil, err
 	}
 	a.source = source
-	a.api, err = poller.NewAPI(poller.APIOptions{
+	a.api, err = omsapi.New(omsapi.Options{
 		Transport: tr, Source: source, QPS: cfg.OMS.QPS, MaxInFlight: cfg.OMS.MaxInFlight,
 		Timeout: cfg.OMS.Timeout.Duration(), Recorder: o.recorder, Redactor: red, Logger: o.log,
-		Retry: poller.RetryPolicy{MaxAttempts: cfg.OMS.Retries.MaxAttempts,
+		Retry: omsapi.RetryPolicy{MaxAttempts: cfg.OMS.Retries.MaxAttempts,
 			InitialBackoff: cfg.OMS.Retries.InitialBackoff.Duration(), MaxBackoff: cfg.OMS.Retries.MaxBackoff.Duration()},
 	})
 	if err != nil {
@@ -163,7 +166,7 @@ func pollerOptions(cfg *config.Config, source string) poller.Options {
 	l := d.List
 	if l.Enabled || (cfg.OMS.Simulated() && len(d.Projects) == 0) {
 		// The simulator demo watches every project it serves.
-		o.List = &poller.ListQuery{Types: l.Types, Statuses: l.Statuses, LabelIDs: l.LabelIDs, SearchKey: l.SearchKey,
+		o.List = &oms.ListQuery{Types: l.Types, Statuses: l.Statuses, LabelIDs: l.LabelIDs, SearchKey: l.SearchKey,
 			SourceEndpointTypes: l.SourceEndpointTypes, SinkEndpointTypes: l.SinkEndpointTypes, PageSize: l.PageSize}
 	}
 	return o
@@ -171,13 +174,13 @@ func pollerOptions(cfg *config.Config, source string) poller.Options {
 
 // transport builds the OMS client: cloud, on-premise, or (no oms section)
 // the cloud client against a simulator started here with the demo keys.
-func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions) (poller.Transport, string, error) {
+func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions) (omsapi.Transport, string, error) {
 	o := cfg.OMS
-	tls := poller.TLSOptions{CAFile: string(o.TLS.CAFile), CertFile: string(o.TLS.CertFile), KeyFile: string(o.TLS.KeyFile),
+	tls := omsapi.TLSOptions{CAFile: string(o.TLS.CAFile), CertFile: string(o.TLS.CertFile), KeyFile: string(o.TLS.KeyFile),
 		ServerName: o.TLS.ServerName, InsecureSkipVerify: o.TLS.InsecureSkipVerify}
 	switch o.Mode {
 	case config.ModeOnPrem:
-		tr, err := poller.NewOnPrem(poller.OnPremOptions{URL: o.URL, Username: o.Username, Password: o.Password,
+		tr, err := omsapi.NewOnPrem(omsapi.OnPremOptions{URL: o.URL, Username: o.Username, Password: o.Password,
 			TLS: tls, MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
 		if err != nil {
 			return nil, "", err
@@ -185,7 +188,7 @@ func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions)
 		u, _ := url.Parse(o.URL) // validated by config
 		return tr, "oms+onprem://" + u.Host, nil
 	case config.ModeCloud:
-		tr, err := poller.NewCloud(poller.CloudOptions{Region: o.Region, Endpoint: o.EndpointURL(), AccessKeyID: o.AccessKeyID,
+		tr, err := omsapi.NewCloud(omsapi.CloudOptions{Region: o.Region, Endpoint: o.EndpointURL(), AccessKeyID: o.AccessKeyID,
 			AccessKeySecret: o.AccessKeySecret, SecurityToken: o.SecurityToken, Signature: o.Signature, TLS: tls, MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
 		if err != nil {
 			return nil, "", err
@@ -200,7 +203,7 @@ func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions)
 	if err != nil {
 		return nil, "", err
 	}
-	tr, err := poller.NewCloud(poller.CloudOptions{Region: simRegion, Endpoint: endpoint, AccessKeyID: omssim.DemoAccessKeyID,
+	tr, err := omsapi.NewCloud(omsapi.CloudOptions{Region: simRegion, Endpoint: endpoint, AccessKeyID: omssim.DemoAccessKeyID,
 		AccessKeySecret: secret.New(omssim.DemoAccessKeySecret), MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
 	if err != nil {
 		return nil, "", err

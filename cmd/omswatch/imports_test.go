@@ -27,8 +27,15 @@ var allowedImports = map[string][]string{
 	// rules/kvstate is where the rules' state and silences meet JetStream,
 	// so that rules itself stays pure.
 	"rules/kvstate": {"rules", "internal/jsensure", "github.com/nats-io/"},
-	"poller": {"oms", "event", "secret", "github.com/robfig/cron/v3", "github.com/alibabacloud-go/",
-		"github.com/aliyun/credentials-go", "github.com/nats-io/", "golang.org/x/time/rate", "internal/jsensure"},
+	// poller is the polling engine: it uses an OMS client and leases
+	// through interfaces of its own, and imports neither omsapi nor lease.
+	"poller": {"oms", "event", "secret", "github.com/robfig/cron/v3", "github.com/nats-io/", "internal/jsensure"},
+	// omsapi is the OMS client (signing, transport, limits, retries); it
+	// knows nothing of polling.
+	"omsapi": {"oms", "secret", "github.com/alibabacloud-go/", "github.com/aliyun/credentials-go", "golang.org/x/time/rate"},
+	// lease knows JetStream and nothing of what its keys stand for
+	// (projects, the dispatcher).
+	"lease":     {"internal/jsensure", "github.com/nats-io/"},
 	"sinks":     {"event", "secret", "internal/jsensure", "github.com/nats-io/"},
 	"natsembed": {"secret", "setting", "github.com/nats-io/"},
 	// config composes the components' own configuration types.
@@ -45,7 +52,7 @@ var allowedImports = map[string][]string{
 	"internal/jsensure": {"github.com/nats-io/"},
 	// service is the application: it wires every component, so it may
 	// import all of them, and nothing but cmd imports it.
-	"service": {"config", "differ", "event", "natsembed", "setting", "oms", "oms/omssim", "poller", "rules", "rules/kvstate",
+	"service": {"config", "differ", "event", "lease", "natsembed", "oms", "oms/omssim", "omsapi", "poller", "rules", "rules/kvstate", "setting",
 		"secret", "sinks", "sinks/logsink", "sinks/natssink", "sinks/slack", "sinks/webhook",
 		"github.com/nats-io/", "github.com/prometheus/client_golang/"},
 }

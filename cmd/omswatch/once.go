@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/service"
 )
@@ -86,7 +87,7 @@ func failureList(s poller.Summary) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(ids)-3))
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%s (%s)", id, poller.ErrorCode(s.Failures[id])))
+		parts = append(parts, fmt.Sprintf("%s (%s)", id, oms.ErrorCode(s.Failures[id])))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -1,11 +1,10 @@
-package poller
+package omsapi
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,13 +15,13 @@ import (
 
 // Recorder keeps every raw DescribeProject answer, for replay (see
 // NewRecordingWriter). Record must be safe for concurrent use; an error is
-// logged and does not fail the poll.
+// logged and does not fail the call.
 type Recorder interface {
 	Record(at time.Time, source, project string, body []byte) error
 }
 
-// APIOptions configure an API.
-type APIOptions struct {
+// Options configure a Client.
+type Options struct {
 	// Transport sends the requests (NewCloud or NewOnPrem). Required.
 	Transport Transport
 	// Source names where the projects live (oms://<region>,
@@ -40,7 +39,7 @@ type APIOptions struct {
 	Recorder Recorder
 	// Redactor masks secrets in logged errors (may be nil).
 	Redactor *secret.Redactor
-	// Logger receives the API's log lines (default: discard).
+	// Logger receives the client's log lines (default: discard).
 	Logger *slog.Logger
 	// ReuseCacheBytes bounds the memory kept to parse a project's next
 	// DescribeProject answer faster (see reuseCache): 0 means
@@ -48,7 +47,7 @@ type APIOptions struct {
 	ReuseCacheBytes int64
 }
 
-func (o *APIOptions) validate() error {
+func (o *Options) validate() error {
 	var errs []error
 	if o.Transport == nil {
 		errs = append(errs, errors.New("a Transport is required"))
@@ -71,13 +70,14 @@ func (o *APIOptions) validate() error {
 	return errors.Join(errs...)
 }
 
-// API is the poller's OMS client: DescribeProject and ListProjects over a
+// Client is the OMS client: DescribeProject and ListProjects over a
 // Transport, within a global rate (lowered while OMS throttles) and a bound
 // on requests in flight, each try under its own timeout, transient failures
-// retried with exponential backoff and jitter. It implements Fetcher and
-// Lister and is safe for concurrent use.
-type API struct {
-	opts     APIOptions
+// retried with exponential backoff and jitter. It is the poller's Fetcher
+// and Lister (without knowing them: the poller declares what it needs) and
+// is safe for concurrent use.
+type Client struct {
+	opts     Options
 	throttle *throttle
 	slots    chan struct{}
 	log      *slog.Logger
@@ -90,28 +90,28 @@ type API struct {
 	permanent error // the last permanent failure, until a call succeeds
 }
 
-// NewAPI builds an API.
-func NewAPI(o APIOptions) (*API, error) {
+// New builds a Client.
+func New(o Options) (*Client, error) {
 	if err := o.validate(); err != nil {
 		return nil, fmt.Errorf("oms api: %w", err)
 	}
 	if o.Logger == nil {
 		o.Logger = discardLogger()
 	}
-	return &API{
+	return &Client{
 		opts: o, throttle: newThrottle(o.QPS), slots: make(chan struct{}, o.MaxInFlight),
 		log: o.Logger.With("component", "oms_api", "source", o.Source), reuse: newReuseCache(o.ReuseCacheBytes),
 	}, nil
 }
 
-// Source is where the API's projects live.
-func (a *API) Source() string { return a.opts.Source }
+// Source is where the client's projects live.
+func (a *Client) Source() string { return a.opts.Source }
 
 // Fetch calls DescribeProject and returns the project's canonical
 // snapshot. Errors are *oms.APIError (oms.IsProjectNotFound,
 // oms.IsPermanent...), *oms.MalformedError, *TransportError or
 // *CredentialsError, after the retries the policy allows.
-func (a *API) Fetch(ctx context.Context, id string) (*oms.Snapshot, error) {
+func (a *Client) Fetch(ctx context.Context, id string) (*oms.Snapshot, error) {
 	var snap *oms.Snapshot
 	err := a.call(ctx, ActionDescribeProject, map[string]any{"Id": id}, func(r *Response) error {
 		s, err := decodeSnapshot(r, reuseKey{a.opts.Source, id}, a.reuse)
@@ -160,9 +160,9 @@ func recordable(r *Response, err error) bool {
 }
 
 // List calls ListProjects for one page.
-func (a *API) List(ctx context.Context, q ListQuery, page int) (*oms.ProjectPage, error) {
+func (a *Client) List(ctx context.Context, q oms.ListQuery, page int) (*oms.ProjectPage, error) {
 	var pg *oms.ProjectPage
-	err := a.call(ctx, ActionListProjects, q.params(page), func(r *Response) error {
+	err := a.call(ctx, ActionListProjects, listParams(q, page), func(r *Response) error {
 		p, err := oms.DecodeProjectList(r.Status, r.Body)
 		pg = p
 		return err
@@ -173,9 +173,35 @@ func (a *API) List(ctx context.Context, q ListQuery, page int) (*oms.ProjectPage
 	return pg, nil
 }
 
+// listParams are the request parameters of q for page (from 1). Projects
+// are listed oldest first (gmtCreate ascending), so a project created while
+// the pages are read lands on the last page instead of shifting the others.
+func listParams(q oms.ListQuery, page int) map[string]any {
+	p := map[string]any{
+		"PageNumber": page, "PageSize": q.PageSize, "NeedRelatedInfo": q.Related,
+		"SortField": "gmtCreate", "Order": "asc",
+	}
+	set := func(k string, v []string) {
+		if len(v) > 0 {
+			p[k] = v
+		}
+	}
+	set("Status", q.Statuses)
+	set("LabelIds", q.LabelIDs)
+	set("SourceEndpointTypes", q.SourceEndpointTypes)
+	set("SinkEndpointTypes", q.SinkEndpointTypes)
+	if len(q.Types) == 1 {
+		p["Type"] = q.Types[0]
+	}
+	if q.SearchKey != "" {
+		p["SearchKey"] = q.SearchKey
+	}
+	return p
+}
+
 // call sends one request, decodes its answer with decode and retries as
 // the failure allows.
-func (a *API) call(ctx context.Context, action string, params map[string]any, decode func(*Response) error) error {
+func (a *Client) call(ctx context.Context, action string, params map[string]any, decode func(*Response) error) error {
 	for attempt := 1; ; attempt++ {
 		err := a.try(ctx, action, params, decode)
 		if err == nil {
@@ -210,7 +236,7 @@ func (a *API) call(ctx context.Context, action string, params map[string]any, de
 }
 
 // try is one attempt: wait for the rate and a slot, send, decode.
-func (a *API) try(ctx context.Context, action string, params map[string]any, decode func(*Response) error) error {
+func (a *Client) try(ctx context.Context, action string, params map[string]any, decode func(*Response) error) error {
 	if err := a.throttle.wait(ctx); err != nil {
 		return err
 	}
@@ -251,7 +277,7 @@ func retryAfter(err error) time.Duration {
 	return 0
 }
 
-func (a *API) counter(action string) *atomic.Int64 {
+func (a *Client) counter(action string) *atomic.Int64 {
 	if c, ok := a.calls.Load(action); ok {
 		return c.(*atomic.Int64)
 	}
@@ -261,18 +287,18 @@ func (a *API) counter(action string) *atomic.Int64 {
 
 // setPermanent remembers a permanent failure for Ready and logs it once
 // (again only when the reason changes).
-func (a *API) setPermanent(err error) {
+func (a *Client) setPermanent(err error) {
 	a.mu.Lock()
 	prev := a.permanent
 	a.permanent = err
 	a.mu.Unlock()
-	if prev == nil || ErrorCode(prev) != ErrorCode(err) {
+	if prev == nil || oms.ErrorCode(prev) != oms.ErrorCode(err) {
 		a.log.Error("OMS refuses omswatch's requests; polls cannot succeed until the configuration or the account is fixed",
-			"error_code", ErrorCode(err), "error", a.redact(err))
+			"error_code", oms.ErrorCode(err), "error", a.redact(err))
 	}
 }
 
-func (a *API) clearPermanent() {
+func (a *Client) clearPermanent() {
 	a.mu.Lock()
 	prev := a.permanent
 	a.permanent = nil
@@ -285,7 +311,7 @@ func (a *API) clearPermanent() {
 // Ready returns nil while OMS accepts the client's requests, and the last
 // permanent failure (bad signature, unknown key, forbidden, no
 // credentials) from the moment one happens until a request succeeds.
-func (a *API) Ready() error {
+func (a *Client) Ready() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.permanent != nil {
@@ -294,7 +320,7 @@ func (a *API) Ready() error {
 	return nil
 }
 
-// Stats are an API's counters since it was built.
+// Stats are a client's counters since it was built.
 type Stats struct {
 	// Calls counts requests sent (every try) by action.
 	Calls map[string]int64
@@ -305,7 +331,7 @@ type Stats struct {
 }
 
 // Stats returns the counters.
-func (a *API) Stats() Stats {
+func (a *Client) Stats() Stats {
 	s := Stats{Calls: map[string]int64{}, Throttled: a.throttles.Load(), Rate: a.throttle.limit()}
 	a.calls.Range(func(k, v any) bool {
 		s.Calls[k.(string)] = v.(*atomic.Int64).Load()
@@ -315,8 +341,6 @@ func (a *API) Stats() Stats {
 }
 
 // redact is the error's text with every registered secret masked.
-func (a *API) redact(err error) string { return a.opts.Redactor.Redact(err.Error()) }
-
-func itoa(n int) string { return strconv.Itoa(n) }
+func (a *Client) redact(err error) string { return a.opts.Redactor.Redact(err.Error()) }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,4 +1,4 @@
-package poller
+package omsapi
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"github.com/omswatch/omswatch/oms"
 )
 
-// RetryPolicy bounds how a transient failure is retried within one poll.
+// RetryPolicy bounds how a transient failure is retried within one call.
 type RetryPolicy struct {
 	// MaxAttempts counts the first try; 1 means no retries.
 	MaxAttempts int
@@ -36,7 +36,7 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 type failureKind int
 
 const (
-	failTransient failureKind = iota // retry within the poll
+	failTransient failureKind = iota // retry within the call
 	failThrottled                    // slow the client down, then retry
 	failPermanent                    // no retry; log once; readiness fails
 	failFinal                        // no retry (e.g. project not found), nothing else
@@ -58,47 +58,4 @@ func classify(err error) failureKind {
 		return failTransient
 	}
 	return failFinal
-}
-
-// ErrorCode names an error for oms.poll.failing's error_code: the OMS or
-// gateway code, else what kind of failure it was.
-func ErrorCode(err error) string {
-	var ae *oms.APIError
-	var me *oms.MalformedError
-	var te *TransportError
-	var ce *CredentialsError
-	var big *AnswerTooLargeError
-	switch {
-	case errors.As(err, &big):
-		return "AnswerTooLarge"
-	case errors.As(err, &ae):
-		if ae.Code != "" {
-			return ae.Code
-		}
-		if ae.DetailCode != "" {
-			return ae.DetailCode
-		}
-		return "HTTP" + itoa(ae.HTTPStatus)
-	case errors.As(err, &me):
-		if errors.Is(err, oms.ErrNoData) {
-			return "NoData"
-		}
-		return "MalformedResponse"
-	case errors.As(err, &te):
-		return "NoAnswer"
-	case errors.As(err, &ce):
-		return "NoCredentials"
-	}
-	return "Error"
-}
-
-// RequestID is the request id OMS or the gateway gave the answer that err
-// reports ("" when there was no answer, or it had none): what Alibaba Cloud
-// and OMS support ask for, so failed polls log it.
-func RequestID(err error) string {
-	var ae *oms.APIError
-	if errors.As(err, &ae) {
-		return ae.RequestID
-	}
-	return ""
 }

@@ -1,4 +1,4 @@
-package poller
+package omsapi
 
 import (
 	"errors"
@@ -36,7 +36,7 @@ func TestClientsAgainstTheSimulator(t *testing.T) {
 	digests := map[string]bool{}
 	for name, tr := range transports(t, sim, omssim.DemoAccessKeySecret, omssim.DemoPassword) {
 		t.Run(name, func(t *testing.T) {
-			api, err := NewAPI(APIOptions{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 2,
+			api, err := New(Options{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 2,
 				Timeout: 5 * time.Second, Retry: RetryPolicy{MaxAttempts: 1}})
 			if err != nil {
 				t.Fatal(err)
@@ -49,7 +49,7 @@ func TestClientsAgainstTheSimulator(t *testing.T) {
 				t.Errorf("described %s, want %s", s.ID(), ids[0])
 			}
 			digests[s.Digest()] = true
-			pg, err := api.List(t.Context(), ListQuery{PageSize: 2, Statuses: []string{"RUNNING", "INIT", "FINISHED", "FAILED"}}, 1)
+			pg, err := api.List(t.Context(), oms.ListQuery{PageSize: 2, Statuses: []string{"RUNNING", "INIT", "FINISHED", "FAILED"}}, 1)
 			if err != nil {
 				t.Fatalf("list: %v", err)
 			}
@@ -78,7 +78,7 @@ func TestWrongCredentialsArePermanentAndNeverLogged(t *testing.T) {
 			var logs logBuffer
 			red := &secret.Redactor{}
 			red.Add(secret.New(wrongSecret), secret.New(wrongPassword))
-			api, err := NewAPI(APIOptions{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 2,
+			api, err := New(Options{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 2,
 				Timeout: 5 * time.Second, Retry: RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond},
 				Logger: logs.logger(), Redactor: red})
 			if err != nil {
@@ -121,7 +121,7 @@ func TestDefaultCredentialChainWithoutCredentialsIsPermanent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := NewAPI(APIOptions{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 1, Timeout: 5 * time.Second,
+	api, err := New(Options{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 1, Timeout: 5 * time.Second,
 		Retry: RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func TestEnvironmentCredentialsFromTheDefaultChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := NewAPI(APIOptions{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 1, Timeout: 5 * time.Second,
+	api, err := New(Options{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 1, Timeout: 5 * time.Second,
 		Retry: RetryPolicy{MaxAttempts: 1}})
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func TestAnAnswerOverTheLimitFailsOnceAndIsNotRetried(t *testing.T) {
 	}
 	for name, tr := range map[string]Transport{"cloud": cloud, "onprem": onprem} {
 		t.Run(name, func(t *testing.T) {
-			api, err := NewAPI(APIOptions{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 2, Timeout: 5 * time.Second,
+			api, err := New(Options{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 2, Timeout: 5 * time.Second,
 				Retry: RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
 			if err != nil {
 				t.Fatal(err)
@@ -183,7 +183,7 @@ func TestAnAnswerOverTheLimitFailsOnceAndIsNotRetried(t *testing.T) {
 			if !strings.Contains(err.Error(), "oms.max_answer_size") {
 				t.Errorf("the error does not say what to change: %v", err)
 			}
-			if code := ErrorCode(err); code != "AnswerTooLarge" {
+			if code := oms.ErrorCode(err); code != "AnswerTooLarge" {
 				t.Errorf("error code %q, want AnswerTooLarge", code)
 			}
 			if n := api.Stats().Calls[ActionDescribeProject]; n != 1 {
@@ -200,7 +200,7 @@ func TestAnAnswerOverTheLimitFailsOnceAndIsNotRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := NewAPI(APIOptions{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 2, Timeout: 5 * time.Second, Retry: RetryPolicy{MaxAttempts: 1}})
+	api, err := New(Options{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 2, Timeout: 5 * time.Second, Retry: RetryPolicy{MaxAttempts: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package poller
+package lease
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // left, or a lease was released or expired (markers make expiries
 // visible). Renewals, the bulk of the traffic, wake nobody. Without the
 // watch (it failed), rounds still run every RenewInterval.
-func (l *KVLeases) watch(ctx context.Context) {
+func (l *Set) watch(ctx context.Context) {
 	w, err := l.kv.WatchFiltered(ctx, []string{l.memberPrefix() + ">", "shards." + l.prefix + ">"}, jetstream.UpdatesOnly())
 	if err != nil {
 		l.log.Warn("cannot watch the lease bucket; relying on the renew interval alone", "error", err)
@@ -39,7 +39,7 @@ func (l *KVLeases) watch(ctx context.Context) {
 }
 
 // wakes reports whether a bucket change may change this replica's share.
-func (l *KVLeases) wakes(e jetstream.KeyValueEntry) bool {
+func (l *Set) wakes(e jetstream.KeyValueEntry) bool {
 	if e.Operation() != jetstream.KeyValuePut {
 		return true
 	}
@@ -63,10 +63,10 @@ func (l *KVLeases) wakes(e jetstream.KeyValueEntry) bool {
 
 // releaseAll hands every lease back when the replica stops: it leaves the
 // members first, so the others want its shards, then deletes each lease as
-// the polls under it end (renewing those still busy), for at most the TTL,
+// the holds under it end (renewing those still busy), for at most the TTL,
 // after which anything left would have expired anyway. Whatever could not
 // be released (NATS gone) expires on the server; locally it is dropped.
-func (l *KVLeases) releaseAll(ctx context.Context) {
+func (l *Set) releaseAll(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, l.ttl)
 	defer cancel()
 	if err := l.kv.Delete(ctx, l.memberKey()); err != nil {

@@ -1,4 +1,4 @@
-package poller
+package omsapi
 
 import (
 	"container/list"
@@ -8,7 +8,7 @@ import (
 )
 
 // DefaultReuseCacheBytes is the reuse cache's budget when
-// APIOptions.ReuseCacheBytes is 0: room for about six 5,000-table projects
+// Options.ReuseCacheBytes is 0: room for about six 5,000-table projects
 // or thirty of 1,000.
 const DefaultReuseCacheBytes = 64 << 20
 
@@ -49,7 +49,7 @@ type reuseEntry struct {
 // most of a big project's answer is the same from one poll to the next,
 // and reusing it parses a 5,000-table project in about a ninth of the
 // time. A snapshot read back from the Store cannot serve (it was parsed
-// from canonical JSON, not from OMS's bytes), hence a cache of the API's
+// from canonical JSON, not from OMS's bytes), hence a cache of the client's
 // own.
 //
 // Holding every project's last snapshot would cost gigabytes on a large

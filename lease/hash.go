@@ -1,10 +1,10 @@
-package poller
+package lease
 
 import "hash/fnv"
 
-// shardOf is the shard of a project among n.
-func shardOf(project string, n int) int {
-	return int(mix64(hash64(project)) % uint64(n))
+// shardOf is the shard of a key among n.
+func shardOf(key string, n int) int {
+	return int(mix64(hash64(key)) % uint64(n))
 }
 
 // ownerOf is the member that rendezvous hashing gives shard i: the one

@@ -1,7 +1,8 @@
-package poller
+package omsapi
 
 import (
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -27,7 +28,7 @@ func newTestReuseCache(budget int64) *reuseCache {
 	return c
 }
 
-// tinySnapshot is a snapshot of a one-member project, as the API parses it.
+// tinySnapshot is a snapshot of a one-member project, as the client parses it.
 func tinySnapshot(t testing.TB, id string) *oms.Snapshot {
 	t.Helper()
 	s, err := oms.ParseSnapshotReusing([]byte(`{"Id":"`+id+`"}`), nil)
@@ -147,7 +148,7 @@ func TestReuseCacheConcurrent(t *testing.T) {
 	snaps := map[string]*oms.Snapshot{}
 	var ids []string
 	for i := range 12 {
-		id := "p_" + itoa(i)
+		id := "p_" + strconv.Itoa(i)
 		ids = append(ids, id)
 		snaps[id] = tinySnapshot(t, id)
 	}

@@ -1,4 +1,4 @@
-package poller
+package lease
 
 import (
 	"bytes"
@@ -18,9 +18,9 @@ import (
 // RenewInterval, and at once when a member joins or leaves or a lease is
 // released or expires, it heartbeats, recomputes the shares, and
 // acquires, renews or hands over leases. When ctx ends it hands every
-// lease back (after the polls under them end, for at most the TTL) so the
+// lease back (after the holds under them end, for at most the TTL) so the
 // other replicas take over at once rather than after the TTL. Call it once.
-func (l *KVLeases) Run(ctx context.Context) error {
+func (l *Set) Run(ctx context.Context) error {
 	l.watch(ctx)
 	tick := time.NewTicker(l.renew)
 	defer tick.Stop()
@@ -39,16 +39,16 @@ func (l *KVLeases) Run(ctx context.Context) error {
 	}
 }
 
-func (l *KVLeases) memberPrefix() string { return "members." + l.prefix }
+func (l *Set) memberPrefix() string { return "members." + l.prefix }
 
-func (l *KVLeases) memberKey() string {
+func (l *Set) memberKey() string {
 	return l.memberPrefix() + base64.RawURLEncoding.EncodeToString([]byte(l.id))
 }
 
-func (l *KVLeases) shardKey(i int) string { return "shards." + l.prefix + strconv.Itoa(i) }
+func (l *Set) shardKey(i int) string { return "shards." + l.prefix + strconv.Itoa(i) }
 
 // round is one pass over the shards.
-func (l *KVLeases) round(ctx context.Context) {
+func (l *Set) round(ctx context.Context) {
 	if _, err := l.kv.Put(ctx, l.memberKey(), l.token); err != nil && ctx.Err() == nil {
 		l.log.Warn("cannot write this replica's heartbeat", "error", err)
 	}
@@ -62,7 +62,7 @@ func (l *KVLeases) round(ctx context.Context) {
 const leaseWorkers = 16
 
 // eachShard calls fn for every shard, leaseWorkers at a time, and waits.
-func (l *KVLeases) eachShard(ctx context.Context, fn func(i int)) {
+func (l *Set) eachShard(ctx context.Context, fn func(i int)) {
 	sem := make(chan struct{}, leaseWorkers)
 	var wg sync.WaitGroup
 	for i := range l.shards {
@@ -83,7 +83,7 @@ func (l *KVLeases) eachShard(ctx context.Context, fn func(i int)) {
 
 // refreshMembers lists the live replicas (this one always among them); on
 // failure the last list stands, so a NATS hiccup moves no shard.
-func (l *KVLeases) refreshMembers(ctx context.Context) []string {
+func (l *Set) refreshMembers(ctx context.Context) []string {
 	members, err := l.listMembers(ctx)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -100,7 +100,7 @@ func (l *KVLeases) refreshMembers(ctx context.Context) []string {
 	return members
 }
 
-func (l *KVLeases) listMembers(ctx context.Context) ([]string, error) {
+func (l *Set) listMembers(ctx context.Context) ([]string, error) {
 	kl, err := l.kv.ListKeysFiltered(ctx, l.memberPrefix()+">")
 	if err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (l *KVLeases) listMembers(ctx context.Context) ([]string, error) {
 }
 
 // step acquires, renews or hands over shard i's lease, as want says.
-func (l *KVLeases) step(ctx context.Context, i int, want bool) {
+func (l *Set) step(ctx context.Context, i int, want bool) {
 	l.mu.Lock()
 	s := &l.shards[i]
 	if s.held && !l.usable(s, time.Now()) {
@@ -126,7 +126,7 @@ func (l *KVLeases) step(ctx context.Context, i int, want bool) {
 	}
 	held, holds, rev, renewed := s.held, s.holds, s.rev, s.renewed
 	if held {
-		// Set before the release is sent, so no poll starts under a lease
+		// Set before the release is sent, so no hold starts under a lease
 		// the server may already have given to another replica.
 		s.draining = !want
 	}
@@ -144,7 +144,7 @@ func (l *KVLeases) step(ctx context.Context, i int, want bool) {
 }
 
 // acquire creates shard i's lease; it fails while another replica holds it.
-func (l *KVLeases) acquire(ctx context.Context, i int) {
+func (l *Set) acquire(ctx context.Context, i int) {
 	sent := time.Now()
 	rev, err := l.kv.Create(ctx, l.shardKey(i), l.token, jetstream.KeyTTL(l.keyTTL))
 	switch {
@@ -160,7 +160,7 @@ func (l *KVLeases) acquire(ctx context.Context, i int) {
 }
 
 // renewLease updates shard i's lease on its revision.
-func (l *KVLeases) renewLease(ctx context.Context, i int, rev uint64) {
+func (l *Set) renewLease(ctx context.Context, i int, rev uint64) {
 	sent := time.Now()
 	next, err := l.kv.Update(ctx, l.shardKey(i), l.token, rev)
 	switch {
@@ -184,7 +184,7 @@ func (l *KVLeases) renewLease(ctx context.Context, i int, rev uint64) {
 // adopt takes back shard i's lease when its value is this instance's
 // token: a write whose answer was lost did land. It renews at once, so the
 // lease's validity counts from a send time this replica knows.
-func (l *KVLeases) adopt(ctx context.Context, i int) bool {
+func (l *Set) adopt(ctx context.Context, i int) bool {
 	e, err := l.kv.Get(ctx, l.shardKey(i))
 	if err != nil || !bytes.Equal(e.Value(), l.token) {
 		return false
@@ -199,7 +199,7 @@ func (l *KVLeases) adopt(ctx context.Context, i int) bool {
 }
 
 // release hands shard i's lease over by deleting it on its revision.
-func (l *KVLeases) release(ctx context.Context, i int, rev uint64) {
+func (l *Set) release(ctx context.Context, i int, rev uint64) {
 	err := l.kv.Delete(ctx, l.shardKey(i), jetstream.LastRevision(rev))
 	if err != nil && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		if ctx.Err() == nil {
@@ -215,7 +215,7 @@ func (l *KVLeases) release(ctx context.Context, i int, rev uint64) {
 // wrote records a successful write of shard i's lease sent at sent. The
 // server started the TTL after sent, so acting on the lease until sent +
 // TTL - margin never overlaps another holder.
-func (l *KVLeases) wrote(i int, rev uint64, sent time.Time) {
+func (l *Set) wrote(i int, rev uint64, sent time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := &l.shards[i]
@@ -233,18 +233,18 @@ func (l *KVLeases) wrote(i int, rev uint64, sent time.Time) {
 }
 
 // expire drops shard i's lease when its validity passed without a renewal.
-func (l *KVLeases) expire(i int) {
+func (l *Set) expire(i int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if s := &l.shards[i]; s.held && !l.usable(s, time.Now()) {
 		l.loseLocked(i, true)
-		l.log.Warn("a lease could not be renewed in time; its projects are no longer polled here", "shard", i)
+		l.log.Warn("a lease could not be renewed in time; its keys are no longer held here", "shard", i)
 	}
 }
 
-// loseLocked forgets shard i's lease and cancels the polls under it.
+// loseLocked forgets shard i's lease and cancels the holds under it.
 // l.mu is held.
-func (l *KVLeases) loseLocked(i int, lost bool) {
+func (l *Set) loseLocked(i int, lost bool) {
 	s := &l.shards[i]
 	if !s.held {
 		return
@@ -261,14 +261,29 @@ func (l *KVLeases) loseLocked(i int, lost bool) {
 	}
 }
 
-func (l *KVLeases) isUncertain(i int) bool {
+func (l *Set) isUncertain(i int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.shards[i].uncertain
 }
 
-func (l *KVLeases) setUncertain(i int) {
+func (l *Set) setUncertain(i int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.shards[i].uncertain = true
+}
+
+// sleep waits d or until ctx ends, whichever is first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-tm.C:
+		return nil
+	}
 }

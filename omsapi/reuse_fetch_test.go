@@ -1,4 +1,4 @@
-package poller
+package omsapi
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 )
 
 // answers is a Recorder that keeps every DescribeProject answer, so a test
-// can parse the very bytes the API parsed.
+// can parse the very bytes the client parsed.
 type answers struct {
 	mu     sync.Mutex
 	bodies map[string][][]byte // project -> answers in order
@@ -87,7 +87,7 @@ func TestFetchReusingMatchesParse(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sim, id := bigSim(t, tc.tables)
 			rec := &answers{}
-			api := cloudAPI(t, sim, APIOptions{Recorder: rec, ReuseCacheBytes: tc.budget}, omssim.DemoAccessKeySecret)
+			api := cloudClient(t, sim, Options{Recorder: rec, ReuseCacheBytes: tc.budget}, omssim.DemoAccessKeySecret)
 			for i, advance := range []int64{0, 0, 1, 1, 7, 40} {
 				sim.Advance(advance)
 				got, err := api.Fetch(t.Context(), id)
@@ -113,7 +113,7 @@ func TestFetchReusingMatchesParse(t *testing.T) {
 func TestFetchFailureKeepsReuse(t *testing.T) {
 	sim, id := bigSim(t, 300)
 	rec := &answers{}
-	api := cloudAPI(t, sim, APIOptions{Recorder: rec}, omssim.DemoAccessKeySecret)
+	api := cloudClient(t, sim, Options{Recorder: rec}, omssim.DemoAccessKeySecret)
 	api.reuse.minAnswer = 0 // a smaller project makes a quicker test
 	key := reuseKey{testSource, id}
 	for _, kind := range []omssim.FaultKind{omssim.FaultTruncated, omssim.FaultInvalid, omssim.FaultBusiness,
@@ -166,7 +166,7 @@ func TestFetchReusingConcurrent(t *testing.T) {
 	}
 	rec := &answers{}
 	// Room for about three of the eight projects.
-	api := cloudAPI(t, sim, APIOptions{Recorder: rec, ReuseCacheBytes: 3 * biggest}, omssim.DemoAccessKeySecret)
+	api := cloudClient(t, sim, Options{Recorder: rec, ReuseCacheBytes: 3 * biggest}, omssim.DemoAccessKeySecret)
 	api.reuse.minAnswer = 0 // small projects make a quicker test
 	type fetched struct {
 		id   string
@@ -232,7 +232,7 @@ func TestFetchReusingConcurrent(t *testing.T) {
 	}
 }
 
-// BenchmarkFetchBigProject is API.Fetch of a 5,000-table project (an
+// BenchmarkFetchBigProject is Client.Fetch of a 5,000-table project (an
 // answer of about 1.2 MB) from the in-process simulator, one tick later
 // each time so the project moves, with the reuse cache off (every answer
 // parsed by oms.ParseSnapshot), on (each answer parsed reusing the
@@ -249,7 +249,7 @@ func BenchmarkFetchBigProject(b *testing.B) {
 	}{{"reuse=off", -1}, {"reuse=on", 0}, {"reuse=miss", 1}} {
 		b.Run(tc.name, func(b *testing.B) {
 			sim, id := bigSim(b, 5000)
-			api := cloudAPI(b, sim, APIOptions{ReuseCacheBytes: tc.budget}, omssim.DemoAccessKeySecret)
+			api := cloudClient(b, sim, Options{ReuseCacheBytes: tc.budget}, omssim.DemoAccessKeySecret)
 			if _, err := api.Fetch(b.Context(), id); err != nil { // the first describe: nothing to reuse
 				b.Fatal(err)
 			}

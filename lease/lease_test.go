@@ -1,4 +1,4 @@
-package poller
+package lease
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 func TestRendezvousSharesEvenlyAndMovesOnlyWhatItMust(t *testing.T) {
-	const shards = DefaultLeaseShards
+	const shards = DefaultShards
 	for _, n := range []int{1, 2, 3, 5, 8} {
 		t.Run(fmt.Sprintf("%d replicas", n), func(t *testing.T) {
 			var members []string
@@ -50,7 +50,7 @@ func TestRendezvousSharesEvenlyAndMovesOnlyWhatItMust(t *testing.T) {
 	}
 }
 
-func TestShardOfSpreadsProjects(t *testing.T) {
+func TestShardOfSpreadsKeys(t *testing.T) {
 	const shards = 16
 	count := make([]int, shards)
 	for i := range 1600 {
@@ -58,31 +58,31 @@ func TestShardOfSpreadsProjects(t *testing.T) {
 	}
 	for s, c := range count {
 		if c < 60 || c > 140 {
-			t.Errorf("shard %d has %d of 1600 projects; want about 100", s, c)
+			t.Errorf("shard %d has %d of 1600 keys; want about 100", s, c)
 		}
 	}
 }
 
-func TestLeaseOptionsAreChecked(t *testing.T) {
+func TestOptionsAreChecked(t *testing.T) {
 	_, js := startNATS(t, t.TempDir())
-	ok := LeaseOptions{Bucket: "leases", Source: testSource, Replica: "a"}
+	ok := Options{Bucket: "leases", Group: testGroup, Replica: "a"}
 	cases := []struct {
 		name string
-		edit func(*LeaseOptions)
+		edit func(*Options)
 		want string
 	}{
-		{"no bucket", func(o *LeaseOptions) { o.Bucket = "" }, "a bucket name is required"},
-		{"no source", func(o *LeaseOptions) { o.Source = "" }, "a Source is required"},
-		{"no replica", func(o *LeaseOptions) { o.Replica = "" }, "a replica name is required"},
-		{"ttl under a second", func(o *LeaseOptions) { o.TTL = 500 * time.Millisecond }, "want at least 1s"},
-		{"renewing too rarely", func(o *LeaseOptions) { o.TTL, o.RenewInterval = 10*time.Second, 6*time.Second },
+		{"no bucket", func(o *Options) { o.Bucket = "" }, "a bucket name is required"},
+		{"no group", func(o *Options) { o.Group = "" }, "a Group is required"},
+		{"no replica", func(o *Options) { o.Replica = "" }, "a replica name is required"},
+		{"ttl under a second", func(o *Options) { o.TTL = 500 * time.Millisecond }, "want at least 1s"},
+		{"renewing too rarely", func(o *Options) { o.TTL, o.RenewInterval = 10*time.Second, 6*time.Second },
 			"more than half the TTL"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			o := ok
 			tc.edit(&o)
-			_, err := NewKVLeases(t.Context(), js, o)
+			_, err := New(t.Context(), js, o)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
 			}
@@ -92,13 +92,13 @@ func TestLeaseOptionsAreChecked(t *testing.T) {
 
 func TestLeaseBucketSettingsWin(t *testing.T) {
 	_, js := startNATS(t, t.TempDir())
-	first, err := NewKVLeases(t.Context(), js, LeaseOptions{Bucket: "leases", Source: testSource, Replica: "a",
+	first, err := New(t.Context(), js, Options{Bucket: "leases", Group: testGroup, Replica: "a",
 		TTL: 3 * time.Second, Shards: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := &logBuffer{}
-	second, err := NewKVLeases(t.Context(), js, LeaseOptions{Bucket: "leases", Source: testSource, Replica: "b",
+	second, err := New(t.Context(), js, Options{Bucket: "leases", Group: testGroup, Replica: "b",
 		TTL: 20 * time.Second, Shards: 64, Logger: log.logger()})
 	if err != nil {
 		t.Fatal(err)
@@ -109,19 +109,19 @@ func TestLeaseBucketSettingsWin(t *testing.T) {
 	if !strings.Contains(log.String(), "created with other settings") {
 		t.Errorf("no warning about the differing settings: %s", log.String())
 	}
-	if _, err := NewKVStore(t.Context(), js, KVOptions{Bucket: "snapshots"}); err != nil {
+	if _, err := js.CreateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: "snapshots"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = NewKVLeases(t.Context(), js, LeaseOptions{Bucket: "snapshots", Source: testSource, Replica: "c"})
+	_, err = New(t.Context(), js, Options{Bucket: "snapshots", Group: testGroup, Replica: "c"})
 	if err == nil || !strings.Contains(err.Error(), "not a lease bucket") {
 		t.Errorf("the snapshot bucket was taken for a lease bucket: %v", err)
 	}
 }
 
-// startLeases runs a KVLeases until the test ends or stop is called.
-func startLeases(t *testing.T, js jetstream.JetStream, o LeaseOptions) (*KVLeases, func()) {
+// startLeases runs a Set until the test ends or stop is called.
+func startLeases(t *testing.T, js jetstream.JetStream, o Options) (*Set, func()) {
 	t.Helper()
-	l, err := NewKVLeases(t.Context(), js, o)
+	l, err := New(t.Context(), js, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,14 +153,14 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) time.
 	return time.Since(start)
 }
 
-func TestALostLeaseCancelsThePollsUnderIt(t *testing.T) {
+func TestALostLeaseCancelsTheHoldsUnderIt(t *testing.T) {
 	_, js := startNATS(t, t.TempDir())
-	l, _ := startLeases(t, js, LeaseOptions{Bucket: "leases", Source: testSource, Replica: "a",
+	l, _ := startLeases(t, js, Options{Bucket: "leases", Group: testGroup, Replica: "a",
 		TTL: 2 * time.Second, RenewInterval: 200 * time.Millisecond, Shards: 4})
 	waitFor(t, 5*time.Second, "the only replica holds every lease", func() bool { return l.Stats().Held == 4 })
 	ctx, done, ok := l.Hold(t.Context(), "np_1")
 	if !ok {
-		t.Fatal("Hold refused a project whose lease is held")
+		t.Fatal("Hold refused a key whose lease is held")
 	}
 	defer done()
 	// Another writer takes the lease from under it (as after an expiry).
@@ -175,15 +175,35 @@ func TestALostLeaseCancelsThePollsUnderIt(t *testing.T) {
 	select {
 	case <-ctx.Done():
 	case <-time.After(3 * time.Second):
-		t.Fatal("the poll's context was not cancelled when its lease was lost")
+		t.Fatal("the held context was not cancelled when its lease was lost")
 	}
-	if !errors.Is(context.Cause(ctx), ErrLeaseLost) {
-		t.Errorf("cause %v, want ErrLeaseLost", context.Cause(ctx))
+	if !errors.Is(context.Cause(ctx), ErrLost) {
+		t.Errorf("cause %v, want ErrLost", context.Cause(ctx))
 	}
 	if l.Owns("np_1") {
-		t.Error("still owns a project whose lease another holds")
+		t.Error("still owns a key whose lease another holds")
 	}
 	if s := l.Stats(); s.Lost != 1 {
 		t.Errorf("stats %+v, want one lease lost", s)
+	}
+}
+
+// The keys keep the layout they had when the leases were the poller's (the
+// group was its source), so the buckets of running deployments still hold
+// the leases and heartbeats the replicas look for.
+func TestKeyLayoutIsStable(t *testing.T) {
+	_, js := startNATS(t, t.TempDir())
+	l, err := New(t.Context(), js, Options{Bucket: "leases", Group: testGroup, Replica: "pod-0", Shards: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ got, want string }{
+		{l.shardKey(3), "shards.b21zOi8vY24taGFuZ3pob3U.3"},
+		{l.memberKey(), "members.b21zOi8vY24taGFuZ3pob3U.cG9kLTA"},
+		{groupPrefix("omswatch-outbox"), "b21zd2F0Y2gtb3V0Ym94."},
+	} {
+		if c.got != c.want {
+			t.Errorf("key %q, want %q", c.got, c.want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package poller
+package omsapi
 
 import (
 	"context"

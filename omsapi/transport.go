@@ -1,4 +1,4 @@
-package poller
+package omsapi
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// The OMS actions the poller calls.
+// The OMS actions the client calls.
 const (
 	ActionDescribeProject = "DescribeProject"
 	ActionListProjects    = "ListProjects"
@@ -30,6 +30,9 @@ type AnswerTooLargeError struct {
 	Limit  int64
 }
 
+// ErrorCode is its name in oms.ErrorCode.
+func (e *AnswerTooLargeError) ErrorCode() string { return "AnswerTooLarge" }
+
 func (e *AnswerTooLargeError) Error() string {
 	return fmt.Sprintf("%s: the answer is larger than %d MiB (oms.max_answer_size); raise it if the project really is that large", e.Action, e.Limit>>20)
 }
@@ -49,8 +52,8 @@ func readAnswer(r io.Reader, action string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// Response is one HTTP answer of OMS, whatever it says: the poller decodes
-// and classifies it (oms.DecodeEnvelope), so both clients answer alike.
+// Response is one HTTP answer of OMS, whatever it says: the Client decodes
+// and classifies it (oms.DecodeEnvelope), so both transports answer alike.
 type Response struct {
 	// Status is the HTTP status.
 	Status int
@@ -77,6 +80,9 @@ type TransportError struct {
 	Err    error
 }
 
+// ErrorCode is its name in oms.ErrorCode.
+func (e *TransportError) ErrorCode() string { return "NoAnswer" }
+
 func (e *TransportError) Error() string {
 	if errors.Is(e.Err, context.DeadlineExceeded) {
 		return fmt.Sprintf("%s: no answer before the request timeout: %v", e.Action, e.Err)
@@ -93,6 +99,9 @@ func (e *TransportError) Unwrap() error { return e.Err }
 type CredentialsError struct {
 	Err error
 }
+
+// ErrorCode is its name in oms.ErrorCode.
+func (e *CredentialsError) ErrorCode() string { return "NoCredentials" }
 
 func (e *CredentialsError) Error() string {
 	return "no usable Alibaba Cloud credentials (static keys, ALIBABA_CLOUD_* variables, profile, RAM role or OIDC): " + e.Err.Error()

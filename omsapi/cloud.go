@@ -1,4 +1,4 @@
-package poller
+package omsapi
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ type CloudOptions struct {
 	Signature string
 	// TLS configures TLS to an https endpoint.
 	TLS TLSOptions
-	// MaxConns sizes the connection pool (the API's in-flight bound).
+	// MaxConns sizes the connection pool (the client's in-flight bound).
 	MaxConns int
 	// MaxAnswer bounds an answer's size (DefaultMaxAnswer when 0).
 	MaxAnswer int64
@@ -55,7 +55,7 @@ type CloudOptions struct {
 // Cloud is the Transport for Alibaba Cloud's OceanBasePro RPC API, built on
 // Alibaba Cloud's own darabonba-openapi client (generic CallApi): it signs
 // every request (V3 by default, V1 on request); there is no signing code of
-// ours. The SDK is used without its retries: the API type above it retries.
+// ours. The SDK is used without its retries: the Client above it retries.
 type Cloud struct {
 	// clients holds SDK clients: one is not safe for concurrent calls (each
 	// call clears its Headers field), so each request borrows its own.
