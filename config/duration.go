@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +39,7 @@ func (d Duration) String() string {
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // durationPart is one number-and-unit group of a duration.
-var durationPart = regexp.MustCompile(`([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h|d|w)`)
+var durationPart = lazyRegexp(`([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h|d|w)`)
 
 func (d *Duration) parseScalar(s string) error {
 	v, err := parseDuration(s)
@@ -61,7 +60,7 @@ func parseDuration(s string) (time.Duration, error) {
 	if strings.HasPrefix(s, "-") {
 		return 0, errors.New(strconv.Quote(s) + " is negative; durations here are 0 or more")
 	}
-	parts := durationPart.FindAllStringSubmatchIndex(s, -1)
+	parts := durationPart().FindAllStringSubmatchIndex(s, -1)
 	if len(parts) == 0 || parts[0][0] != 0 {
 		return 0, bad
 	}

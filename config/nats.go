@@ -132,7 +132,7 @@ func (t *NATSTarget) validate(v *validator, path string) {
 		if !t.JetStream {
 			v.errorf(path+".stream", "is only used with jetstream: true")
 		}
-		if !bucketPattern.MatchString(t.Stream) {
+		if !bucketPattern().MatchString(t.Stream) {
 			v.errorf(path+".stream", "%q is not a stream name; use letters, digits, '_' and '-'", t.Stream)
 		}
 	}

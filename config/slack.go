@@ -1,10 +1,6 @@
 package config
 
-import (
-	"regexp"
-
-	"github.com/omswatch/omswatch/secret"
-)
+import "github.com/omswatch/omswatch/secret"
 
 // Slack configures the Slack targets. A target with a channel posts as the
 // bot of Token (threads per project, status cards); a target with a
@@ -32,7 +28,7 @@ type SlackTarget struct {
 
 // channelPattern accepts a channel name (#oms-alerts or oms-alerts) or a
 // conversation id (C0123ABCD).
-var channelPattern = regexp.MustCompile(`^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$`)
+var channelPattern = lazyRegexp(`^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$`)
 
 func (s *Slack) validate(v *validator) {
 	if s.APIURL != "" {
@@ -41,7 +37,7 @@ func (s *Slack) validate(v *validator) {
 	if s.ProjectURL.Text != "" {
 		v.checkTemplate("slack.project_url", s.ProjectURL)
 	}
-	if !bucketPattern.MatchString(s.ThreadsBucket) {
+	if !bucketPattern().MatchString(s.ThreadsBucket) {
 		v.errorf("slack.threads_bucket", "%q is not a bucket name; use letters, digits, '_' and '-'", s.ThreadsBucket)
 	}
 	for _, name := range sortedKeys(s.Targets) {
@@ -58,7 +54,7 @@ func (t *SlackTarget) validate(v *validator, path string, hasToken bool) {
 	case t.Channel != "" && !t.WebhookURL.IsZero():
 		v.errorf(hook, "an incoming webhook posts to its own channel; set channel or webhook_url, not both")
 	case t.Channel != "":
-		if !channelPattern.MatchString(t.Channel) {
+		if !channelPattern().MatchString(t.Channel) {
 			v.errorf(path+".channel", "%q is not a channel; want #name (lower case) or a channel id such as C0123ABCD", t.Channel)
 		}
 		if !hasToken {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -31,10 +30,10 @@ func (b ByteSize) String() string {
 // MarshalText writes the size as String does.
 func (b ByteSize) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
 
-var byteSizePattern = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B|B)?$`)
+var byteSizePattern = lazyRegexp(`^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B|B)?$`)
 
 func (b *ByteSize) parseScalar(s string) error {
-	m := byteSizePattern.FindStringSubmatch(s)
+	m := byteSizePattern().FindStringSubmatch(s)
 	if m == nil {
 		return fmt.Errorf("%q is not a size; want a number of bytes, optionally with a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 64MiB", s)
 	}

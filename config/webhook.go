@@ -2,7 +2,6 @@ package config
 
 import (
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/omswatch/omswatch/secret"
@@ -34,7 +33,7 @@ type WebhookTarget struct {
 }
 
 // headerNamePattern is an HTTP header field name (RFC 9110 token).
-var headerNamePattern = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+var headerNamePattern = lazyRegexp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 func (w *Webhook) validate(v *validator) {
 	for _, name := range sortedKeys(w.Targets) {
@@ -56,7 +55,7 @@ func (t *WebhookTarget) validate(v *validator, path string) {
 	for _, name := range sortedKeys(t.Headers) {
 		p := joinPath(path+".headers", name)
 		switch canon := http.CanonicalHeaderKey(name); {
-		case !headerNamePattern.MatchString(name):
+		case !headerNamePattern().MatchString(name):
 			v.keyErrorf(p, "%q is not an HTTP header name", name)
 		case canon == SignatureHeader || canon == "Content-Type" || canon == "Content-Length" || canon == "Host":
 			v.keyErrorf(p, "%s is set by omswatch and cannot be overridden", canon)
