@@ -1,9 +1,6 @@
 package config
 
-import (
-	"fmt"
-	"regexp"
-)
+import "fmt"
 
 // Discovery modes: how often a project is described in full.
 const (
@@ -44,7 +41,7 @@ type List struct {
 const maxLabelIDs = 5
 
 // projectIDPattern is what OMS project ids look like (np_5q8e2d1ed7xs).
-var projectIDPattern = regexp.MustCompile(`^np_[A-Za-z0-9_-]+$`)
+var projectIDPattern = lazyRegexp(`^np_[A-Za-z0-9_-]+$`)
 
 func (d *Discovery) validate(v *validator, mode string) {
 	checkProjectIDs(v, "discovery.projects", d.Projects)
@@ -62,7 +59,7 @@ func (d *Discovery) validate(v *validator, mode string) {
 
 func checkProjectIDs(v *validator, path string, ids []string) {
 	for i, id := range ids {
-		if !projectIDPattern.MatchString(id) {
+		if !projectIDPattern().MatchString(id) {
 			v.errorf(fmt.Sprintf("%s[%d]", path, i), "%q is not an OMS project id; ids look like np_5q8e2d1ed7xs", id)
 		}
 	}

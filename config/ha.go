@@ -34,7 +34,7 @@ func (h *HA) validate(v *validator, c *Config) {
 	} else if strings.IndexFunc(h.ReplicaID, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
 		v.errorf(p+".replica_id", "%q has spaces or control characters; want a name such as omswatch-0", h.ReplicaID)
 	}
-	if !bucketPattern.MatchString(h.Bucket) {
+	if !bucketPattern().MatchString(h.Bucket) {
 		v.errorf(p+".bucket", "%q is not a bucket name; use letters, digits, '_' and '-'", h.Bucket)
 	}
 	for _, other := range []struct{ path, name string }{

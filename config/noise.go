@@ -70,7 +70,7 @@ func (r *Rules) validateNoise(v *validator, targets map[string]string, condNames
 	v.eachOneOf("rules.group_by", r.GroupBy, groupByKeys()...)
 	v.positive("rules.repeat_interval", r.RepeatInterval > 0)
 	for _, b := range []struct{ key, value string }{{"state_bucket", r.StateBucket}, {"silence_bucket", r.SilenceBucket}} {
-		if !bucketPattern.MatchString(b.value) {
+		if !bucketPattern().MatchString(b.value) {
 			v.errorf("rules."+b.key, "%q is not a bucket name; use letters, digits, '_' and '-'", b.value)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -116,13 +115,13 @@ func (o *OMS) validate(v *validator) {
 	v.component("oms.tls", o.TLS.Validate())
 }
 
-var regionPattern = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
+var regionPattern = lazyRegexp(`^[a-z]{2,}(-[a-z0-9]+)+$`)
 
 func (o *OMS) validateCloud(v *validator) {
 	switch {
 	case o.Region == "":
 		v.errorf("oms.region", "is required with mode cloud, e.g. cn-hangzhou")
-	case !regionPattern.MatchString(o.Region):
+	case !regionPattern().MatchString(o.Region):
 		v.errorf("oms.region", "%q is not a region id; want one like cn-hangzhou or ap-southeast-1", o.Region)
 	case o.Endpoint == "" && !slices.Contains(cloudRegions(), o.Region):
 		msg := fmt.Sprintf("%q is not a region OMS is published in; want %s, or set oms.endpoint", o.Region, orList(cloudRegions()))

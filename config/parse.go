@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -55,7 +54,7 @@ func parseYAML(data []byte, file string, errs *errorList) (root *yaml.Node) {
 	return root
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLine = lazyRegexp(`^yaml: line (\d+): (.*)$`)
 
 // parserProblems are the messages of yaml.v3's parser (as opposed to its
 // scanner). The parser reports the 0-based line of the construct it was in
@@ -78,7 +77,7 @@ func syntaxError(data []byte, file string, err error, errs *errorList) {
 	data = normalizeBreaks(data)
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+	if m := yamlLine().FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/omswatch/omswatch/internal/suggest"
@@ -237,11 +236,11 @@ func (c *Condition) validate(v *validator) {
 	}
 	v.oneOf(p+".severity", c.Severity, severities()...)
 	for _, k := range sortedKeys(c.Labels) {
-		if !labelKeyPattern.MatchString(k) {
+		if !labelKeyPattern().MatchString(k) {
 			v.keyErrorf(joinPath(p+".labels", k), "%q is not a label name; use letters, digits and _, starting with a letter or _", k)
 		}
 	}
 }
 
 // labelKeyPattern is a condition label name, Prometheus style.
-var labelKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var labelKeyPattern = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -1,7 +1,5 @@
 package config
 
-import "regexp"
-
 // Store is where state lives: snapshots in a JetStream key-value bucket and
 // the audit trail of events in a stream. Dir holds the embedded NATS
 // server's JetStream files; unlike files the configuration reads, it is
@@ -36,7 +34,7 @@ type Retention struct {
 }
 
 // bucketPattern is what JetStream allows in bucket and stream names.
-var bucketPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var bucketPattern = lazyRegexp(`^[A-Za-z0-9_-]+$`)
 
 // maxReplicas is JetStream's limit on a stream's replicas.
 const maxReplicas = 5
@@ -51,7 +49,7 @@ func (s *Store) validate(v *validator, embedded bool) {
 	if s.Dir == "" {
 		v.errorf("store.dir", "is empty; want a directory for the embedded server's data, e.g. ./omswatch-data")
 	}
-	if !bucketPattern.MatchString(s.Bucket) {
+	if !bucketPattern().MatchString(s.Bucket) {
 		v.errorf("store.bucket", "%q is not a bucket name; use letters, digits, '_' and '-'", s.Bucket)
 	}
 	v.positive("store.dedup_window", s.DedupWindow > 0)

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/omswatch/omswatch/internal/suggest"
 	"github.com/omswatch/omswatch/setting"
@@ -160,13 +161,21 @@ func (v *validator) pattern(at, p string) {
 	}
 }
 
+// lazyRegexp compiles expr the first time it is used. The package's
+// patterns are only needed to validate a configuration, but compiled at
+// package init they cost every omswatch command, version included, a
+// millisecond and over a thousand allocations before main runs.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 // namePattern is what user-chosen names (targets, routes, conditions,
 // schedule groups) look like: they appear in `to:` lists, metrics labels
 // and KV keys.
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+var namePattern = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 func (v *validator) name(path, kind, name string, key bool) bool {
-	if namePattern.MatchString(name) && len(name) <= 64 {
+	if namePattern().MatchString(name) && len(name) <= 64 {
 		return true
 	}
 	report := v.errorf

@@ -10,7 +10,7 @@ import (
 // BenchmarkCanonicalize measures ParseSnapshot (decode + canonicalise +
 // encode + digest) on the seed and on a generated 5,000-table project,
 // beside its baseline: encoding/json decoding the same bytes into any, and
-// the fast decoder ParseSnapshot uses. "tree" is Canonicalize on an already
+// the quick decoder ParseSnapshot uses (decode_fast). "tree" is Canonicalize on an already
 // decoded tree. "reusing_first" is ParseSnapshotReusing without a previous
 // snapshot (a poller's first describe); "reusing_one_changed" reuses the
 // snapshot of the same document with one table (or, for the seed, one
@@ -41,9 +41,9 @@ func BenchmarkCanonicalize(b *testing.B) {
 				}
 			}
 		})
-		// decode_fast is sonic's JIT path. If it is not well under
-		// baseline_decode, sonic has fallen back to its slow path (a Go
-		// version or CPU it does not support) without saying so.
+		// decode_fast is quickDecoder. If it is not well under
+		// baseline_decode, something in the document sends it to
+		// encoding/json (an unusual shape it does not read).
 		b.Run(d.name+"/decode_fast", func(b *testing.B) {
 			b.SetBytes(int64(len(d.body)))
 			for b.Loop() {

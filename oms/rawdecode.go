@@ -16,18 +16,14 @@ import (
 // them a few hundred bytes (a step, a table), where a decoder call costs
 // several times the decoding. The shapes OMS sends (objects, arrays, strings
 // without escapes, numbers, literals) are read here; anything else (escapes,
-// invalid UTF-8, deep nesting, anything not valid) goes to the decoder the
-// plain path uses, whose answer stands.
+// invalid UTF-8, deep nesting, anything not valid) goes to encoding/json,
+// as on the plain path, whose answer stands.
 func decodeRaw(raw []byte) (any, bool) {
-	d := quickDecoder{s: string(raw)} // one copy: decoded strings share it, as the decoder's do
+	d := quickDecoder{s: string(raw)} // one copy: decoded strings share it
 	if v, end, ok := d.value(0); ok && end == len(d.s) {
 		return v, true
 	}
-	var v any
-	if fastJSON.UnmarshalFromString(d.s, &v) != nil {
-		return nil, false
-	}
-	return v, true
+	return decodeValue(d.s)
 }
 
 // quickDecoder reads the common JSON of OMS responses; it gives up (ok
@@ -78,7 +74,7 @@ func (d *quickDecoder) value(i int) (v any, end int, ok bool) {
 }
 
 // str reads a string without escapes, control characters or invalid UTF-8;
-// one with escapes is decoded by the decoder.
+// one with escapes is decoded by escaped.
 func (d *quickDecoder) str(i int) (any, int, bool) {
 	for j := i + 1; j < len(d.s); j++ {
 		switch c := d.s[j]; {
@@ -100,7 +96,7 @@ func (d *quickDecoder) str(i int) (any, int, bool) {
 // escaped decodes the string at d.s[i], which has escapes. The short
 // escapes and \u of a character outside the surrogates are read here, as
 // encoding/json reads them; anything else (a surrogate, a bad escape,
-// invalid UTF-8) goes to the decoder.
+// invalid UTF-8) goes to encoding/json.
 func (d *quickDecoder) escaped(i int) (any, int, bool) {
 	end, ok := stringEnd(d.s, i)
 	if !ok {
@@ -109,8 +105,8 @@ func (d *quickDecoder) escaped(i int) (any, int, bool) {
 	if s, ok := unescape(d.s[i+1 : end-1]); ok {
 		return s, end, true
 	}
-	var v any
-	if fastJSON.UnmarshalFromString(d.s[i:end], &v) != nil {
+	v, ok := decodeValue(d.s[i:end])
+	if !ok {
 		return nil, 0, false
 	}
 	s, ok := v.(string)

@@ -3,7 +3,9 @@ package oms
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"hash/maphash"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -220,8 +222,8 @@ func TestMemoHashSeedShared(t *testing.T) {
 }
 
 // FuzzDecodeRaw checks that decodeRaw, which reads common values itself,
-// decodes any bytes as the decoder of the plain path does, and refuses what
-// it refuses.
+// decodes any bytes as encoding/json (the reference of the plain path)
+// does, and refuses what it refuses.
 func FuzzDecodeRaw(f *testing.F) {
 	for _, s := range []string{`{"a":[1,-2.5e3,"x\n\u00e9\u2028",true,null,{}],"b":"\ud83d\ude00"}`,
 		`"a\"b\\c\/\b\f\r\t"`, `"\u0000\u001f\uffff"`, `"\ud800"`, `"\x"`, `[1,]`, `{"a":1,"a":2}`,
@@ -233,10 +235,17 @@ func FuzzDecodeRaw(f *testing.F) {
 			return
 		}
 		got, ok := decodeRaw(raw)
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
 		var want any
-		err := fastJSON.Unmarshal(raw, &want)
+		err := dec.Decode(&want)
+		if err == nil {
+			if _, end := dec.Token(); end != io.EOF {
+				err = fmt.Errorf("data after the value: %v", end)
+			}
+		}
 		if ok != (err == nil) || (ok && !reflect.DeepEqual(got, want)) {
-			t.Fatalf("decodeRaw(%q) = %#v, %v; the decoder gives %#v, %v", raw, got, ok, want, err)
+			t.Fatalf("decodeRaw(%q) = %#v, %v; encoding/json gives %#v, %v", raw, got, ok, want, err)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,7 +41,9 @@ func (d Duration) String() string {
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // durationPart is one number-and-unit group of a duration.
-var durationPart = regexp.MustCompile(`([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h|d|w)`)
+var durationPart = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h|d|w)`)
+})
 
 // UnmarshalText reads a duration as written in a configuration file.
 func (d *Duration) UnmarshalText(b []byte) error {
@@ -62,7 +65,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	if strings.HasPrefix(s, "-") {
 		return 0, errors.New(strconv.Quote(s) + " is negative; durations here are 0 or more")
 	}
-	parts := durationPart.FindAllStringSubmatchIndex(s, -1)
+	parts := durationPart().FindAllStringSubmatchIndex(s, -1)
 	if len(parts) == 0 || parts[0][0] != 0 {
 		return 0, bad
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -31,12 +32,14 @@ func (b ByteSize) String() string {
 // MarshalText writes the size as String does.
 func (b ByteSize) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
 
-var byteSizePattern = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B|B)?$`)
+// byteSizePattern is a size with its unit. Patterns compile on first use,
+// not at start-up: every command would pay for them.
+var byteSizePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B|B)?$`) })
 
 // UnmarshalText reads a size as written in a configuration file.
 func (b *ByteSize) UnmarshalText(text []byte) error {
 	s := string(text)
-	m := byteSizePattern.FindStringSubmatch(s)
+	m := byteSizePattern().FindStringSubmatch(s)
 	if m == nil {
 		return fmt.Errorf("%q is not a size; want a number of bytes, optionally with a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 64MiB", s)
 	}

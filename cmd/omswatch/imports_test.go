@@ -20,7 +20,7 @@ var allowedImports = map[string][]string{
 	"setting": {},
 	// internal/suggest is the one "did you mean": a leaf.
 	"internal/suggest": {},
-	"oms":              {"github.com/bytedance/sonic", "github.com/goccy/go-json"},
+	"oms":              {},
 	"oms/omssim":       {"oms"},
 	"differ":           {"oms", "event", "secret", "github.com/wI2L/jsondiff"},
 	"rules":            {"oms", "event", "internal/suggest", "github.com/expr-lang/expr"},

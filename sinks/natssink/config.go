@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omswatch/omswatch/setting"
@@ -33,7 +34,7 @@ type Config struct {
 func (c *Config) SetDefaults() { c.Subject = setting.Template{Text: DefaultSubject} }
 
 // streamPattern is what JetStream accepts as a stream name.
-var streamPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var streamPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 
 // Validate reports an empty or unparsable subject and a stream that is not
 // a stream name or is given without jetstream, as setting.Errors.
@@ -48,7 +49,7 @@ func (c Config) Validate() error {
 		if !c.JetStream {
 			errs = append(errs, setting.Errorf("stream", "is only used with jetstream: true"))
 		}
-		if !streamPattern.MatchString(c.Stream) {
+		if !streamPattern().MatchString(c.Stream) {
 			errs = append(errs, setting.Errorf("stream", "%q is not a stream name; use letters, digits, '_' and '-'", c.Stream))
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/omswatch/omswatch/event"
@@ -77,10 +78,10 @@ type RouteTemplates map[string]map[string]setting.Template
 
 // channelPattern accepts a channel name (#oms-alerts or oms-alerts) or a
 // conversation id (C0123ABCD).
-var channelPattern = regexp.MustCompile(`^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$`)
+var channelPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$`) })
 
 // bucketPattern is what JetStream accepts as a bucket name.
-var bucketPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var bucketPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 
 // Validate reports, as setting.Errors, what would fail when the targets
 // are built or post: a bad API URL or project link, a threads bucket that
@@ -93,7 +94,7 @@ func (c Config) Validate() error {
 	if !c.ProjectURL.IsZero() {
 		errs = append(errs, c.ProjectURL.CheckSyntax("project_url"))
 	}
-	if !bucketPattern.MatchString(c.ThreadsBucket) {
+	if !bucketPattern().MatchString(c.ThreadsBucket) {
 		errs = append(errs, setting.Errorf("threads_bucket", "%q is not a bucket name; use letters, digits, '_' and '-'", c.ThreadsBucket))
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Targets)) {
@@ -112,7 +113,7 @@ func (t Target) validate(hasToken bool) error {
 	case t.Channel != "" && !t.WebhookURL.IsZero():
 		errs = append(errs, setting.Errorf("webhook_url", "an incoming webhook posts to its own channel; set channel or webhook_url, not both"))
 	case t.Channel != "":
-		if !channelPattern.MatchString(t.Channel) {
+		if !channelPattern().MatchString(t.Channel) {
 			errs = append(errs, setting.Errorf("channel", "%q is not a channel; want #name (lower case) or a channel id such as C0123ABCD", t.Channel))
 		}
 		if !hasToken {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omswatch/omswatch/secret"
@@ -38,7 +39,7 @@ const defaultTimeout = setting.Duration(10 * time.Second)
 func (c *Config) SetDefaults() { c.Timeout = defaultTimeout }
 
 // headerNamePattern is an HTTP header field name (RFC 9110 token).
-var headerNamePattern = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+var headerNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$") })
 
 // Validate reports what would fail at run time, as setting.Errors: no URL
 // or one that is not http(s), no timeout, a body that is not a template,
@@ -60,7 +61,7 @@ func (c Config) Validate() error {
 	for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
 		p := setting.Key("headers", name)
 		switch canon := http.CanonicalHeaderKey(name); {
-		case !headerNamePattern.MatchString(name):
+		case !headerNamePattern().MatchString(name):
 			errs = append(errs, setting.KeyErrorf(p, "%q is not an HTTP header name", name))
 		case canon == SignatureHeader || canon == "Content-Type" || canon == "Content-Length" || canon == "Host":
 			errs = append(errs, setting.KeyErrorf(p, "%s is set by omswatch and cannot be overridden", canon))
