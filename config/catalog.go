@@ -2,6 +2,7 @@ package config
 
 import (
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // The OMS vocabularies the configuration is checked against, from the OMS
@@ -45,18 +46,7 @@ func severities() []string {
 }
 
 // groupByKeys are the event attributes notifications can be grouped by.
-func groupByKeys() []string {
-	return []string{"project", "source", "type", "phase", "step", "severity", "rule"}
-}
-
-// cloudRegions are the regions the OMS API is published in; a region
-// outside the list needs an explicit oms.endpoint.
-func cloudRegions() []string {
-	return []string{"cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-hangzhou", "cn-shanghai", "cn-shenzhen",
-		"cn-hongkong", "ap-southeast-1", "ap-southeast-3", "ap-southeast-5", "us-east-1", "us-west-1",
-		"eu-central-1", "cn-hangzhou-finance", "cn-shanghai-finance-1", "cn-shenzhen-finance-1",
-		"cn-beijing-finance-1", "me-central-1"}
-}
+func groupByKeys() []string { return sinks.GroupByKeys() }
 
 // checkTypeGlob validates an event type matcher (event.CheckTypeGlob).
 func (v *validator) checkTypeGlob(p, glob string) {

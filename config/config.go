@@ -6,24 +6,27 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/omswatch/omswatch/omsapi"
 	"github.com/omswatch/omswatch/sinks/slack"
 )
 
-// Config is the whole omswatch configuration file. Each section is a typed
-// struct that owns its validation; Load fills it over Default(), so a
-// section or key left out keeps its default value.
+// Config is the whole omswatch configuration file. Its sections are the
+// components' own configuration types (omsapi.Config, natsembed.Config,
+// slack.Config...), which validate themselves, and the few sections of the
+// service itself; Load fills it over Default(), so a section or key left
+// out keeps its default value.
 type Config struct {
-	OMS       OMS          `yaml:"oms"`
-	Discovery Discovery    `yaml:"discovery"`
-	Schedule  Schedule     `yaml:"schedule"`
-	Store     Store        `yaml:"store"`
-	HA        HA           `yaml:"ha"`
-	NATS      NATS         `yaml:"nats"`
-	Slack     slack.Config `yaml:"slack"`
-	Webhook   Webhook      `yaml:"webhook"`
-	Rules     Rules        `yaml:"rules"`
-	HTTP      HTTP         `yaml:"http"`
-	Log       Log          `yaml:"log"`
+	OMS       omsapi.Config `yaml:"oms"`
+	Discovery Discovery     `yaml:"discovery"`
+	Schedule  Schedule      `yaml:"schedule"`
+	Store     Store         `yaml:"store"`
+	HA        HA            `yaml:"ha"`
+	NATS      NATS          `yaml:"nats"`
+	Slack     slack.Config  `yaml:"slack"`
+	Webhook   Webhook       `yaml:"webhook"`
+	Rules     Rules         `yaml:"rules"`
+	HTTP      HTTP          `yaml:"http"`
+	Log       Log           `yaml:"log"`
 
 	// File is the name the configuration was loaded from.
 	File string `yaml:"-"`
@@ -107,7 +110,7 @@ func (l *loader) decoder(file, prefix, dir string) *decoder {
 
 // validate runs every section's checks, then the checks across sections.
 func (c *Config) validate(v *validator) {
-	c.OMS.validate(v)
+	c.validateOMS(v)
 	c.Discovery.validate(v, c.OMS.Mode)
 	c.Schedule.validate(v)
 	c.Store.validate(v, c.NATS.IsEmbedded())

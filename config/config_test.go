@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omswatch/omswatch/omsapi"
 	"github.com/omswatch/omswatch/sinks/natssink"
 	"github.com/omswatch/omswatch/sinks/webhook"
 	"go.yaml.in/yaml/v3"
@@ -126,7 +127,7 @@ func TestExampleWithoutEnvironmentUsesDefaults(t *testing.T) {
 	if got, want := cfg.OMS.EndpointURL(), "https://oceanbasepro.cn-hangzhou.aliyuncs.com"; got != want {
 		t.Errorf("endpoint = %q, want %q", got, want)
 	}
-	if !cfg.OMS.AccessKeySecret.IsZero() || cfg.OMS.Credentials != CredentialsDefaultChain {
+	if !cfg.OMS.AccessKeySecret.IsZero() || cfg.OMS.Credentials != omsapi.CredentialsDefaultChain {
 		t.Errorf("without keys the example must use the default credential chain")
 	}
 	if p := cfg.Position("oms.region"); p.File != "example.yaml" || p.Line != 27 || p.Column != 11 {

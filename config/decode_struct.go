@@ -10,6 +10,10 @@ import (
 	"github.com/omswatch/omswatch/secret"
 )
 
+// unreadableSecret stands for a secret the file gives but that could not
+// be read or decoded.
+const unreadableSecret = "\x00(unreadable)"
+
 // fileSuffix turns a secret's key into the key of its file variant:
 // access_key_secret -> access_key_secret_file.
 const fileSuffix = "_file"
@@ -121,7 +125,15 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	}
 	for _, f := range fields {
 		if sk := secrets[f.name]; sk != nil {
-			d.decodeSecret(sk, v.FieldByIndex(f.index).Addr().Interface().(*secret.String), joinPath(path, f.name))
+			p := joinPath(path, f.name)
+			out := v.FieldByIndex(f.index).Addr().Interface().(*secret.String)
+			d.decodeSecret(sk, out, p)
+			if out.IsZero() && (d.idx.failed[d.prefix+p] || d.idx.failed[d.prefix+p+fileSuffix]) {
+				// Given, but wrong (reported): the components' checks
+				// count it as given, so one mistake is reported once. The
+				// load fails, so the placeholder goes nowhere.
+				*out = secret.New(unreadableSecret)
+			}
 		}
 	}
 }

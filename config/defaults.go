@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/natsembed"
+	"github.com/omswatch/omswatch/omsapi"
 	"github.com/omswatch/omswatch/sinks/slack"
 )
 
@@ -16,21 +17,7 @@ import (
 // events that no route takes printed by the log target.
 func Default() Config {
 	return Config{
-		OMS: OMS{
-			Credentials: CredentialsDefaultChain,
-			Signature:   SignatureV3,
-			Timeout:     Duration(10 * time.Second),
-			QPS:         10,
-			MaxInFlight: 4,
-			// 16 MiB: twelve 5,000-table answers, and at about twelve times
-			// its size in memory, still inside a 512 MiB container.
-			MaxAnswerSize: 16 << 20,
-			Retries: Retries{
-				MaxAttempts:    3,
-				InitialBackoff: Duration(500 * time.Millisecond),
-				MaxBackoff:     Duration(10 * time.Second),
-			},
-		},
+		OMS: omsapi.DefaultConfig(),
 		Discovery: Discovery{
 			List:            List{PageSize: 100, Refresh: "@every 5m"},
 			Mode:            DiscoveryTwoTier,

@@ -1,6 +1,10 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/omswatch/omswatch/omsapi"
+)
 
 // Discovery modes: how often a project is described in full.
 const (
@@ -45,14 +49,14 @@ var projectIDPattern = lazyRegexp(`^np_[A-Za-z0-9_-]+$`)
 
 func (d *Discovery) validate(v *validator, mode string) {
 	checkProjectIDs(v, "discovery.projects", d.Projects)
-	d.List.validate(v, mode == ModeOnPrem)
+	d.List.validate(v, mode == omsapi.ModeOnPrem)
 	if v.oneOf("discovery.mode", d.Mode, DiscoveryTwoTier, DiscoveryDescribeAlways) &&
 		d.Mode == DiscoveryDescribeAlways && len(d.DescribeAlwaysProjects) > 0 {
 		v.errorf("discovery.describe_always_projects", "is redundant with mode describe_always, which describes every project every cycle")
 	}
 	v.positive("discovery.describe_refresh", d.DescribeRefresh > 0)
 	checkProjectIDs(v, "discovery.describe_always_projects", d.DescribeAlwaysProjects)
-	if (mode == ModeCloud || mode == ModeOnPrem) && len(d.Projects) == 0 && !d.List.Enabled && !v.failed("discovery.projects") {
+	if (mode == omsapi.ModeCloud || mode == omsapi.ModeOnPrem) && len(d.Projects) == 0 && !d.List.Enabled && !v.failed("discovery.projects") {
 		v.errorf("discovery", "nothing to watch: list project ids in discovery.projects, or set discovery.list.enabled: true to discover them with ListProjects")
 	}
 }

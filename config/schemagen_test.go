@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/omswatch/omswatch/omsapi"
 	"github.com/omswatch/omswatch/secret"
 )
 
@@ -45,8 +46,8 @@ var schemaFiles = []struct {
 func schemaEnums() map[reflect.Type]map[string][]string {
 	sev := severities()
 	return map[reflect.Type]map[string][]string{
-		reflect.TypeFor[OMS](): {"mode": {ModeCloud, ModeOnPrem},
-			"credentials": {CredentialsDefaultChain, CredentialsStatic}, "signature": {SignatureV3, SignatureV1}},
+		reflect.TypeFor[omsapi.Config](): {"mode": {omsapi.ModeCloud, omsapi.ModeOnPrem},
+			"credentials": {omsapi.CredentialsDefaultChain, omsapi.CredentialsStatic}, "signature": {omsapi.SignatureV3, omsapi.SignatureV1}},
 		reflect.TypeFor[Discovery](): {"mode": {DiscoveryTwoTier, DiscoveryDescribeAlways}},
 		reflect.TypeFor[List](): {"types": projectTypes(true), "statuses": projectStatuses(),
 			"source_endpoint_types": endpointTypes(), "sink_endpoint_types": endpointTypes()},

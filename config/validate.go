@@ -216,3 +216,12 @@ func (v *validator) component(section string, err error) {
 		}
 	}
 }
+
+// secretPath is the path of whichever form of a secret the file uses, so an
+// error points at the key that is actually there.
+func secretPath(v *validator, path string) string {
+	if !v.set(path) && v.set(path+fileSuffix) {
+		return path + fileSuffix
+	}
+	return path
+}

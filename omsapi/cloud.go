@@ -20,6 +20,7 @@ import (
 	"github.com/aliyun/credentials-go/credentials"
 
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/setting"
 )
 
 // Signature versions of the cloud API.
@@ -45,7 +46,7 @@ type CloudOptions struct {
 	// Signature is SignatureV3 (default) or SignatureV1.
 	Signature string
 	// TLS configures TLS to an https endpoint.
-	TLS TLSOptions
+	TLS setting.TLS
 	// MaxConns sizes the connection pool (the client's in-flight bound).
 	MaxConns int
 	// MaxAnswer bounds an answer's size (DefaultMaxAnswer when 0).

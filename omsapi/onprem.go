@@ -12,6 +12,7 @@ import (
 
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/setting"
 )
 
 // OnPremOptions configure the on-premise OMS client.
@@ -22,7 +23,7 @@ type OnPremOptions struct {
 	Username string
 	Password secret.String
 	// TLS configures TLS (a custom CA for a private OMS console).
-	TLS TLSOptions
+	TLS setting.TLS
 	// MaxConns sizes the connection pool.
 	MaxConns int
 	// MaxAnswer bounds an answer's size (DefaultMaxAnswer when 0).

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -21,6 +20,7 @@ import (
 	"github.com/omswatch/omswatch/omsapi"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/setting"
 	"github.com/omswatch/omswatch/sinks"
 )
 
@@ -97,20 +97,15 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 		red = &secret.Redactor{}
 	}
 	red.Add(cfg.Secrets()...)
-	tr, source, err := a.transport(ctx, cfg, o)
+	omsCfg, err := a.omsConfig(ctx, cfg, o)
 	if err != nil {
 		return nil, err
 	}
-	a.source = source
-	a.api, err = omsapi.New(omsapi.Options{
-		Transport: tr, Source: source, QPS: cfg.OMS.QPS, MaxInFlight: cfg.OMS.MaxInFlight,
-		Timeout: cfg.OMS.Timeout.Duration(), Recorder: o.recorder, Redactor: red, Logger: o.log,
-		Retry: omsapi.RetryPolicy{MaxAttempts: cfg.OMS.Retries.MaxAttempts,
-			InitialBackoff: cfg.OMS.Retries.InitialBackoff.Duration(), MaxBackoff: cfg.OMS.Retries.MaxBackoff.Duration()},
-	})
+	a.api, err = omsapi.FromConfig(omsCfg, omsapi.Options{Recorder: o.recorder, Redactor: red, Logger: o.log})
 	if err != nil {
 		return nil, err
 	}
+	a.source = a.api.Source()
 	js := o.js
 	if js == nil {
 		if js, err = a.jetStream(ctx, cfg, o.log); err != nil {
@@ -133,7 +128,7 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 			return nil, err
 		}
 	}
-	opts := pollerOptions(cfg, source)
+	opts := pollerOptions(cfg, a.source)
 	opts.Fetcher, opts.Lister, opts.Store, opts.Handler = a.api, a.api, store, a.delivery.Handler()
 	opts.Logger, opts.Redactor, opts.Observer = o.log, red, o.pollObserver
 	opts.PollAtStart, opts.StopGrace = o.pollAtStart, o.stopGrace
@@ -172,28 +167,13 @@ func pollerOptions(cfg *config.Config, source string) poller.Options {
 	return o
 }
 
-// transport builds the OMS client: cloud, on-premise, or (no oms section)
-// the cloud client against a simulator started here with the demo keys.
-func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions) (omsapi.Transport, string, error) {
+// omsConfig is the OMS to poll: the configured one, or (no oms section)
+// the built-in simulator's cloud API with the demo keys, started here
+// unless the caller keeps one.
+func (a *app) omsConfig(ctx context.Context, cfg *config.Config, wo wireOptions) (omsapi.Config, error) {
 	o := cfg.OMS
-	tls := omsapi.TLSOptions{CAFile: string(o.TLS.CAFile), CertFile: string(o.TLS.CertFile), KeyFile: string(o.TLS.KeyFile),
-		ServerName: o.TLS.ServerName, InsecureSkipVerify: o.TLS.InsecureSkipVerify}
-	switch o.Mode {
-	case config.ModeOnPrem:
-		tr, err := omsapi.NewOnPrem(omsapi.OnPremOptions{URL: o.URL, Username: o.Username, Password: o.Password,
-			TLS: tls, MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
-		if err != nil {
-			return nil, "", err
-		}
-		u, _ := url.Parse(o.URL) // validated by config
-		return tr, "oms+onprem://" + u.Host, nil
-	case config.ModeCloud:
-		tr, err := omsapi.NewCloud(omsapi.CloudOptions{Region: o.Region, Endpoint: o.EndpointURL(), AccessKeyID: o.AccessKeyID,
-			AccessKeySecret: o.AccessKeySecret, SecurityToken: o.SecurityToken, Signature: o.Signature, TLS: tls, MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
-		if err != nil {
-			return nil, "", err
-		}
-		return tr, "oms://" + o.Region, nil
+	if !o.Simulated() {
+		return o, nil
 	}
 	start := wo.simulator
 	if start == nil {
@@ -201,14 +181,12 @@ func (a *app) transport(ctx context.Context, cfg *config.Config, wo wireOptions)
 	}
 	endpoint, err := start(ctx)
 	if err != nil {
-		return nil, "", err
+		return o, err
 	}
-	tr, err := omsapi.NewCloud(omsapi.CloudOptions{Region: simRegion, Endpoint: endpoint, AccessKeyID: omssim.DemoAccessKeyID,
-		AccessKeySecret: secret.New(omssim.DemoAccessKeySecret), MaxConns: o.MaxInFlight, MaxAnswer: int64(o.MaxAnswerSize)})
-	if err != nil {
-		return nil, "", err
-	}
-	return tr, "oms://" + simRegion, nil
+	o.Mode, o.Region, o.Endpoint = omsapi.ModeCloud, simRegion, endpoint
+	o.Credentials, o.AccessKeyID, o.AccessKeySecret = omsapi.CredentialsStatic, omssim.DemoAccessKeyID, secret.New(omssim.DemoAccessKeySecret)
+	o.TLS = setting.TLS{}
+	return o, nil
 }
 
 // simSettings shape the built-in simulator; zero values are its defaults

@@ -32,7 +32,7 @@ var allowedImports = map[string][]string{
 	"poller": {"oms", "event", "secret", "github.com/robfig/cron/v3", "github.com/nats-io/", "internal/jsensure"},
 	// omsapi is the OMS client (signing, transport, limits, retries); it
 	// knows nothing of polling.
-	"omsapi": {"oms", "secret", "github.com/alibabacloud-go/", "github.com/aliyun/credentials-go", "golang.org/x/time/rate"},
+	"omsapi": {"oms", "secret", "setting", "internal/suggest", "github.com/alibabacloud-go/", "github.com/aliyun/credentials-go", "golang.org/x/time/rate"},
 	// lease knows JetStream and nothing of what its keys stand for
 	// (projects, the dispatcher).
 	"lease":     {"internal/jsensure", "github.com/nats-io/"},
@@ -40,7 +40,7 @@ var allowedImports = map[string][]string{
 	"natsembed": {"secret", "setting", "github.com/nats-io/"},
 	// config composes the components' own configuration types.
 	"config": {"oms", "event", "secret", "setting", "internal/suggest", "poller", "differ", "rules", "sinks",
-		"sinks/natssink", "sinks/slack", "sinks/webhook", "natsembed", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
+		"sinks/natssink", "sinks/slack", "sinks/webhook", "natsembed", "omsapi", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
 	// The chaos suites are tests only: they drive omswatch as a process.
 	"chaos":        {},
 	"chaos/faults": {},

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/omsapi"
 	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/service"
 )
@@ -50,9 +51,9 @@ Exit status: 0 when the file is valid (it prints FILE: ok and a summary),
 func writeSummary(w io.Writer, cfg *config.Config) {
 	var oms string
 	switch cfg.OMS.Mode {
-	case config.ModeCloud:
+	case omsapi.ModeCloud:
 		oms = fmt.Sprintf("cloud, region %s, endpoint %s, credentials %s", cfg.OMS.Region, cfg.OMS.EndpointURL(), cfg.OMS.Credentials)
-	case config.ModeOnPrem:
+	case omsapi.ModeOnPrem:
 		oms = fmt.Sprintf("onprem, %s as %s", cfg.OMS.URL, cfg.OMS.Username)
 	default:
 		oms = "none: the built-in simulator"
