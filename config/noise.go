@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/omswatch/omswatch/internal/suggest"
+	"github.com/omswatch/omswatch/rules"
 )
 
 // Inhibit mutes a project's events that Target matches while its source
@@ -14,10 +15,10 @@ import (
 // firing, and/or SourceWhen (an expression over project and prev) true. A
 // FAILED project muting its delay conditions is the typical use.
 type Inhibit struct {
-	Name             string   `yaml:"name"`
-	SourceConditions []string `yaml:"source_conditions"`
-	SourceWhen       Expr     `yaml:"source_when"`
-	Target           Match    `yaml:"target"`
+	Name             string      `yaml:"name"`
+	SourceConditions []string    `yaml:"source_conditions"`
+	SourceWhen       Expr        `yaml:"source_when"`
+	Target           rules.Match `yaml:"target"`
 
 	// Pos is where the inhibition starts, TargetPos where its target is.
 	Pos       Position `yaml:"-"`
@@ -103,7 +104,7 @@ func (in *Inhibit) validate(v *validator, condNames map[string]string) {
 	if !v.set(p + ".target") {
 		v.errorf(p, "needs target: a match of the events it mutes")
 	}
-	in.Target.validate(v, p+".target")
+	validateMatch(v, p+".target", in.Target)
 }
 
 // matchesAnyName reports whether a glob or ~regex (already checked by

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/omswatch/omswatch/internal/suggest"
+	"github.com/omswatch/omswatch/rules"
 )
 
 // Rules routes events to targets and defines conditions over snapshots.
@@ -28,14 +29,14 @@ type Rules struct {
 // Route sends the events it matches (and When accepts) to targets, or drops
 // them.
 type Route struct {
-	Name     string   `yaml:"name"`
-	Match    Match    `yaml:"match"`
-	When     Expr     `yaml:"when"`
-	Severity string   `yaml:"severity"`
-	To       []string `yaml:"to"`
-	Continue bool     `yaml:"continue"`
-	Drop     bool     `yaml:"drop"`
-	OncePer  Expr     `yaml:"once_per"`
+	Name     string      `yaml:"name"`
+	Match    rules.Match `yaml:"match"`
+	When     Expr        `yaml:"when"`
+	Severity string      `yaml:"severity"`
+	To       []string    `yaml:"to"`
+	Continue bool        `yaml:"continue"`
+	Drop     bool        `yaml:"drop"`
+	OncePer  Expr        `yaml:"once_per"`
 	// Template overrides the Slack message text of the route's
 	// notifications: event type globs or "default" to Go templates.
 	Template map[string]Template `yaml:"template"`
@@ -46,24 +47,6 @@ type Route struct {
 	MatchPos Position `yaml:"-"`
 
 	path string // the route's index path, for located checks
-}
-
-// Match selects events. An event matches when it matches every criterion
-// given; within a list, any item may match. Names, labels, projects, steps
-// sources and rules (condition names) are globs (*, ?, [a-z]) or, after ~,
-// regular expressions.
-type Match struct {
-	Types           []string `yaml:"types"`
-	Projects        []string `yaml:"projects"`
-	Names           []string `yaml:"names"`
-	Labels          []string `yaml:"labels"`
-	Importance      []string `yaml:"importance"`
-	SeverityAtLeast string   `yaml:"severity_at_least"`
-	Severity        []string `yaml:"severity"`
-	Phases          []string `yaml:"phases"`
-	Steps           []string `yaml:"steps"`
-	Sources         []string `yaml:"sources"`
-	Rules           []string `yaml:"rules"`
 }
 
 // Condition is a level rule over a project's snapshots: when Expr has held
@@ -162,7 +145,7 @@ func (rt *Route) validate(v *validator, targets map[string]string) {
 		v.errorf(p+".when", "is empty; leave it out to accept every matched event")
 	}
 	checkTargetRefs(v, p+".to", rt.To, targets)
-	rt.Match.validate(v, p+".match")
+	validateMatch(v, p+".match", rt.Match)
 	if len(rt.Template) > 0 && rt.Name == "" {
 		v.errorf(p+".template", "needs the route to have a name: its notifications carry the route's name to the target")
 	}
@@ -185,7 +168,8 @@ func (rt *Route) validate(v *validator, targets map[string]string) {
 	}
 }
 
-func (m *Match) validate(v *validator, path string) {
+// validateMatch checks a route's or an inhibition's matchers at path.
+func validateMatch(v *validator, path string, m rules.Match) {
 	for i, t := range m.Types {
 		v.checkTypeGlob(fmt.Sprintf("%s.types[%d]", path, i), t)
 	}

@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/omswatch/omswatch/omsapi"
+	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/secret"
 )
 
@@ -52,7 +53,7 @@ func schemaEnums() map[reflect.Type]map[string][]string {
 		reflect.TypeFor[List](): {"types": projectTypes(true), "statuses": projectStatuses(),
 			"source_endpoint_types": endpointTypes(), "sink_endpoint_types": endpointTypes()},
 		reflect.TypeFor[GroupMatch](): {"importance": importances()},
-		reflect.TypeFor[Match](): {"importance": importances(), "severity_at_least": sev, "severity": sev,
+		reflect.TypeFor[rules.Match](): {"importance": importances(), "severity_at_least": sev, "severity": sev,
 			"phases": phases()},
 		reflect.TypeFor[Route]():     {"severity": sev},
 		reflect.TypeFor[Condition](): {"severity": sev},

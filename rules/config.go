@@ -43,17 +43,17 @@ type Route struct {
 // Sources and Rules are globs (*, ?, [a-z]) or, after ~, regular
 // expressions; Types are globs over the event catalog.
 type Match struct {
-	Types           []string
-	Projects        []string
-	Names           []string
-	Labels          []string
-	Importance      []string
-	SeverityAtLeast string
-	Severity        []string
-	Phases          []string
-	Steps           []string
-	Sources         []string
-	Rules           []string
+	Types           []string `yaml:"types"`
+	Projects        []string `yaml:"projects"`
+	Names           []string `yaml:"names"`
+	Labels          []string `yaml:"labels"`
+	Importance      []string `yaml:"importance"`
+	SeverityAtLeast string   `yaml:"severity_at_least"`
+	Severity        []string `yaml:"severity"`
+	Phases          []string `yaml:"phases"`
+	Steps           []string `yaml:"steps"`
+	Sources         []string `yaml:"sources"`
+	Rules           []string `yaml:"rules"`
 }
 
 // Condition is a level rule over a project's snapshots.

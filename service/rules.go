@@ -20,7 +20,7 @@ func rulesConfig(cfg *config.Config) rules.Config {
 	for _, rt := range r.Routes {
 		p := rt.Path()
 		out.Routes = append(out.Routes, rules.Route{
-			Name: rt.Name, Match: ruleMatch(rt.Match), Severity: rt.Severity, To: rt.To,
+			Name: rt.Name, Match: rt.Match, Severity: rt.Severity, To: rt.To,
 			Continue: rt.Continue, Drop: rt.Drop,
 			When: ruleExpr(rt.When, p+".when"), OncePer: ruleExpr(rt.OncePer, p+".once_per"),
 			Where: rt.Pos.String(), MatchWhere: rt.MatchPos.String(), Path: p,
@@ -38,7 +38,7 @@ func rulesConfig(cfg *config.Config) rules.Config {
 		p := in.Path()
 		out.Inhibit = append(out.Inhibit, rules.Inhibit{
 			Name: in.Name, SourceConditions: in.SourceConditions, SourceWhen: ruleExpr(in.SourceWhen, p+".source_when"),
-			Target: ruleMatch(in.Target), Where: in.Pos.String(), TargetWhere: in.TargetPos.String(), Path: p,
+			Target: in.Target, Where: in.Pos.String(), TargetWhere: in.TargetPos.String(), Path: p,
 		})
 	}
 	return out
@@ -61,12 +61,6 @@ func groupOptions(cfg *config.Config) sinks.GroupOptions {
 		}
 	}
 	return o
-}
-
-func ruleMatch(m config.Match) rules.Match {
-	return rules.Match{Types: m.Types, Projects: m.Projects, Names: m.Names, Labels: m.Labels,
-		Importance: m.Importance, SeverityAtLeast: m.SeverityAtLeast, Severity: m.Severity,
-		Phases: m.Phases, Steps: m.Steps, Sources: m.Sources, Rules: m.Rules}
 }
 
 func ruleExpr(e config.Expr, path string) rules.Expr {
