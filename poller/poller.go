@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/oms"
 )
 
 // Poller polls the configured and discovered projects on their schedules
@@ -138,6 +140,21 @@ type Summary struct {
 	Polled, Changed, Unchanged, Failed, Removed int
 	// Failures holds each failed project's error.
 	Failures map[string]error
+}
+
+// FailureList names the failed projects and why (the OMS error code), the
+// first n by id and how many more.
+func (s Summary) FailureList(n int) string {
+	ids := slices.Sorted(maps.Keys(s.Failures))
+	var parts []string
+	for i, id := range ids {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("and %d more", len(ids)-n))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", id, oms.ErrorCode(s.Failures[id])))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // tally collects the outcomes of a round.

@@ -2,14 +2,10 @@ package main
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/omswatch/omswatch/config"
-	"github.com/omswatch/omswatch/oms"
-	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/service"
 )
 
@@ -69,25 +65,7 @@ func runOnce(cmd *cobra.Command, c *cli, cfg *config.Config, format, record stri
 		return err
 	}
 	if sum.Failed > 0 {
-		return fmt.Errorf("%d of %d polls failed: %s", sum.Failed, sum.Polled, failureList(sum))
+		return fmt.Errorf("%d of %d polls failed: %s", sum.Failed, sum.Polled, sum.FailureList(3))
 	}
 	return nil
-}
-
-// failureList names the failed projects and why, a few at most.
-func failureList(s poller.Summary) string {
-	ids := make([]string, 0, len(s.Failures))
-	for id := range s.Failures {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	var parts []string
-	for i, id := range ids {
-		if i == 3 {
-			parts = append(parts, fmt.Sprintf("and %d more", len(ids)-3))
-			break
-		}
-		parts = append(parts, fmt.Sprintf("%s (%s)", id, oms.ErrorCode(s.Failures[id])))
-	}
-	return strings.Join(parts, ", ")
 }
