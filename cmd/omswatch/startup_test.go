@@ -61,7 +61,7 @@ func TestStartupInitsAreCheap(t *testing.T) {
 	total := 0
 	for _, c := range inits {
 		total += c.allocs
-		if !strings.HasPrefix(c.pkg, module) {
+		if !strings.HasPrefix(c.pkg, "github.com/omswatch/omswatch") {
 			continue
 		}
 		if c.bytes > maxPackageInitBytes || c.allocs > maxPackageInitAllocs {

@@ -1,4 +1,6 @@
-package main
+// Package omswatch_test holds the checks that span the module: the layout
+// of its packages (who may import whom).
+package omswatch_test
 
 import (
 	"encoding/json"
@@ -11,8 +13,9 @@ import (
 
 // allowedImports is STYLE.md's "who may import whom": for each package of
 // the module, the prefixes of the non-standard imports it may have. Data
-// flows one way (poller -> differ -> rules -> sinks) and only cmd wires
-// them, so a stage importing another stage is a design error caught here.
+// flows one way (poller -> differ -> rules -> sinks) and only the
+// application package, service, wires them; cmd/omswatch parses flags and
+// prints. A stage importing another stage is a design error caught here.
 var allowedImports = map[string][]string{
 	"event":  {"internal/suggest"},
 	"secret": {},
@@ -50,6 +53,13 @@ var allowedImports = map[string][]string{
 	// internal/jsensure is how every package that owns a JetStream stream
 	// or bucket creates it (retrying the races of a cluster).
 	"internal/jsensure": {"github.com/nats-io/"},
+	// The module root holds only this test.
+	"": {},
+	// cmd/omswatch parses flags, prints and sets exit codes: it starts the
+	// service and reads what its own commands show (configuration, rules,
+	// silences, the simulator).
+	"cmd/omswatch": {"service", "config", "event", "oms/omssim", "omsapi", "rules", "rules/kvstate", "secret", "sinks",
+		"github.com/spf13/cobra"},
 	// service is the application: it wires every component, so it may
 	// import all of them, and nothing but cmd imports it.
 	"service": {"config", "differ", "event", "lease", "natsembed", "oms", "oms/omssim", "omsapi", "poller", "rules", "rules/kvstate", "setting",
@@ -77,12 +87,16 @@ func TestPackageImportsFollowTheLayout(t *testing.T) {
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(pkg.ImportPath, module), "/")
 		for _, imp := range pkg.Imports {
-			if imp == module+"/internal/proctest" {
+			switch imp {
+			case module + "/internal/proctest":
 				t.Errorf("%s imports internal/proctest, which only tests may use", rel)
+			case module + "/service":
+				if rel != "cmd/omswatch" {
+					t.Errorf("%s imports service: the application is wired once, and only cmd starts it", rel)
+				}
+			case module + "/cmd/omswatch":
+				t.Errorf("%s imports cmd/omswatch: nothing imports a command", rel)
 			}
-		}
-		if rel == "cmd/omswatch" {
-			continue // main wires everything by hand
 		}
 		allowed, ruled := allowedFor(rel)
 		if !ruled {
@@ -91,7 +105,7 @@ func TestPackageImportsFollowTheLayout(t *testing.T) {
 		}
 		for _, imp := range pkg.Imports {
 			if !strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
-				continue // standard library
+				continue // the standard library
 			}
 			if !importAllowed(imp, allowed) {
 				t.Errorf("%s imports %s, which STYLE.md does not allow", rel, imp)
