@@ -136,7 +136,8 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 
 // benchConfig is the service's configuration for a load run: the
 // simulator's cloud API, two-tier or describe-always discovery, an
-// embedded NATS and one NATS target that takes every event.
+// embedded NATS, one NATS target that takes every event, and the shipped
+// conditions.
 func benchConfig(o BenchOptions, simURL, dataDir string) string {
 	return fmt.Sprintf(`oms:
   mode: cloud
@@ -166,9 +167,18 @@ nats:
 rules:
   default_to: [bench]
   group_wait: 0s
+%s
 http:
   listen: 127.0.0.1:0
-`, simURL, omssim.DemoAccessKeyID, omssim.DemoAccessKeySecret, o.Mode, o.Schedule, o.Jitter, dataDir)
+`, simURL, omssim.DemoAccessKeyID, omssim.DemoAccessKeySecret, o.Mode, o.Schedule, o.Jitter, dataDir, shippedConditions())
+}
+
+// shippedConditions is the conditions block of the demo's rules (the ones
+// config/example.yaml ships), indented for the rules section: a load run
+// evaluates what a user's service evaluates.
+func shippedConditions() string {
+	_, rest, _ := strings.Cut(string(demoRules), "\nrules:\n")
+	return strings.TrimRight(rest, "\n")
 }
 
 func tvDur(tv syscall.Timeval) time.Duration {
