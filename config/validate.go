@@ -124,24 +124,11 @@ func (v *validator) httpURL(path, raw string) *url.URL {
 // Port 0 asks the system for a free port (the server logs which).
 func (v *validator) hostPort(path, addr string) {
 	host, port, err := net.SplitHostPort(addr)
-	if err != nil || !(validPort(port) || port == "0") || strings.ContainsAny(host, " /") {
+	if err != nil || !(setting.ValidPort(port) || port == "0") || strings.ContainsAny(host, " /") {
 		v.errorf(path, "%q is not a listen address; want host:port, e.g. 127.0.0.1:9090 or :9090", addr)
 	}
 }
 
-func validPort(p string) bool {
-	n := 0
-	for _, c := range p {
-		if c < '0' || c > '9' {
-			return false
-		}
-		n = n*10 + int(c-'0')
-		if n > 65535 {
-			return false
-		}
-	}
-	return p != "" && n > 0
-}
 
 // pattern checks a name matcher: a glob (path.Match syntax: *, ?, [a-z]) or,
 // with a leading ~, a regular expression (RE2, anchored by the user).

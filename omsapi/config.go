@@ -310,7 +310,7 @@ func checkEndpoint(endpoint string) error {
 	host := endpoint
 	if h, port, err := net.SplitHostPort(endpoint); err == nil {
 		host = h
-		if !validPort(port) {
+		if !setting.ValidPort(port) {
 			host = ""
 		}
 	}
@@ -320,19 +320,6 @@ func checkEndpoint(endpoint string) error {
 	return nil
 }
 
-func validPort(p string) bool {
-	n := 0
-	for _, c := range p {
-		if c < '0' || c > '9' {
-			return false
-		}
-		n = n*10 + int(c-'0')
-		if n > 65535 {
-			return false
-		}
-	}
-	return p != "" && n > 0
-}
 
 func (r Retries) validate() error {
 	var errs []error

@@ -57,31 +57,8 @@ func snapshotFile(t *testing.T, name string) *oms.Snapshot {
 func TestCrashBetweenPublishAndSnapshotStoresNoDuplicate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	srv, err := natsembed.Start(ctx, natsembed.ServerOptions{Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Shutdown(context.Background()) }()
-	nc, err := natsembed.Connect(ctx, natsembed.ConnOptions{URL: srv.ClientURL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	cfg, err := config.Load([]byte("store:\n  dir: unused\n"), "test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &syncBuffer{}
+	d, js, out := startDelivery(ctx, t, "store:\n  dir: unused\n")
 	log := slog.New(slog.DiscardHandler)
-	d, err := newDelivery(ctx, cfg, js, deliveryOptions{stdout: out, logFormat: "json", red: &secret.Redactor{}, log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
 	kv, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: "snapshots"})
 	if err != nil {
 		t.Fatal(err)
@@ -137,6 +114,39 @@ func TestCrashBetweenPublishAndSnapshotStoresNoDuplicate(t *testing.T) {
 	if int(info.State.Msgs) != len(seen) || len(seen) < 2 {
 		t.Errorf("the stream holds %d events, %d distinct were delivered", info.State.Msgs, len(seen))
 	}
+}
+
+// startDelivery starts an embedded NATS server and the delivery of a
+// configuration on it (the log target writing JSON to out), stopped with
+// the test.
+func startDelivery(ctx context.Context, t *testing.T, doc string) (*delivery, jetstream.JetStream, *syncBuffer) {
+	t.Helper()
+	srv, err := natsembed.Start(ctx, natsembed.ServerOptions{Port: -1, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	nc, err := natsembed.Connect(ctx, natsembed.ConnOptions{URL: srv.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	cfg, err := config.Load([]byte(doc), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	d, err := newDelivery(ctx, cfg, js, deliveryOptions{stdout: out, logFormat: "json", red: &secret.Redactor{},
+		log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d, js, out
 }
 
 // syncBuffer is a bytes.Buffer safe to read while the log target writes.

@@ -8,14 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
-	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
-	"github.com/omswatch/omswatch/secret"
 )
 
 // A project that stays FAILED hands off no change, yet "FAILED for 10m"
@@ -24,38 +19,15 @@ import (
 func TestQuietPollsFireConditionsOfSteadyProjects(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	srv, err := natsembed.Start(ctx, natsembed.ServerOptions{Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Shutdown(context.Background()) }()
-	nc, err := natsembed.Connect(ctx, natsembed.ConnOptions{URL: srv.ClientURL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	cfg, err := config.Load([]byte(`store:
+	d, js, out := startDelivery(ctx, t, `store:
   dir: unused
 rules:
   conditions:
     - name: failed_long
       expr: 'project.Status == "FAILED"'
       for: 10m
-`), "test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &syncBuffer{}
+`)
 	log := slog.New(slog.DiscardHandler)
-	d, err := newDelivery(ctx, cfg, js, deliveryOptions{stdout: out, logFormat: "json", red: &secret.Redactor{}, log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
 	snaps, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: "snapshots"})
 	if err != nil {
 		t.Fatal(err)
