@@ -54,10 +54,11 @@ func newOutbox(t *testing.T, js jetstream.JetStream) *sinks.Outbox {
 
 // recorder is a Sink that records what it was sent and fails while told to.
 type recorder struct {
-	mu    sync.Mutex
-	ids   []string
-	calls int
-	fail  func(call int) error
+	mu     sync.Mutex
+	ids    []string
+	calls  int
+	failed int // events of the calls that failed
+	fail   func(call int) error
 }
 
 func (r *recorder) Send(_ context.Context, n sinks.Notification) error {
@@ -66,6 +67,7 @@ func (r *recorder) Send(_ context.Context, n sinks.Notification) error {
 	r.calls++
 	if r.fail != nil {
 		if err := r.fail(r.calls); err != nil {
+			r.failed += len(n.Events)
 			return err
 		}
 	}
@@ -73,6 +75,12 @@ func (r *recorder) Send(_ context.Context, n sinks.Notification) error {
 		r.ids = append(r.ids, e.ID)
 	}
 	return nil
+}
+
+func (r *recorder) failedEvents() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
 }
 
 func (r *recorder) got() []string {
