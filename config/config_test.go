@@ -50,19 +50,20 @@ func TestShippedConfigsLoad(t *testing.T) {
 	}
 }
 
-func TestEmptyMappingIsDefault(t *testing.T) {
-	cfg, err := Load([]byte("{}\n"), "empty.yaml")
+func TestSimIsDefault(t *testing.T) {
+	cfg, err := Load([]byte("oms: {mode: sim}\n"), "sim.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Default()
-	want.File = "empty.yaml"
+	want.File = "sim.yaml"
 	cfg.idx = nil
+	want.OMS.Mode = omsapi.ModeSim
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Fatalf("Load({}) = %+v\nwant Default() = %+v", *cfg, want)
 	}
 	if !cfg.OMS.Simulated() || !cfg.NATS.IsEmbedded() {
-		t.Fatalf("no oms and no nats.url must mean the simulator and the embedded server")
+		t.Fatalf("mode sim and no nats.url must mean the simulator and the embedded server")
 	}
 }
 

@@ -55,6 +55,9 @@ func load(t *testing.T, files map[string]string) (*Config, error) {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
+		if name == "main.yaml" {
+			content = withSim(content)
+		}
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -113,19 +116,19 @@ func TestSecretFiles(t *testing.T) {
 }
 
 func TestDeviceIsNotASecretFile(t *testing.T) {
-	cfg, err := Load([]byte("slack: {token_file: /dev/zero}"), "main.yaml")
+	cfg, err := Load([]byte(withSim("slack: {token_file: /dev/zero}")), "main.yaml")
 	if err == nil || !strings.Contains(err.Error(), "it is not a regular file") {
 		t.Fatalf("reading /dev/zero as a secret: cfg %v, err %v", cfg, err)
 	}
 }
 
 func TestNullKeepsDefaultAndEmptyListReplacesIt(t *testing.T) {
-	cfg, err := Load([]byte("oms:\nschedule: {default: ~, jitter: null}\nrules: {default_to: [], group_by: [type, step]}\n"), "m.yaml")
+	cfg, err := Load([]byte("oms: {mode: sim, timeout: ~}\nschedule: {default: ~, jitter: null}\nrules: {default_to: [], group_by: [type, step]}\n"), "m.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	def := Default()
-	if cfg.Schedule.Default != def.Schedule.Default || cfg.Schedule.Jitter != def.Schedule.Jitter || !cfg.OMS.Simulated() {
+	if cfg.Schedule.Default != def.Schedule.Default || cfg.Schedule.Jitter != def.Schedule.Jitter || cfg.OMS.Timeout != def.OMS.Timeout {
 		t.Errorf("null values must keep the defaults: %+v", cfg.Schedule)
 	}
 	if len(cfg.Rules.DefaultTo) != 0 || strings.Join(cfg.Rules.GroupBy, ",") != "type,step" {
@@ -143,7 +146,7 @@ webhook:
     a: *relay
     b: *relay
 `
-	cfg, err := Load([]byte(doc), "m.yaml")
+	cfg, err := Load([]byte(withSim(doc)), "m.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +224,7 @@ func TestIncludeErrors(t *testing.T) {
 		{"includes are not nested", map[string]string{"main.yaml": "rules: {include: [r.yaml]}", "r.yaml": "include: [x.yaml]"},
 			`r.yaml:1:1: unknown key "include" in the top level; allowed: routes, conditions, inhibit`},
 		{"an empty included file", map[string]string{"main.yaml": "rules: {include: [r.yaml]}", "r.yaml": ""},
-			`r.yaml:1:1: the file is empty; write {} for a configuration of defaults, or see config/example.yaml`},
+			`r.yaml:1:1: the file is empty; see config/example.yaml for what it can hold`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -27,7 +27,7 @@ func parseYAML(data []byte, file string, errs *errorList) (root *yaml.Node) {
 	var doc yaml.Node
 	err := dec.Decode(&doc)
 	if errors.Is(err, io.EOF) || (err == nil && (len(doc.Content) == 0 || isNull(doc.Content[0]))) {
-		errs.add(Position{File: file, Line: 1, Column: 1}, "", "the file is empty; write {} for a configuration of defaults, or see config/example.yaml")
+		errs.add(Position{File: file, Line: 1, Column: 1}, "", "the file is empty; see config/example.yaml for what it can hold")
 		return nil
 	}
 	if err != nil {

@@ -143,7 +143,7 @@ func TestSchemaJudgesLikeTheLoader(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			clearEnv(t, "OMSWATCH_T_PORT")
-			doc := []byte(strings.ReplaceAll(tc.doc, "PWFILE", pw))
+			doc := []byte(withSim(strings.ReplaceAll(tc.doc, "PWFILE", pw)))
 			err := s.Validate(yamlInstance(t, doc))
 			if (err == nil) != tc.valid {
 				t.Errorf("schema: valid=%v, want %v: %v", err == nil, tc.valid, err)

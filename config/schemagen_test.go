@@ -47,7 +47,7 @@ var schemaFiles = []struct {
 func schemaEnums() map[reflect.Type]map[string][]string {
 	sev := severities()
 	return map[reflect.Type]map[string][]string{
-		reflect.TypeFor[omsapi.Config](): {"mode": {omsapi.ModeCloud, omsapi.ModeOnPrem},
+		reflect.TypeFor[omsapi.Config](): {"mode": {omsapi.ModeCloud, omsapi.ModeOnPrem, omsapi.ModeSim},
 			"credentials": {omsapi.CredentialsDefaultChain, omsapi.CredentialsStatic}, "signature": {omsapi.SignatureV3, omsapi.SignatureV1}},
 		reflect.TypeFor[Discovery](): {"mode": {DiscoveryTwoTier, DiscoveryDescribeAlways}},
 		reflect.TypeFor[List](): {"types": projectTypes(true), "statuses": projectStatuses(),
@@ -152,6 +152,10 @@ func generateSchemas() (map[string][]byte, error) {
 			if m.k == "type" {
 				doc[i].v = "object" // an empty file is an error, unlike an empty section
 			}
+		}
+		if f.root == reflect.TypeFor[Config]() {
+			// A file says which OMS it watches: no oms section is an error.
+			doc = append(doc, member{"required", []string{"oms"}})
 		}
 		b, err := json.MarshalIndent(doc, "", "  ")
 		if err != nil {

@@ -51,7 +51,7 @@ func TestAcceptedValues(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Load([]byte(tc.doc), "t.yaml")
+			cfg, err := Load([]byte(withSim(tc.doc)), "t.yaml")
 			if tc.name == "a literal dollar" {
 				if err == nil || !strings.Contains(err.Error(), `"${x}" is not allowed`) {
 					t.Fatalf("$$ must give a literal $: %v", err)
@@ -79,9 +79,21 @@ func TestSemanticErrorsPointAtTheValue(t *testing.T) {
 		{"oms:\n  mode: cloud\n  region: ${OMSWATCH_T_REGION:-cn-hangzhou}\n  signature: v2\n", "t.yaml:4:14: oms.signature:"},
 	}
 	for _, tc := range cases {
-		_, err := Load([]byte(tc.doc), "t.yaml")
+		_, err := Load([]byte(withSim(tc.doc)), "t.yaml")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q\n=> %v\nwant a line starting %q", tc.doc, err, tc.want)
 		}
 	}
+}
+
+// withSim adds `oms: {mode: sim}` to a document that has no oms section,
+// for tests of other sections (a file must say which OMS it watches).
+func withSim(doc string) string {
+	if strings.Contains(doc, "oms:") || strings.Contains(doc, "oms: ") {
+		return doc
+	}
+	if strings.TrimSpace(doc) == "{}" {
+		return "oms: {mode: sim}\n"
+	}
+	return doc + "\noms: {mode: sim}\n"
 }

@@ -17,11 +17,12 @@ import (
 	"github.com/omswatch/omswatch/setting"
 )
 
-// Modes of Config. With no oms section at all, Mode is empty and the
-// service polls its built-in simulator instead (the demo).
+// Modes of Config. ModeSim polls the built-in simulator (the service
+// starts it), for demos and tests.
 const (
 	ModeCloud  = "cloud"
 	ModeOnPrem = "onprem"
+	ModeSim    = "sim"
 )
 
 // Cloud credential sources.
@@ -72,8 +73,8 @@ type Retries struct {
 	MaxBackoff     setting.Duration `yaml:"max_backoff"`
 }
 
-// DefaultConfig is the oms section of a file that sets nothing (no OMS:
-// the simulator), with every default a mode uses.
+// DefaultConfig is the oms section's defaults; its Mode is empty (the
+// file must say which OMS it watches).
 func DefaultConfig() Config {
 	return Config{
 		Credentials: CredentialsDefaultChain,
@@ -92,9 +93,8 @@ func DefaultConfig() Config {
 	}
 }
 
-// Simulated reports whether no OMS is configured, so the built-in
-// simulator stands in for one.
-func (c Config) Simulated() bool { return c.Mode == "" }
+// Simulated reports whether the built-in simulator stands in for OMS.
+func (c Config) Simulated() bool { return c.Mode == ModeSim }
 
 // EndpointURL is the cloud API's base URL: the endpoint override, or the
 // region's public endpoint https://oceanbasepro.<region>.aliyuncs.com. A
@@ -186,9 +186,8 @@ func Regions() []string {
 var regionPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`) })
 
 // Validate reports, as setting.Errors, what the configured mode needs and
-// does not have, values out of range, and keys of the other mode (a value
-// that would be silently ignored is usually a misunderstanding). An empty
-// Mode (no OMS: the simulator) checks only what both modes share.
+// does not have, values out of range, and keys of another mode (a value
+// that would be silently ignored is usually a misunderstanding).
 func (c Config) Validate() error {
 	var errs []error
 	switch c.Mode {
@@ -196,10 +195,12 @@ func (c Config) Validate() error {
 		errs = append(errs, c.validateCloud())
 	case ModeOnPrem:
 		errs = append(errs, c.validateOnPrem())
+	case ModeSim:
+		errs = append(errs, c.validateSim())
 	case "":
 	default:
-		msg := fmt.Sprintf("%q is not allowed; want %s or %s", c.Mode, ModeCloud, ModeOnPrem)
-		if s := suggest.Closest(c.Mode, []string{ModeCloud, ModeOnPrem}); s != "" {
+		msg := fmt.Sprintf("%q is not allowed; want %s, %s or %s", c.Mode, ModeCloud, ModeOnPrem, ModeSim)
+		if s := suggest.Closest(c.Mode, []string{ModeCloud, ModeOnPrem, ModeSim}); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		errs = append(errs, setting.Errorf("mode", "%s", msg))
@@ -276,6 +277,27 @@ func (c Config) validateOnPrem() error {
 		"access_key_secret": !c.AccessKeySecret.IsZero(), "security_token": !c.SecurityToken.IsZero(),
 		"credentials": c.Credentials != def.Credentials, "signature": c.Signature != def.Signature,
 	}))
+	return errors.Join(errs...)
+}
+
+// validateSim refuses the keys of a real OMS: the simulator takes its own
+// demo credentials, and a key given here would be silently ignored.
+func (c Config) validateSim() error {
+	def := DefaultConfig()
+	var errs []error
+	for _, k := range []struct {
+		key   string
+		given bool
+	}{
+		{"region", c.Region != ""}, {"endpoint", c.Endpoint != ""}, {"credentials", c.Credentials != def.Credentials},
+		{"access_key_id", c.AccessKeyID != ""}, {"access_key_secret", !c.AccessKeySecret.IsZero()},
+		{"security_token", !c.SecurityToken.IsZero()}, {"signature", c.Signature != def.Signature},
+		{"url", c.URL != ""}, {"username", c.Username != ""}, {"password", !c.Password.IsZero()},
+	} {
+		if k.given {
+			errs = append(errs, setting.KeyErrorf(k.key, "is not used with mode sim: the built-in simulator takes its own demo credentials"))
+		}
+	}
 	return errors.Join(errs...)
 }
 

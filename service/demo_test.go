@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/omsapi"
 )
 
 // The demo evaluates exactly the conditions the example configuration
@@ -39,7 +40,7 @@ func TestDemoRunsTheShippedConditions(t *testing.T) {
 			t.Errorf("demo condition %s differs from the example's:\n demo    %+v\n example %+v", c.Name, c, w)
 		}
 	}
-	if demo.OMS.Mode != "" || len(demo.Rules.Routes) != 0 || demo.Rules.DefaultTo[0] != config.LogTarget {
+	if demo.OMS.Mode != omsapi.ModeSim || len(demo.Rules.Routes) != 0 || demo.Rules.DefaultTo[0] != config.LogTarget {
 		t.Errorf("the demo polls the simulator and prints every event: oms %q, %d routes, default_to %v",
 			demo.OMS.Mode, len(demo.Rules.Routes), demo.Rules.DefaultTo)
 	}

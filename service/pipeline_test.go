@@ -57,7 +57,7 @@ func snapshotFile(t *testing.T, name string) *oms.Snapshot {
 func TestCrashBetweenPublishAndSnapshotStoresNoDuplicate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	d, js, out := startDelivery(ctx, t, "store:\n  dir: unused\n")
+	d, js, out := startDelivery(ctx, t, "oms: {mode: sim}\nstore:\n  dir: unused\n")
 	log := slog.New(slog.DiscardHandler)
 	kv, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: "snapshots"})
 	if err != nil {

@@ -19,7 +19,8 @@ import (
 func TestQuietPollsFireConditionsOfSteadyProjects(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	d, js, out := startDelivery(ctx, t, `store:
+	d, js, out := startDelivery(ctx, t, `oms: {mode: sim}
+store:
   dir: unused
 rules:
   conditions:

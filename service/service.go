@@ -45,7 +45,7 @@ type Service struct {
 }
 
 // open starts what outlives reloads: NATS, the simulator when the
-// configuration has no oms section, the recorder and the HTTP server.
+// configuration's oms.mode is sim, the recorder and the HTTP server.
 func (s *Service) open(ctx context.Context, cfg *config.Config) error {
 	s.base = &app{}
 	js, err := s.base.jetStream(ctx, cfg, s.root)
@@ -68,7 +68,7 @@ func (s *Service) open(ctx context.Context, cfg *config.Config) error {
 }
 
 // simulator starts the built-in simulator the first time a configuration
-// without an oms section needs it; later generations poll the same one.
+// with oms.mode sim needs it; later generations poll the same one.
 func (s *Service) simulator(ctx context.Context) (string, error) {
 	if s.simURL != "" {
 		return s.simURL, nil

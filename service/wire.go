@@ -66,7 +66,7 @@ type wireOptions struct {
 	// connection across reloads); else wire connects as cfg says.
 	js jetstream.JetStream
 	// simulator, when set, gives the built-in simulator's endpoint when
-	// there is no oms section (run keeps one simulator across reloads);
+	// oms.mode is sim (run keeps one simulator across reloads);
 	// else wire starts one of its own.
 	simulator func(ctx context.Context) (string, error)
 	// ha builds the leases cfg.HA asks for (run only: once polls every
@@ -167,7 +167,7 @@ func pollerOptions(cfg *config.Config, source string) poller.Options {
 	return o
 }
 
-// omsConfig is the OMS to poll: the configured one, or (no oms section)
+// omsConfig is the OMS to poll: the configured one, or (oms.mode sim)
 // the built-in simulator's cloud API with the demo keys, started here
 // unless the caller keeps one.
 func (a *app) omsConfig(ctx context.Context, cfg *config.Config, wo wireOptions) (omsapi.Config, error) {
@@ -219,7 +219,7 @@ func (a *app) startSimulator(_ context.Context, s simSettings, log *slog.Logger)
 	served := make(chan struct{})
 	go func() { _ = srv.Serve(sctx, ln, log); close(served) }()
 	a.closers = append(a.closers, func() { stop(); <-served })
-	log.Info("no oms section: polling the built-in simulator", "component", "wire", "address", ln.Addr().String())
+	log.Info("oms.mode sim: polling the built-in simulator", "component", "wire", "address", ln.Addr().String())
 	return "http://" + ln.Addr().String(), nil
 }
 

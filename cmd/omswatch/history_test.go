@@ -76,7 +76,7 @@ func historyStore(t *testing.T) string {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "omswatch.yaml")
-	if err := os.WriteFile(cfg, []byte("nats:\n  embedded:\n    port: -1\nstore:\n  dir: "+store+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("oms:\n  mode: sim\nnats:\n  embedded:\n    port: -1\nstore:\n  dir: "+store+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return cfg

@@ -22,8 +22,8 @@ once the events are in the outbox. Before it exits, once delivers what it
 routed (group_wait cut short), waiting up to 30s for slow targets; what they
 did not take stays in the outbox for the next run.
 
-With no oms section the configuration means "use the built-in simulator":
-once starts one in-process with the demo credentials.
+With oms.mode sim, once polls the built-in simulator, started in-process
+with the demo credentials.
 
 Events routed to the log target (by default every event no route takes) are
 printed on stdout: --format json one CloudEvents JSON object per line, text a

@@ -73,7 +73,9 @@ func TestOnceDeliversToEveryTarget(t *testing.T) {
 	d := startDeliveryTargets(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "omswatch.yaml")
-	doc := fmt.Sprintf(`nats:
+	doc := fmt.Sprintf(`oms:
+  mode: sim
+nats:
   embedded:
     port: -1
   targets:

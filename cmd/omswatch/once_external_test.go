@@ -42,7 +42,7 @@ func TestOnceWithExternalNATS(t *testing.T) {
 	dir := t.TempDir()
 	write := func(password string) string {
 		cfg := filepath.Join(dir, "omswatch.yaml")
-		doc := fmt.Sprintf("nats:\n  url: %s\n  user: omswatch\n  password: %s\n  targets:\n    events: {}\n"+
+		doc := fmt.Sprintf("oms:\n  mode: sim\nnats:\n  url: %s\n  user: omswatch\n  password: %s\n  targets:\n    events: {}\n"+
 			"store:\n  dir: %s\nrules:\n  default_to: [events]\n", ns.ClientURL(), password, filepath.Join(dir, "data"))
 		if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
 			t.Fatal(err)

@@ -24,6 +24,9 @@ func onceConfig(t *testing.T, dir, endpoint, akSecret string) string {
 			"  access_key_id: %s\n  access_key_secret: %s\n  retries:\n    max_attempts: 1\n"+
 			"discovery:\n  list:\n    enabled: true\n", endpoint, omssim.DemoAccessKeyID, akSecret)
 	}
+	if endpoint == "" {
+		b.WriteString("oms:\n  mode: sim\n")
+	}
 	fmt.Fprintf(&b, "nats:\n  embedded:\n    port: -1\nstore:\n  dir: %s\n", filepath.Join(dir, "data"))
 	path := filepath.Join(dir, "omswatch.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {

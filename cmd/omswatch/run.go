@@ -44,7 +44,7 @@ error, 2 for a bad configuration or flags.`,
 	f.StringVar(&o.Format, "format", "text", "how the log target prints events on stdout: text or json (CloudEvents, one per line)")
 	f.StringVar(&o.Record, "record", "", "append every raw DescribeProject answer to this recording file")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM may take to finish the polls in flight and deliver the outbox")
-	f.IntVar(&o.SimProjects, "sim-projects", 8, "projects of the built-in simulator (used when the configuration has no oms section)")
+	f.IntVar(&o.SimProjects, "sim-projects", 8, "projects of the built-in simulator (the demo, and oms.mode sim)")
 	f.DurationVar(&o.SimTick, "sim-tick", 2*time.Second, "how often the built-in simulator's projects move on")
 	f.DurationVar(&o.WatchInterval, "watch-interval", 2*time.Second, "how often the configuration's files are checked for changes (0: only SIGHUP reloads)")
 	return cmd

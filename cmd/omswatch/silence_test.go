@@ -31,7 +31,7 @@ func startNATS(t *testing.T) string {
 func TestSilenceAddListExpire(t *testing.T) {
 	url := startNATS(t)
 	cfgFile := filepath.Join(t.TempDir(), "omswatch.yaml")
-	if err := os.WriteFile(cfgFile, []byte("rules: {silence_bucket: team-silences}\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfgFile, []byte("oms: {mode: sim}\nrules: {silence_bucket: team-silences}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	conn := []string{"--config", cfgFile, "--nats-url", url}
@@ -90,7 +90,7 @@ func TestSilenceErrors(t *testing.T) {
 		{"no matcher", []string{"silence", "add", "--nats-url", url}, exitUsage, "requires at least 1 arg"},
 		{"unknown id", []string{"silence", "expire", "0123456789abcdef", "--nats-url", url}, exitUsage, "no such silence"},
 		{"no server", []string{"silence", "list", "--nats-url", "nats://127.0.0.1:1", "--timeout", "2s"}, exitFailure, "connect to NATS"},
-		{"random embedded port", []string{"silence", "list", "--config", writeConfig(t, "nats: {embedded: {port: -1}}\n")}, exitUsage, "give --nats-url"},
+		{"random embedded port", []string{"silence", "list", "--config", writeConfig(t, "oms: {mode: sim}\nnats: {embedded: {port: -1}}\n")}, exitUsage, "give --nats-url"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
