@@ -34,6 +34,7 @@ type Service struct {
 	httpAddr string
 	httpSrv  *http.Server
 	simURL   string
+	storeDir string // where the embedded server keeps its store ("": external NATS)
 	rec      omsapi.Recorder
 	recClose func()
 
@@ -48,6 +49,9 @@ type Service struct {
 // configuration's oms.mode is sim, the recorder and the HTTP server.
 func (s *Service) open(ctx context.Context, cfg *config.Config) error {
 	s.base = &app{}
+	if cfg.NATS.IsEmbedded() {
+		s.storeDir = cfg.Store.Dir
+	}
 	js, err := s.base.jetStream(ctx, cfg, s.root)
 	if err != nil {
 		return fmt.Errorf("NATS: %w", err)
@@ -73,10 +77,12 @@ func (s *Service) simulator(ctx context.Context) (string, error) {
 	if s.simURL != "" {
 		return s.simURL, nil
 	}
-	u, err := s.base.startSimulator(ctx, simSettings{projects: s.o.SimProjects, tick: s.o.SimTick,
-		// Simulated time is wall time, so that conditions over it (the
-		// checkpoint's age, the worker's expiry) see what a real OMS shows.
-		epoch: time.Now().UTC().Truncate(time.Second)}, s.root)
+	// Simulated time is wall time, so that conditions over it (the
+	// checkpoint's age, the worker's expiry) see what a real OMS shows;
+	// and it goes on from where the data was made, so a restart sees the
+	// projects as they are now, not back at their start.
+	epoch := s.simEpoch(time.Now())
+	u, err := s.base.startSimulator(ctx, simSettings{projects: s.o.SimProjects, tick: s.o.SimTick, epoch: epoch}, s.root)
 	if err != nil {
 		return "", err
 	}

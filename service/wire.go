@@ -194,8 +194,9 @@ func (a *app) omsConfig(ctx context.Context, cfg *config.Config, wo wireOptions)
 type simSettings struct {
 	projects int
 	tick     time.Duration
-	// epoch is the simulated time of tick 0 (zero: the generator's fixed
-	// one, so that once's snapshots stay the same between runs).
+	// epoch is when tick 0 was, in simulated and in real time (zero: the
+	// generator's fixed one and now, so that once's snapshots stay the
+	// same between runs).
 	epoch time.Time
 }
 
@@ -206,7 +207,7 @@ func (a *app) startSimulator(_ context.Context, s simSettings, log *slog.Logger)
 	if err != nil {
 		return "", err
 	}
-	srv, err := omssim.New(omssim.Options{Scenario: g, Seed: 1, Tick: s.tick,
+	srv, err := omssim.New(omssim.Options{Scenario: g, Seed: 1, Tick: s.tick, Start: s.epoch,
 		AccessKeys: []omssim.AccessKey{{ID: omssim.DemoAccessKeyID, Secret: omssim.DemoAccessKeySecret}}})
 	if err != nil {
 		return "", err

@@ -66,6 +66,27 @@ func TestRunDemo(t *testing.T) {
 	if !c.Logged("stopped") {
 		t.Errorf("no 'stopped' in the log")
 	}
+
+	// Run again in the same folder: the simulator goes on from where the
+	// stored snapshots are, so nothing is discovered again and nothing
+	// moves back to where the projects started.
+	again := startChild(t, "demo-again", dir, "run", "--log-format", "json", "--sim-tick", "200ms", "--sim-projects", "4")
+	addr = again.HTTPAddr(addrTimeout)
+	proctest.Eventually(t, 60*time.Second, "two poll cycles of the restarted demo", func() bool {
+		_, body := proctest.Get(addr, "/metrics")
+		v, _ := proctest.MetricValue(body, "omswatch_polls_total")
+		return v >= 8
+	})
+	again.Signal(syscall.SIGTERM)
+	if code := again.Wait(60 * time.Second); code != exitOK {
+		t.Fatalf("restarted demo: exit %d after SIGTERM", code)
+	}
+	for _, line := range strings.Split(again.Stdout(), "\n") {
+		if strings.Contains(line, "oms.project.discovered") || strings.Contains(line, "-> INIT") ||
+			strings.Contains(line, "oms.config.changed") {
+			t.Errorf("the restarted demo reports a change that did not happen: %s", line)
+		}
+	}
 }
 
 // Readiness says no while OMS refuses the access key, and yes once the

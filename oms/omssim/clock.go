@@ -28,8 +28,11 @@ type clock struct {
 	advanced int64
 }
 
-func newClock(now func() time.Time, interval time.Duration, manual bool) *clock {
-	return &clock{now: now, start: now(), interval: interval, manual: manual}
+func newClock(now func() time.Time, start time.Time, interval time.Duration, manual bool) *clock {
+	if start.IsZero() {
+		start = now()
+	}
+	return &clock{now: now, start: start, interval: interval, manual: manual}
 }
 
 // moment reads the clock.

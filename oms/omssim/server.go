@@ -60,6 +60,10 @@ type Options struct {
 	// ManualClock stops real time from advancing ticks: only Advance (or
 	// POST /_sim/advance) moves them. For tests.
 	ManualClock bool
+	// Start is when tick 0 was (default: now). A simulator started again
+	// with the same Start (and scenario) resumes where the first one was,
+	// as a real OMS goes on while its watcher restarts.
+	Start time.Time
 	// Now is the time source for the clock, timestamp checks and nonce
 	// expiry (default time.Now).
 	Now func() time.Time
@@ -149,7 +153,7 @@ func New(opts Options) (*Server, error) {
 	}
 	return &Server{
 		scenario: opts.Scenario,
-		clock:    newClock(opts.Now, opts.Tick, opts.ManualClock),
+		clock:    newClock(opts.Now, opts.Start, opts.Tick, opts.ManualClock),
 		verifier: &verifier{secrets: secrets, now: opts.Now, nonces: newNonceCache(maxSkew, opts.NonceCapacity)},
 		faults:   newFaultSet(opts.Seed, opts.Faults),
 		basic:    append([]BasicCredential(nil), opts.BasicAuth...),
