@@ -303,6 +303,7 @@ listening on %s
 Try:
   curl -s -u '%s' -d '{"pageSize":5,"needRelatedInfo":false}' '%s/api/v2?Action=ListProjects'
   curl -s -u '%s' -d '{"id":"%s"}' '%s/api/v2?Action=DescribeProject'
-  omswatch config: oms: {mode: cloud, endpoint: "%s", credentials: static, access_key_id: %s, access_key_secret: %s}
+Watch it with omswatch (this line is a configuration file that validates):
+  {oms: {mode: cloud, region: cn-hangzhou, endpoint: "%s", credentials: static, access_key_id: %s, access_key_secret: %s}, discovery: {list: {enabled: true}}}
 `, what, base, base, o.akID, akSecret, base, basic, base, basic, base, basic, example, base, base, o.akID, akSecret)
 }

@@ -117,6 +117,18 @@ func TestSimServesTheSDK(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("sim did not stop after its context ended")
 	}
+	// The configuration the banner prints validates as printed.
+	line := regexp.MustCompile(`(?m)^  (\{oms: .*\})$`).FindStringSubmatch(out.String())
+	if line == nil {
+		t.Fatalf("no configuration line in the banner: %q", out.String())
+	}
+	cfgFile := filepath.Join(t.TempDir(), "sim.yaml")
+	if err := os.WriteFile(cfgFile, []byte(line[1]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, vout, verr := runCLI(t, "validate", "--config", cfgFile); code != exitOK {
+		t.Errorf("the printed configuration does not validate: exit %d\n%s%s", code, vout, verr)
+	}
 	logs := errOut.String()
 	if !strings.Contains(logs, "action=DescribeProject") || !strings.Contains(logs, "simulator stopped") {
 		t.Errorf("log lacks the request or the stop: %q", logs)
