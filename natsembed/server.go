@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -63,7 +64,8 @@ func (o *ServerOptions) validate() error {
 
 // Server is a running embedded NATS server with JetStream.
 type Server struct {
-	ns *server.Server
+	ns   *server.Server
+	lock *storeLock
 }
 
 // Start starts the server and waits until it accepts connections and
@@ -77,27 +79,58 @@ func Start(ctx context.Context, o ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: store dir: %w", err)
 	}
-	ns, err := server.NewServer(&server.Options{
-		ServerName: o.Name, Host: o.Host, Port: o.Port, JetStream: true, StoreDir: dir,
-		MaxPayload: o.MaxPayload, NoSigs: true, NoLog: o.Logger == nil,
-	})
+	lock, err := lockStore(dir)
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)
 	}
-	if o.Logger != nil {
-		ns.SetLoggerV2(&logAdapter{l: o.Logger.With("component", "nats")}, false, false, false)
+	ns, err := server.NewServer(&server.Options{
+		ServerName: o.Name, Host: o.Host, Port: o.Port, JetStream: true, StoreDir: dir,
+		MaxPayload: o.MaxPayload, NoSigs: true,
+	})
+	if err != nil {
+		lock.release()
+		return nil, fmt.Errorf("embedded NATS: %w", err)
 	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// The server reports a port it cannot bind through its logger's
+	// Fatalf and just stays not ready: hear it, rather than wait out the
+	// deadline.
+	fatal := make(chan string, 1)
+	ns.SetLoggerV2(&logAdapter{l: log.With("component", "nats"), fatal: fatal}, false, false, false)
 	ns.Start()
-	deadline := 30 * time.Second
-	if dl, ok := ctx.Deadline(); ok {
-		deadline = time.Until(dl)
-	}
-	if !ns.ReadyForConnections(deadline) {
+	if err := waitReady(ctx, ns, fatal); err != nil {
 		ns.Shutdown()
-		return nil, fmt.Errorf("embedded NATS on %s:%d did not become ready within %s (port in use? store dir %s locked by another server?)",
-			o.Host, o.Port, deadline, dir)
+		lock.release()
+		return nil, fmt.Errorf("embedded NATS on %s:%d (store %s): %w", o.Host, o.Port, dir, err)
 	}
-	return &Server{ns: ns}, nil
+	lock.write(holder{PID: os.Getpid(), URL: ns.ClientURL(), Since: time.Now().UTC()})
+	return &Server{ns: ns, lock: lock}, nil
+}
+
+// waitReady waits until the server accepts connections, it reports a
+// fatal error (a port in use), ctx ends (a stop while starting) or 30s
+// pass (ctx's deadline, when sooner).
+func waitReady(ctx context.Context, ns *server.Server, fatal <-chan string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	for !ns.ReadyForConnections(50 * time.Millisecond) {
+		select {
+		case msg := <-fatal:
+			return errors.New(msg)
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		if time.Now().After(deadline) {
+			return errors.New("not ready within 30s")
+		}
+	}
+	return nil
 }
 
 // ClientURL is the URL clients connect to.
@@ -109,6 +142,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() {
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
+		s.lock.release()
 		close(done)
 	}()
 	select {
@@ -121,14 +155,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // logAdapter sends the server's log to slog; notices and debug lines are
 // dropped (the server is chatty at start-up).
-type logAdapter struct{ l *slog.Logger }
+type logAdapter struct {
+	l     *slog.Logger
+	fatal chan<- string // hears the first fatal error (while starting)
+}
 
 func (a *logAdapter) Noticef(string, ...any) {}
 func (a *logAdapter) Warnf(format string, v ...any) {
 	a.l.Warn(fmt.Sprintf(format, v...))
 }
 func (a *logAdapter) Fatalf(format string, v ...any) {
-	a.l.Error(fmt.Sprintf(format, v...))
+	msg := fmt.Sprintf(format, v...)
+	a.l.Error(msg)
+	select {
+	case a.fatal <- msg:
+	default:
+	}
 }
 func (a *logAdapter) Errorf(format string, v ...any) {
 	a.l.Error(fmt.Sprintf(format, v...))

@@ -2,8 +2,11 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,31 +22,69 @@ import (
 // configuration keeps it: an external NATS, the embedded server of a
 // running omswatch, or, when none runs, the embedded server's store
 // opened here.
+//
+// It creates nothing: a store directory that does not exist is an error,
+// and a store a running omswatch holds is read through that instance's
+// server (the lock file names it), never opened a second time.
 func History(ctx context.Context, cfg *config.Config, q sinks.HistoryQuery, log *slog.Logger) ([]sinks.StoredEvent, error) {
+	if cfg.NATS.IsEmbedded() {
+		if _, err := os.Stat(cfg.Store.Dir); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no store at %s: nothing was recorded there (is this the configuration the service runs with?)", cfg.Store.Dir)
+		}
+	}
 	a := &app{}
 	defer a.close()
-	js := runningEmbedded(ctx, cfg)
-	if js == nil {
-		var err error
-		if js, err = a.jetStream(ctx, cfg, log); err != nil {
-			return nil, err
-		}
-	} else {
-		a.closers = append(a.closers, func() { js.Conn().Close() })
+	js, err := historyStream(ctx, a, cfg, log)
+	if err != nil {
+		return nil, err
 	}
-	return sinks.History(ctx, js, q)
+	events, err := sinks.History(ctx, js, q)
+	if err != nil || len(events) > 0 {
+		return events, err
+	}
+	known, err := sinks.HasHistory(ctx, js, q)
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		return nil, fmt.Errorf("project %s is not in the audit trail: no event of it was ever recorded here", q.Project)
+	}
+	return nil, nil
+}
+
+// historyStream reaches the audit trail: a running omswatch's embedded
+// server (at the configured port, or where the store's lock file says),
+// or the configured NATS (an external one, or the store opened here).
+func historyStream(ctx context.Context, a *app, cfg *config.Config, log *slog.Logger) (jetstream.JetStream, error) {
+	if js := runningEmbedded(ctx, cfg, ""); js != nil {
+		a.closers = append(a.closers, func() { js.Conn().Close() })
+		return js, nil
+	}
+	js, err := a.jetStream(ctx, cfg, log)
+	var locked *natsembed.LockedError
+	if errors.As(err, &locked) && locked.URL != "" {
+		if js := runningEmbedded(ctx, cfg, locked.URL); js != nil {
+			a.closers = append(a.closers, func() { js.Conn().Close() })
+			return js, nil
+		}
+	}
+	return js, err
 }
 
 // runningEmbedded connects to the embedded server of an omswatch that is
-// running (its store directory is locked by it), or returns nil.
-func runningEmbedded(ctx context.Context, cfg *config.Config) jetstream.JetStream {
+// running, at url or (url empty) the configured host and port, or
+// returns nil.
+func runningEmbedded(ctx context.Context, cfg *config.Config, url string) jetstream.JetStream {
 	n := cfg.NATS
-	if !n.IsEmbedded() || n.Embedded.Port <= 0 {
-		return nil
+	if url == "" {
+		if !n.IsEmbedded() || n.Embedded.Port <= 0 {
+			return nil
+		}
+		url = fmt.Sprintf("nats://%s:%d", n.Embedded.Host, n.Embedded.Port)
 	}
 	cctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	nc, err := natsembed.Connect(cctx, natsembed.ConnOptions{URL: fmt.Sprintf("nats://%s:%d", n.Embedded.Host, n.Embedded.Port)})
+	nc, err := natsembed.Connect(cctx, natsembed.ConnOptions{URL: url})
 	if err != nil {
 		return nil
 	}

@@ -30,6 +30,29 @@ type StoredEvent struct {
 	Seq uint64
 }
 
+// HasHistory reports whether the audit stream holds any event of the
+// project, whatever its time.
+func HasHistory(ctx context.Context, js jetstream.JetStream, q HistoryQuery) (bool, error) {
+	if q.Stream == "" {
+		q.Stream = DefaultStream
+	}
+	if q.Prefix == "" {
+		q.Prefix = DefaultPrefix
+	}
+	st, err := js.Stream(ctx, q.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("history: %w", err)
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(q.Prefix+".*."+Token(q.Project)+".>"))
+	if err != nil {
+		return false, fmt.Errorf("history: %w", err)
+	}
+	return len(info.State.Subjects) > 0, nil
+}
+
 // History reads a project's events from the audit stream, oldest first,
 // with an ordered consumer that leaves nothing behind on the server.
 func History(ctx context.Context, js jetstream.JetStream, q HistoryQuery) ([]StoredEvent, error) {

@@ -1,6 +1,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
 	"github.com/omswatch/omswatch/service"
 
 	"context"
@@ -142,5 +147,55 @@ func TestHistoryUsageErrors(t *testing.T) {
 		if got, err := service.ParseSince(in, now); err != nil || !got.Equal(want) {
 			t.Errorf("ParseSince(%q) = %s, %v", in, got, err)
 		}
+	}
+}
+
+// history of a project the trail never saw says so (exit 1); of a store
+// that does not exist too, and it creates nothing there.
+func TestHistoryOfWhatWasNeverRecorded(t *testing.T) {
+	cfg := historyStore(t)
+	code, out, errOut := runCLI(t, "history", "np_nope", "--config", cfg)
+	if code != exitFailure || out != "" || !strings.Contains(errOut, "project np_nope is not in the audit trail") {
+		t.Errorf("unknown project: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	dir := t.TempDir()
+	store := filepath.Join(dir, "no-such-store")
+	empty := filepath.Join(dir, "omswatch.yaml")
+	if err := os.WriteFile(empty, []byte("oms: {mode: sim}\nnats: {embedded: {port: -1}}\nstore: {dir: "+store+"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runCLI(t, "history", "np_1", "--config", empty)
+	if code != exitFailure || !strings.Contains(errOut, "no store at") {
+		t.Errorf("no store: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(store); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("history created the store it was asked to read: %v", err)
+	}
+}
+
+// While a process holds the store (its embedded server on a random port),
+// history reads it through that server, named in the store's lock file,
+// instead of starting a second server on the same files; once refuses and
+// says which process holds it.
+func TestHistoryAndOnceOnAStoreInUse(t *testing.T) {
+	cfg := historyStore(t)
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := strings.TrimSpace(string(text[strings.LastIndex(string(text), "dir: ")+5:]))
+	srv, err := natsembed.Start(t.Context(), natsembed.ServerOptions{Port: -1, StoreDir: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Shutdown(context.Background()) }()
+	code, out, errOut := runCLI(t, "history", "np_1", "--config", cfg)
+	if code != exitOK || strings.Count(out, "\n") != 4 {
+		t.Errorf("history of a store in use: exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	code, _, errOut = runCLI(t, "once", "--config", cfg)
+	if code != exitFailure || !strings.Contains(errOut, fmt.Sprintf("is in use by process %d", os.Getpid())) ||
+		!strings.Contains(errOut, srv.ClientURL()) {
+		t.Errorf("once on a store in use: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -201,4 +204,31 @@ func TestRunSIGTERMDrainsTheOutbox(t *testing.T) {
 	if missing > 0 || len(audit) == 0 {
 		t.Errorf("%d of %d audited events were not delivered before exit", missing, len(audit))
 	}
+}
+
+// run whose embedded NATS port is taken stops at once with the bind
+// error, exit 1 (it used to wait 30 s for a server that would never be
+// ready).
+func TestRunWithItsNATSPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "omswatch.yaml")
+	doc := fmt.Sprintf("oms: {mode: sim}\nnats: {embedded: {port: %d}}\nstore: {dir: %s}\nhttp: {listen: \"127.0.0.1:0\"}\n",
+		port, filepath.Join(dir, "data"))
+	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c := startChild(t, "run", dir, "run", "--config", cfg)
+	code := c.Wait(25 * time.Second)
+	took := time.Since(start)
+	if code != exitFailure || !strings.Contains(c.Stderr(), "address already in use") {
+		t.Fatalf("exit %d after %s, stderr:\n%s", code, took, c.Stderr())
+	}
+	t.Logf("FIGURE port-taken: exit %d after %s", code, took.Round(time.Millisecond))
 }
