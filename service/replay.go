@@ -38,6 +38,9 @@ func ReadRecording(name string) ([]omssim.Observation, error) {
 	if err != nil {
 		return nil, Invalid(fmt.Errorf("%s: %w", name, err))
 	}
+	if len(obs) == 0 {
+		return nil, Invalidf("%s: no observations: a recording is JSON Lines of DescribeProject answers, as run --record and sim --write-recording write them", name)
+	}
 	return obs, nil
 }
 

@@ -71,6 +71,7 @@ func TestReplayErrors(t *testing.T) {
 		{"bad format", []string{"replay", "--config", "config/example.yaml", "--format", "yaml", "testdata/recordings/alarm-fires-and-clears.jsonl"}, `--format "yaml"`},
 		{"not a recording", []string{"replay", "--config", "config/example.yaml", "config/example.yaml"}, "recording line 1"},
 		{"no recording", []string{"replay", "--config", "config/example.yaml"}, "accepts 1 arg"},
+		{"an empty file", []string{"replay", "--config", "config/example.yaml", "/dev/null"}, "no observations"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
