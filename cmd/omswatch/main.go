@@ -112,6 +112,7 @@ var subcommands = []func(*cli) *cobra.Command{
 	newReplayCmd,
 	newSilenceCmd,
 	newHistoryCmd,
+	newTestCmd,
 }
 
 // run executes the command line and returns the process exit status.
