@@ -66,3 +66,24 @@ func writeJSON(buf *bytes.Buffer, s string) {
 	b, _ := encode(s) // encoding a string cannot fail
 	buf.Write(b)
 }
+
+// String writes the operation on one line, as op path [from] [= value],
+// the root written (root).
+func (ch Change) String() string {
+	p := ch.Path
+	if p == "" {
+		p = "(root)" // the JSON Pointer of the whole document
+	}
+	s := ch.Op + " " + p
+	switch ch.Op {
+	case "move", "copy":
+		s += " from " + ch.From
+	case "add", "replace", "test":
+		v, err := json.Marshal(ch.Value)
+		if err != nil {
+			v = []byte(fmt.Sprint(ch.Value))
+		}
+		s += " = " + string(v)
+	}
+	return s
+}

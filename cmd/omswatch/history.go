@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path"
@@ -124,7 +123,7 @@ func (p historyPrinter) print(w io.Writer, se sinks.StoredEvent) error {
 		b.WriteByte('\n')
 		if p.patch {
 			for _, ch := range e.Data.Changes {
-				fmt.Fprintf(&b, "    %s\n", patchLine(ch))
+				fmt.Fprintf(&b, "    %s\n", ch)
 			}
 		}
 	}
@@ -132,24 +131,4 @@ func (p historyPrinter) print(w io.Writer, se sinks.StoredEvent) error {
 		return fmt.Errorf("history: %w", err)
 	}
 	return nil
-}
-
-// patchLine writes one JSON Patch operation as op path [from] [= value].
-func patchLine(ch event.Change) string {
-	p := ch.Path
-	if p == "" {
-		p = "(root)" // the JSON Pointer of the whole document
-	}
-	s := ch.Op + " " + p
-	switch ch.Op {
-	case "move", "copy":
-		s += " from " + ch.From
-	case "add", "replace", "test":
-		v, err := json.Marshal(ch.Value)
-		if err != nil {
-			v = []byte(fmt.Sprint(ch.Value))
-		}
-		s += " = " + string(v)
-	}
-	return s
 }

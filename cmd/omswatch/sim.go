@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -128,7 +127,7 @@ func (o simOptions) check() (*simConfig, error) {
 		errs = append(errs, fmt.Errorf("--faults: %w", err))
 	}
 	cfg.faults = faults
-	if err := checkListen(o.listen, o.allowRemote); err != nil && o.writeRecording == "" {
+	if err := omssim.CheckListen(o.listen, o.allowRemote); err != nil && o.writeRecording == "" {
 		errs = append(errs, err)
 	}
 	switch {
@@ -149,22 +148,6 @@ func (o simOptions) check() (*simConfig, error) {
 		return nil, service.Invalid(err)
 	}
 	return cfg, nil
-}
-
-// checkListen refuses non-loopback addresses unless allowed: the simulator
-// hands out demo credentials and a control endpoint, nothing to expose.
-func checkListen(addr string, allowRemote bool) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("--listen %q: want HOST:PORT, e.g. 127.0.0.1:8089", addr)
-	}
-	if allowRemote || host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("--listen %q: not a loopback address; pass --allow-remote to serve other machines", addr)
-	}
-	return nil
 }
 
 // generator builds the generated scenario, a tick standing for --step
@@ -250,14 +233,10 @@ func writeSimRecording(c *cli, cfg *simConfig) error {
 	if o.ticks > 0 {
 		ticks = o.ticks
 	}
-	f, err := os.Create(o.writeRecording)
-	if err != nil {
-		return service.Invalid(fmt.Errorf("--write-recording: %w", err))
-	}
 	source := fmt.Sprintf("omssim://generator/%s?seed=%d", cmpOr(o.gen.Template, "mix"), o.gen.Seed)
-	werr := omssim.WriteRecording(f, g, omssim.RecordOptions{From: from, Ticks: ticks, Tick: o.tick, Seed: o.gen.Seed, Source: source})
-	if err := errors.Join(werr, f.Close()); err != nil {
-		return fmt.Errorf("write recording %s: %w", o.writeRecording, err)
+	if err := omssim.WriteRecordingFile(o.writeRecording, g, omssim.RecordOptions{From: from, Ticks: ticks, Tick: o.tick,
+		Seed: o.gen.Seed, Source: source}); err != nil {
+		return service.Invalid(err) // the file named cannot be written
 	}
 	fmt.Fprintf(c.stdout, "wrote %d ticks × %d projects to %s\n", ticks, o.gen.Projects, o.writeRecording)
 	return nil

@@ -54,3 +54,33 @@ func OpenRecording(path string, opts ReplayOptions) (*Replay, []Observation, err
 	}
 	return r, obs, nil
 }
+
+// CheckListen refuses a non-loopback listen address unless allowed: the
+// simulator hands out demo credentials and a control endpoint, nothing to
+// expose.
+func CheckListen(addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q: want HOST:PORT, e.g. 127.0.0.1:8089", addr)
+	}
+	if allowRemote || host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--listen %q: not a loopback address; pass --allow-remote to serve other machines", addr)
+	}
+	return nil
+}
+
+// WriteRecordingFile writes a recording of sc (WriteRecording) to a new
+// file at path.
+func WriteRecordingFile(path string, sc Scenario, o RecordOptions) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write recording: %w", err)
+	}
+	if err := errors.Join(WriteRecording(f, sc, o), f.Close()); err != nil {
+		return fmt.Errorf("write recording %s: %w", path, err)
+	}
+	return nil
+}
