@@ -236,7 +236,7 @@ func writeSimRecording(c *cli, cfg *simConfig) error {
 	source := fmt.Sprintf("omssim://generator/%s?seed=%d", cmpOr(o.gen.Template, "mix"), o.gen.Seed)
 	if err := omssim.WriteRecordingFile(o.writeRecording, g, omssim.RecordOptions{From: from, Ticks: ticks, Tick: o.tick,
 		Seed: o.gen.Seed, Source: source}); err != nil {
-		return service.Invalid(err) // the file named cannot be written
+		return service.Invalidf("--write-recording: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "wrote %d ticks × %d projects to %s\n", ticks, o.gen.Projects, o.writeRecording)
 	return nil
