@@ -51,6 +51,10 @@ func handCases() []goldenCase {
 			s := step(d, "FULL_TRANSFER")
 			s["Status"], s["Progress"], s["FinishTime"] = "FINISHED", json.Number("100"), "2023-07-13T06:31:00"
 		})},
+		{"step_status_and_progress_one_event", b, changed(func(d doc) {
+			s := step(d, "INCR_TRANSFER")
+			s["Status"], s["Progress"] = "RUNNING", json.Number("5")
+		})},
 		{"step_progress", b, changed(func(d doc) {
 			step(d, "FULL_TRANSFER")["Progress"] = json.Number("65")
 			step(d, "FULL_TRANSFER")["StepInfo"].(doc)["processedRecords"] = json.Number("1625")
