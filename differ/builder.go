@@ -85,7 +85,7 @@ func (b *builder) assign(ops []*op, scopes func(*pending) [][]string) {
 
 // rest puts the ops no event claimed into oms.project.changed, except
 // those EVENTS.md keeps from it: a step's error fields (they belong to
-// error_raised/error_cleared only) and alarm counts that did not rise
+// error_raised/error_changed/error_cleared only) and alarm counts that did not rise
 // (falls while Alarming stays are no event).
 func (b *builder) rest(ops []*op) {
 	var left []*op

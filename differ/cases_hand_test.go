@@ -77,12 +77,15 @@ func handCases() []goldenCase {
 			stepExtra(d, "FULL_TRANSFER")["ErrorDetails"] = twoErrorsFirst()
 		}), changed(twoErrors)},
 		{"error_cleared", edited(failed), changed(func(d doc) { step(d, "FULL_TRANSFER")["Status"] = "FAILED" })},
-		{"error_reworded_no_event", edited(twoErrors), changed(twoErrors, func(d doc) {
+		{"error_changed_reason", edited(twoErrors), changed(twoErrors, func(d doc) {
+			stepExtra(d, "FULL_TRANSFER")["ErrorDetails"].([]any)[1].(doc)["Reason"] = "connection refused"
+		})},
+		{"error_changed_proposal_failed_time", edited(twoErrors), changed(twoErrors, func(d doc) {
 			e := stepExtra(d, "FULL_TRANSFER")
 			e["ErrorDetails"].([]any)[1].(doc)["Proposal"] = "Check the VPC routes."
 			e["FailedTime"] = "2023-07-13T06:31:00"
 		})},
-		{"error_one_of_two_gone_no_event", edited(twoErrors), changed(func(d doc) {
+		{"error_changed_one_of_two_gone", edited(twoErrors), changed(func(d doc) {
 			stepExtra(d, "FULL_TRANSFER")["ErrorDetails"] = twoErrorsFirst()
 		})},
 		{"alarm_triggered", b, changed(func(d doc) {

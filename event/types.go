@@ -22,6 +22,7 @@ const (
 	TypeStepProgressChanged    = "oms.step.progress_changed"
 	TypeStepErrorRaised        = "oms.step.error_raised"
 	TypeStepErrorCleared       = "oms.step.error_cleared"
+	TypeStepErrorChanged       = "oms.step.error_changed"
 	TypeAlarmTriggered         = "oms.alarm.triggered"
 	TypeAlarmCleared           = "oms.alarm.cleared"
 	TypeConfigChanged          = "oms.config.changed"
@@ -138,6 +139,28 @@ var specs = [...]Spec{
 			return fmt.Sprintf("step %s errors cleared (%s)", d.Text("step"), d.Text("codes"))
 		},
 		Slack: `:white_check_mark: ` + slackWho + ` step *{{.Data.step}}* errors cleared ({{join .Data.codes}})`,
+	},
+	{
+		// A step that still has errors: some went away (cleared) or kept
+		// their identity with other details (changed).
+		Type: TypeStepErrorChanged, Severity: Info, Severities: infoOnly,
+		Fields: []string{"step", "cleared", "changed"}, Facts: Facts{Step: "step"},
+		What: func(d Data) string {
+			var parts []string
+			if c := d.Text("cleared"); c != "" {
+				parts = append(parts, "cleared "+c)
+			}
+			if c := d.Text("changed"); c != "" {
+				parts = append(parts, "changed "+c)
+			}
+			s := "step " + d.Text("step") + " errors changed"
+			if len(parts) > 0 {
+				s += " (" + strings.Join(parts, "; ") + ")"
+			}
+			return s
+		},
+		Slack: `:pencil: ` + slackWho + ` step *{{.Data.step}}* errors changed` +
+			`{{with .Data.cleared}}, cleared {{join .}}{{end}}{{with .Data.changed}}, changed {{join .}}{{end}}`,
 	},
 	{
 		Type: TypeAlarmTriggered, Severity: Warning, Severities: warningOnly, Fields: []string{"rules", "count", "content"},

@@ -154,6 +154,7 @@ func TestEventCatalogSeverities(t *testing.T) {
 	}
 	cases := []struct{ typ, sev string }{
 		{event.TypeProjectDiscovered, "info"},
+		{event.TypeStepErrorChanged, "info"},
 		{event.TypeProjectRemoved, "warning"},
 		{event.TypeStepErrorRaised, "critical"},
 		{event.TypeAlarmTriggered, "warning"},
