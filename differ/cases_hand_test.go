@@ -29,6 +29,14 @@ func handCases() []goldenCase {
 	return []goldenCase{
 		{"discovered", nil, b},
 		{"discovered_bare_onprem", nil, onPrem(bare(b))},
+		{"discovered_failed_with_problems", nil, edited(failed, alarmOn(2), func(d doc) {
+			d["Status"] = "FAILED"
+			stepExtra(d, "INCR_TRANSFER")["ErrorCode"] = "STORE_NOT_PULL_LOG_ERROR"
+			stepExtra(d, "INCR_TRANSFER")["ErrorMsg"] = "The Store has not pulled logs\nfor 300 seconds."
+			d["WorkerGradeInfo"].(doc)["Expired"] = true
+		})},
+		{"discovered_suspend_warning", nil, edited(func(d doc) { d["Status"] = "SUSPEND" })},
+		{"discovered_released_recorded", nil, edited(func(d doc) { d["Status"] = "RELEASED" })},
 		{"identical", b, b},
 		{"telemetry_only", b, changed(telemetry)},
 		{"noise_whitespace_null", b, noisy},

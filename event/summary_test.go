@@ -17,7 +17,12 @@ func TestSummary(t *testing.T) {
 		fields map[string]any
 		want   string
 	}{
-		{TypeProjectDiscovered, Info, map[string]any{"status": "INIT"}, "discovered, status INIT"},
+		{TypeProjectDiscovered, Info, map[string]any{"status": "INIT", "problems": []any{}}, "discovered, status INIT"},
+		{TypeProjectDiscovered, Critical, map[string]any{"status": "FAILED", "problems": []any{
+			map[string]any{"kind": "step_failed", "step": "FULL_TRANSFER", "text": "step FULL_TRANSFER FAILED"},
+			map[string]any{"kind": "error", "step": "FULL_TRANSFER", "code": "OMS-1001", "text": "step FULL_TRANSFER error OMS-1001: disk\nfull, sink"},
+			map[string]any{"kind": "alarming", "text": "alarming"}}},
+			"discovered, status FAILED; step FULL_TRANSFER FAILED; step FULL_TRANSFER error OMS-1001: disk full, sink; alarming"},
 		{TypeProjectStatusChanged, Critical, map[string]any{"from": "RUNNING", "to": "FAILED"}, "status RUNNING -> FAILED"},
 		{TypeProjectRemoved, Warning, map[string]any{"last_status": "RELEASED"}, "removed (last status RELEASED)"},
 		{TypeProjectMetadataChanged, Info, map[string]any{"fields": []string{"Labels", "Name"}}, "metadata changed: Labels, Name"},

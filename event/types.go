@@ -10,7 +10,7 @@ import (
 	"github.com/omswatch/omswatch/internal/suggest"
 )
 
-// Event types of the catalog (the EVENTS.md contract, v1). A type is a
+// Event types of the catalog (the EVENTS.md contract, v2). A type is a
 // constant here and a row of specs below; the producer that emits it and
 // docs/EVENTS.md are the only other places that name it.
 const (
@@ -82,9 +82,18 @@ var (
 // and Types hand out copies.
 var specs = [...]Spec{
 	{
-		Type: TypeProjectDiscovered, Severity: Info, Severities: infoOnly, Fields: []string{"status"},
-		What:  func(d Data) string { return "discovered, status " + d.Text("status") },
-		Slack: `:new: ` + slackWho + ` is watched now, status *{{.Data.status}}*`,
+		// First sight says what is wrong (EVENTS.md v2): critical when the
+		// project or a step FAILED, warning when SUSPEND or with problems.
+		Type: TypeProjectDiscovered, Severity: Info, Severities: anySeverity, Fields: []string{"status", "problems"},
+		What: func(d Data) string {
+			s := "discovered, status " + d.Text("status")
+			if p := d.problems(); p != "" {
+				s += "; " + p
+			}
+			return s
+		},
+		Slack: `{{if .Data.problems}}{{icon .Severity}}{{else}}:new:{{end}} ` + slackWho +
+			` is watched now, status *{{.Data.status}}*{{range .Data.problems}}` + "\n" + `• {{.text}}{{end}}`,
 	},
 	{
 		Type: TypeProjectStatusChanged, Severity: Info, Severities: anySeverity, Fields: []string{"from", "to"},
