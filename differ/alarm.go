@@ -2,7 +2,6 @@ package differ
 
 import (
 	"strings"
-	"time"
 
 	"github.com/omswatch/omswatch/event"
 )
@@ -44,13 +43,9 @@ func (b *builder) worker() {
 	if isTrue(old["Expired"]) || !isTrue(cur["Expired"]) {
 		return
 	}
-	w := b.cur.Project().Worker
-	var end any
-	if !w.EndTime.IsZero() {
-		end = w.EndTime.UTC().Format(time.RFC3339)
-	}
+	worker, end := expiredWorker(b.cur.Project().Worker)
 	b.add(&pending{typ: event.TypeWorkerExpired,
-		fields: map[string]any{"worker": nullable(w.ID), "end_time": end},
+		fields: map[string]any{"worker": worker, "end_time": end},
 		scopes: [][]string{{"WorkerGradeInfo", "Expired"}}})
 }
 

@@ -39,10 +39,15 @@ func (b *builder) add(p *pending) *pending {
 	return p
 }
 
-// discovered is first sight: one event that carries the root add.
+// discovered is first sight: one event that carries the root add and
+// says what is wrong, its severity from that (EVENTS.md v2). A project
+// first seen RELEASED or DELETED gets this event too, and no removal: the
+// service adds none for a first sight.
 func (b *builder) discovered(ops []*op) {
-	p := b.add(&pending{typ: event.TypeProjectDiscovered,
-		fields: map[string]any{"status": nullable(b.project.Status)}})
+	proj := b.cur.Project()
+	problems := b.problems(proj)
+	p := b.add(&pending{typ: event.TypeProjectDiscovered, sev: discoveredSeverity(proj, problems),
+		fields: map[string]any{"status": nullable(b.project.Status), "problems": problems}})
 	p.ops = ops
 }
 
@@ -85,7 +90,7 @@ func (b *builder) assign(ops []*op, scopes func(*pending) [][]string) {
 
 // rest puts the ops no event claimed into oms.project.changed, except
 // those EVENTS.md keeps from it: a step's error fields (they belong to
-// error_raised/error_cleared only) and alarm counts that did not rise
+// error_raised/error_changed/error_cleared only) and alarm counts that did not rise
 // (falls while Alarming stays are no event).
 func (b *builder) rest(ops []*op) {
 	var left []*op

@@ -29,6 +29,14 @@ func handCases() []goldenCase {
 	return []goldenCase{
 		{"discovered", nil, b},
 		{"discovered_bare_onprem", nil, onPrem(bare(b))},
+		{"discovered_failed_with_problems", nil, edited(failed, alarmOn(2), func(d doc) {
+			d["Status"] = "FAILED"
+			stepExtra(d, "INCR_TRANSFER")["ErrorCode"] = "STORE_NOT_PULL_LOG_ERROR"
+			stepExtra(d, "INCR_TRANSFER")["ErrorMsg"] = "The Store has not pulled logs\nfor 300 seconds."
+			d["WorkerGradeInfo"].(doc)["Expired"] = true
+		})},
+		{"discovered_suspend_warning", nil, edited(func(d doc) { d["Status"] = "SUSPEND" })},
+		{"discovered_released_recorded", nil, edited(func(d doc) { d["Status"] = "RELEASED" })},
 		{"identical", b, b},
 		{"telemetry_only", b, changed(telemetry)},
 		{"noise_whitespace_null", b, noisy},
@@ -50,6 +58,10 @@ func handCases() []goldenCase {
 		{"step_status_finished", b, changed(func(d doc) {
 			s := step(d, "FULL_TRANSFER")
 			s["Status"], s["Progress"], s["FinishTime"] = "FINISHED", json.Number("100"), "2023-07-13T06:31:00"
+		})},
+		{"step_status_and_progress_one_event", b, changed(func(d doc) {
+			s := step(d, "INCR_TRANSFER")
+			s["Status"], s["Progress"] = "RUNNING", json.Number("5")
 		})},
 		{"step_progress", b, changed(func(d doc) {
 			step(d, "FULL_TRANSFER")["Progress"] = json.Number("65")
@@ -73,12 +85,15 @@ func handCases() []goldenCase {
 			stepExtra(d, "FULL_TRANSFER")["ErrorDetails"] = twoErrorsFirst()
 		}), changed(twoErrors)},
 		{"error_cleared", edited(failed), changed(func(d doc) { step(d, "FULL_TRANSFER")["Status"] = "FAILED" })},
-		{"error_reworded_no_event", edited(twoErrors), changed(twoErrors, func(d doc) {
+		{"error_changed_reason", edited(twoErrors), changed(twoErrors, func(d doc) {
+			stepExtra(d, "FULL_TRANSFER")["ErrorDetails"].([]any)[1].(doc)["Reason"] = "connection refused"
+		})},
+		{"error_changed_proposal_failed_time", edited(twoErrors), changed(twoErrors, func(d doc) {
 			e := stepExtra(d, "FULL_TRANSFER")
 			e["ErrorDetails"].([]any)[1].(doc)["Proposal"] = "Check the VPC routes."
 			e["FailedTime"] = "2023-07-13T06:31:00"
 		})},
-		{"error_one_of_two_gone_no_event", edited(twoErrors), changed(func(d doc) {
+		{"error_changed_one_of_two_gone", edited(twoErrors), changed(func(d doc) {
 			stepExtra(d, "FULL_TRANSFER")["ErrorDetails"] = twoErrorsFirst()
 		})},
 		{"alarm_triggered", b, changed(func(d doc) {

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms"
 )
 
@@ -151,4 +154,34 @@ func onPrem(f func(t *testing.T) []byte) func(t *testing.T) []byte {
 // bare drops the envelope: the bare Data object.
 func bare(f func(t *testing.T) []byte) func(t *testing.T) []byte {
 	return func(t *testing.T) []byte { return indented(t, decode(t, f(t)).(doc)["Data"]) }
+}
+
+// diffDocs diffs two edited copies of base (old nil: first sight).
+func diffDocs(t *testing.T, old, cur func(t *testing.T) []byte) []event.Event {
+	t.Helper()
+	var prev *oms.Snapshot
+	if old != nil {
+		prev = mustParse(t, old(t))
+	}
+	res, err := Diff(prev, mustParse(t, cur(t)), Observation{Source: "file://", Time: time.Unix(0, 0).UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Events
+}
+
+// brief writes events as "type field=value ..." lines (the named fields
+// only), so a table can say what it wants in one string.
+func brief(events []event.Event, fields ...string) string {
+	var lines []string
+	for _, e := range events {
+		s := e.Type + " " + string(e.Severity)
+		for _, f := range fields {
+			if v, ok := e.Data.Fields[f]; ok {
+				s += fmt.Sprintf(" %s=%v", f, v)
+			}
+		}
+		lines = append(lines, s)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -65,7 +65,7 @@ func TestGolden(t *testing.T) {
 func emittedTypes() []string {
 	return []string{event.TypeProjectDiscovered, event.TypeProjectStatusChanged,
 		event.TypeProjectMetadataChanged, event.TypeStepStatusChanged, event.TypeStepProgressChanged,
-		event.TypeStepErrorRaised, event.TypeStepErrorCleared, event.TypeAlarmTriggered,
+		event.TypeStepErrorRaised, event.TypeStepErrorCleared, event.TypeStepErrorChanged, event.TypeAlarmTriggered,
 		event.TypeAlarmCleared, event.TypeConfigChanged, event.TypeWorkerExpired, event.TypeProjectChanged}
 }
 

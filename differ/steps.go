@@ -72,11 +72,14 @@ func (b *builder) stepStatus(sp stepPair) {
 	if sp.new != nil {
 		to = scalar(sp.new["Status"])
 	}
+	scopes := [][]string{scope}
 	if sp.old != nil && sp.new != nil {
 		if text(from) == text(to) {
 			return
 		}
-		scope = append(scope, "Status")
+		// The event carries the step's progress, so it also holds the
+		// progress op: no progress_changed beside it.
+		scopes = [][]string{append(slices.Clip(scope), "Status"), append(slices.Clip(scope), "Progress")}
 	}
 	var sev event.Severity // the catalog's default
 	if text(to) == "FAILED" {
@@ -85,15 +88,18 @@ func (b *builder) stepStatus(sp stepPair) {
 	b.add(&pending{typ: event.TypeStepStatusChanged, key: sp.key, sev: sev,
 		fields: map[string]any{"step": sp.key, "phase": string(sp.phase()), "from": from, "to": to,
 			"progress": scalar(sp.new["Progress"])},
-		scopes: [][]string{scope}})
+		scopes: scopes})
 }
 
+// stepProgress emits progress_changed for a step whose Progress changed
+// while its Status did not (EVENTS.md v2): a status change carries the
+// progress itself, and printing both said one thing twice.
 func (b *builder) stepProgress(sp stepPair) {
 	if sp.old == nil || sp.new == nil {
 		return // a step appearing or vanishing is a status change
 	}
 	from, to := scalar(sp.old["Progress"]), scalar(sp.new["Progress"])
-	if text(from) == text(to) {
+	if text(from) == text(to) || text(sp.old["Status"]) != text(sp.new["Status"]) {
 		return
 	}
 	b.add(&pending{typ: event.TypeStepProgressChanged, key: sp.key,

@@ -144,7 +144,8 @@ func TestTypesMatching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{TypeStepStatusChanged, TypeStepProgressChanged, TypeStepErrorRaised, TypeStepErrorCleared}
+	want := []string{TypeStepStatusChanged, TypeStepProgressChanged, TypeStepErrorRaised, TypeStepErrorCleared,
+		TypeStepErrorChanged}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v want %v", got, want)
 	}
@@ -154,7 +155,7 @@ func TestTypesMatching(t *testing.T) {
 	if _, err := TypesMatching("oms.[step"); err == nil {
 		t.Fatal("malformed glob accepted")
 	}
-	if len(Types()) != 17 || !IsKnownType(TypeWorkerExpired) || IsKnownType("oms.nope") {
+	if len(Types()) != 18 || !IsKnownType(TypeWorkerExpired) || IsKnownType("oms.nope") {
 		t.Fatal("catalog incomplete")
 	}
 }

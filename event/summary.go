@@ -34,6 +34,24 @@ func Summary(e Event) string {
 // newlines) collapsed so the line stays one line.
 func (d Data) Text(key string) string { return valueText(d.Fields[key]) }
 
+// problems writes oms.project.discovered's problems for a line of text:
+// each problem's text (the whole value for one that has none), "; "
+// between them, since an OMS message may hold commas.
+func (d Data) problems() string {
+	list, ok := d.Fields["problems"].([]any)
+	if !ok {
+		return valueText(d.Fields["problems"])
+	}
+	parts := make([]string, 0, len(list))
+	for _, p := range list {
+		if m, ok := p.(map[string]any); ok && m["text"] != nil {
+			p = m["text"]
+		}
+		parts = append(parts, valueText(p))
+	}
+	return strings.Join(parts, "; ")
+}
+
 func valueText(v any) string {
 	switch t := v.(type) {
 	case nil:

@@ -17,7 +17,12 @@ func TestSummary(t *testing.T) {
 		fields map[string]any
 		want   string
 	}{
-		{TypeProjectDiscovered, Info, map[string]any{"status": "INIT"}, "discovered, status INIT"},
+		{TypeProjectDiscovered, Info, map[string]any{"status": "INIT", "problems": []any{}}, "discovered, status INIT"},
+		{TypeProjectDiscovered, Critical, map[string]any{"status": "FAILED", "problems": []any{
+			map[string]any{"kind": "step_failed", "step": "FULL_TRANSFER", "text": "step FULL_TRANSFER FAILED"},
+			map[string]any{"kind": "error", "step": "FULL_TRANSFER", "code": "OMS-1001", "text": "step FULL_TRANSFER error OMS-1001: disk\nfull, sink"},
+			map[string]any{"kind": "alarming", "text": "alarming"}}},
+			"discovered, status FAILED; step FULL_TRANSFER FAILED; step FULL_TRANSFER error OMS-1001: disk full, sink; alarming"},
 		{TypeProjectStatusChanged, Critical, map[string]any{"from": "RUNNING", "to": "FAILED"}, "status RUNNING -> FAILED"},
 		{TypeProjectRemoved, Warning, map[string]any{"last_status": "RELEASED"}, "removed (last status RELEASED)"},
 		{TypeProjectMetadataChanged, Info, map[string]any{"fields": []string{"Labels", "Name"}}, "metadata changed: Labels, Name"},
@@ -31,6 +36,10 @@ func TestSummary(t *testing.T) {
 			"step FULL_TRANSFER error OMS-1001: disk full <on sink>"},
 		{TypeStepErrorCleared, Info, map[string]any{"step": "FULL_TRANSFER", "codes": []any{"OMS-1001", "OMS-1002"}},
 			"step FULL_TRANSFER errors cleared (OMS-1001, OMS-1002)"},
+		{TypeStepErrorChanged, Info, map[string]any{"step": "FULL_TRANSFER", "cleared": []any{"OMS-1002"}, "changed": []any{}},
+			"step FULL_TRANSFER errors changed (cleared OMS-1002)"},
+		{TypeStepErrorChanged, Info, map[string]any{"step": "FULL_TRANSFER", "cleared": []string{"A"}, "changed": []string{"B", "C"}},
+			"step FULL_TRANSFER errors changed (cleared A; changed B, C)"},
 		{TypeAlarmTriggered, Warning, map[string]any{"count": 2, "rules": map[string]any{"b": 1, "a": 2}, "content": "delay 61s"},
 			"alarm triggered (2 recent; rules a=2, b=1): delay 61s"},
 		{TypeAlarmTriggered, Warning, map[string]any{"count": 1, "rules": map[string]any{}, "content": nil}, "alarm triggered (1 recent)"},

@@ -10,7 +10,7 @@ import (
 	"github.com/omswatch/omswatch/internal/suggest"
 )
 
-// Event types of the catalog (the EVENTS.md contract, v1). A type is a
+// Event types of the catalog (the EVENTS.md contract, v2). A type is a
 // constant here and a row of specs below; the producer that emits it and
 // docs/EVENTS.md are the only other places that name it.
 const (
@@ -22,6 +22,7 @@ const (
 	TypeStepProgressChanged    = "oms.step.progress_changed"
 	TypeStepErrorRaised        = "oms.step.error_raised"
 	TypeStepErrorCleared       = "oms.step.error_cleared"
+	TypeStepErrorChanged       = "oms.step.error_changed"
 	TypeAlarmTriggered         = "oms.alarm.triggered"
 	TypeAlarmCleared           = "oms.alarm.cleared"
 	TypeConfigChanged          = "oms.config.changed"
@@ -81,9 +82,18 @@ var (
 // and Types hand out copies.
 var specs = [...]Spec{
 	{
-		Type: TypeProjectDiscovered, Severity: Info, Severities: infoOnly, Fields: []string{"status"},
-		What:  func(d Data) string { return "discovered, status " + d.Text("status") },
-		Slack: `:new: ` + slackWho + ` is watched now, status *{{.Data.status}}*`,
+		// First sight says what is wrong (EVENTS.md v2): critical when the
+		// project or a step FAILED, warning when SUSPEND or with problems.
+		Type: TypeProjectDiscovered, Severity: Info, Severities: anySeverity, Fields: []string{"status", "problems"},
+		What: func(d Data) string {
+			s := "discovered, status " + d.Text("status")
+			if p := d.problems(); p != "" {
+				s += "; " + p
+			}
+			return s
+		},
+		Slack: `{{if .Data.problems}}{{icon .Severity}}{{else}}:new:{{end}} ` + slackWho +
+			` is watched now, status *{{.Data.status}}*{{range .Data.problems}}` + "\n" + `• {{.text}}{{end}}`,
 	},
 	{
 		Type: TypeProjectStatusChanged, Severity: Info, Severities: anySeverity, Fields: []string{"from", "to"},
@@ -138,6 +148,28 @@ var specs = [...]Spec{
 			return fmt.Sprintf("step %s errors cleared (%s)", d.Text("step"), d.Text("codes"))
 		},
 		Slack: `:white_check_mark: ` + slackWho + ` step *{{.Data.step}}* errors cleared ({{join .Data.codes}})`,
+	},
+	{
+		// A step that still has errors: some went away (cleared) or kept
+		// their identity with other details (changed).
+		Type: TypeStepErrorChanged, Severity: Info, Severities: infoOnly,
+		Fields: []string{"step", "cleared", "changed"}, Facts: Facts{Step: "step"},
+		What: func(d Data) string {
+			var parts []string
+			if c := d.Text("cleared"); c != "" {
+				parts = append(parts, "cleared "+c)
+			}
+			if c := d.Text("changed"); c != "" {
+				parts = append(parts, "changed "+c)
+			}
+			s := "step " + d.Text("step") + " errors changed"
+			if len(parts) > 0 {
+				s += " (" + strings.Join(parts, "; ") + ")"
+			}
+			return s
+		},
+		Slack: `:pencil: ` + slackWho + ` step *{{.Data.step}}* errors changed` +
+			`{{with .Data.cleared}}, cleared {{join .}}{{end}}{{with .Data.changed}}, changed {{join .}}{{end}}`,
 	},
 	{
 		Type: TypeAlarmTriggered, Severity: Warning, Severities: warningOnly, Fields: []string{"rules", "count", "content"},

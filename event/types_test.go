@@ -126,3 +126,41 @@ func TestDescribeCopies(t *testing.T) {
 		t.Fatalf("the catalog changed: %+v", again)
 	}
 }
+
+// The default Slack messages of v2's new data print it: the problems of a
+// first sight one a line, the codes of an error_changed as lists.
+func TestSlackTemplatesPrintV2Fields(t *testing.T) {
+	funcs := template.FuncMap{"icon": func(s string) string { return ":" + s + ":" },
+		"join": func(v any) string { return valueText(v) }}
+	who := map[string]any{"Name": "orders", "ID": "np_1"}
+	for _, tc := range []struct {
+		name, typ, sev string
+		data           map[string]any
+		want           string
+	}{
+		{"discovered quiet", TypeProjectDiscovered, "info", map[string]any{"status": "RUNNING", "problems": []any{}},
+			":new: *orders* (np_1) is watched now, status *RUNNING*"},
+		{"discovered with problems", TypeProjectDiscovered, "critical", map[string]any{"status": "FAILED", "problems": []any{
+			map[string]any{"kind": "step_failed", "step": "FULL_TRANSFER", "text": "step FULL_TRANSFER FAILED"},
+			map[string]any{"kind": "worker_expired", "text": "worker g_1 expired"}}},
+			":critical: *orders* (np_1) is watched now, status *FAILED*\n• step FULL_TRANSFER FAILED\n• worker g_1 expired"},
+		{"error changed", TypeStepErrorChanged, "info",
+			map[string]any{"step": "FULL_TRANSFER", "cleared": []any{"A"}, "changed": []any{}},
+			":pencil: *orders* (np_1) step *FULL_TRANSFER* errors changed, cleared A"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := Describe(tc.typ)
+			tmpl, err := template.New(tc.typ).Funcs(funcs).Option("missingkey=zero").Parse(s.Slack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			if err := tmpl.Execute(&b, map[string]any{"Project": who, "Severity": tc.sev, "Data": tc.data}); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != tc.want {
+				t.Errorf("\n got  %q\n want %q", b.String(), tc.want)
+			}
+		})
+	}
+}

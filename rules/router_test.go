@@ -176,7 +176,7 @@ func TestNewReportsEveryProblemWithItsPlace(t *testing.T) {
 			{Name: "b", Where: "r.yaml:7:5", Path: "rules.routes[1]", To: []string{"nope"},
 				Match: Match{Types: []string{event.TypeProjectStatusChanged}, Steps: []string{"FULL*"}}},
 			{Name: "c", Where: "r.yaml:9:5", Path: "rules.routes[2]", To: []string{"log"},
-				Match: Match{Types: []string{event.TypeProjectDiscovered}, SeverityAtLeast: "warning"}},
+				Match: Match{Types: []string{event.TypeStepErrorChanged}, SeverityAtLeast: "warning"}},
 			{Where: "r.yaml:11:5", Path: "rules.routes[3]", To: []string{"log"},
 				OncePer: Expr{Text: `event.Data.code`, Where: "r.yaml:12:15", Path: "rules.routes[3].once_per"}},
 		},
@@ -192,7 +192,7 @@ func TestNewReportsEveryProblemWithItsPlace(t *testing.T) {
 	want := []string{
 		`r.yaml:5:13: rules.routes[0].when: the expression does not compile: unknown name projct (did you mean project?) (column 1 of the expression)`,
 		`r.yaml:7:5: rules.routes[1].match: can never match a known event type: oms.project.status_changed has no step`,
-		`r.yaml:9:5: rules.routes[2].match: can never match a known event type: oms.project.discovered is never warning or critical`,
+		`r.yaml:9:5: rules.routes[2].match: can never match a known event type: oms.step.error_changed is never warning or critical`,
 		`r.yaml:11:5: rules.routes[3].once_per: needs the route to have a name (once_per remembers keys per route)`,
 		`r.yaml:15:11: rules.conditions[0].expr: the expression does not compile: invalid operation: > (mismatched types time.Duration and int) (column 19 of the expression)`,
 		`r.yaml:17:11: rules.conditions[1].expr: the expression does not compile: expected bool, but got string`,

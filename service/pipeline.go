@@ -114,7 +114,10 @@ func Deliveries(ds []rules.Delivery) []sinks.Delivery {
 
 // changeEvents are the events of a change: the differ's between the two
 // snapshots (none for a quiet poll), oms.project.removed for a removal,
-// and the poller's own.
+// and the poller's own. A project first seen RELEASED or DELETED (the
+// poller marks it Removed, and tombstones it) is recorded by its
+// oms.project.discovered and not announced as removed: what was never
+// watched cannot go away (EVENTS.md v2).
 func changeEvents(c poller.Change) ([]event.Event, error) {
 	obs := differ.Observation{Source: c.Source, Time: c.Time.UTC()}
 	var events []event.Event
@@ -125,7 +128,7 @@ func changeEvents(c poller.Change) ([]event.Event, error) {
 		}
 		events = append(events, res.Events...)
 	}
-	if last := lastSnapshot(c); c.Removed && last != nil {
+	if last := lastSnapshot(c); c.Removed && last != nil && !firstSight(c) {
 		e, err := differ.Removed(last, obs)
 		if err != nil {
 			return nil, fmt.Errorf("removal of %s: %w", c.Project, err)
@@ -134,6 +137,10 @@ func changeEvents(c poller.Change) ([]event.Event, error) {
 	}
 	return append(events, c.Events...), nil
 }
+
+// firstSight reports whether the change is the first snapshot of a
+// project: a new one and no stored one.
+func firstSight(c poller.Change) bool { return c.Previous == nil && c.Current != nil }
 
 // lastSnapshot is the project's last known state: the final snapshot of a
 // project that reached RELEASED or DELETED, else the stored one.

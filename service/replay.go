@@ -76,9 +76,10 @@ func Replay(ctx context.Context, cfg *config.Config, eng *rules.Engine, obs []om
 		}
 		events := res.Events
 		final := finalStatus(cur)
-		if final {
+		if final && prev != nil {
 			// As run does: a project that reached a final status is
-			// removed, and its firing conditions resolve.
+			// removed, and its firing conditions resolve; one first seen
+			// in a final status is recorded by its discovered event only.
 			e, err := differ.Removed(cur, dobs)
 			if err != nil {
 				return Invalidf("recording line %d: %v", i+1, err)

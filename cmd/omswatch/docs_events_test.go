@@ -153,7 +153,8 @@ func TestEventCatalogSeverities(t *testing.T) {
 		}
 	}
 	cases := []struct{ typ, sev string }{
-		{event.TypeProjectDiscovered, "info"},
+		{event.TypeProjectDiscovered, "critical if FAILED or a step FAILED; warning if SUSPEND or `problems` is not empty; else info"},
+		{event.TypeStepErrorChanged, "info"},
 		{event.TypeProjectRemoved, "warning"},
 		{event.TypeStepErrorRaised, "critical"},
 		{event.TypeAlarmTriggered, "warning"},
