@@ -34,7 +34,7 @@ func TestFirstSightOfAFinalProjectIsNoRemoval(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 			defer cancel()
-			d, js, out := startDelivery(ctx, t, "store:\n  dir: unused\n")
+			d, js, out := startDelivery(ctx, t, "oms: {mode: sim}\nstore:\n  dir: unused\n")
 			store, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: "snapshots"})
 			if err != nil {
 				t.Fatal(err)

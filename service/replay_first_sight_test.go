@@ -28,7 +28,7 @@ func (replayed) ExpressionError(time.Time, error)             {}
 // Replay does as run does: a project first seen RELEASED is discovered,
 // not removed; one released while watched is removed.
 func TestReplayFirstSightOfAFinalProjectIsNoRemoval(t *testing.T) {
-	cfg, err := config.Load([]byte("store:\n  dir: unused\n"), "test.yaml")
+	cfg, err := config.Load([]byte("oms: {mode: sim}\nstore:\n  dir: unused\n"), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
