@@ -22,6 +22,7 @@ func Default() Config {
 			List:            List{PageSize: 100, Refresh: "@every 5m"},
 			Mode:            DiscoveryTwoTier,
 			DescribeRefresh: Duration(time.Hour),
+			Announce:        AnnounceSummary,
 		},
 		Schedule: Schedule{
 			Default:          "@every 30s",

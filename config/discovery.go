@@ -18,6 +18,17 @@ const (
 	DiscoveryDescribeAlways = "describe_always"
 )
 
+// How first sightings are announced to chat targets (Slack): each with a
+// message of its own; summary: one message per poll cycle of first
+// sightings, and the projects with problems on their own; none: only the
+// projects with problems. The audit trail, NATS and webhooks get every
+// event in every case.
+const (
+	AnnounceEach    = "each"
+	AnnounceSummary = "summary"
+	AnnounceNone    = "none"
+)
+
 // Discovery says which projects to watch: a static list of ids, the
 // projects ListProjects returns for some filters, or both.
 type Discovery struct {
@@ -26,6 +37,7 @@ type Discovery struct {
 	Mode                   string   `yaml:"mode"`
 	DescribeRefresh        Duration `yaml:"describe_refresh"`
 	DescribeAlwaysProjects []string `yaml:"describe_always_projects"`
+	Announce               string   `yaml:"announce"`
 }
 
 // List is discovery through ListProjects. Empty filters do not filter.
@@ -55,6 +67,7 @@ func (d *Discovery) validate(v *validator, mode string) {
 		v.errorf("discovery.describe_always_projects", "is redundant with mode describe_always, which describes every project every cycle")
 	}
 	v.positive("discovery.describe_refresh", d.DescribeRefresh > 0)
+	v.oneOf("discovery.announce", d.Announce, AnnounceEach, AnnounceSummary, AnnounceNone)
 	checkProjectIDs(v, "discovery.describe_always_projects", d.DescribeAlwaysProjects)
 	if (mode == omsapi.ModeCloud || mode == omsapi.ModeOnPrem) && len(d.Projects) == 0 && !d.List.Enabled && !v.failed("discovery.projects") {
 		v.errorf("discovery", "nothing to watch: list project ids in discovery.projects, or set discovery.list.enabled: true to discover them with ListProjects")

@@ -49,7 +49,7 @@ func schemaEnums() map[reflect.Type]map[string][]string {
 	return map[reflect.Type]map[string][]string{
 		reflect.TypeFor[omsapi.Config](): {"mode": {omsapi.ModeCloud, omsapi.ModeOnPrem, omsapi.ModeSim},
 			"credentials": {omsapi.CredentialsDefaultChain, omsapi.CredentialsStatic}, "signature": {omsapi.SignatureV3, omsapi.SignatureV1}},
-		reflect.TypeFor[Discovery](): {"mode": {DiscoveryTwoTier, DiscoveryDescribeAlways}},
+		reflect.TypeFor[Discovery](): {"mode": {DiscoveryTwoTier, DiscoveryDescribeAlways}, "announce": {AnnounceEach, AnnounceSummary, AnnounceNone}},
 		reflect.TypeFor[List](): {"types": projectTypes(true), "statuses": projectStatuses(),
 			"source_endpoint_types": endpointTypes(), "sink_endpoint_types": endpointTypes()},
 		reflect.TypeFor[GroupMatch](): {"importance": importances()},

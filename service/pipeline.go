@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/differ"
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms"
@@ -28,6 +29,8 @@ type pipeline struct {
 	silences func() *rules.Silences
 	// observer hears what each hand-off made (metrics); may be nil.
 	observer pipelineObserver
+	// announce says how first sightings reach chat targets.
+	announce announcer
 	log      *slog.Logger
 }
 
@@ -53,7 +56,7 @@ func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 	for _, e := range out.Errors {
 		p.log.Warn("a rule expression failed; it counts as false", "project", c.Project, "error", e)
 	}
-	if err := p.outbox.Publish(ctx, entries(c, out)); err != nil {
+	if err := p.outbox.Publish(ctx, p.announce.apply(entries(c, out))); err != nil {
 		return err
 	}
 	if out.StateChanged {
@@ -97,6 +100,51 @@ func entries(c poller.Change, out rules.Outcome) []sinks.Entry {
 		}
 	}
 	return es
+}
+
+// announcer applies discovery.announce to the deliveries of first
+// sightings to chat (Slack) targets: summary sends them on the first-sight
+// route, which a chat target announces in one message per poll cycle (and
+// the projects with problems on their own); none keeps only those with
+// problems. Other targets get every event as the rules decided.
+type announcer struct {
+	mode string
+	chat map[string]bool
+}
+
+func newAnnouncer(cfg *config.Config) announcer {
+	a := announcer{mode: cfg.Discovery.Announce, chat: map[string]bool{}}
+	for name := range cfg.Slack.Targets {
+		a.chat[name] = true
+	}
+	return a
+}
+
+func (a announcer) apply(es []sinks.Entry) []sinks.Entry {
+	for i := range es {
+		es[i].Deliveries = a.deliveries(es[i].Deliveries)
+	}
+	return es
+}
+
+// deliveries applies the policy to deliveries of any events.
+func (a announcer) deliveries(ds []sinks.Delivery) []sinks.Delivery {
+	if a.mode == "" || a.mode == config.AnnounceEach {
+		return ds
+	}
+	kept := ds[:0]
+	for _, d := range ds {
+		problems, _ := d.Event.Data.Fields["problems"].([]any)
+		switch {
+		case d.Event.Type != event.TypeProjectDiscovered || !a.chat[d.Target]:
+		case a.mode == config.AnnounceSummary:
+			d.Route, d.RouteIndex = sinks.RouteFirstSight, -2
+		case len(problems) == 0:
+			continue // announce: none
+		}
+		kept = append(kept, d)
+	}
+	return kept
 }
 
 // Deliveries hands the rules' decisions to delivery: the one place a

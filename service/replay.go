@@ -52,6 +52,7 @@ func ReadRecording(name string) ([]omssim.Observation, error) {
 func Replay(ctx context.Context, cfg *config.Config, eng *rules.Engine, obs []omssim.Observation, out ReplayOutput) error {
 	store := &rules.MemStore{}
 	disp := NewGrouping(cfg)
+	announce := newAnnouncer(cfg)
 	last := map[[2]string]*oms.Snapshot{}
 	ended := map[[2]string]bool{}
 	for i, o := range obs {
@@ -102,7 +103,7 @@ func Replay(ctx context.Context, cfg *config.Config, eng *rules.Engine, obs []om
 		if err := store.Save(ctx, o.Source, o.Project, outcome.State); err != nil {
 			return err
 		}
-		disp.Add(now, Deliveries(outcome.Deliveries))
+		disp.Add(now, announce.deliveries(Deliveries(outcome.Deliveries)))
 		last[key] = cur
 	}
 	out.Notifications(disp.Flush())

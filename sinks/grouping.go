@@ -48,6 +48,12 @@ type RateLimit struct {
 	Burst int
 }
 
+// RouteFirstSight is the route of the first sightings a chat target
+// announces in one summary per poll cycle (discovery.announce: summary):
+// they group by target and source whatever group_by says, and the target
+// renders them as a summary.
+const RouteFirstSight = "(first sight)"
+
 // GroupLabel is one group_by attribute of a notification and its value.
 type GroupLabel struct {
 	Name, Value string
@@ -102,7 +108,11 @@ func (d *Grouping) Add(now time.Time, ds []Delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, de := range ds {
-		labels := groupLabels(d.groupBy, &de)
+		by := d.groupBy
+		if de.Route == RouteFirstSight {
+			by = []string{"source"} // one summary per cycle, whatever group_by says
+		}
+		labels := groupLabels(by, &de)
 		key := groupKey(de.Target, de.RouteIndex, labels)
 		g := d.groups[key]
 		if g == nil {

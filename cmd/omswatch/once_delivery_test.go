@@ -66,15 +66,25 @@ func startDeliveryTargets(t *testing.T) *deliveryTargets {
 	return d
 }
 
-// once on the built-in simulator routes the 20 discoveries to Slack (a
-// card and a reply in each project's thread), a signed webhook and a NATS
-// target, and nothing to the log; a second run delivers nothing again.
+// once on the built-in simulator routes the 20 discoveries to a signed
+// webhook and a NATS target, and to Slack as discovery.announce says:
+// each (a card and a reply in each project's thread), summary (one
+// message, and the projects with problems in their threads), none (only
+// those); nothing to the log, and a second run delivers nothing again.
 func TestOnceDeliversToEveryTarget(t *testing.T) {
+	for _, announce := range []string{"each", "summary", "none"} {
+		t.Run(announce, func(t *testing.T) { testOnceDelivers(t, announce) })
+	}
+}
+
+func testOnceDelivers(t *testing.T, announce string) {
 	d := startDeliveryTargets(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "omswatch.yaml")
 	doc := fmt.Sprintf(`oms:
   mode: sim
+discovery:
+  announce: %s
 nats:
   embedded:
     port: -1
@@ -100,7 +110,7 @@ rules:
       match:
         types: [oms.project.discovered]
       to: [oncall, relay, events]
-`, filepath.Join(dir, "data"), e2eToken, d.slack.URL, d.receiver.URL, e2eHMAC)
+`, announce, filepath.Join(dir, "data"), e2eToken, d.slack.URL, d.receiver.URL, e2eHMAC)
 	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -115,14 +125,31 @@ rules:
 	if len(d.webhook) != 20 || d.badSignatures != 0 {
 		t.Errorf("webhook: %d events, %d bad signatures; want 20, 0", len(d.webhook), d.badSignatures)
 	}
+	withProblems := 0
+	for _, e := range d.webhook {
+		if p, _ := e.Data.Fields["problems"].([]any); len(p) > 0 {
+			withProblems++
+		}
+	}
 	threads := map[string]int{}
+	summaries := 0
 	for _, p := range d.slackPosts {
-		ts, _, _ := strings.Cut(p, "|")
+		ts, text, _ := strings.Cut(p, "|")
 		threads[ts]++
+		if strings.Contains(text, "omswatch is watching 20 new projects") {
+			summaries++
+		}
 	}
-	if len(d.slackPosts) != 40 || threads[""] != 20 || len(threads) != 21 {
-		t.Errorf("slack: %d posts in %d threads, want 20 cards and 20 replies in their threads", len(d.slackPosts), len(threads)-1)
+	cards := map[string]int{"each": 20, "summary": withProblems, "none": withProblems}[announce]
+	wantSummaries := map[string]int{"summary": 1}[announce]
+	if len(d.slackPosts) != 2*cards+wantSummaries || threads[""] != cards+wantSummaries || len(threads) != cards+1 ||
+		summaries != wantSummaries {
+		t.Errorf("slack: %d posts (%d summaries) in %d threads, want %d cards and replies in their threads and %d summaries (%d projects with problems)",
+			len(d.slackPosts), summaries, len(threads)-1, cards, wantSummaries, withProblems)
 	}
+	posts := len(d.slackPosts)
+	t.Logf("FIGURE first-start announce=%s: slack %d messages (%d projects, %d with problems), webhook %d", announce,
+		posts, len(d.webhook), withProblems, len(d.webhook))
 	d.mu.Unlock()
 	for _, s := range []string{e2eToken, e2eHMAC} {
 		if strings.Contains(errOut+out, s) {
@@ -135,7 +162,7 @@ rules:
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.webhook) != 20 || len(d.slackPosts) != 40 {
+	if len(d.webhook) != 20 || len(d.slackPosts) != posts {
 		t.Errorf("the second run delivered again: %d webhook events, %d slack posts", len(d.webhook), len(d.slackPosts))
 	}
 	code, hist, errOut := runCLI(t, "history", d.webhook[0].Subject, "--config", cfg)

@@ -88,6 +88,9 @@ func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
 	if len(n.Events) == 0 {
 		return nil
 	}
+	if n.Route == sinks.RouteFirstSight {
+		return s.sendFirstSight(ctx, &n)
+	}
 	if s.cfg.Channel == "" {
 		return s.sendWebhook(ctx, &n)
 	}
@@ -189,7 +192,12 @@ func (s *Sink) replyKey(events []event.Event) string {
 
 // sendWebhook posts the whole notification as one message.
 func (s *Sink) sendWebhook(ctx context.Context, n *sinks.Notification) error {
-	msg := &slack.WebhookMessage{Text: s.r.text(n, n.Events)}
+	return s.postWebhook(ctx, s.r.text(n, n.Events))
+}
+
+// postWebhook posts text through the target's incoming webhook.
+func (s *Sink) postWebhook(ctx context.Context, text string) error {
+	msg := &slack.WebhookMessage{Text: text}
 	hook := s.cfg.WebhookURL.Reveal()
 	return s.c.call(ctx, "incoming webhook", "webhook:"+s.name, true, func() error {
 		return slack.PostWebhookCustomHTTPContext(ctx, hook, s.c.http, msg)

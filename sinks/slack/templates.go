@@ -178,5 +178,16 @@ func NewRenderer(t Target, routes RouteTemplates) (*Renderer, error) {
 }
 
 // Text renders n's events, one line each, with the route's, the target's
-// or the built-in template, OMS text escaped.
-func (r *Renderer) Text(n sinks.Notification) string { return r.r.text(&n, n.Events) }
+// or the built-in template, OMS text escaped; first sightings announced
+// in a summary as the summary and the lines of the projects with problems.
+func (r *Renderer) Text(n sinks.Notification) string {
+	if n.Route != sinks.RouteFirstSight {
+		return r.r.text(&n, n.Events)
+	}
+	problems := withProblems(n.Events)
+	text := firstSightSummary(n.Events, len(problems))
+	if len(problems) > 0 {
+		text += "\n" + r.r.text(&n, problems)
+	}
+	return text
+}
