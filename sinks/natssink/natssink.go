@@ -36,7 +36,7 @@ func New(cfg Config, nc *nats.Conn) (*Sink, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	t, err := template.New("subject").Option("missingkey=zero").Parse(cfg.Subject.Text)
+	t, err := parseSubject(cfg.Subject.Text)
 	if err != nil {
 		return nil, fmt.Errorf("nats target: subject: %w", err)
 	}
@@ -58,11 +58,26 @@ func RenderSubject(text string, e event.Event) (string, error) {
 	if text == "" {
 		text = DefaultSubject
 	}
-	t, err := template.New("subject").Option("missingkey=zero").Parse(text)
+	t, err := parseSubject(text)
 	if err != nil {
 		return "", fmt.Errorf("subject: %w", err)
 	}
 	return (&Sink{cfg: Config{Subject: setting.Template{Text: text}}, subject: t}).Subject(e)
+}
+
+// parseSubject compiles a subject template.
+func parseSubject(text string) (*template.Template, error) {
+	return template.New("subject").Option("missingkey=zero").Parse(text)
+}
+
+// render executes a subject template for an event, every value from OMS
+// made a token.
+func render(t *template.Template, e event.Event) (string, error) {
+	var b strings.Builder
+	if err := t.Execute(&b, sinks.NewTemplateData(e, sinks.Token)); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(b.String()), nil
 }
 
 // Subject renders the subject of an event; an error is permanent (the
@@ -73,11 +88,10 @@ func (s *Sink) Subject(e event.Event) (string, error) {
 		// busy one renders 20,000 subjects a second.
 		return "oms.events." + sinks.Token(e.Source) + "." + sinks.Token(e.Data.Project.ID) + "." + e.Type, nil
 	}
-	var b strings.Builder
-	if err := s.subject.Execute(&b, sinks.NewTemplateData(e, sinks.Token)); err != nil {
+	subj, err := render(s.subject, e)
+	if err != nil {
 		return "", sinks.Permanent(fmt.Errorf("subject of event %s: %w", e.ID, err))
 	}
-	subj := strings.TrimSpace(b.String())
 	if !sinks.ValidSubject(subj) {
 		return "", sinks.Permanent(fmt.Errorf("subject %q of event %s is not a valid subject", subj, e.ID))
 	}
