@@ -28,6 +28,9 @@ type Target struct {
 	Grouper Grouper
 }
 
+// DefaultAckWait is the targets' consumers' AckWait unless told otherwise.
+const DefaultAckWait = 5 * time.Second
+
 // DispatcherOptions configure delivery.
 type DispatcherOptions struct {
 	// Outbox is the stream to deliver from. Required.
@@ -41,9 +44,12 @@ type DispatcherOptions struct {
 	// (defaults 1s and 5m).
 	InitialBackoff, MaxBackoff time.Duration
 	// AckWait is how long the server waits for an acknowledgement before it
-	// redelivers (default 30s); held messages are kept alive at a third of
-	// it. MaxAckPending bounds the messages a target holds unacknowledged
-	// (default 1000): the rest wait in the stream.
+	// redelivers (default 5s); held and queued messages are kept alive at a
+	// third of it. It is what a dispatcher that starts after one that died
+	// (kill -9, a lost lease) waits for what that one held: short, so
+	// delivery resumes within seconds. MaxAckPending bounds the messages a
+	// target holds unacknowledged (default 1000): the rest wait in the
+	// stream.
 	AckWait       time.Duration
 	MaxAckPending int
 	// Grouping says how grouped targets group (group_by, group_wait,
@@ -73,7 +79,7 @@ func (o *DispatcherOptions) setDefaults() {
 	}
 	o.MaxBackoff = max(o.MaxBackoff, o.InitialBackoff)
 	if o.AckWait <= 0 {
-		o.AckWait = 30 * time.Second
+		o.AckWait = DefaultAckWait
 	}
 	if o.MaxAckPending <= 0 {
 		// Not more: a Grouping drops a target's oldest group beyond 1,000
