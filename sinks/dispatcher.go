@@ -37,11 +37,14 @@ type DispatcherOptions struct {
 	Outbox  *Outbox
 	Targets []Target
 	// MaxAttempts is how many times a notification is tried before it is
-	// dead-lettered (default 10). 429s with Retry-After handled inside a
+	// dead-lettered (default 100). 429s with Retry-After handled inside a
 	// sink do not count.
 	MaxAttempts int
 	// InitialBackoff doubles after each failed attempt up to MaxBackoff
-	// (defaults 1s and 5m).
+	// (defaults 1s and 5s). The cap is short so that the first attempt after
+	// a downstream's outage comes within seconds of its end; MaxAttempts
+	// is long so that an outage of some minutes (about 8 with the
+	// defaults) is bridged before anything is dead-lettered.
 	InitialBackoff, MaxBackoff time.Duration
 	// AckWait is how long the server waits for an acknowledgement before it
 	// redelivers (default 5s); held and queued messages are kept alive at a
@@ -69,13 +72,13 @@ type DispatcherOptions struct {
 
 func (o *DispatcherOptions) setDefaults() {
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 10
+		o.MaxAttempts = 100
 	}
 	if o.InitialBackoff <= 0 {
 		o.InitialBackoff = time.Second
 	}
 	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 5 * time.Minute
+		o.MaxBackoff = 5 * time.Second
 	}
 	o.MaxBackoff = max(o.MaxBackoff, o.InitialBackoff)
 	if o.AckWait <= 0 {
