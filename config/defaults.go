@@ -35,7 +35,7 @@ func Default() Config {
 			Bucket:      "omswatch-snapshots",
 			DedupWindow: Duration(10 * time.Minute),
 			Retention:   Retention{MaxAge: Duration(90 * 24 * time.Hour)},
-			Delivery:    Delivery{MaxAttempts: 10, InitialBackoff: Duration(time.Second), MaxBackoff: Duration(5 * time.Minute)},
+			Delivery:    Delivery{MaxAttempts: 100, InitialBackoff: Duration(time.Second), MaxBackoff: Duration(5 * time.Second)},
 			Replicas:    1,
 		},
 		HA: HA{

@@ -15,17 +15,29 @@ import (
 
 // deliver sends n until the sink takes it, a permanent error or the last
 // attempt sends it to the dead letters, or ctx ends (then it stays
-// unacknowledged, for redelivery). The worker's other notifications wait
-// meanwhile: a target's order is kept.
+// unacknowledged, for redelivery). Events the sink refused on their own
+// (a PartialError) are dead-lettered at once, each with its reason, and
+// left out of the next attempts; their neighbours go on. The worker's
+// other notifications wait meanwhile: a target's order is kept.
 func (w *worker) deliver(ctx context.Context, n Notification) {
 	for attempt := 1; ; attempt++ {
 		err := w.t.Sink.Send(ctx, n)
+		if pe := (*PartialError)(nil); errors.As(err, &pe) {
+			refused, rest := n.split(pe.Failed)
+			if pe.Err == nil {
+				w.delivered(rest) // first: they are done whatever becomes of the dead letters
+				rest.Events = nil
+			}
+			if !w.refuse(ctx, refused, pe.Failed, attempt) {
+				return
+			}
+			n, err = rest, pe.Err
+		}
 		if err == nil {
-			w.ack(n.Events)
-			w.d.obs.Delivered(w.t.Name, n.Events)
+			w.delivered(n)
 			return
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || len(n.Events) == 0 {
 			return
 		}
 		reason := w.d.opts.Redactor.Redact(err.Error())
@@ -49,6 +61,35 @@ func (w *worker) deliver(ctx context.Context, n Notification) {
 			return
 		}
 	}
+}
+
+// delivered acknowledges the events of n the downstream accepted.
+func (w *worker) delivered(n Notification) {
+	if len(n.Events) == 0 {
+		return
+	}
+	w.ack(n.Events)
+	w.d.obs.Delivered(w.t.Name, n.Events)
+}
+
+// refuse dead-letters each event of n with its own reason from failed and
+// acknowledges it; false if ctx ended first (the rest stay unacknowledged).
+func (w *worker) refuse(ctx context.Context, n Notification, failed map[string]error, attempt int) bool {
+	for i, e := range n.Events {
+		reason := "refused by the target"
+		if err := failed[e.ID]; err != nil {
+			reason = w.d.opts.Redactor.Redact(err.Error())
+		}
+		w.log.Error("an event was refused; dead-lettering it", "route", n.Route, "event_id", e.ID, "type", e.Type,
+			"attempts", attempt, "error", reason)
+		one := n.pick(i)
+		if !w.deadLetter(ctx, one, reason, attempt) {
+			return false
+		}
+		w.ack(one.Events)
+		w.d.obs.DeadLettered(w.t.Name, 1)
+	}
+	return true
 }
 
 // firstID names a notification in logs by its first event.

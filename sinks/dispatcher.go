@@ -28,22 +28,31 @@ type Target struct {
 	Grouper Grouper
 }
 
+// DefaultAckWait is the targets' consumers' AckWait unless told otherwise.
+const DefaultAckWait = 5 * time.Second
+
 // DispatcherOptions configure delivery.
 type DispatcherOptions struct {
 	// Outbox is the stream to deliver from. Required.
 	Outbox  *Outbox
 	Targets []Target
 	// MaxAttempts is how many times a notification is tried before it is
-	// dead-lettered (default 10). 429s with Retry-After handled inside a
+	// dead-lettered (default 100). 429s with Retry-After handled inside a
 	// sink do not count.
 	MaxAttempts int
 	// InitialBackoff doubles after each failed attempt up to MaxBackoff
-	// (defaults 1s and 5m).
+	// (defaults 1s and 5s). The cap is short so that the first attempt after
+	// a downstream's outage comes within seconds of its end; MaxAttempts
+	// is long so that an outage of some minutes (about 8 with the
+	// defaults) is bridged before anything is dead-lettered.
 	InitialBackoff, MaxBackoff time.Duration
 	// AckWait is how long the server waits for an acknowledgement before it
-	// redelivers (default 30s); held messages are kept alive at a third of
-	// it. MaxAckPending bounds the messages a target holds unacknowledged
-	// (default 1000): the rest wait in the stream.
+	// redelivers (default 5s); held and queued messages are kept alive at a
+	// third of it. It is what a dispatcher that starts after one that died
+	// (kill -9, a lost lease) waits for what that one held: short, so
+	// delivery resumes within seconds. MaxAckPending bounds the messages a
+	// target holds unacknowledged (default 1000): the rest wait in the
+	// stream.
 	AckWait       time.Duration
 	MaxAckPending int
 	// Grouping says how grouped targets group (group_by, group_wait,
@@ -63,17 +72,17 @@ type DispatcherOptions struct {
 
 func (o *DispatcherOptions) setDefaults() {
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 10
+		o.MaxAttempts = 100
 	}
 	if o.InitialBackoff <= 0 {
 		o.InitialBackoff = time.Second
 	}
 	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 5 * time.Minute
+		o.MaxBackoff = 5 * time.Second
 	}
 	o.MaxBackoff = max(o.MaxBackoff, o.InitialBackoff)
 	if o.AckWait <= 0 {
-		o.AckWait = 30 * time.Second
+		o.AckWait = DefaultAckWait
 	}
 	if o.MaxAckPending <= 0 {
 		// Not more: a Grouping drops a target's oldest group beyond 1,000

@@ -3,6 +3,9 @@ package sinks
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,10 +20,14 @@ import (
 // Permanent will not succeed however often it is tried (bad credentials, a
 // channel that does not exist, a 4xx): the notification is dead-lettered at
 // once. An error wrapped with RetryAfter asks for that delay before the
-// next attempt. Any other error is transient and retried with backoff. Send
-// must return when ctx ends. Retries call Send again with the same
-// notification, so a sink that already delivered part of it should skip
-// that part where it can tell.
+// next attempt. Any other error is transient and retried with backoff. A
+// sink that sends events one by one reports what became of each with a
+// *PartialError: the events the downstream refused for good are
+// dead-lettered on their own, and the others delivered or retried as its
+// Err says. Send must return when ctx ends. Retries call Send again with
+// the events not delivered for sure (those refused left out), so a sink
+// that already delivered part of them should skip that part where it can
+// tell.
 type Sink interface {
 	Send(ctx context.Context, n Notification) error
 }
@@ -78,6 +85,39 @@ func (n *Notification) Payload(i int) ([]byte, error) {
 		return n.payloads[i], nil
 	}
 	return n.Events[i].JSON()
+}
+
+// split returns the events of n whose ids are in ids, and the others, each
+// with their stored payloads and n's other fields.
+func (n Notification) split(ids map[string]error) (in, out Notification) {
+	in, out = n, n
+	in.Events, out.Events, in.payloads, out.payloads = nil, nil, nil, nil
+	for i, e := range n.Events {
+		to := &out
+		if _, ok := ids[e.ID]; ok {
+			to = &in
+		}
+		to.Events = append(to.Events, e)
+		if n.payloads != nil {
+			var p []byte
+			if i < len(n.payloads) {
+				p = n.payloads[i]
+			}
+			to.payloads = append(to.payloads, p)
+		}
+	}
+	return in, out
+}
+
+// pick returns n with Events[i] alone.
+func (n Notification) pick(i int) Notification {
+	one := n
+	one.Events = n.Events[i : i+1 : i+1]
+	one.payloads = nil
+	if i < len(n.payloads) {
+		one.payloads = n.payloads[i : i+1 : i+1]
+	}
+	return one
 }
 
 // ProjectStatus is what a status card shows about a project, taken from its
@@ -155,4 +195,59 @@ func RetryDelay(err error) (time.Duration, bool) {
 		return r.delay, true
 	}
 	return 0, false
+}
+
+// PartialError is the error of a Send whose events fared differently.
+// Failed are the events the downstream refused for good, by event id, each
+// with its reason (a webhook's 422 for one type, a subject the template
+// cannot make of one event): each is dead-lettered with that reason at
+// once and never sent again. Err is what became of the other events: nil
+// when the downstream accepted them all, else an error as Send returns it
+// (transient, RetryAfter or Permanent) that applies to those not accepted,
+// and a retry sends them without the refused ones.
+type PartialError struct {
+	Failed map[string]error
+	Err    error
+}
+
+// Partial returns the error of a Send in which the events of failed were
+// refused for good and the others fared as err says: nil when nothing
+// failed, err alone when no event was refused.
+func Partial(failed map[string]error, err error) error {
+	if len(failed) == 0 {
+		return err
+	}
+	return &PartialError{Failed: failed, Err: err}
+}
+
+// Error names up to three refused events with their reasons, then the
+// others' error.
+func (p *PartialError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d event(s) refused", len(p.Failed))
+	for i, id := range slices.Sorted(maps.Keys(p.Failed)) {
+		if i == 3 {
+			b.WriteString("; ...")
+			break
+		}
+		fmt.Fprintf(&b, "; %s: %v", id, p.Failed[id])
+	}
+	if p.Err != nil {
+		fmt.Fprintf(&b, "; the others: %v", p.Err)
+	}
+	return b.String()
+}
+
+// Unwrap returns the others' error and every refusal: to a caller that
+// does not look at the events one by one, the notification as a whole
+// cannot succeed (IsPermanent) when any event was refused.
+func (p *PartialError) Unwrap() []error {
+	errs := make([]error, 0, 1+len(p.Failed))
+	if p.Err != nil {
+		errs = append(errs, p.Err)
+	}
+	for _, id := range slices.Sorted(maps.Keys(p.Failed)) {
+		errs = append(errs, p.Failed[id])
+	}
+	return errs
 }

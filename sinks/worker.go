@@ -32,9 +32,13 @@ type worker struct {
 	draining atomic.Bool
 	queued   atomic.Int64 // messages in `in` or held, not yet acknowledged
 
-	mu    sync.Mutex
-	held  map[string]*heldMsg // by event id
-	acked *seqSet
+	mu   sync.Mutex
+	held map[string]*heldMsg // by event id
+	// waiting are the messages in `in`, by stream sequence, with the
+	// newest handle of each: kept alive like held ones, and a redelivery
+	// of one is not queued twice.
+	waiting map[uint64]jetstream.Msg
+	acked   *seqSet
 	// order is set for an AckAll consumer (a Batcher target), which
 	// acknowledges in stream order.
 	order *ackOrder
@@ -54,7 +58,7 @@ func newWorker(d *Dispatcher, t Target, g Grouper, cons jetstream.Consumer) *wor
 		// so the callback never blocks on a full queue.
 		in:   make(chan jetstream.Msg, d.opts.MaxAckPending+64),
 		wake: make(chan struct{}, 1), quit: make(chan struct{}),
-		held: map[string]*heldMsg{}, acked: newSeqSet(1 << 16), order: orderFor(t)}
+		held: map[string]*heldMsg{}, waiting: map[uint64]jetstream.Msg{}, acked: newSeqSet(1 << 16), order: orderFor(t)}
 }
 
 func orderFor(t Target) *ackOrder {
@@ -90,11 +94,21 @@ func (w *worker) stop() {
 
 // receive runs on the consumer's goroutine: messages for other targets are
 // acknowledged at once (in ordered mode the worker does it in order), the
-// others queued.
+// others queued, once: a redelivery of a message still queued only
+// refreshes its handle.
 func (w *worker) receive(m jetstream.Msg) {
 	if w.order == nil && !addressed(m.Headers(), w.t.Name) {
 		_ = m.Ack()
 		return
+	}
+	if meta, err := m.Metadata(); err == nil {
+		w.mu.Lock()
+		_, again := w.waiting[meta.Sequence.Stream]
+		w.waiting[meta.Sequence.Stream] = m
+		w.mu.Unlock()
+		if again {
+			return
+		}
 	}
 	w.queued.Add(1)
 	select {
@@ -140,42 +154,71 @@ func (w *worker) run(ctx context.Context) {
 }
 
 // takeBatch takes m and whatever else is queued, up to a batch, and files
-// them with the grouper in one go.
+// them with the grouper: new messages as arrived now, redeliveries as
+// arrived when they were published, so that a restarted dispatcher does
+// not make them wait a group_wait they already waited.
 func (w *worker) takeBatch(first jetstream.Msg) {
 	ds := make([]Delivery, 0, 16)
-	if d, ok := w.take(first); ok {
-		ds = append(ds, d)
+	ages := make([]time.Duration, 0, 16)
+	take := func(m jetstream.Msg) {
+		if d, age, ok := w.take(m); ok {
+			ds, ages = append(ds, d), append(ages, age)
+		}
 	}
+	take(first)
 	for len(ds) < w.d.opts.BatchSize {
 		select {
 		case m := <-w.in:
-			if d, ok := w.take(m); ok {
-				ds = append(ds, d)
-			}
+			take(m)
 			continue
 		default:
 		}
 		break
 	}
-	if len(ds) > 0 {
-		w.g.Add(w.d.opts.Now(), ds)
+	now := w.d.opts.Now()
+	for len(ds) > 0 { // in stream order, in runs of one age
+		k := 1
+		for k < len(ds) && ages[k] == ages[0] {
+			k++
+		}
+		w.g.Add(now.Add(-ages[0]), ds[:k])
+		ds, ages = ds[k:], ages[k:]
 	}
 }
 
 // take decodes a message into the target's delivery and holds it. A
 // redelivery of a message already held only refreshes the handle; one
 // already acknowledged (or an event stored twice, past the dedup window) is
-// acknowledged again and skipped.
-func (w *worker) take(m jetstream.Msg) (Delivery, bool) {
+// acknowledged again and skipped. For a redelivery (what a dispatcher that
+// died or lost its lease held) it also returns how long ago the event was
+// published: its group_wait has run since then.
+func (w *worker) take(m jetstream.Msg) (Delivery, time.Duration, bool) {
 	meta, err := m.Metadata()
 	if err != nil {
 		w.queued.Add(-1)
 		_ = m.Term()
-		return Delivery{}, false
+		return Delivery{}, 0, false
 	}
 	seq := meta.Sequence.Stream
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if newest, ok := w.waiting[seq]; ok {
+		m = newest
+		delete(w.waiting, seq)
+		if nm, err := m.Metadata(); err == nil {
+			meta = nm
+		}
+	}
+	var age time.Duration
+	if meta.NumDelivered > 1 {
+		age = max(time.Since(meta.Timestamp), 0)
+	}
+	d, ok := w.hold(seq, m)
+	return d, age, ok
+}
+
+// hold is take's work on the worker's state (locked).
+func (w *worker) hold(seq uint64, m jetstream.Msg) (Delivery, bool) {
 	if w.acked.has(seq) {
 		// Finished before (its acknowledgement was lost, or in ordered
 		// mode still waits for an earlier message): finish it again. In
@@ -306,6 +349,11 @@ func (w *worker) keepAlive(ctx context.Context) {
 			for _, h := range held {
 				msgs = append(msgs, h.msg)
 			}
+		}
+		// Then those queued behind a send: a retry can take longer than
+		// AckWait.
+		for _, seq := range slices.Sorted(maps.Keys(w.waiting)) {
+			msgs = append(msgs, w.waiting[seq])
 		}
 		w.mu.Unlock()
 		for _, m := range msgs {

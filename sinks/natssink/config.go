@@ -2,12 +2,16 @@ package natssink
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/setting"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // DefaultSubject is the subject template of a target that names none.
@@ -36,13 +40,17 @@ func (c *Config) SetDefaults() { c.Subject = setting.Template{Text: DefaultSubje
 // streamPattern is what JetStream accepts as a stream name.
 var streamPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 
-// Validate reports an empty or unparsable subject and a stream that is not
-// a stream name or is given without jetstream, as setting.Errors.
+// Validate reports an empty or unparsable subject, one that does not make
+// a valid subject of every event type (rendered for a sample event of each,
+// sinks.SampleEvents), and a stream that is not a stream name or is given
+// without jetstream, as setting.Errors.
 func (c Config) Validate() error {
 	var errs []error
 	if strings.TrimSpace(c.Subject.Text) == "" {
 		errs = append(errs, setting.Errorf("subject", "is empty; leave it out for the default %s", DefaultSubject))
 	} else if err := c.Subject.CheckSyntax("subject"); err != nil {
+		errs = append(errs, err)
+	} else if err := checkSubject(c.Subject.Text); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Stream != "" {
@@ -54,4 +62,37 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkSubject renders a subject template for a sample event of every
+// type and reports the types it makes no valid subject of: at run time
+// each such event would be dead-lettered.
+func checkSubject(text string) error {
+	t, err := parseSubject(text)
+	if err != nil {
+		return nil // CheckSyntax reports it
+	}
+	var bad []string
+	var example string
+	for _, e := range sinks.SampleEvents() {
+		subj, err := render(t, e)
+		if (err == nil && sinks.ValidSubject(subj)) || slices.Contains(bad, e.Type) {
+			continue
+		}
+		bad = append(bad, e.Type)
+		if example != "" {
+			continue
+		}
+		if err != nil {
+			example = fmt.Sprintf("%s events fail: %v", e.Type, err)
+		} else {
+			example = fmt.Sprintf("%s events get %q", e.Type, subj)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return setting.Errorf("subject", "makes no valid subject (tokens separated by single dots, no spaces, * or >) "+
+		"of %d of %d event types (%s): %s; a field some types lack needs a fallback, e.g. {{or .Data.step \"none\"}}",
+		len(bad), len(event.Types()), strings.Join(bad, ", "), example)
 }

@@ -36,7 +36,7 @@ func New(cfg Config, nc *nats.Conn) (*Sink, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	t, err := template.New("subject").Option("missingkey=zero").Parse(cfg.Subject.Text)
+	t, err := parseSubject(cfg.Subject.Text)
 	if err != nil {
 		return nil, fmt.Errorf("nats target: subject: %w", err)
 	}
@@ -58,11 +58,26 @@ func RenderSubject(text string, e event.Event) (string, error) {
 	if text == "" {
 		text = DefaultSubject
 	}
-	t, err := template.New("subject").Option("missingkey=zero").Parse(text)
+	t, err := parseSubject(text)
 	if err != nil {
 		return "", fmt.Errorf("subject: %w", err)
 	}
 	return (&Sink{cfg: Config{Subject: setting.Template{Text: text}}, subject: t}).Subject(e)
+}
+
+// parseSubject compiles a subject template.
+func parseSubject(text string) (*template.Template, error) {
+	return template.New("subject").Option("missingkey=zero").Parse(text)
+}
+
+// render executes a subject template for an event, every value from OMS
+// made a token.
+func render(t *template.Template, e event.Event) (string, error) {
+	var b strings.Builder
+	if err := t.Execute(&b, sinks.NewTemplateData(e, sinks.Token)); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(b.String()), nil
 }
 
 // Subject renders the subject of an event; an error is permanent (the
@@ -73,11 +88,10 @@ func (s *Sink) Subject(e event.Event) (string, error) {
 		// busy one renders 20,000 subjects a second.
 		return "oms.events." + sinks.Token(e.Source) + "." + sinks.Token(e.Data.Project.ID) + "." + e.Type, nil
 	}
-	var b strings.Builder
-	if err := s.subject.Execute(&b, sinks.NewTemplateData(e, sinks.Token)); err != nil {
+	subj, err := render(s.subject, e)
+	if err != nil {
 		return "", sinks.Permanent(fmt.Errorf("subject of event %s: %w", e.ID, err))
 	}
-	subj := strings.TrimSpace(b.String())
 	if !sinks.ValidSubject(subj) {
 		return "", sinks.Permanent(fmt.Errorf("subject %q of event %s is not a valid subject", subj, e.ID))
 	}
@@ -86,35 +100,55 @@ func (s *Sink) Subject(e event.Event) (string, error) {
 
 // Send publishes every event of n, each with Content-Type
 // application/cloudevents+json and Nats-Msg-Id = its id, and returns once
-// the server took them all (JetStream: acknowledged; core: flushed).
+// the server took them all (JetStream: acknowledged; core: flushed). An
+// event that cannot be published (its subject does not render valid, it is
+// over max_payload) does not hold the others back: it is reported in a
+// sinks.PartialError.
 func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.Timeout)
 		defer cancel()
 	}
-	msgs := make([]*nats.Msg, len(n.Events))
+	refused := map[string]error{}
+	msgs := make([]*nats.Msg, 0, len(n.Events))
+	ids := make([]string, 0, len(n.Events))
 	for i, e := range n.Events {
 		subj, err := s.Subject(e)
 		if err != nil {
-			return err
+			refused[e.ID] = err
+			continue
 		}
 		data, err := n.Payload(i)
 		if err != nil {
-			return sinks.Permanent(fmt.Errorf("encode event %s: %w", e.ID, err))
+			refused[e.ID] = sinks.Permanent(fmt.Errorf("encode event %s: %w", e.ID, err))
+			continue
 		}
 		m := nats.NewMsg(subj)
 		m.Data = data
 		m.Header.Set("Content-Type", event.StructuredContentType)
 		m.Header.Set(jetstream.MsgIDHeader, e.ID)
-		msgs[i] = m
+		msgs, ids = append(msgs, m), append(ids, e.ID)
 	}
+	var err error
 	if s.js != nil {
-		return s.publishJetStream(ctx, msgs)
+		err = s.publishJetStream(ctx, msgs, ids, refused)
+	} else {
+		err = s.publishCore(ctx, msgs, ids, refused)
 	}
-	for _, m := range msgs {
+	return sinks.Partial(refused, err)
+}
+
+// publishCore publishes on core NATS and flushes; a message the client
+// refuses on its own (over max_payload, a bad subject) goes to refused.
+func (s *Sink) publishCore(ctx context.Context, msgs []*nats.Msg, ids []string, refused map[string]error) error {
+	for i, m := range msgs {
 		if err := s.nc.PublishMsg(m); err != nil {
-			return classify(fmt.Errorf("publish %s: %w", m.Subject, err))
+			err = classify(fmt.Errorf("publish %s: %w", m.Subject, err))
+			if !sinks.IsPermanent(err) {
+				return err
+			}
+			refused[ids[i]] = err
 		}
 	}
 	if err := s.nc.FlushWithContext(ctx); err != nil {
@@ -124,30 +158,45 @@ func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
 }
 
 // publishJetStream publishes asynchronously and waits for every ack. A
-// retry of the whole batch is harmless: the stream drops repeated ids.
-func (s *Sink) publishJetStream(ctx context.Context, msgs []*nats.Msg) error {
+// retry of the whole batch is harmless: the stream drops repeated ids. A
+// message refused for good goes to refused; any other failure is returned
+// (the first), after every ack was waited for.
+func (s *Sink) publishJetStream(ctx context.Context, msgs []*nats.Msg, ids []string, refused map[string]error) error {
 	var opts []jetstream.PublishOpt
 	if s.cfg.Stream != "" {
 		opts = append(opts, jetstream.WithExpectStream(s.cfg.Stream))
 	}
 	futures := make([]jetstream.PubAckFuture, len(msgs))
+	var first error
+	fail := func(i int, err error) {
+		err = classify(fmt.Errorf("publish %s: %w", msgs[i].Subject, err))
+		if sinks.IsPermanent(err) {
+			refused[ids[i]] = err
+		} else if first == nil {
+			first = err
+		}
+	}
 	for i, m := range msgs {
 		f, err := s.js.PublishMsgAsync(m, opts...)
 		if err != nil {
-			return classify(fmt.Errorf("publish %s: %w", m.Subject, err))
+			fail(i, err)
+			continue
 		}
 		futures[i] = f
 	}
 	for i, f := range futures {
+		if f == nil {
+			continue
+		}
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
-			return classify(fmt.Errorf("publish %s: %w", msgs[i].Subject, err))
+			fail(i, err)
 		case <-ctx.Done():
 			return fmt.Errorf("publish acks: %w", ctx.Err())
 		}
 	}
-	return nil
+	return first
 }
 
 // classify marks what retrying cannot fix: a message over max_payload, a

@@ -1,6 +1,7 @@
 package natssink_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -112,9 +113,11 @@ func TestBadSubjectsArePermanent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = s.Send(t.Context(), sinks.Notification{Events: []event.Event{sampleEvent("x")}})
-		if !sinks.IsPermanent(err) {
-			t.Errorf("%q: error %v, want a permanent one", subj, err)
+		e := sampleEvent("x")
+		err = s.Send(t.Context(), sinks.Notification{Events: []event.Event{e}})
+		var pe *sinks.PartialError
+		if !sinks.IsPermanent(err) || !errors.As(err, &pe) || pe.Err != nil || !sinks.IsPermanent(pe.Failed[e.ID]) {
+			t.Errorf("%q: error %v, want the event refused for good", subj, err)
 		}
 	}
 	if _, err := natssink.New(natssink.Config{Subject: setting.Template{Text: "{{"}}, nc); err == nil {

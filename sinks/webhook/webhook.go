@@ -93,22 +93,33 @@ func toJSON(v any) (string, error) {
 	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
-// Send posts each event of n on its own, in order.
+// Send posts each event of n on its own, in order. An event the receiver
+// refuses for good (a 4xx, a body the template cannot make) does not stop
+// the others: it is reported in a sinks.PartialError. A transient failure
+// stops the batch there, for a retry in order.
 func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
+	var refused map[string]error
 	for i, e := range n.Events {
 		if s.wasSent(e.ID) {
 			continue
 		}
 		body, ctype, err := s.render(&n, i)
-		if err != nil {
-			return err
+		if err == nil {
+			err = s.post(ctx, e, body, ctype)
 		}
-		if err := s.post(ctx, e, body, ctype); err != nil {
-			return err
+		switch {
+		case err == nil:
+			s.markSent(e.ID)
+		case sinks.IsPermanent(err) && ctx.Err() == nil:
+			if refused == nil {
+				refused = map[string]error{}
+			}
+			refused[e.ID] = err
+		default:
+			return sinks.Partial(refused, err)
 		}
-		s.markSent(e.ID)
 	}
-	return nil
+	return sinks.Partial(refused, nil)
 }
 
 func (s *Sink) render(n *sinks.Notification, i int) ([]byte, string, error) {

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -140,5 +141,32 @@ func TestRetrySkipsWhatWasPosted(t *testing.T) {
 	}
 	if _, err := webhook.New("x", webhook.Config{URL: secret.New("ftp://x")}, nil); err == nil {
 		t.Error("an ftp URL was accepted")
+	}
+}
+
+// A 4xx for one event does not stop the batch: the others are posted, and
+// the refusal is reported for that event alone.
+func TestARefusalIsReportedPerEvent(t *testing.T) {
+	rec := &receiver{status: func(n int) (int, string) {
+		if n == 1 {
+			return 422, ""
+		}
+		return 0, ""
+	}}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	s, err := webhook.New("relay", webhook.Config{URL: secret.New(srv.URL), Secret: secret.New(hmacKey),
+		Headers: map[string]secret.String{"X-Team": secret.New("dba")}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := sinks.Notification{Events: []event.Event{sample(1), sample(2), sample(3)}}
+	err = s.Send(t.Context(), n)
+	var pe *sinks.PartialError
+	if !errors.As(err, &pe) || pe.Err != nil || len(pe.Failed) != 1 || pe.Failed[sample(1).ID] == nil {
+		t.Fatalf("error %#v, want the first event refused and the others delivered", err)
+	}
+	if !sinks.IsPermanent(pe.Failed[sample(1).ID]) || len(rec.bodies) != 2 {
+		t.Errorf("refusal %v; %d posts accepted, want 2", pe.Failed[sample(1).ID], len(rec.bodies))
 	}
 }
