@@ -51,9 +51,12 @@ type Route struct {
 
 // Condition is a level rule over a project's snapshots: when Expr has held
 // for For, oms.condition.firing; when it stops holding (for KeepFiringFor
-// more), oms.condition.resolved.
+// more), oms.condition.resolved with reason recovered. While, if given, is
+// when the condition applies at all: while it does not hold the condition
+// is not measured, and a firing one resolves with reason not_applicable.
 type Condition struct {
 	Name          string            `yaml:"name"`
+	While         Expr              `yaml:"while"`
 	Expr          Expr              `yaml:"expr"`
 	Value         Expr              `yaml:"value"`
 	For           Duration          `yaml:"for"`
@@ -214,6 +217,9 @@ func (c *Condition) validate(v *validator) {
 	}
 	if strings.TrimSpace(c.Expr.Text) == "" {
 		v.errorf(p+".expr", "is required: an expression over project and prev that is true while the condition holds")
+	}
+	if v.set(p+".while") && strings.TrimSpace(c.While.Text) == "" {
+		v.errorf(p+".while", "is empty; leave it out for a condition that always applies")
 	}
 	if v.set(p+".value") && strings.TrimSpace(c.Value.Text) == "" {
 		v.errorf(p+".value", "is empty; leave it out for events without a value")

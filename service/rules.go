@@ -29,7 +29,7 @@ func rulesConfig(cfg *config.Config) rules.Config {
 	for _, c := range r.Conditions {
 		p := c.Path()
 		out.Conditions = append(out.Conditions, rules.Condition{
-			Name: c.Name, Expr: ruleExpr(c.Expr, p+".expr"), Value: ruleExpr(c.Value, p+".value"),
+			Name: c.Name, While: ruleExpr(c.While, p+".while"), Expr: ruleExpr(c.Expr, p+".expr"), Value: ruleExpr(c.Value, p+".value"),
 			For: c.For.Duration(), KeepFiringFor: c.KeepFiringFor.Duration(), Severity: c.Severity,
 			Labels: c.Labels, Where: c.Pos.String(), Path: p,
 		})
