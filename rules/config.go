@@ -94,3 +94,11 @@ type Expr struct {
 
 // IsZero reports whether no expression was given.
 func (e Expr) IsZero() bool { return e.Text == "" }
+
+// Validate compiles the configuration and discards the engine: every
+// problem New would report, as Errors. The configuration loader calls it so
+// that one load reports the rules' problems with all the others.
+func (c Config) Validate() error {
+	_, err := New(c)
+	return err
+}
