@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/setting"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // DefaultSubject is the subject template of a target that names none.
@@ -36,14 +37,19 @@ func (c *Config) SetDefaults() { c.Subject = setting.Template{Text: DefaultSubje
 // streamPattern is what JetStream accepts as a stream name.
 var streamPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 
-// Validate reports an empty or unparsable subject and a stream that is not
-// a stream name or is given without jetstream, as setting.Errors.
+// Validate reports an empty or unparsable subject, one naming a field
+// events do not carry, and a stream that is not a stream name or is given
+// without jetstream, as setting.Errors.
 func (c Config) Validate() error {
 	var errs []error
 	if strings.TrimSpace(c.Subject.Text) == "" {
 		errs = append(errs, setting.Errorf("subject", "is empty; leave it out for the default %s", DefaultSubject))
 	} else if err := c.Subject.CheckSyntax("subject"); err != nil {
 		errs = append(errs, err)
+	} else {
+		for _, e := range sinks.CheckTemplateFields(c.Subject.Text, nil) {
+			errs = append(errs, setting.Errorf("subject", "%v", e))
+		}
 	}
 	if c.Stream != "" {
 		if !c.JetStream {
