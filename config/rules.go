@@ -157,11 +157,11 @@ func (rt *Route) validate(v *validator, targets map[string]string) {
 	}
 	for _, key := range sortedKeys(rt.Template) {
 		tp := joinPath(p+".template", key)
+		v.checkTemplate(tp, rt.Template[key])
 		if key != "default" && event.CheckTypeGlob(key) != nil {
 			v.checkTypeGlob(tp, key)
-			continue
+			continue // no types to check its fields against
 		}
-		v.checkTemplate(tp, rt.Template[key])
 		for _, e := range sinks.CheckTemplateFields(rt.Template[key].Text, rt.templateTypes(key)) {
 			v.errorf(tp, "%v", e)
 		}

@@ -129,7 +129,6 @@ func (v *validator) hostPort(path, addr string) {
 	}
 }
 
-
 // pattern checks a name matcher: a glob (path.Match syntax: *, ?, [a-z]) or,
 // with a leading ~, a regular expression (RE2, anchored by the user).
 func (v *validator) pattern(at, p string) {

@@ -134,15 +134,16 @@ func checkTemplates(path string, m map[string]setting.Template) error {
 	var errs []error
 	for _, key := range slices.Sorted(maps.Keys(m)) {
 		p := setting.Key(path, key)
+		errs = append(errs, m[key].CheckSyntax(p))
 		var types []string // default: every type
 		if key != "default" {
 			if err := event.CheckTypeGlob(key); err != nil {
 				errs = append(errs, setting.Errorf(p, "%s", err))
-				continue
+				continue // no types to check its fields against
 			}
 			types, _ = event.TypesMatching(key)
 		}
-		errs = append(errs, m[key].CheckSyntax(p), checkFields(p, m[key], types))
+		errs = append(errs, checkFields(p, m[key], types))
 	}
 	return errors.Join(errs...)
 }
