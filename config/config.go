@@ -70,7 +70,9 @@ func LoadFile(path string) (*Config, error) {
 // Load parses a configuration document. filename names it in error
 // positions, and its directory is the base for relative paths in it. On
 // failure the error is an Errors value listing every problem found, each
-// with file:line:column.
+// with file:line:column: the document's and its sections', and what
+// compiling the rules finds (expressions, matchers), in the order they are
+// written.
 func Load(data []byte, filename string) (*Config, error) {
 	l := &loader{errs: &errorList{files: []string{filename}}, idx: newIndex(), dir: filepath.Dir(filename)}
 	l.idx.addFile(filename)
@@ -122,4 +124,5 @@ func (c *Config) validate(v *validator) {
 	c.Rules.validate(v, targets)
 	c.HTTP.validate(v)
 	c.Log.validate(v)
+	c.checkRules(v) // last: it leaves out what the checks above reported
 }

@@ -2,10 +2,13 @@ package config
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/internal/suggest"
 	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // Rules routes events to targets and defines conditions over snapshots.
@@ -51,9 +54,12 @@ type Route struct {
 
 // Condition is a level rule over a project's snapshots: when Expr has held
 // for For, oms.condition.firing; when it stops holding (for KeepFiringFor
-// more), oms.condition.resolved.
+// more), oms.condition.resolved with reason recovered. While, if given, is
+// when the condition applies at all: while it does not hold the condition
+// is not measured, and a firing one resolves with reason not_applicable.
 type Condition struct {
 	Name          string            `yaml:"name"`
+	While         Expr              `yaml:"while"`
 	Expr          Expr              `yaml:"expr"`
 	Value         Expr              `yaml:"value"`
 	For           Duration          `yaml:"for"`
@@ -151,10 +157,14 @@ func (rt *Route) validate(v *validator, targets map[string]string) {
 	}
 	for _, key := range sortedKeys(rt.Template) {
 		tp := joinPath(p+".template", key)
-		if key != "default" {
-			v.checkTypeGlob(tp, key)
-		}
 		v.checkTemplate(tp, rt.Template[key])
+		if key != "default" && event.CheckTypeGlob(key) != nil {
+			v.checkTypeGlob(tp, key)
+			continue // no types to check its fields against
+		}
+		for _, e := range sinks.CheckTemplateFields(rt.Template[key].Text, rt.templateTypes(key)) {
+			v.errorf(tp, "%v", e)
+		}
 	}
 	if v.set(p + ".once_per") {
 		switch {
@@ -166,6 +176,33 @@ func (rt *Route) validate(v *validator, targets map[string]string) {
 			v.errorf(p+".once_per", "a dropping route sends nothing; remove once_per or drop")
 		}
 	}
+}
+
+// templateTypes are the event types a route's template under key is used
+// for: those the key matches ("default": every type) that the route's
+// match.types take, or all the key matches when the route takes none of
+// them (its match is reported on its own).
+func (rt *Route) templateTypes(key string) []string {
+	types := event.Types()
+	if key != "default" {
+		types, _ = event.TypesMatching(key)
+	}
+	if len(rt.Match.Types) == 0 {
+		return types
+	}
+	var out []string
+	for _, t := range types {
+		for _, g := range rt.Match.Types {
+			if ok, _ := path.Match(g, t); ok {
+				out = append(out, t)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return types
+	}
+	return out
 }
 
 // validateMatch checks a route's or an inhibition's matchers at path.
@@ -214,6 +251,9 @@ func (c *Condition) validate(v *validator) {
 	}
 	if strings.TrimSpace(c.Expr.Text) == "" {
 		v.errorf(p+".expr", "is required: an expression over project and prev that is true while the condition holds")
+	}
+	if v.set(p+".while") && strings.TrimSpace(c.While.Text) == "" {
+		v.errorf(p+".while", "is empty; leave it out for a condition that always applies")
 	}
 	if v.set(p+".value") && strings.TrimSpace(c.Value.Text) == "" {
 		v.errorf(p+".value", "is empty; leave it out for events without a value")

@@ -17,13 +17,24 @@ func cronParser() cron.Parser {
 	return cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 }
 
-// checkSpec validates a schedule spec. robfig/cron v3.0.1 panics on some
-// inputs (a lone "TZ=0" or "CRON_TZ=UTC"), so the parse runs under recover
-// and a panic becomes an ordinary error.
+// checkSpec validates a schedule spec: that cron parses it, and that it
+// means what it says (no step beyond its field, a date that exists).
+// robfig/cron v3.0.1 panics on some inputs (a lone "TZ=0" or
+// "CRON_TZ=UTC"), so the parse runs under recover and a panic becomes an
+// ordinary error.
 func (v *validator) checkSpec(path, spec string) {
-	if err := parseSpec(spec); err != nil {
+	sched, err := parseSpec(spec)
+	if err != nil {
 		msg := printable(err.Error()) // cron echoes the spec, tabs and all
 		v.errorf(path, "%q is not a schedule: %s; want a cron spec (\"*/30 * * * * *\" with seconds, \"*/5 * * * *\" without) or a descriptor (@every 30s, @hourly, @daily)", spec, msg)
+		return
+	}
+	if msg := specSteps(spec); msg != "" {
+		v.errorf(path, "%q: %s", printable(spec), msg)
+		return
+	}
+	if neverFires(sched) {
+		v.errorf(path, "%q never fires: no date has the day of the month it names in the months it names (e.g. February 31); fix the day or the month", printable(spec))
 	}
 }
 
@@ -38,28 +49,27 @@ func printable(s string) string {
 	}, strings.NewReplacer("\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(s))
 }
 
-func parseSpec(spec string) (err error) {
+func parseSpec(spec string) (sched cron.Schedule, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("the cron parser failed on it (%v)", r)
 		}
 	}()
 	if strings.TrimSpace(spec) == "" {
-		return fmt.Errorf("empty spec")
+		return nil, fmt.Errorf("empty spec")
 	}
 	if (strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=")) && !strings.Contains(spec, " ") {
-		return fmt.Errorf("a time zone prefix must be followed by a space and the schedule, e.g. CRON_TZ=Asia/Shanghai 0 9 * * *")
+		return nil, fmt.Errorf("a time zone prefix must be followed by a space and the schedule, e.g. CRON_TZ=Asia/Shanghai 0 9 * * *")
 	}
 	if every, ok := strings.CutPrefix(spec, "@every "); ok {
 		// cron rounds @every down to whole seconds, and anything under a
 		// second up to one: say so rather than run at another interval.
 		d, perr := time.ParseDuration(strings.TrimSpace(every))
 		if perr == nil && (d < time.Second || d%time.Second != 0) {
-			return fmt.Errorf("@every must be a whole number of seconds, at least 1s")
+			return nil, fmt.Errorf("@every must be a whole number of seconds, at least 1s")
 		}
 	}
-	_, err = cronParser().Parse(spec)
-	return err
+	return cronParser().Parse(spec)
 }
 
 // checkTemplate checks a Go text/template's syntax. Functions are not

@@ -222,12 +222,23 @@ var specs = [...]Spec{
 		Slack: `{{icon .Severity}} ` + slackWho + ` *{{.Data.rule}}* firing since {{.Data.since}}{{with .Data.value}}, value {{.}}{{end}}`,
 	},
 	{
-		Type: TypeConditionResolved, Severity: Warning, Severities: anySeverity,
-		Fields: []string{"rule", "value", "since"}, Optional: []string{"fired_at", "labels"}, Facts: Facts{Rule: "rule"},
+		// Always info: a recovery, or the end of what the rule measured,
+		// is nothing to page about; the firing was.
+		Type: TypeConditionResolved, Severity: Info, Severities: infoOnly,
+		Fields: []string{"rule", "value", "since", "reason", "lasted"}, Optional: []string{"fired_at", "labels"}, Facts: Facts{Rule: "rule"},
 		What: func(d Data) string {
-			return fmt.Sprintf("condition %s resolved (held since %s), value %s", d.Text("rule"), d.Text("since"), d.Text("value"))
+			s := "condition " + d.Text("rule") + " resolved"
+			if d.Text("reason") == "not_applicable" {
+				s = "condition " + d.Text("rule") + " no longer applies (project " + or(d.Project.Status, "gone") + ")"
+			}
+			if l := d.Text("lasted"); l != "" {
+				s += " after " + l
+			}
+			return s + fmt.Sprintf(" (held since %s), value %s", d.Text("since"), d.Text("value"))
 		},
-		Slack: `:white_check_mark: ` + slackWho + ` *{{.Data.rule}}* resolved{{with .Data.value}}, value {{.}}{{end}}`,
+		Slack: `{{if eq .Data.reason "not_applicable"}}:heavy_minus_sign: ` + slackWho + ` *{{.Data.rule}}* no longer applies ` +
+			`(project {{.Project.Status}}){{else}}:white_check_mark: ` + slackWho + ` *{{.Data.rule}}* resolved{{end}}` +
+			`{{with .Data.lasted}} after {{.}}{{end}}{{with .Data.value}}, value {{.}}{{end}}`,
 	},
 	{
 		Type: TypePollFailing, Severity: Warning, Severities: warningOnly, Fields: []string{"failures"},

@@ -12,6 +12,7 @@ import (
 // condition is a compiled level rule.
 type condition struct {
 	name         string
+	while        *program // nil: the condition always applies
 	expr, value  *program
 	forDur, keep time.Duration
 	severity     event.Severity
@@ -33,6 +34,9 @@ func compileCondition(c Condition, repeat time.Duration, p *problems) *condition
 		p.add(c.Where, c.Path+".severity", "%v", err)
 	}
 	out.severity = s
+	if !c.While.IsZero() {
+		out.while = compile(c.While, wantBool, p)
+	}
 	if c.Expr.IsZero() {
 		p.add(c.Where, c.Path+".expr", "is required")
 	} else {
@@ -48,17 +52,36 @@ func compileCondition(c Condition, repeat time.Duration, p *problems) *condition
 type transition int
 
 const (
-	stay transition = iota
-	fire
-	remind
-	resolve
+	stay    transition = iota
+	fire               // oms.condition.firing
+	remind             // oms.condition.firing again, a reminder
+	resolve            // oms.condition.resolved, reason recovered
+	lapse              // oms.condition.resolved, reason not_applicable
+)
+
+// Reasons an oms.condition.resolved gives in data.reason.
+const (
+	// ReasonRecovered: the condition applies and its expression stopped
+	// holding (after keep_firing_for): the value is back.
+	ReasonRecovered = "recovered"
+	// ReasonNotApplicable: the project left the state the condition
+	// measures (its while stopped holding, or the project is gone), so
+	// nothing recovered; data.project.status says where it went.
+	ReasonNotApplicable = "not_applicable"
 )
 
 // step advances one condition's state by one evaluation: Prometheus's
 // inactive -> pending -> firing, with keep_firing_for and reminders every
-// repeat_interval. It returns the next state (nil when inactive).
-func (c *condition) step(st *CondState, holds bool, now time.Time) (*CondState, transition) {
+// repeat_interval. applies is the condition's while: when it does not
+// hold, a pending condition ends without an event and a firing one lapses
+// at once (keep_firing_for bridges dips of the value, not a project that
+// stopped running). It returns the next state (nil when inactive).
+func (c *condition) step(st *CondState, applies, holds bool, now time.Time) (*CondState, transition) {
 	switch {
+	case !applies && st != nil && st.Firing():
+		return nil, lapse
+	case !applies:
+		return nil, stay
 	case st == nil && !holds:
 		return nil, stay
 	case st == nil:
@@ -118,7 +141,7 @@ func (e *Engine) evalConditions(p *Poll, env *Env, st *State) ([]condEvent, []er
 		if s, ok := st.Conditions[c.name]; ok {
 			cur = &s
 		}
-		holds, err := c.expr.runBool(env)
+		applies, holds, err := c.eval(env)
 		if err != nil {
 			errs = append(errs, err)
 			if cur != nil {
@@ -126,7 +149,7 @@ func (e *Engine) evalConditions(p *Poll, env *Env, st *State) ([]condEvent, []er
 			}
 			continue
 		}
-		ns, tr := c.step(cur, holds, p.Now)
+		ns, tr := c.step(cur, applies, holds, p.Now)
 		if ns != nil {
 			next[c.name] = *ns
 		}
@@ -134,7 +157,7 @@ func (e *Engine) evalConditions(p *Poll, env *Env, st *State) ([]condEvent, []er
 			continue
 		}
 		ref := ns
-		if tr == resolve {
+		if tr == resolve || tr == lapse {
 			ref = cur
 		}
 		ce, err := e.conditionEvent(p, env, c, ref, tr)
@@ -150,8 +173,21 @@ func (e *Engine) evalConditions(p *Poll, env *Env, st *State) ([]condEvent, []er
 	return out, errs
 }
 
+// eval runs the condition's while, then, when it applies, its expression.
+func (c *condition) eval(env *Env) (applies, holds bool, err error) {
+	applies = true
+	if c.while != nil {
+		if applies, err = c.while.runBool(env); err != nil || !applies {
+			return false, false, err
+		}
+	}
+	holds, err = c.expr.runBool(env)
+	return applies, holds, err
+}
+
 // conditionEvent builds oms.condition.firing (first or reminder) or
-// oms.condition.resolved. Its id hashes the rule, when it started to hold
+// oms.condition.resolved (resolve or lapse, which say why in data.reason;
+// data.lasted is how long since it started to hold). Its id hashes the rule, when it started to hold
 // and the snapshot, so evaluating the same snapshot again after a restart
 // gives the same id and JetStream drops the repeat.
 func (e *Engine) conditionEvent(p *Poll, env *Env, c *condition, st *CondState, tr transition) (condEvent, error) {
@@ -159,12 +195,18 @@ func (e *Engine) conditionEvent(p *Poll, env *Env, c *condition, st *CondState, 
 	key := c.name + "|" + st.Since.UTC().Format(time.RFC3339Nano)
 	fields := map[string]any{"rule": c.name, "since": st.Since.UTC().Format(time.RFC3339)}
 	ce := condEvent{rule: c.name, kind: tr}
+	sev := c.severity
 	switch tr {
 	case remind:
 		key += fmt.Sprintf("|repeat %d", st.Repeats)
 		fields["repeat"] = st.Repeats
-	case resolve:
-		typ = event.TypeConditionResolved
+	case resolve, lapse:
+		typ, sev = event.TypeConditionResolved, event.DefaultSeverity(event.TypeConditionResolved)
+		fields["reason"] = ReasonRecovered
+		if tr == lapse {
+			fields["reason"] = ReasonNotApplicable
+		}
+		fields["lasted"] = p.Now.Sub(st.Since).String()
 		fields["fired_at"] = st.FiredAt.UTC().Format(time.RFC3339)
 		ce.inheritMute = st.Muted
 	}
@@ -176,7 +218,7 @@ func (e *Engine) conditionEvent(p *Poll, env *Env, c *condition, st *CondState, 
 	proj := env.Project
 	ce.ev = event.Event{
 		ID:     event.NewID(p.Source, proj.ID, typ, key, p.Cur.Digest()),
-		Source: p.Source, Type: typ, Subject: proj.ID, Time: p.Now, Severity: c.severity,
+		Source: p.Source, Type: typ, Subject: proj.ID, Time: p.Now, Severity: sev,
 		Data: event.Data{Project: eventProject(proj), Fields: fields},
 	}
 	return ce, err

@@ -56,9 +56,15 @@ type Match struct {
 	Rules           []string `yaml:"rules"`
 }
 
-// Condition is a level rule over a project's snapshots.
+// Condition is a level rule over a project's snapshots. While, when
+// given, says when the condition applies (a delay rule: while the project
+// and its incremental step run): while it does not hold, the condition is
+// not measured, a pending one ends quietly and a firing one resolves with
+// reason not_applicable. Expr is the measure itself; when it stops holding
+// while While holds, the condition resolves with reason recovered.
 type Condition struct {
 	Name          string
+	While         Expr
 	Expr          Expr
 	Value         Expr
 	For           time.Duration
@@ -88,3 +94,11 @@ type Expr struct {
 
 // IsZero reports whether no expression was given.
 func (e Expr) IsZero() bool { return e.Text == "" }
+
+// Validate compiles the configuration and discards the engine: every
+// problem New would report, as Errors. The configuration loader calls it so
+// that one load reports the rules' problems with all the others.
+func (c Config) Validate() error {
+	_, err := New(c)
+	return err
+}

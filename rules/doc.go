@@ -11,7 +11,10 @@
 //   - evaluates the level conditions on the new snapshot (Prometheus
 //     alerting rules: pending for `for`, firing, kept for keep_firing_for,
 //     reminded every repeat_interval) and adds oms.condition.firing and
-//     oms.condition.resolved to the differ's events;
+//     oms.condition.resolved to the differ's events. A condition's while
+//     says when it applies: outside it nothing is measured, and a firing
+//     condition resolves with reason not_applicable rather than recovered;
+//     resolutions are info;
 //   - mutes events a Silence matches, or an inhibition whose source holds
 //     for the project (a condition firing, an expression over the project);
 //     a resolution is muted when its firing was;

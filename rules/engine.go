@@ -175,8 +175,8 @@ func (e *Engine) Evaluate(p Poll) (Outcome, error) {
 }
 
 // resolveAll ends every firing condition of a project that is gone
-// (removed, released) with its oms.condition.resolved, on the project's
-// last snapshot.
+// (removed, released) with its oms.condition.resolved, reason
+// not_applicable, on the project's last snapshot.
 func (e *Engine) resolveAll(p *Poll, env *Env, st *State) ([]condEvent, []error) {
 	q := *p
 	q.Cur = p.last()
@@ -187,7 +187,7 @@ func (e *Engine) resolveAll(p *Poll, env *Env, st *State) ([]condEvent, []error)
 		if !ok || !cs.Firing() {
 			continue
 		}
-		ce, err := e.conditionEvent(&q, env, c, &cs, resolve)
+		ce, err := e.conditionEvent(&q, env, c, &cs, lapse)
 		if err != nil {
 			errs = append(errs, err)
 		}

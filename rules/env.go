@@ -190,6 +190,11 @@ func describeCompileError(text string, err error) string {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
 	}
+	if typ, field, ok := cutNoField(msg); ok {
+		if s := suggest.Closest(field, memberNames(typ)); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+	}
 	if strings.Contains(text, "\n") || fe.Line > 1 {
 		return fmt.Sprintf("the expression does not compile: %s (line %d, column %d of the expression)", msg, fe.Line, fe.Column+1)
 	}
@@ -250,6 +255,50 @@ func projectOf(e *event.Event) *oms.Project {
 		out.Labels = append(out.Labels, oms.Label{Name: l})
 	}
 	return out
+}
+
+// cutNoField reads expr's "type T has no field F".
+func cutNoField(msg string) (typ, field string, ok bool) {
+	rest, ok := strings.CutPrefix(msg, "type ")
+	if !ok {
+		return "", "", false
+	}
+	typ, field, ok = strings.Cut(rest, " has no field ")
+	return typ, field, ok && !strings.ContainsAny(field, " ()")
+}
+
+// memberNames are the fields and methods of the type named typ (as expr
+// names it: oms.Project) among the types Env reaches, for "did you mean".
+func memberNames(typ string) []string {
+	seen := map[reflect.Type]bool{}
+	var found []string
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if seen[t] || t.Kind() != reflect.Struct {
+			return
+		}
+		seen[t] = true
+		if t.String() == typ {
+			for i := range t.NumField() {
+				found = append(found, t.Field(i).Name)
+			}
+			pt := reflect.PointerTo(t)
+			for i := range pt.NumMethod() {
+				found = append(found, pt.Method(i).Name)
+			}
+		}
+		for i := range t.NumField() {
+			walk(t.Field(i).Type)
+		}
+	}
+	// Func fields (step, phase) hide what they return from the walk.
+	for _, t := range []reflect.Type{reflect.TypeFor[Env](), reflect.TypeFor[Phase](), reflect.TypeFor[oms.Step]()} {
+		walk(t)
+	}
+	return found
 }
 
 // envNames are the names expressions can use, for "did you mean".

@@ -63,12 +63,14 @@ func compileRoute(c *catalog, rc Route, p *problems) *route {
 	}
 	if !rc.When.IsZero() {
 		rt.when = compile(rc.When, wantBool, p)
+		checkDataFields(rt.when, c, rt.m.types, p)
 	}
 	if !rc.OncePer.IsZero() {
 		if rc.Name == "" {
 			p.add(rc.Where, rc.Path+".once_per", "needs the route to have a name (once_per remembers keys per route)")
 		}
 		rt.oncePer = compile(rc.OncePer, wantString, p)
+		checkDataFields(rt.oncePer, c, rt.m.types, p)
 	}
 	return rt
 }

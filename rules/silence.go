@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/internal/suggest"
+	"github.com/omswatch/omswatch/oms"
 )
 
 // Silence mutes the events its matchers all match from StartsAt until
@@ -76,9 +78,11 @@ func NewSilence(matchers []string, starts, ends time.Time, author, comment strin
 	return sil, sil.Validate()
 }
 
-// ParseMatchers reads matchers as ParseMatcher does and refuses a type
-// glob that matches no event type of the catalog: a typo would make a
-// silence that never mutes anything. Every problem is reported.
+// ParseMatchers reads matchers as ParseMatcher does and checks the values
+// of the attributes with a closed vocabulary (type, severity, importance,
+// phase) against it: severity=critcal would make a silence that never
+// mutes anything, and severity!=critcal one that mutes everything. Every
+// problem is reported.
 func ParseMatchers(args []string) ([]Matcher, error) {
 	var out []Matcher
 	var errs []error
@@ -88,14 +92,71 @@ func ParseMatchers(args []string) ([]Matcher, error) {
 			errs = append(errs, err)
 			continue
 		}
-		if m.Name == "type" && (m.Op == "=" || m.Op == "!=") && !strings.HasPrefix(m.Value, "~") {
-			if ts, err := event.TypesMatching(m.Value); err == nil && len(ts) == 0 {
-				errs = append(errs, fmt.Errorf("matcher %q: %q matches no event type", a, m.Value))
-			}
+		if err := m.checkValue(); err != nil {
+			errs = append(errs, fmt.Errorf("matcher %q: %w", a, err))
 		}
 		out = append(out, m)
 	}
 	return out, errors.Join(errs...)
+}
+
+// vocabulary is the values an attribute can have, and what one is called;
+// nil for free-form attributes (project ids, names, labels, steps...).
+func vocabulary(name string) (values []string, what string) {
+	switch name {
+	case "type":
+		return event.Types(), "an event type"
+	case "severity":
+		return []string{string(event.Info), string(event.Warning), string(event.Critical)}, "a severity"
+	case "importance":
+		return importanceNames[:], "an importance"
+	case "phase":
+		for _, p := range oms.Phases() {
+			values = append(values, string(p))
+		}
+		return values, "a phase"
+	}
+	return nil, ""
+}
+
+// checkValue reports a value (or pattern) that matches no value its
+// attribute can have. The pattern is checked whatever the operator: a
+// negated one that matches nothing would match every event.
+func (m Matcher) checkValue() error {
+	values, what := vocabulary(m.Name)
+	if values == nil {
+		return nil
+	}
+	cm, err := m.compile()
+	if err != nil {
+		return nil // ParseMatcher has said so
+	}
+	for _, v := range values {
+		if cm.pat.match(v) {
+			return nil
+		}
+	}
+	var msg string
+	if literal := (m.Op == "=" || m.Op == "!=") && !strings.HasPrefix(m.Value, "~") && !strings.ContainsAny(m.Value, "*?["); literal {
+		msg = fmt.Sprintf("%q is not %s", m.Value, what)
+	} else {
+		msg = fmt.Sprintf("%q matches no %s", m.Value, strings.TrimPrefix(strings.TrimPrefix(what, "an "), "a "))
+	}
+	if m.Name != "type" {
+		msg += "; want " + orWords(values)
+	}
+	if s := suggest.Closest(m.Value, values); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return errors.New(msg)
+}
+
+// orWords lists values as "a, b or c".
+func orWords(values []string) string {
+	if len(values) < 2 {
+		return strings.Join(values, "")
+	}
+	return strings.Join(values[:len(values)-1], ", ") + " or " + values[len(values)-1]
 }
 
 // String writes the matcher as ParseMatcher reads it.

@@ -35,7 +35,7 @@ func TestDemoRunsTheShippedConditions(t *testing.T) {
 		switch {
 		case !ok:
 			t.Errorf("demo condition %s is not in the example", c.Name)
-		case c.Expr.Text != w.Expr.Text || c.Value.Text != w.Value.Text || c.For != w.For ||
+		case c.While.Text != w.While.Text || c.Expr.Text != w.Expr.Text || c.Value.Text != w.Value.Text || c.For != w.For ||
 			c.KeepFiringFor != w.KeepFiringFor || c.Severity != w.Severity || !maps.Equal(c.Labels, w.Labels):
 			t.Errorf("demo condition %s differs from the example's:\n demo    %+v\n example %+v", c.Name, c, w)
 		}

@@ -8,42 +8,6 @@ import (
 	"github.com/omswatch/omswatch/sinks"
 )
 
-// rulesConfig maps the rules section onto the engine's configuration,
-// keeping where each route, condition, inhibition and expression was
-// written so the engine's errors name the file, line and column.
-func rulesConfig(cfg *config.Config) rules.Config {
-	r := cfg.Rules
-	out := rules.Config{DefaultTo: r.DefaultTo, RepeatInterval: r.RepeatInterval.Duration(), Targets: []string{}}
-	for _, t := range cfg.Targets() {
-		out.Targets = append(out.Targets, t.Name)
-	}
-	for _, rt := range r.Routes {
-		p := rt.Path()
-		out.Routes = append(out.Routes, rules.Route{
-			Name: rt.Name, Match: rt.Match, Severity: rt.Severity, To: rt.To,
-			Continue: rt.Continue, Drop: rt.Drop,
-			When: ruleExpr(rt.When, p+".when"), OncePer: ruleExpr(rt.OncePer, p+".once_per"),
-			Where: rt.Pos.String(), MatchWhere: rt.MatchPos.String(), Path: p,
-		})
-	}
-	for _, c := range r.Conditions {
-		p := c.Path()
-		out.Conditions = append(out.Conditions, rules.Condition{
-			Name: c.Name, Expr: ruleExpr(c.Expr, p+".expr"), Value: ruleExpr(c.Value, p+".value"),
-			For: c.For.Duration(), KeepFiringFor: c.KeepFiringFor.Duration(), Severity: c.Severity,
-			Labels: c.Labels, Where: c.Pos.String(), Path: p,
-		})
-	}
-	for _, in := range r.Inhibit {
-		p := in.Path()
-		out.Inhibit = append(out.Inhibit, rules.Inhibit{
-			Name: in.Name, SourceConditions: in.SourceConditions, SourceWhen: ruleExpr(in.SourceWhen, p+".source_when"),
-			Target: in.Target, Where: in.Pos.String(), TargetWhere: in.TargetPos.String(), Path: p,
-		})
-	}
-	return out
-}
-
 // NewGrouping is the grouping the configuration's grouped targets use
 // (group_by, group_wait, rate limits), for dry runs on a clock of one's
 // own.
@@ -63,13 +27,9 @@ func groupOptions(cfg *config.Config) sinks.GroupOptions {
 	return o
 }
 
-func ruleExpr(e config.Expr, path string) rules.Expr {
-	return rules.Expr{Text: e.Text, Where: e.Pos.String(), Path: path}
-}
-
 // BuildRules compiles the configuration's rules.
 func BuildRules(cfg *config.Config) (*rules.Engine, error) {
-	return rules.New(rulesConfig(cfg))
+	return rules.New(cfg.RulesConfig())
 }
 
 // LoadRules loads a configuration file and compiles its rules. Its error is

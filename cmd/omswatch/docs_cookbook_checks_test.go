@@ -205,3 +205,37 @@ func checkGrouping(t *testing.T, r loadedRecipe, _ []fence) {
 		}
 	}
 }
+
+// checkQuietAlarms: an OMS alarm of a FAILED project is muted, one of a
+// running project goes to on-call.
+func checkQuietAlarms(t *testing.T, r loadedRecipe, _ []fence) {
+	alarm := sample{typ: event.TypeAlarmTriggered, sev: event.Warning,
+		fields: map[string]any{"rules": map[string]any{"oms_sync_delay": 1}, "count": 1, "content": "delay 90s"}}
+	for _, tc := range []struct {
+		name  string
+		snap  state
+		muted bool
+	}{
+		{"failed", state{status: "FAILED", incr: "FAILED", delay: 90}, true},
+		{"a step failed", state{incr: "FAILED", delay: 90}, true},
+		{"running", state{delay: 90}, false},
+	} {
+		e := alarm.event()
+		out, err := r.eng.Evaluate(rules.Poll{Source: e.Source, Cur: tc.snap.snapshot(t), Events: []event.Event{e}, Now: docsT0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := out.Decisions[0]
+		if muted := d.Muted != ""; muted != tc.muted || (!muted && !reflect.DeepEqual(targetsOfDeliveries(d), []string{"oncall"})) {
+			t.Errorf("%s: muted %q, sent to %v; want muted %v", tc.name, d.Muted, targetsOfDeliveries(d), tc.muted)
+		}
+	}
+}
+
+func targetsOfDeliveries(d rules.Decision) []string {
+	var out []string
+	for _, de := range d.Deliveries {
+		out = append(out, de.Target)
+	}
+	return out
+}

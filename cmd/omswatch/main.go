@@ -93,6 +93,13 @@ and Slack.`,
 	root.PersistentFlags().StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return service.Invalid(err) })
+	// Every command checks the global log flags, logging or not: --log-level
+	// verbose is a usage error, not a flag quietly ignored by commands that
+	// print and exit.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		_, err := c.logger()
+		return err
+	}
 	for _, sub := range subcommands {
 		root.AddCommand(sub(c))
 	}

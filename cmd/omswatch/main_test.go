@@ -27,6 +27,9 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, exitUsage, "", "unknown command"},
 		{"unknown flag", []string{"version", "--nope"}, exitUsage, "", "unknown flag"},
 		{"extra argument", []string{"version", "x"}, exitUsage, "", `unknown command "x"`},
+		{"unknown log level", []string{"--log-level", "verbose", "version"}, exitUsage, "", `--log-level "verbose": want debug, info, warn or error`},
+		{"unknown log level, validate", []string{"validate", "--log-level", "verbose", "--config", "../../config/example.yaml"}, exitUsage, "", `--log-level "verbose"`},
+		{"unknown log format", []string{"--log-format", "yaml", "version"}, exitUsage, "", `--log-format "yaml": want text or json`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

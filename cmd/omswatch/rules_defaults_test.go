@@ -93,17 +93,28 @@ func TestDefaultConditions(t *testing.T) {
 		{"MEDIUM over 300s", every(0, 3, state{importance: "MEDIUM", delay: 301}), []string{"2 firing incr_delay_medium 5m1s"}},
 		{"MEDIUM at 200s", every(0, 3, state{importance: "MEDIUM", delay: 200}), nil},
 		{"LOW over 900s, then back", append(every(0, 2, state{importance: "LOW", delay: 901}), state{min: 3, importance: "LOW", delay: 5}),
-			[]string{"2 firing incr_delay_low 15m1s", "3 resolved incr_delay_low 5s"}},
+			[]string{"2 firing incr_delay_low 15m1s", "3 resolved incr_delay_low 5s (recovered, after 3m0s)"}},
 		{"LOW at 600s", every(0, 3, state{importance: "LOW", delay: 600}), nil},
 		{"checkpoint stalled 5m", stalled, []string{"6 firing incr_checkpoint_stalled 5m0s"}},
 		{"checkpoint advancing", advancing, nil},
 		{"stalled but suspended", every(0, 7, state{checkpoint: 1, delay: 2, status: "SUSPEND", incr: "SUSPEND"}), nil},
+		{"stalled, then the project FAILED", append(stalled, state{min: 8, checkpoint: 1, delay: 2, status: "FAILED", incr: "FAILED"}),
+			[]string{"6 firing incr_checkpoint_stalled 5m0s", "8 resolved incr_checkpoint_stalled 7m0s (not_applicable, after 7m0s)"}},
+		{"stalled, then paused", append(stalled, state{min: 8, checkpoint: 1, delay: 2, status: "SUSPEND", incr: "SUSPEND"}),
+			[]string{"6 firing incr_checkpoint_stalled 5m0s", "8 resolved incr_checkpoint_stalled 7m0s (not_applicable, after 7m0s)"}},
+		{"late, then paused", append(every(0, 3, state{delay: 90}), every(4, 9, state{delay: 400, status: "SUSPEND", incr: "SUSPEND"})...),
+			[]string{"2 firing incr_delay_high 1m30s", "4 resolved incr_delay_high 6m40s (not_applicable, after 4m0s)"}},
+		{"paused and late", every(0, 7, state{delay: 900, status: "SUSPEND", incr: "SUSPEND"}), nil},
 		{"step failed 2m", append(every(0, 2, state{delay: 2, incr: "FAILED"}), state{min: 3, delay: 2}),
-			[]string{"2 firing failed_for_2m RUNNING, failed: INCR_TRANSFER", "3 resolved failed_for_2m RUNNING"}},
+			[]string{"2 firing failed_for_2m RUNNING, failed: INCR_TRANSFER", "3 resolved failed_for_2m RUNNING (recovered, after 3m0s)"}},
+		{"failed, then paused", append(every(0, 2, state{delay: 2, status: "FAILED", incr: "FAILED"}), state{min: 3, status: "SUSPEND", incr: "SUSPEND"}),
+			[]string{"2 firing failed_for_2m FAILED, failed: INCR_TRANSFER", "3 resolved failed_for_2m SUSPEND (not_applicable, after 3m0s)"}},
 		{"failed, recovered in 1m", []state{{min: 0, incr: "FAILED", delay: 2}, {min: 1, delay: 2}, {min: 3, delay: 2}}, nil},
-		{"FAILED project mutes its delay", every(0, 3, state{status: "FAILED", incr: "FAILED", delay: 90}),
-			[]string{"2 firing incr_delay_high 1m30s (inhibited by failed-project-mutes-delay)", "2 firing failed_for_2m FAILED, failed: INCR_TRANSFER"}},
+		{"FAILED project: its delay is not measured", every(0, 3, state{status: "FAILED", incr: "FAILED", delay: 90}),
+			[]string{"2 firing failed_for_2m FAILED, failed: INCR_TRANSFER"}},
 		{"worker ends in 3 days", []state{{min: 0, delay: 2, workerDays: 3}}, []string{"0 firing worker_expiring 2025-06-04T08:00:00Z"}},
+		{"worker renewed", []state{{min: 0, delay: 2, workerDays: 3}, {min: 1, delay: 2, workerDays: 30}},
+			[]string{"0 firing worker_expiring 2025-06-04T08:00:00Z", "1 resolved worker_expiring 2025-07-01T08:01:00Z (recovered, after 1m0s)"}},
 		{"worker ends in 30 days", []state{{min: 0, delay: 2, workerDays: 30}}, nil},
 	}
 	for _, tc := range cases {
@@ -147,6 +158,9 @@ func runDefaults(t *testing.T, eng *rules.Engine, polls []state) []string {
 	t.Helper()
 	return evaluatePolls(t, eng, polls, func(min int, e event.Event, d rules.Decision) string {
 		line := fmt.Sprintf("%d %s %v %v", min, strings.TrimPrefix(e.Type, "oms.condition."), e.Data.Fields["rule"], e.Data.Fields["value"])
+		if r, ok := e.Data.Fields["reason"]; ok {
+			line += fmt.Sprintf(" (%v, after %v)", r, e.Data.Fields["lasted"])
+		}
 		if d.Muted != "" {
 			line += " (" + d.Muted + ")"
 		}

@@ -39,7 +39,9 @@ func newSilenceCmd(c *cli) *cobra.Command {
 		Short: "Add, list and expire silences (stored in JetStream, seen by every replica)",
 		Long: `A silence mutes the events all its matchers match until it ends. Matchers are
 name=value (a glob, or ~regex), name!=value, name=~regex or name!~regex, with
-name one of: ` + strings.Join(rules.MatcherNames(), ", ") + `.
+name one of: ` + strings.Join(rules.MatcherNames(), ", ") + `. The values of
+type, severity, importance and phase must match ones events have
+(severity=critcal is an error, not a silence that never mutes).
 
 Silences live in the JetStream key-value bucket rules.silence_bucket of the
 configuration's NATS server (a running omswatch's embedded server, or

@@ -86,6 +86,13 @@ func TestSilenceErrors(t *testing.T) {
 	}{
 		{"bad matcher", []string{"silence", "add", "nope=1", "--nats-url", url}, exitUsage, `unknown attribute "nope"`},
 		{"type typo", []string{"silence", "add", "type=oms.stpe.*", "--nats-url", url}, exitUsage, "matches no event type"},
+		{"severity typo", []string{"silence", "add", "severity=critcal", "--nats-url", url}, exitUsage,
+			`matcher "severity=critcal": "critcal" is not a severity; want info, warning or critical (did you mean "critical"?)`},
+		{"negated severity typo", []string{"silence", "add", "severity!=critcal", "--nats-url", url}, exitUsage, `"critcal" is not a severity`},
+		{"importance case", []string{"silence", "add", "importance=high", "--nats-url", url}, exitUsage, `(did you mean "HIGH"?)`},
+		{"phase regex", []string{"silence", "add", "phase=~^increment", "--nats-url", url}, exitUsage, `"^increment" matches no phase; want precheck`},
+		{"type typo, literal", []string{"silence", "add", "type=oms.step.status_chnged", "--nats-url", url}, exitUsage,
+			`"oms.step.status_chnged" is not an event type (did you mean "oms.step.status_changed"?)`},
 		{"ends before it starts", []string{"silence", "add", "project=x", "--duration", "-1h", "--nats-url", url}, exitUsage, "ends before it starts"},
 		{"no matcher", []string{"silence", "add", "--nats-url", url}, exitUsage, "requires at least 1 arg"},
 		{"unknown id", []string{"silence", "expire", "0123456789abcdef", "--nats-url", url}, exitUsage, "no such silence"},

@@ -68,7 +68,8 @@
 // INCR_SYNC/... and TRANSFER_PRECHECK/STRUCT_TRANSFER/FULL_TRANSFER/
 // INCR_TRANSFER/...), MIGRATION and SYNC types, and 1 to 5,000 tables. Each
 // project follows a lifecycle template (see Templates): migration,
-// lag-fail-recover, alarm, full-fail-resume, worker-expiry. State is a pure
+// lag-fail-recover, alarm, full-fail-resume, worker-expiry (dealt in turn),
+// and suspend-resume (paused and resumed by its user; on request). State is a pure
 // function of seed and tick: any tick can be served without replaying the
 // ones before, and the same seed and tick give the same bytes. Simulated
 // time is Epoch + tick × Step. Alarms (AlarmStats) are derived from the

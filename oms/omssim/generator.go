@@ -190,7 +190,7 @@ func (g *Generator) newSpec(i int, labels []labelDoc) *projectSpec {
 	}
 	tmplName := g.opts.Template
 	if tmplName == "" {
-		tmplName = Templates()[i%len(Templates())]
+		tmplName = dealtTemplates()[i%len(dealtTemplates())]
 	}
 	tmpl, _ := templateByName(tmplName) // validated
 	canonical := g.opts.Template != "" && i == 0

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 )
 
 func TestGeneratorDeterministic(t *testing.T) {
@@ -71,10 +72,16 @@ func TestServerAnswersDeterministic(t *testing.T) {
 // story tells a template's story tick by tick and returns the documents.
 func story(t *testing.T, template string) []projectDoc {
 	t.Helper()
-	g := testGenerator(t, GeneratorOptions{Seed: 1, Projects: 1, Template: template, MaxTables: 2})
+	return storyOf(t, GeneratorOptions{Seed: 1, Projects: 1, Template: template, MaxTables: 2})
+}
+
+// storyOf tells the story of the first project of a generator.
+func storyOf(t *testing.T, o GeneratorOptions) []projectDoc {
+	t.Helper()
+	g := testGenerator(t, o)
 	from, ticks := g.Story()
 	if ticks <= 0 {
-		t.Fatalf("%s: story of %d ticks", template, ticks)
+		t.Fatalf("%s: story of %d ticks", o.Template, ticks)
 	}
 	var docs []projectDoc
 	for tick := int64(0); tick < from+ticks; tick++ {
@@ -136,6 +143,9 @@ func TestTemplateLifecycles(t *testing.T) {
 		{TemplateFullFailResume, "FULL_TRANSFER", stepStatus("FULL_TRANSFER"), []string{"INIT", "RUNNING", "FAILED", "RUNNING", "FINISHED"}},
 		{TemplateWorkerExpiry, "expired", expired, []string{"valid", "expired"}},
 		{TemplateWorkerExpiry, "status", projectStatus, []string{"INIT", "RUNNING", "SUSPEND"}},
+		{TemplateSuspendResume, "status", projectStatus, []string{"INIT", "RUNNING", "FAILED", "RUNNING", "SUSPEND", "RUNNING"}},
+		{TemplateSuspendResume, "INCR_TRANSFER", stepStatus("INCR_TRANSFER"),
+			[]string{"INIT", "RUNNING", "MONITORING", "FAILED", "RUNNING", "MONITORING", "SUSPEND", "RUNNING", "MONITORING"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.template+"/"+tc.what, func(t *testing.T) {
@@ -143,6 +153,41 @@ func TestTemplateLifecycles(t *testing.T) {
 				t.Fatalf("went through %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSuspendResumeCheckpoint: while the project is paused its incremental
+// checkpoint stands still and the lag grows a tick a tick; after the
+// resume the checkpoint moves again and the lag falls back. A tick is a
+// minute, as in the recording: lags under 10 s wobble.
+func TestSuspendResumeCheckpoint(t *testing.T) {
+	docs := storyOf(t, GeneratorOptions{Seed: 1, Projects: 1, Template: TemplateSuspendResume, MaxTables: 2, Step: time.Minute})
+	var paused []projectDoc
+	var after *projectDoc
+	for i, d := range docs {
+		switch {
+		case d.Status == stSuspend:
+			paused = append(paused, d)
+		case len(paused) > 0 && after == nil:
+			after = &docs[i]
+		}
+	}
+	if len(paused) < 3 || after == nil {
+		t.Fatalf("%d paused ticks, resumed %v", len(paused), after != nil)
+	}
+	frozen := *paused[1].ExtraInfo.IncrSyncTimestamp
+	for i, d := range paused[1:] {
+		if *d.ExtraInfo.IncrSyncTimestamp != frozen {
+			t.Errorf("paused tick %d: checkpoint %d, want it frozen at %d", i+1, *d.ExtraInfo.IncrSyncTimestamp, frozen)
+		}
+	}
+	last := paused[len(paused)-1]
+	if *last.ExtraInfo.SyncDelay <= *paused[1].ExtraInfo.SyncDelay {
+		t.Errorf("the lag did not grow while paused: %d then %d", *paused[1].ExtraInfo.SyncDelay, *last.ExtraInfo.SyncDelay)
+	}
+	end := docs[len(docs)-1]
+	if *end.ExtraInfo.IncrSyncTimestamp <= frozen || *end.ExtraInfo.SyncDelay >= 10 {
+		t.Errorf("after the resume: checkpoint %d (frozen at %d), lag %d", *end.ExtraInfo.IncrSyncTimestamp, frozen, *end.ExtraInfo.SyncDelay)
 	}
 }
 

@@ -61,8 +61,11 @@ type stepPlan struct {
 type storyboard struct {
 	steps                             []stepPlan
 	finishAt, releasingAt, releasedAt int64
-	suspendAt                         int64
-	expireAt                          int64
+	// suspendAt is when the user pauses the project (SUSPEND); resumeAt,
+	// when not negative, when they resume it, after which the incremental
+	// step catches up for resumeRecover ticks before monitoring again.
+	suspendAt, resumeAt, resumeRecover int64
+	expireAt                           int64
 	// cycleFrom/cycleLen make the story repeat: local ticks past
 	// cycleFrom+cycleLen fold back into [cycleFrom, cycleFrom+cycleLen).
 	cycleFrom, cycleLen int64
@@ -187,7 +190,14 @@ func (sb *storyboard) projectStatus(raw, l int64) string {
 	return stRunning
 }
 
-func (sb *storyboard) suspended(l int64) bool { return sb.suspendAt >= 0 && l >= sb.suspendAt }
+func (sb *storyboard) suspended(l int64) bool {
+	return sb.suspendAt >= 0 && l >= sb.suspendAt && (sb.resumeAt < 0 || l < sb.resumeAt)
+}
+
+// resuming reports whether l is in the catch-up after a resume.
+func (sb *storyboard) resuming(l int64) bool {
+	return sb.resumeAt >= 0 && l >= sb.resumeAt && l < sb.resumeAt+sb.resumeRecover
+}
 
 // failed reports whether any step is FAILED at l.
 func (sb *storyboard) failed(l int64) bool {
@@ -220,7 +230,7 @@ func (sb *storyboard) lastChange(l int64) int64 {
 			last = e
 		}
 	}
-	for _, e := range []int64{sb.finishAt, sb.releasingAt, sb.releasedAt, sb.suspendAt, sb.expireAt} {
+	for _, e := range []int64{sb.finishAt, sb.releasingAt, sb.releasedAt, sb.suspendAt, sb.resumeAt, sb.expireAt} {
 		consider(e)
 	}
 	for _, p := range sb.steps {
@@ -246,6 +256,11 @@ func (sb *storyboard) delayAt(l, stepSec int64) (int64, bool) {
 	}
 	if sb.suspended(l) {
 		return curveAt(sb.delay, sb.suspendAt) + (l-sb.suspendAt)*stepSec, true
+	}
+	if sb.resuming(l) {
+		start := curveAt(sb.delay, sb.suspendAt) + (sb.resumeAt-sb.suspendAt)*stepSec
+		end := curveAt(sb.delay, sb.resumeAt+sb.resumeRecover)
+		return start + (end-start)*(l-sb.resumeAt)/sb.resumeRecover, true
 	}
 	for _, f := range incr.fails {
 		frozen := curveAt(sb.delay, f.from)

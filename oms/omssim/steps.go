@@ -11,6 +11,9 @@ func (g *Generator) steps(sp *projectSpec, pm projectMoment) []stepDoc {
 		if pm.raw >= 0 {
 			st = p.state(pm.l, suspended)
 		}
+		if st.status == stMonitoring && sb.resuming(pm.l) {
+			st = stepState{status: stRunning, progress: 99} // catching up after the pause
+		}
 		doc := stepDoc{
 			Order: i + 1, Name: stepName(p.phase, sp.legacy, sp.typ), Description: stepDescription(p.phase, sp.typ),
 			Status: st.status, Progress: st.progress,

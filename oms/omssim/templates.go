@@ -23,10 +23,22 @@ const (
 	// TemplateWorkerExpiry is a sync whose prepaid transfer instance
 	// expires, after which the project is suspended.
 	TemplateWorkerExpiry = "worker-expiry"
+	// TemplateSuspendResume is a sync whose incremental step lags, fails
+	// and is resumed, and which a user then pauses (SUSPEND) while it is
+	// behind and resumes: the states conditions must tell apart from a
+	// stall or a recovery.
+	TemplateSuspendResume = "suspend-resume"
 )
 
-// Templates lists the template names in the order the generator deals them.
+// Templates lists the template names: the ones the generator deals in
+// turn (dealtTemplates), then the ones it gives only on request.
 func Templates() []string {
+	return append(dealtTemplates(), TemplateSuspendResume)
+}
+
+// dealtTemplates are the templates a mix deals out, in order. A template
+// added later is not dealt, so that a seed keeps giving the projects it gave.
+func dealtTemplates() []string {
 	return []string{TemplateMigration, TemplateLagFailRecover, TemplateAlarm, TemplateFullFailResume, TemplateWorkerExpiry}
 }
 
@@ -65,6 +77,7 @@ func templates() []*template {
 		{name: TemplateAlarm, typ: "SYNC", build: buildAlarm},
 		{name: TemplateFullFailResume, typ: "MIGRATION", build: buildFullFailResume},
 		{name: TemplateWorkerExpiry, typ: "SYNC", build: buildWorkerExpiry},
+		{name: TemplateSuspendResume, typ: "SYNC", build: buildSuspendResume},
 	}
 }
 
@@ -72,7 +85,7 @@ func templates() []*template {
 // pull), full, (index), then incremental catching up until it monitors.
 // fullFail > 0 fails the full step for that many ticks half-way through.
 func prefix(p boardParams, fullFail int64) (sb storyboard, mon int64) {
-	sb = storyboard{finishAt: -1, releasingAt: -1, releasedAt: -1, suspendAt: -1, expireAt: -1}
+	sb = storyboard{finishAt: -1, releasingAt: -1, releasedAt: -1, suspendAt: -1, resumeAt: -1, expireAt: -1}
 	add := func(ph phase, start, end, monitorAt int64) {
 		sb.steps = append(sb.steps, stepPlan{phase: ph, start: start, end: end, monitorAt: monitorAt})
 	}
@@ -161,6 +174,25 @@ func buildWorkerExpiry(p boardParams) storyboard {
 	sb.expireAt = mon + 8
 	sb.suspendAt = mon + 10
 	sb.length, sb.plot = mon+14, mon-2
+	return sb
+}
+
+// buildSuspendResume: the incremental step falls behind faster than time
+// passes (its checkpoint goes back), fails for 3 ticks, is resumed and
+// catches up; then the user pauses the project for 6 ticks (the lag grows
+// by a tick a tick, the checkpoint frozen) and resumes it, and it catches
+// up in 2 ticks. The story is told once, from the tick the step monitors.
+func buildSuspendResume(p boardParams) storyboard {
+	sb, mon := prefix(p, 0)
+	lagFrom := mon + 2
+	failFrom := lagFrom + 7
+	failTo := failFrom + 3
+	const recover = 2
+	sb.delay = append(sb.delay, point{lagFrom, 2}, point{failFrom, 8 * p.stepSec}, point{failTo + recover, 2})
+	sb.step(phIncr).fails = []failWindow{{from: failFrom, to: failTo, recover: recover, err: p.incrErr}}
+	sb.suspendAt = failTo + recover + 2
+	sb.resumeAt, sb.resumeRecover = sb.suspendAt+6, 2
+	sb.length, sb.plot = sb.resumeAt+sb.resumeRecover+2, mon
 	return sb
 }
 

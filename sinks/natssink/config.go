@@ -40,9 +40,10 @@ func (c *Config) SetDefaults() { c.Subject = setting.Template{Text: DefaultSubje
 // streamPattern is what JetStream accepts as a stream name.
 var streamPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 
-// Validate reports an empty or unparsable subject, one that does not make
-// a valid subject of every event type (rendered for a sample event of each,
-// sinks.SampleEvents), and a stream that is not a stream name or is given
+// Validate reports an empty or unparsable subject, one naming a field
+// events do not carry, one that does not make a valid subject of every
+// event type (rendered for a sample event of each, sinks.SampleEvents),
+// and a stream that is not a stream name or is given
 // without jetstream, as setting.Errors.
 func (c Config) Validate() error {
 	var errs []error
@@ -50,6 +51,10 @@ func (c Config) Validate() error {
 		errs = append(errs, setting.Errorf("subject", "is empty; leave it out for the default %s", DefaultSubject))
 	} else if err := c.Subject.CheckSyntax("subject"); err != nil {
 		errs = append(errs, err)
+	} else if fieldErrs := sinks.CheckTemplateFields(c.Subject.Text, nil); len(fieldErrs) > 0 {
+		for _, e := range fieldErrs {
+			errs = append(errs, setting.Errorf("subject", "%v", e))
+		}
 	} else if err := checkSubject(c.Subject.Text); err != nil {
 		errs = append(errs, err)
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/secret"
 	"github.com/omswatch/omswatch/setting"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // Config is the slack section of the configuration: what the targets of
@@ -92,7 +93,7 @@ func (c Config) Validate() error {
 		errs = append(errs, setting.Errorf("api_url", "not an http:// or https:// URL with a host"))
 	}
 	if !c.ProjectURL.IsZero() {
-		errs = append(errs, c.ProjectURL.CheckSyntax("project_url"))
+		errs = append(errs, c.ProjectURL.CheckSyntax("project_url"), checkFields("project_url", c.ProjectURL, nil))
 	}
 	if !bucketPattern().MatchString(c.ThreadsBucket) {
 		errs = append(errs, setting.Errorf("threads_bucket", "%q is not a bucket name; use letters, digits, '_' and '-'", c.ThreadsBucket))
@@ -127,17 +128,32 @@ func (t Target) validate(hasToken bool) error {
 }
 
 // checkTemplates checks a template map: keys are type globs or "default",
-// values parse.
+// values parse and name only fields the events of the types their key
+// matches carry.
 func checkTemplates(path string, m map[string]setting.Template) error {
 	var errs []error
 	for _, key := range slices.Sorted(maps.Keys(m)) {
 		p := setting.Key(path, key)
+		errs = append(errs, m[key].CheckSyntax(p))
+		var types []string // default: every type
 		if key != "default" {
 			if err := event.CheckTypeGlob(key); err != nil {
 				errs = append(errs, setting.Errorf(p, "%s", err))
+				continue // no types to check its fields against
 			}
+			types, _ = event.TypesMatching(key)
 		}
-		errs = append(errs, m[key].CheckSyntax(p))
+		errs = append(errs, checkFields(p, m[key], types))
+	}
+	return errors.Join(errs...)
+}
+
+// checkFields reports, at path, the fields a template names that the
+// events of types do not carry (sinks.CheckTemplateFields).
+func checkFields(path string, t setting.Template, types []string) error {
+	var errs []error
+	for _, e := range sinks.CheckTemplateFields(t.Text, types) {
+		errs = append(errs, setting.Errorf(path, "%v", e))
 	}
 	return errors.Join(errs...)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/omswatch/omswatch/secret"
 	"github.com/omswatch/omswatch/setting"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // Config is one webhook target: webhook.targets.<name> of the
@@ -42,9 +43,10 @@ func (c *Config) SetDefaults() { c.Timeout = defaultTimeout }
 var headerNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$") })
 
 // Validate reports what would fail at run time, as setting.Errors: no URL
-// or one that is not http(s), no timeout, a body that is not a template,
-// header names that are not names or that omswatch sets itself, header
-// values with line breaks. The URL is never echoed: it may carry a token.
+// or one that is not http(s), no timeout, a body that is not a template or
+// names a field events do not carry, header names that are not names or
+// that omswatch sets itself, header values with line breaks. The URL is
+// never echoed: it may carry a token.
 func (c Config) Validate() error {
 	var errs []error
 	if c.URL.IsZero() {
@@ -57,6 +59,9 @@ func (c Config) Validate() error {
 	}
 	if !c.Body.IsZero() {
 		errs = append(errs, c.Body.CheckSyntax("body"))
+		for _, e := range sinks.CheckTemplateFields(c.Body.Text, nil) {
+			errs = append(errs, setting.Errorf("body", "%v", e))
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
 		p := setting.Key("headers", name)
