@@ -342,7 +342,6 @@ func checkEndpoint(endpoint string) error {
 	return nil
 }
 
-
 func (r Retries) validate() error {
 	var errs []error
 	if r.MaxAttempts < 1 {
