@@ -108,7 +108,7 @@ func (m *metrics) Retried(target string, n int) {
 }
 
 // DeadLettered counts events given up on (sinks.Observer).
-func (m *metrics) DeadLettered(target string, n int) {
+func (m *metrics) DeadLettered(target string, n int, _ string) {
 	m.deliveries.WithLabelValues(target, deliveryDeadLetter).Add(float64(n))
 }
 

@@ -46,7 +46,7 @@ func (w *worker) deliver(ctx context.Context, n Notification) {
 				"event_id", firstID(n), "attempts", attempt, "permanent", IsPermanent(err), "error", reason)
 			if w.deadLetter(ctx, n, reason, attempt) {
 				w.ack(n.Events)
-				w.d.obs.DeadLettered(w.t.Name, len(n.Events))
+				w.d.obs.DeadLettered(w.t.Name, len(n.Events), reason)
 			}
 			return
 		}
@@ -87,7 +87,7 @@ func (w *worker) refuse(ctx context.Context, n Notification, failed map[string]e
 			return false
 		}
 		w.ack(one.Events)
-		w.d.obs.DeadLettered(w.t.Name, 1)
+		w.d.obs.DeadLettered(w.t.Name, 1, reason)
 	}
 	return true
 }

@@ -21,8 +21,8 @@ type Observer interface {
 	// Retried: a send of that many events failed and will be tried again.
 	Retried(target string, events int)
 	// DeadLettered: that many events were given up on and stored in the
-	// dead-letter stream.
-	DeadLettered(target string, events int)
+	// dead-letter stream, for reason (secrets redacted).
+	DeadLettered(target string, events int, reason string)
 }
 
 // observer returns the configured Observer or one that ignores everything.
@@ -35,9 +35,9 @@ func (o *DispatcherOptions) observer() Observer {
 
 type nopObserver struct{}
 
-func (nopObserver) Delivered(string, []event.Event) {}
-func (nopObserver) Retried(string, int)             {}
-func (nopObserver) DeadLettered(string, int)        {}
+func (nopObserver) Delivered(string, []event.Event)  {}
+func (nopObserver) Retried(string, int)              {}
+func (nopObserver) DeadLettered(string, int, string) {}
 
 // Backlog is how many messages of the outbox the target has not finished
 // yet: those its durable consumer has not been given plus those given and

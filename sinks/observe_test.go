@@ -38,7 +38,7 @@ func (c *counts) Retried(target string, n int) {
 	c.retried[target] += n
 }
 
-func (c *counts) DeadLettered(target string, n int) {
+func (c *counts) DeadLettered(target string, n int, _ string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.letter[target] += n

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -30,7 +32,9 @@ printed on stdout: --format json one CloudEvents JSON object per line, text a
 one-line summary per event. --record FILE appends every raw DescribeProject
 answer to FILE as a recording, which omswatch sim --recording replays.
 
-Exit status: 0 if every poll succeeded, 1 if any failed, 2 for a bad
+Exit status: 0 if every poll succeeded and every target took what it was
+routed, 1 if a poll failed or a target did not take everything (one line
+per target says what: dead-lettered and why, or still waiting), 2 for a bad
 configuration or flags.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -59,13 +63,24 @@ func runOnce(cmd *cobra.Command, c *cli, cfg *config.Config, format, record stri
 	if err != nil {
 		return err
 	}
-	sum, err := service.Once(cmd.Context(), cfg, service.OnceOptions{Logger: log, Redactor: c.red,
+	rep, err := service.Once(cmd.Context(), cfg, service.OnceOptions{Logger: log, Redactor: c.red,
 		Stdout: c.stdout, Format: format, Record: record})
 	if err != nil {
 		return err
 	}
+	for _, line := range rep.Undelivered {
+		fmt.Fprintln(c.stderr, line)
+	}
+	sum := rep.Polls
+	var problems []string
 	if sum.Failed > 0 {
-		return fmt.Errorf("%d of %d polls failed: %s", sum.Failed, sum.Polled, sum.FailureList(3))
+		problems = append(problems, fmt.Sprintf("%d of %d polls failed: %s", sum.Failed, sum.Polled, sum.FailureList(3)))
+	}
+	if n := len(rep.Undelivered); n > 0 {
+		problems = append(problems, fmt.Sprintf("%d %s did not take everything (above)", n, service.Plural(n, "target", "targets")))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
 }

@@ -170,3 +170,43 @@ rules:
 		t.Errorf("history after once: exit %d %s\n%s", code, errOut, hist)
 	}
 }
+
+// once whose Slack target refuses its token exits 1 and says, for that
+// target, what was dead-lettered and why; the other targets' events are
+// delivered.
+func TestOnceSaysWhatATargetRefused(t *testing.T) {
+	d := startDeliveryTargets(t)
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, `{"ok":false,"error":"invalid_auth"}`)
+	}))
+	defer refusing.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "omswatch.yaml")
+	doc := fmt.Sprintf(`oms: {mode: sim}
+discovery: {announce: each}
+nats: {embedded: {port: -1}}
+store: {dir: %s}
+slack:
+  token: %s
+  api_url: %s/
+  rate_limit: 1000/s
+  targets: {oncall: {channel: "#oms"}}
+webhook:
+  targets: {relay: {url: %s/hook, secret: %s}}
+rules:
+  default_to: [oncall, relay]
+`, filepath.Join(dir, "data"), e2eToken, refusing.URL, d.receiver.URL, e2eHMAC)
+	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "once", "--config", cfg)
+	if code != exitFailure || !strings.Contains(errOut, "target oncall: 20 events dead-lettered (") ||
+		!strings.Contains(errOut, "invalid_auth") || strings.Contains(errOut, "target relay") || strings.Contains(errOut, e2eToken) {
+		t.Errorf("exit %d, stderr:\n%s", code, errOut)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.webhook) != 20 {
+		t.Errorf("the webhook got %d events, want the 20 discoveries", len(d.webhook))
+	}
+}
