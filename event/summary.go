@@ -10,17 +10,19 @@ import (
 
 // Summary is the one line of text every command prints for an event (the
 // log target's text format, `diff --format text`, `history`, `replay`,
-// `rules test`): time (RFC 3339, UTC), severity, type, project, and what
+// `rules test`): time (RFC 3339, UTC), severity, type, the project's name
+// and id, and what
 // happened in the words of the type's catalog entry. One function, so the
 // same event reads the same wherever it is shown.
 func Summary(e Event) string {
 	p := e.Data.Project
-	who := e.Subject
-	if who == "" {
-		who = p.ID
+	id := e.Subject
+	if id == "" {
+		id = p.ID
 	}
+	who := id
 	if name := oneLine(p.Name); name != "" {
-		who += " (" + name + ")"
+		who = name + " (" + id + ")"
 	}
 	line := fmt.Sprintf("%s %-8s %s %s", e.Time.UTC().Format(time.RFC3339), e.Severity, e.Type, who)
 	if s := spec(e.Type); s != nil {

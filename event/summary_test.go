@@ -65,7 +65,7 @@ func TestSummary(t *testing.T) {
 		t.Run(tc.typ, func(t *testing.T) {
 			e := Event{Type: tc.typ, Subject: "np_1", Time: at, Severity: tc.sev,
 				Data: Data{Project: Project{ID: "np_1", Name: "orders\nprod"}, Fields: tc.fields}}
-			want := head + pad(tc.sev) + " " + tc.typ + " np_1 (orders prod): " + tc.want
+			want := head + pad(tc.sev) + " " + tc.typ + " orders prod (np_1): " + tc.want
 			if got := Summary(e); got != want {
 				t.Errorf("\n got  %q\n want %q", got, want)
 			}

@@ -14,15 +14,16 @@ import (
 func newDiffCmd(c *cli) *cobra.Command {
 	var format, at string
 	cmd := &cobra.Command{
-		Use:   "diff [--format json|text] [--time RFC3339] OLD NEW",
+		Use:   "diff [--format text|json] [--time RFC3339] OLD NEW",
 		Short: "Print the events between two DescribeProject responses",
 		Long: `diff compares two DescribeProject responses (a full envelope or a bare Data
 object, cloud PascalCase or on-premise camelCase) the way omswatch does between
 two polls, and prints the events of the event catalog.
 
 An empty OLD file means "no previous snapshot": the project is discovered.
---format json prints one CloudEvents JSON object per line, in a stable order;
---format text prints a one-line summary per event.
+--format text (the default) prints one line per event, as every command
+prints events (time, severity, type, project name and id, what happened);
+--format json prints one CloudEvents JSON object per line, in a stable order.
 
 Events need a time. It is --time when given; otherwise NEW's GmtModified (OMS
 documents it as UTC), or 1970-01-01T00:00:00Z when NEW has none, so the same
@@ -43,7 +44,7 @@ JSON, or is a Success:false response (one line on stderr, nothing on stdout).`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "json", "output format: json (one event per line) or text")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text (one line per event) or json (its CloudEvents JSON, one per line)")
 	cmd.Flags().StringVar(&at, "time", "", "event time, RFC 3339 (default: NEW's GmtModified)")
 	return cmd
 }

@@ -20,7 +20,7 @@ func TestDiffPrintsGoldenEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			code, out, errOut := runCLI(t, "diff", filepath.Join(dir, "old.json"), filepath.Join(dir, "new.json"))
+			code, out, errOut := runCLI(t, "diff", "--format", "json", filepath.Join(dir, "old.json"), filepath.Join(dir, "new.json"))
 			if code != exitOK || errOut != "" {
 				t.Fatalf("exit %d, stderr %q", code, errOut)
 			}
@@ -39,14 +39,14 @@ func TestDiffText(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	wantPrefixes := []string{
-		"2023-07-13T06:31:15Z critical oms.project.status_changed np_fe**** (orders_v2): status RUNNING -> FAILED",
-		"2023-07-13T06:31:15Z info     oms.project.metadata_changed np_fe**** (orders_v2): metadata changed: Name",
-		"2023-07-13T06:31:15Z critical oms.step.status_changed np_fe**** (orders_v2): step FULL_TRANSFER (full) RUNNING -> FAILED, 40%",
-		"2023-07-13T06:31:15Z critical oms.step.error_raised np_fe**** (orders_v2): step FULL_TRANSFER error CM-RESOAT1111: A system error occurred.",
-		"2023-07-13T06:31:15Z info     oms.step.progress_changed np_fe**** (orders_v2): step INCR_TRANSFER (incr) progress 0% -> 5%",
-		"2023-07-13T06:31:15Z warning  oms.alarm.triggered np_fe**** (orders_v2): alarm triggered (1 recent; rules oms_migration_failed=1): FULL_TRANSFER failed",
-		"2023-07-13T06:31:15Z info     oms.config.changed np_fe**** (orders_v2): configuration changed: FullTransferConfig",
-		"2023-07-13T06:31:15Z info     oms.project.changed np_fe**** (orders_v2): changed: /GmtFinish",
+		"2023-07-13T06:31:15Z critical oms.project.status_changed orders_v2 (np_fe****): status RUNNING -> FAILED",
+		"2023-07-13T06:31:15Z info     oms.project.metadata_changed orders_v2 (np_fe****): metadata changed: Name",
+		"2023-07-13T06:31:15Z critical oms.step.status_changed orders_v2 (np_fe****): step FULL_TRANSFER (full) RUNNING -> FAILED, 40%",
+		"2023-07-13T06:31:15Z critical oms.step.error_raised orders_v2 (np_fe****): step FULL_TRANSFER error CM-RESOAT1111: A system error occurred.",
+		"2023-07-13T06:31:15Z info     oms.step.progress_changed orders_v2 (np_fe****): step INCR_TRANSFER (incr) progress 0% -> 5%",
+		"2023-07-13T06:31:15Z warning  oms.alarm.triggered orders_v2 (np_fe****): alarm triggered (1 recent; rules oms_migration_failed=1): FULL_TRANSFER failed",
+		"2023-07-13T06:31:15Z info     oms.config.changed orders_v2 (np_fe****): configuration changed: FullTransferConfig",
+		"2023-07-13T06:31:15Z info     oms.project.changed orders_v2 (np_fe****): changed: /GmtFinish",
 	}
 	if len(lines) != len(wantPrefixes) {
 		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(wantPrefixes), out)
@@ -104,7 +104,7 @@ func TestDiffInputErrors(t *testing.T) {
 
 func TestDiffTimeFlag(t *testing.T) {
 	dir := "../../testdata/diff/project_status_failed"
-	code, out, _ := runCLI(t, "diff", "--time", "2026-01-02T03:04:05+08:00", filepath.Join(dir, "old.json"), filepath.Join(dir, "new.json"))
+	code, out, _ := runCLI(t, "diff", "--format", "json", "--time", "2026-01-02T03:04:05+08:00", filepath.Join(dir, "old.json"), filepath.Join(dir, "new.json"))
 	if code != exitOK || !strings.Contains(out, `"time":"2026-01-01T19:04:05Z"`) {
 		t.Fatalf("exit %d, out %s", code, out)
 	}

@@ -14,7 +14,7 @@ import (
 func newOnceCmd(c *cli) *cobra.Command {
 	var file, format, record string
 	cmd := &cobra.Command{
-		Use:   "once --config FILE [--format json|text] [--record FILE]",
+		Use:   "once --config FILE [--format text|json] [--record FILE]",
 		Short: "Poll every configured and discovered project once and deliver the events",
 		Long: `once polls every project the configuration names or discovers, once, now,
 and routes what changed since the stored snapshots (the first poll of a
@@ -28,8 +28,8 @@ With oms.mode sim, once polls the built-in simulator, started in-process
 with the demo credentials.
 
 Events routed to the log target (by default every event no route takes) are
-printed on stdout: --format json one CloudEvents JSON object per line, text a
-one-line summary per event. --record FILE appends every raw DescribeProject
+printed on stdout: --format text (the default) one line per event, as every
+command prints events; json one CloudEvents JSON object per line. --record FILE appends every raw DescribeProject
 answer to FILE as a recording, which omswatch sim --recording replays.
 
 Exit status: 0 if every poll succeeded and every target took what it was
@@ -53,7 +53,7 @@ configuration or flags.`,
 		},
 	}
 	cmd.Flags().StringVar(&file, "config", "", "configuration file (required)")
-	cmd.Flags().StringVar(&format, "format", "json", "output format: json (one event per line) or text")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text (one line per event) or json (its CloudEvents JSON, one per line)")
 	cmd.Flags().StringVar(&record, "record", "", "append every raw DescribeProject answer to this recording file")
 	return cmd
 }

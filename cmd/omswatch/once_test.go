@@ -58,7 +58,7 @@ func parseEvents(t *testing.T, out string) []event.Event {
 func TestOnceOnTheBuiltInSimulator(t *testing.T) {
 	dir := t.TempDir()
 	cfg := onceConfig(t, dir, "", "")
-	code, out, errOut := runCLI(t, "once", "--config", cfg)
+	code, out, errOut := runCLI(t, "once", "--config", cfg, "--format", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -111,7 +111,7 @@ func TestOnceRecordingReplaysToTheSameEvents(t *testing.T) {
 	live.Advance(5)
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "rec.jsonl")
-	code, out, errOut := runCLI(t, "once", "--config", onceConfig(t, filepath.Join(dir), live.URL, omssim.DemoAccessKeySecret), "--record", rec)
+	code, out, errOut := runCLI(t, "once", "--config", onceConfig(t, filepath.Join(dir), live.URL, omssim.DemoAccessKeySecret), "--record", rec, "--format", "json")
 	if code != exitOK {
 		t.Fatalf("live: exit %d: %s", code, errOut)
 	}
@@ -134,7 +134,7 @@ func TestOnceRecordingReplaysToTheSameEvents(t *testing.T) {
 	}
 	again := omssim.StartTest(t, omssim.Options{Scenario: replay, ManualClock: true})
 	dir2 := t.TempDir()
-	code, out, errOut = runCLI(t, "once", "--config", onceConfig(t, dir2, again.URL, omssim.DemoAccessKeySecret))
+	code, out, errOut = runCLI(t, "once", "--config", onceConfig(t, dir2, again.URL, omssim.DemoAccessKeySecret), "--format", "json")
 	if code != exitOK {
 		t.Fatalf("replay: exit %d: %s", code, errOut)
 	}
