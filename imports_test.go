@@ -39,7 +39,7 @@ var allowedImports = map[string][]string{
 	// lease knows JetStream and nothing of what its keys stand for
 	// (projects, the dispatcher).
 	"lease":     {"internal/jsensure", "github.com/nats-io/"},
-	"sinks":     {"event", "secret", "internal/jsensure", "github.com/nats-io/"},
+	"sinks":     {"event", "secret", "internal/suggest", "internal/jsensure", "github.com/nats-io/"},
 	"natsembed": {"secret", "setting", "github.com/nats-io/"},
 	// config composes the components' own configuration types.
 	"config": {"oms", "event", "secret", "setting", "internal/suggest", "poller", "differ", "rules", "sinks",

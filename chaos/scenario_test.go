@@ -309,6 +309,9 @@ discovery:
     enabled: true
     refresh: "@every 2s"
   mode: describe_always
+  # Each first sighting as its own message: the fake Slack counts
+  # messages per event.
+  announce: each
 schedule:
   default: "@every 1s"
   jitter: 0s

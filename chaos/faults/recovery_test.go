@@ -40,6 +40,9 @@ discovery:
     enabled: true
     refresh: "@every 5s"
   mode: describe_always
+  # Each first sighting as its own message: the fake Slack counts
+  # messages per event.
+  announce: each
 slack:
   token: xoxb-chaos-recovery-token
   api_url: %s

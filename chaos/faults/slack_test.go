@@ -226,6 +226,9 @@ discovery:
     enabled: true
     refresh: "@every 5s"
   mode: describe_always
+  # Each first sighting as its own message: the fake Slack counts
+  # messages per event.
+  announce: each
 slack:
   token: xoxb-chaos-faults-token
   api_url: %s
