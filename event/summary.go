@@ -80,3 +80,27 @@ func joinText(n int, item func(int) string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// AlarmRule names an OMS alarm rule in words: oms_sync_delay is "sync
+// delay". OMS does not document its rule keys; they read as words once
+// the product prefix and the underscores go.
+func AlarmRule(key string) string {
+	k := strings.TrimPrefix(strings.TrimPrefix(key, "oms_"), "OMS_")
+	return strings.ReplaceAll(strings.ToLower(k), "_", " ")
+}
+
+// alarmRules writes an alarm's rules, {rule key: increase}, in words:
+// "sync delay +2, migration failed +1".
+func alarmRules(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		if mi, ok := v.(map[string]int); ok {
+			m = map[string]any{}
+			for k, x := range mi {
+				m[k] = x
+			}
+		}
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	return joinText(len(keys), func(i int) string { return AlarmRule(keys[i]) + " +" + valueText(m[keys[i]]) })
+}

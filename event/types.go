@@ -69,7 +69,10 @@ type Facts struct {
 }
 
 // slackWho names the project at the start of every default Slack message.
-const slackWho = `*{{.Project.Name}}* ({{.Project.ID}})`
+// slackWho names the project in every Slack message, thread replies and
+// incoming-webhook messages alike: its name (linked to its page in the
+// OMS console when the target knows it), its id and where it lives.
+const slackWho = "{{if .Link}}<{{.Link}}|*{{.Project.Name}}*>{{else}}*{{.Project.Name}}*{{end}} `{{.Project.ID}}` ({{.Where}})"
 
 var (
 	infoOnly    = []Severity{Info}
@@ -138,8 +141,8 @@ var specs = [...]Spec{
 		What: func(d Data) string {
 			return fmt.Sprintf("step %s error %s: %s", d.Text("step"), d.Text("code"), d.Text("message"))
 		},
-		Slack: `:x: ` + slackWho + ` step *{{.Data.step}}* error ` + "`{{.Data.code}}`" +
-			`: {{.Data.message}}{{with .Data.proposal}}` + "\n" + `> {{.}}{{end}}`,
+		Slack: `:x: ` + slackWho + ` step *{{.Data.step}}* error ` + "`{{.Data.code}}`" + `: {{.Data.message}}` +
+			`{{with .Data.reason}}` + "\n" + `> *Reason:* {{.}}{{end}}{{with .Data.proposal}}` + "\n" + `> *Proposal:* {{.}}{{end}}`,
 	},
 	{
 		Type: TypeStepErrorCleared, Severity: Info, Severities: infoOnly,
@@ -174,17 +177,18 @@ var specs = [...]Spec{
 	{
 		Type: TypeAlarmTriggered, Severity: Warning, Severities: warningOnly, Fields: []string{"rules", "count", "content"},
 		What: func(d Data) string {
-			s := "alarm triggered (" + d.Text("count") + " recent"
-			if r := d.Text("rules"); r != "" {
-				s += "; rules " + r
+			s := "alarm triggered"
+			if r := alarmRules(d.Fields["rules"]); r != "" {
+				s += ": " + r
 			}
-			s += ")"
+			s += " (" + d.Text("count") + " recent)"
 			if c := d.Text("content"); c != "" {
 				s += ": " + c
 			}
 			return s
 		},
-		Slack: `:rotating_light: ` + slackWho + ` alarm ({{.Data.count}} recent){{with .Data.content}}: {{.}}{{end}}`,
+		Slack: `:rotating_light: ` + slackWho + ` alarm{{with .Data.rules}}: {{alarmRules .}}{{end}} ({{.Data.count}} recent)` +
+			`{{with .Data.content}}` + "\n" + `> {{.}}{{end}}`,
 	},
 	{
 		Type: TypeAlarmCleared, Severity: Info, Severities: infoOnly, Fields: []string{"count"},
@@ -201,7 +205,7 @@ var specs = [...]Spec{
 		What: func(d Data) string {
 			return fmt.Sprintf("worker %s expired at %s", d.Text("worker"), d.Text("end_time"))
 		},
-		Slack: `:warning: ` + slackWho + ` worker {{.Data.worker}} expired at {{.Data.end_time}}`,
+		Slack: `:warning: ` + slackWho + ` worker {{.Data.worker}} expired {{when .Data.end_time .Time}}`,
 	},
 	{
 		Type: TypeProjectChanged, Severity: Info, Severities: infoOnly, Fields: []string{"paths"},
@@ -219,7 +223,8 @@ var specs = [...]Spec{
 			}
 			return s
 		},
-		Slack: `{{icon .Severity}} ` + slackWho + ` *{{.Data.rule}}* firing since {{.Data.since}}{{with .Data.value}}, value {{.}}{{end}}`,
+		Slack: `{{icon .Severity}} ` + slackWho + ` *{{.Data.rule}}* firing for {{since .Data.since .Time}}` +
+			`{{with .Data.value}}, value {{human . $.Time}}{{end}}{{with .Data.repeat}} (reminder {{.}}){{end}}`,
 	},
 	{
 		// Always info: a recovery, or the end of what the rule measured,
@@ -238,7 +243,7 @@ var specs = [...]Spec{
 		},
 		Slack: `{{if eq .Data.reason "not_applicable"}}:heavy_minus_sign: ` + slackWho + ` *{{.Data.rule}}* no longer applies ` +
 			`(project {{.Project.Status}}){{else}}:white_check_mark: ` + slackWho + ` *{{.Data.rule}}* resolved{{end}}` +
-			`{{with .Data.lasted}} after {{.}}{{end}}{{with .Data.value}}, value {{.}}{{end}}`,
+			`{{with .Data.lasted}} after {{dur .}}{{end}}{{with .Data.value}}, value {{human . $.Time}}{{end}}`,
 	},
 	{
 		Type: TypePollFailing, Severity: Warning, Severities: warningOnly, Fields: []string{"failures"},

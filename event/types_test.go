@@ -17,7 +17,12 @@ import (
 // carries), a summary and a Slack template that parses. A type added with
 // a gap fails here, not in a sink at 3 a.m.
 func TestEveryTypeIsFullyDescribed(t *testing.T) {
-	stubs := template.FuncMap{"icon": func(string) string { return "" }, "join": func(any) string { return "" }}
+	// The Slack sink's functions, as stubs: the catalog only says which
+	// it uses.
+	stubs := template.FuncMap{"icon": func(string) string { return "" }, "join": func(any) string { return "" },
+		"when": func(any, any) string { return "" }, "since": func(any, any) string { return "" },
+		"dur": func(any) string { return "" }, "human": func(any, any) string { return "" },
+		"alarmRules": func(any) string { return "" }}
 	name := regexp.MustCompile(`^oms\.[a-z]+\.[a-z_]+$`)
 	for _, typ := range Types() {
 		t.Run(typ, func(t *testing.T) {
@@ -133,20 +138,21 @@ func TestSlackTemplatesPrintV2Fields(t *testing.T) {
 	funcs := template.FuncMap{"icon": func(s string) string { return ":" + s + ":" },
 		"join": func(v any) string { return valueText(v) }}
 	who := map[string]any{"Name": "orders", "ID": "np_1"}
+	const at = "*orders* `np_1` (cn-hangzhou)"
 	for _, tc := range []struct {
 		name, typ, sev string
 		data           map[string]any
 		want           string
 	}{
 		{"discovered quiet", TypeProjectDiscovered, "info", map[string]any{"status": "RUNNING", "problems": []any{}},
-			":new: *orders* (np_1) is watched now, status *RUNNING*"},
+			":new: " + at + " is watched now, status *RUNNING*"},
 		{"discovered with problems", TypeProjectDiscovered, "critical", map[string]any{"status": "FAILED", "problems": []any{
 			map[string]any{"kind": "step_failed", "step": "FULL_TRANSFER", "text": "step FULL_TRANSFER FAILED"},
 			map[string]any{"kind": "worker_expired", "text": "worker g_1 expired"}}},
-			":critical: *orders* (np_1) is watched now, status *FAILED*\n• step FULL_TRANSFER FAILED\n• worker g_1 expired"},
+			":critical: " + at + " is watched now, status *FAILED*\n• step FULL_TRANSFER FAILED\n• worker g_1 expired"},
 		{"error changed", TypeStepErrorChanged, "info",
 			map[string]any{"step": "FULL_TRANSFER", "cleared": []any{"A"}, "changed": []any{}},
-			":pencil: *orders* (np_1) step *FULL_TRANSFER* errors changed, cleared A"},
+			":pencil: " + at + " step *FULL_TRANSFER* errors changed, cleared A"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := Describe(tc.typ)
@@ -155,7 +161,7 @@ func TestSlackTemplatesPrintV2Fields(t *testing.T) {
 				t.Fatal(err)
 			}
 			var b strings.Builder
-			if err := tmpl.Execute(&b, map[string]any{"Project": who, "Severity": tc.sev, "Data": tc.data}); err != nil {
+			if err := tmpl.Execute(&b, map[string]any{"Project": who, "Severity": tc.sev, "Data": tc.data, "Where": "cn-hangzhou"}); err != nil {
 				t.Fatal(err)
 			}
 			if b.String() != tc.want {

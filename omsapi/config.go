@@ -121,6 +121,25 @@ func (c Config) Source() string {
 	return "oms://" + c.Region
 }
 
+// ConsoleURL is where a person opens the projects in a browser, the link
+// a Slack message puts on a project's name when slack.project_url is not
+// set: the OceanBase console of the region (cloud) or the OMS console,
+// which serves the API on the same host (on-premise). The simulator has
+// no console.
+func (c Config) ConsoleURL() string {
+	switch c.Mode {
+	case ModeOnPrem:
+		u, err := url.Parse(c.URL)
+		if err != nil || u.Host == "" {
+			return ""
+		}
+		return u.Scheme + "://" + u.Host + "/"
+	case ModeCloud:
+		return "https://oceanbasenext.console.aliyun.com/?regionId=" + url.QueryEscape(c.Region)
+	}
+	return ""
+}
+
 // Transport builds the transport of the configured mode.
 func (c Config) Transport() (Transport, error) {
 	switch c.Mode {

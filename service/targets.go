@@ -7,12 +7,14 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/secret"
+	"github.com/omswatch/omswatch/setting"
 	"github.com/omswatch/omswatch/sinks"
 	"github.com/omswatch/omswatch/sinks/logsink"
 	"github.com/omswatch/omswatch/sinks/natssink"
@@ -86,11 +88,25 @@ func slackClient(ctx context.Context, cfg *config.Config, o targetOptions) (*sla
 		co.Threads = threads
 		break
 	}
-	c, err := slack.NewClient(cfg.Slack, co)
+	c, err := slack.NewClient(slackConfig(cfg), co)
 	if err != nil {
 		return nil, fmt.Errorf("slack: %w", err)
 	}
 	return c, nil
+}
+
+// slackConfig is the Slack configuration with the link of a project's
+// name defaulting to the OMS console when slack.project_url is not set,
+// so that every message has somewhere to click.
+func slackConfig(cfg *config.Config) slack.Config {
+	sc := cfg.Slack
+	if sc.ProjectURL.IsZero() {
+		if u := cfg.OMS.ConsoleURL(); u != "" {
+			// Quoted: the console URL is a literal, not a template.
+			sc.ProjectURL = setting.Template{Text: `{{` + strconv.Quote(u) + `}}`, Where: "oms console"}
+		}
+	}
+	return sc
 }
 
 // slackRouteTemplates are the Slack templates of named routes.

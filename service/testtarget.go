@@ -50,7 +50,7 @@ func TestTarget(ctx context.Context, cfg *config.Config, name string, o TestOpti
 		fmt.Fprintln(o.Stdout, event.Summary(e))
 		return "printed on stdout", nil
 	case hasKey(cfg.Slack.Targets, name):
-		c, err := slack.NewClient(cfg.Slack, slack.ClientOptions{Redactor: o.Redactor})
+		c, err := slack.NewClient(slackConfig(cfg), slack.ClientOptions{Redactor: o.Redactor})
 		if err != nil {
 			return "", err
 		}

@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"strings"
 	"time"
 
 	"github.com/omswatch/omswatch/event"
@@ -15,6 +16,21 @@ type TemplateData struct {
 	Time                                time.Time
 	Project                             event.Project
 	Data                                map[string]any
+	// Where is where the project lives, for people: the region of a cloud
+	// source (cn-hangzhou), the host of an on-premise one.
+	Where string
+	// Link is the project's page in the OMS console, when the sink knows
+	// it (Slack's project_url); "" otherwise.
+	Link string
+}
+
+// Where is where a source's projects live, for people: oms://cn-hangzhou
+// is cn-hangzhou, oms+onprem://oms.example.com:8089 oms.example.com:8089.
+func Where(source string) string {
+	if _, rest, ok := strings.Cut(source, "://"); ok && rest != "" {
+		return rest
+	}
+	return source
 }
 
 // NewTemplateData copies an event into template data, passing every string
@@ -34,7 +50,7 @@ func NewTemplateData(e event.Event, clean func(string) string) TemplateData {
 		data[k] = cleanValue(v, clean)
 	}
 	return TemplateData{ID: e.ID, Source: clean(e.Source), Type: e.Type, Subject: clean(e.Subject),
-		Severity: string(e.Severity), Time: e.Time, Project: p, Data: data}
+		Severity: string(e.Severity), Time: e.Time, Project: p, Data: data, Where: clean(Where(e.Source))}
 }
 
 // cleanValue applies clean to every string inside v (lists and objects

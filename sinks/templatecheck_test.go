@@ -17,7 +17,7 @@ func TestCheckTemplateFields(t *testing.T) {
 	}{
 		{"known fields", "{{.Type}} {{.Project.Name}} {{.Data.step}} {{.Time.Unix}} {{icon .Severity}}", step, nil},
 		{"a typo at the top", "{{.Typ}}", nil,
-			[]string{".Typ: the template data has no field Typ; its fields: ID, Source, Type, Subject, Severity, Time, Project, Data (did you mean Type?)"}},
+			[]string{".Typ: the template data has no field Typ; its fields: ID, Source, Type, Subject, Severity, Time, Project, Data, Where, Link (did you mean Type?)"}},
 		{"a typo in the project", "{{.Project.Nme}}", nil,
 			[]string{".Project.Nme: .Project has no field Nme; its fields: ID, Name, Type, Status, Importance, Labels, Owner (did you mean Name?)"}},
 		{"a data field of no type", "{{.Data.stpe}}", nil,
@@ -32,7 +32,7 @@ func TestCheckTemplateFields(t *testing.T) {
 			[]string{".Nme: dot (event.Project) has no field Nme; its fields: ID, Name, Type, Status, Importance, Labels, Owner (did you mean Name?)"}},
 		{"range over labels", "{{range .Project.Labels}}{{.}}{{end}}", nil, nil},
 		{"root variable", "{{with .Data}}{{$.Typ}}{{end}}", nil,
-			[]string{"$.Typ: the template data has no field Typ; its fields: ID, Source, Type, Subject, Severity, Time, Project, Data (did you mean Type?)"}},
+			[]string{"$.Typ: the template data has no field Typ; its fields: ID, Source, Type, Subject, Severity, Time, Project, Data, Where, Link (did you mean Type?)"}},
 		{"in a function's arguments", "{{json .Data.stpe}}", step,
 			[]string{".Data.stpe: oms.step.status_changed has no data field stpe; its fields: step, phase, from, to, progress (did you mean step?)"}},
 		{"a line of several", "{{.Type}}\n{{.Data.stpe}}", step,

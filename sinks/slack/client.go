@@ -74,7 +74,7 @@ func (c *Client) Target(name string, t Target, routes RouteTemplates) (*Sink, er
 		return nil, targetError(name, err)
 	}
 	c.opts.Redactor.Add(t.WebhookURL)
-	r, err := newRenderer(t, routes)
+	r, err := newRenderer(t, routes, c.projectLink)
 	if err != nil {
 		return nil, targetError(name, err)
 	}

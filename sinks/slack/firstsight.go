@@ -21,7 +21,7 @@ import (
 // fleet of a thousand projects is a handful of messages, not a thousand.
 func (s *Sink) sendFirstSight(ctx context.Context, n *sinks.Notification) error {
 	problems := withProblems(n.Events)
-	text := firstSightSummary(n.Events, len(problems))
+	text := firstSightSummary(n.Events, len(problems), s.c.projectLink)
 	if s.cfg.Channel == "" {
 		// An incoming webhook has no threads: the projects with problems
 		// are lines of the same message.
@@ -57,33 +57,34 @@ func withProblems(events []event.Event) []event.Event {
 	return out
 }
 
-// firstSightSummary is "Watching 212 projects (oms://cn-hangzhou): 180
-// RUNNING, 3 FAILED (orders, pay, inv), 2 SUSPEND ...": statuses by count,
-// naming the projects of every status but the usual ones.
-func firstSightSummary(events []event.Event, problems int) string {
-	byStatus := map[string][]string{}
+// firstSightSummary is "omswatch is watching 212 new projects in
+// cn-hangzhou: 180 RUNNING, 3 FAILED (inv, orders, pay), 2 SUSPEND ...":
+// statuses by count, naming (and linking, when link gives a page) the
+// projects of every status but the usual ones.
+func firstSightSummary(events []event.Event, problems int, link func(event.Event) string) string {
+	byStatus := map[string][]event.Event{}
 	for _, e := range events {
 		st := e.Data.Project.Status
 		if st == "" {
 			st = "UNKNOWN"
 		}
-		name := e.Data.Project.Name
-		if name == "" {
-			name = e.Subject
-		}
-		byStatus[st] = append(byStatus[st], Escape(name))
+		byStatus[st] = append(byStatus[st], e)
 	}
 	statuses := slices.SortedFunc(maps.Keys(byStatus), func(a, b string) int {
 		return cmp.Or(cmp.Compare(len(byStatus[b]), len(byStatus[a])), cmp.Compare(a, b))
 	})
 	parts := make([]string, 0, len(statuses))
 	for _, st := range statuses {
-		names := byStatus[st]
-		part := fmt.Sprintf("%d %s", len(names), st)
+		evs := byStatus[st]
+		part := fmt.Sprintf("%d %s", len(evs), st)
 		if st != "RUNNING" && st != "FINISHED" && st != "INIT" {
-			slices.Sort(names)
-			if len(names) > 5 {
-				names = append(names[:5:5], fmt.Sprintf("and %d more", len(byStatus[st])-5))
+			slices.SortFunc(evs, func(a, b event.Event) int { return cmp.Compare(projectName(a), projectName(b)) })
+			names := make([]string, 0, 6)
+			for _, e := range evs[:min(len(evs), 5)] {
+				names = append(names, linkedName(projectName(e), link, e))
+			}
+			if len(evs) > 5 {
+				names = append(names, fmt.Sprintf("and %d more", len(evs)-5))
 			}
 			part += " (" + strings.Join(names, ", ") + ")"
 		}
@@ -91,7 +92,7 @@ func firstSightSummary(events []event.Event, problems int) string {
 	}
 	source := ""
 	if len(events) > 0 {
-		source = " in " + Escape(events[0].Source)
+		source = " in " + Escape(sinks.Where(events[0].Source))
 	}
 	text := fmt.Sprintf(":eyes: omswatch is watching %d new %s%s: %s.", len(events), plural(len(events), "project", "projects"),
 		source, strings.Join(parts, ", "))
@@ -99,6 +100,21 @@ func firstSightSummary(events []event.Event, problems int) string {
 		text += fmt.Sprintf(" The %d with problems follow.", problems)
 	}
 	return text
+}
+
+func projectName(e event.Event) string {
+	return cmp.Or(e.Data.Project.Name, e.Subject)
+}
+
+// linkedName is a project's name, escaped, as a link to its page when
+// link gives one.
+func linkedName(name string, link func(event.Event) string, e event.Event) string {
+	if link != nil {
+		if u := link(e); u != "" {
+			return "<" + Escape(u) + "|" + Escape(name) + ">"
+		}
+	}
+	return Escape(name)
 }
 
 func plural(n int, one, many string) string {

@@ -121,7 +121,7 @@ func TestMrkdwnInjectionIsEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	posts := f.requests("chat.postMessage")
-	const want = ":new: *&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;* (np_x) is watched now, status *RUNNING*"
+	const want = ":new: <https://oms.example.com/project/np_x|*&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;*> `np_x` (cn-hangzhou) is watched now, status *RUNNING*"
 	if got := posts[1].Text; got != want {
 		t.Errorf("reply text\n got %s\nwant %s", got, want)
 	}
@@ -270,7 +270,10 @@ func TestWebhookModeText(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := f.requests("webhook")
-	want := ":new: *a&lt;b* (np_a) is watched now, status *RUNNING*\n:new: *b* (np_b) is watched now, status *RUNNING*\n" +
+	// Incoming-webhook messages name each project too, with its page and
+	// where it lives: there is no card above them.
+	want := ":new: <https://oms.example.com/project/np_a|*a&lt;b*> `np_a` (cn-hangzhou) is watched now, status *RUNNING*\n" +
+		":new: <https://oms.example.com/project/np_b|*b*> `np_b` (cn-hangzhou) is watched now, status *RUNNING*\n" +
 		"_(2 earlier notifications were dropped by the rate limit)_"
 	if len(got) != 1 || got[0].Text != want {
 		t.Fatalf("webhook got %+v", got)

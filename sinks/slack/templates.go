@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/setting"
@@ -37,6 +38,18 @@ func DefaultTemplates() map[string]string {
 
 func funcs() template.FuncMap {
 	return template.FuncMap{
+		"when":       when,
+		"since":      since,
+		"dur":        dur,
+		"alarmRules": alarmRules,
+		// human writes a condition's value: a time as when does, a
+		// duration as dur does, anything else as it is.
+		"human": func(v any, now time.Time) string {
+			if _, ok := timeOf(v); ok {
+				return when(v, now)
+			}
+			return dur(v)
+		},
 		"icon": func(sev string) string {
 			switch event.Severity(sev) {
 			case event.Critical:
@@ -107,10 +120,12 @@ func (ts *templateSet) pick(typ string) *template.Template {
 type renderer struct {
 	builtin, target *templateSet
 	routes          map[string]*templateSet
+	// link is the project's page in the OMS console ("" for none).
+	link func(event.Event) string
 }
 
-func newRenderer(t Target, routes RouteTemplates) (*renderer, error) {
-	r := &renderer{routes: map[string]*templateSet{}}
+func newRenderer(t Target, routes RouteTemplates, link func(event.Event) string) (*renderer, error) {
+	r := &renderer{routes: map[string]*templateSet{}, link: link}
 	var err error
 	if r.builtin, err = compileSet("built-in", DefaultTemplates()); err != nil {
 		return nil, err
@@ -139,6 +154,9 @@ func texts(m map[string]setting.Template) map[string]string {
 // to the built-in one, so a notification is never lost to a template.
 func (r *renderer) line(route string, e event.Event) string {
 	data := sinks.NewTemplateData(e, Escape)
+	if r.link != nil {
+		data.Link = Escape(r.link(e))
+	}
 	for _, t := range []*template.Template{r.routes[route].pick(e.Type), r.target.pick(e.Type), r.builtin.pick(e.Type)} {
 		if t == nil {
 			continue
@@ -170,7 +188,7 @@ type Renderer struct{ r *renderer }
 
 // NewRenderer compiles a target's templates.
 func NewRenderer(t Target, routes RouteTemplates) (*Renderer, error) {
-	r, err := newRenderer(t, routes)
+	r, err := newRenderer(t, routes, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +203,7 @@ func (r *Renderer) Text(n sinks.Notification) string {
 		return r.r.text(&n, n.Events)
 	}
 	problems := withProblems(n.Events)
-	text := firstSightSummary(n.Events, len(problems))
+	text := firstSightSummary(n.Events, len(problems), r.r.link)
 	if len(problems) > 0 {
 		text += "\n" + r.r.text(&n, problems)
 	}
