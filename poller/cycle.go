@@ -257,7 +257,7 @@ func (p *Poller) confirmVanished(ctx context.Context, pr *project) outcome {
 		p.log.Warn("cannot confirm a project discovery no longer lists", "project", pr.id, "error", p.opts.Redactor.Redact(err.Error()))
 		return outcomeSkipped
 	}
-	o := p.observed(ctx, pr, snap, pr.listDigest, now)
+	o := p.observed(ctx, pr, snap, pr.listDigest, pr.listFull, now)
 	if o != outcomeFailed {
 		p.mu.Lock()
 		delete(p.projects, pr.id)
