@@ -61,11 +61,12 @@ func (p *Poller) poll(ctx context.Context, pr *project, entry *oms.Snapshot) out
 }
 
 // listIsEnough reports whether the ListProjects entry can stand in for a
-// describe: two-tier mode, the project described before and recently
-// enough, not marked describe-always, and its listed state unchanged.
+// describe: two-tier mode, the project described before and its periodic
+// re-describe not due (see refreshAt), not marked describe-always, and its
+// listed state unchanged.
 func (p *Poller) listIsEnough(pr *project, entry *oms.Snapshot, now time.Time) bool {
-	return p.opts.Mode == TwoTier && !p.always[pr.id] && pr.digest != "" && pr.listDigest != "" &&
-		now.Sub(pr.describedAt) < p.opts.DescribeRefresh && entry.StateDigest() == pr.listDigest
+	return p.opts.Mode == TwoTier && !p.always[pr.id] && pr.listDigest != "" && !p.refreshDue(pr, now) &&
+		entry.StateDigest() == pr.listDigest
 }
 
 // refresh brings the stored snapshot's telemetry (sync delay, checkpoints,
