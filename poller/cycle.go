@@ -17,6 +17,9 @@ import (
 type work struct {
 	pr    *project
 	entry *oms.Snapshot
+	// unlisted says the cycle's fleet read failed before the project's
+	// page: its last listed state stands, and it is described only if due.
+	unlisted bool
 }
 
 // cycle polls the projects of group g once. In two-tier mode it reads the
@@ -84,7 +87,7 @@ func (p *Poller) twoTier(ctx, workCtx context.Context, g int, members []*project
 		byID[pr.id] = pr
 	}
 	seen := make(map[string]bool, len(members))
-	pages, err := readPages(ctx, p.opts.Lister, p.fleetQuery(), func(entries []listEntry) error {
+	pages, err := readPages(ctx, p.opts.Lister, p.fleetQuery(), p.pageRetry(), func(entries []listEntry) error {
 		var ws []work
 		for _, e := range entries {
 			pr := byID[e.id]
@@ -99,20 +102,43 @@ func (p *Poller) twoTier(ctx, workCtx context.Context, g int, members []*project
 		p.run(ctx, workCtx, ws, start, jitter, t)
 		return ctx.Err()
 	})
-	if err != nil && ctx.Err() == nil {
-		p.log.Warn("fleet read failed; describing the rest of the group", "error", p.opts.Redactor.Redact(err.Error()))
-	} else if err == nil {
-		p.mu.Lock()
-		p.pageCount = pages
-		p.mu.Unlock()
+	if ctx.Err() != nil {
+		return
 	}
 	var rest []work
 	for _, pr := range members {
 		if !seen[pr.id] {
-			rest = append(rest, work{pr: pr})
+			rest = append(rest, work{pr: pr, unlisted: err != nil})
 		}
 	}
+	if err != nil {
+		p.fleetUnread(err, pages, len(rest), t)
+	} else {
+		p.mu.Lock()
+		p.pageCount = pages
+		p.mu.Unlock()
+	}
 	p.run(ctx, workCtx, rest, start, jitter, t)
+}
+
+// fleetUnread reports a fleet read that failed after its retries, once
+// for the cycle: a log line, the Observer, the round's summary. Asking
+// OMS for every project the pages would have listed is the load it asks
+// to be spared (a throttled read fanned out into hundreds of describes);
+// the cycle keeps the last listed state instead.
+func (p *Poller) fleetUnread(err error, pages, rest int, t *tally) {
+	code := oms.ErrorCode(err)
+	p.log.Warn("fleet read failed; keeping the last listed state: the projects not listed yet are described only when due",
+		"pages_read", pages, "not_listed", rest, "error_code", code, "error", p.opts.Redactor.Redact(err.Error()))
+	if p.opts.Observer != nil {
+		p.opts.Observer.FleetUnread(code)
+	}
+	t.unread(err)
+}
+
+// pageRetry is how a cycle retries a failed ListProjects page.
+func (p *Poller) pageRetry() pageRetry {
+	return pageRetry{attempts: max(p.opts.FleetRetries, 0), backoff: p.opts.FleetBackoff}
 }
 
 // discovered registers a project first seen in a fleet read and returns it
@@ -164,7 +190,7 @@ func (p *Poller) run(ctx, workCtx context.Context, ws []work, start time.Time, j
 			defer done()
 			defer p.recoverPoll(w.pr, t)
 			start := time.Now()
-			o := p.poll(hctx, w.pr, w.entry)
+			o := p.poll(hctx, w)
 			t.add(w.pr, o)
 			p.observe(w.pr, o, time.Since(start))
 		})
@@ -199,7 +225,7 @@ func (p *Poller) discover(ctx context.Context, t *tally) error {
 	q := *p.opts.List
 	q.Related = false
 	listed := map[string]bool{}
-	_, err := readPages(ctx, p.opts.Lister, q, func(entries []listEntry) error {
+	_, err := readPages(ctx, p.opts.Lister, q, p.pageRetry(), func(entries []listEntry) error {
 		for _, e := range entries {
 			listed[e.id] = true
 			pr := p.add(e.id, infoOf(e.snap))

@@ -27,6 +27,12 @@ func (o *polls) Polled(result, code string, took time.Duration) {
 	o.got = append(o.got, result+"/"+code)
 }
 
+func (o *polls) FleetUnread(code string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.got = append(o.got, "fleet unread/"+code)
+}
+
 func (o *polls) take() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()

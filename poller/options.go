@@ -60,6 +60,14 @@ type Options struct {
 	DescribeRefresh time.Duration
 	// DescribeAlways lists projects described every cycle in TwoTier mode.
 	DescribeAlways []string
+	// FleetRetries is how many times a ListProjects page that failed (after
+	// the Lister's own retries) is asked again within a cycle (default 3, a
+	// negative value: never);
+	// FleetBackoff is the pause before the first of them (default 1s),
+	// doubling each time. A fleet read that still fails keeps the last
+	// listed state: the cycle describes only the projects due anyway.
+	FleetRetries int
+	FleetBackoff time.Duration
 
 	// Schedule says when each project is polled.
 	Schedule Schedule
@@ -154,6 +162,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.Schedule.Location == nil {
 		o.Schedule.Location = time.UTC
+	}
+	if o.FleetRetries == 0 {
+		o.FleetRetries = 3
+	}
+	if o.FleetBackoff <= 0 {
+		o.FleetBackoff = time.Second
 	}
 	if o.FailureThreshold < 1 {
 		o.FailureThreshold = 3

@@ -18,11 +18,15 @@ const (
 	outcomeFailed                   // the poll failed (or its hand-off or save did)
 	outcomeRemoved                  // the project is gone
 	outcomeSkipped                  // not polled: busy, removed, or the cycle ended
+	outcomeUnlisted                 // not polled: the fleet read failed, and the project was not due
 )
 
-// poll polls one project: from its ListProjects entry when entry is given
-// and two-tier polling allows, else with DescribeProject.
-func (p *Poller) poll(ctx context.Context, pr *project, entry *oms.Snapshot) outcome {
+// poll polls one project: from its ListProjects entry when the work has
+// one and two-tier polling allows, else with DescribeProject; when the
+// cycle could not read the fleet (w.unlisted), only if a describe is due
+// anyway.
+func (p *Poller) poll(ctx context.Context, w work) outcome {
+	pr, entry := w.pr, w.entry
 	if !pr.busy.TryLock() {
 		return outcomeSkipped
 	}
@@ -41,6 +45,9 @@ func (p *Poller) poll(ctx context.Context, pr *project, entry *oms.Snapshot) out
 	now := p.opts.Now()
 	if entry != nil && p.listIsEnough(pr, entry, now) {
 		return p.refresh(ctx, pr, entry, now)
+	}
+	if w.unlisted && p.describeCanWait(pr, now) {
+		return outcomeUnlisted // its last listed state stands until the fleet is read again
 	}
 	p.describes.Add(1)
 	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
@@ -65,8 +72,15 @@ func (p *Poller) poll(ctx context.Context, pr *project, entry *oms.Snapshot) out
 // re-describe not due (see refreshAt), not marked describe-always, and its
 // listed state unchanged.
 func (p *Poller) listIsEnough(pr *project, entry *oms.Snapshot, now time.Time) bool {
-	return p.opts.Mode == TwoTier && !p.always[pr.id] && pr.listDigest != "" && !p.refreshDue(pr, now) &&
-		entry.StateDigest() == pr.listDigest
+	return p.describeCanWait(pr, now) && entry.StateDigest() == pr.listDigest
+}
+
+// describeCanWait reports whether only a change of the project's listed
+// state would make it described now: two-tier mode, the project listed
+// and described before, not marked describe-always, its periodic
+// re-describe not due.
+func (p *Poller) describeCanWait(pr *project, now time.Time) bool {
+	return p.opts.Mode == TwoTier && !p.always[pr.id] && pr.listDigest != "" && !p.refreshDue(pr, now)
 }
 
 // refresh brings the stored snapshot's telemetry (sync delay, checkpoints,

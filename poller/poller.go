@@ -140,6 +140,13 @@ type Summary struct {
 	Polled, Changed, Unchanged, Failed, Removed int
 	// Failures holds each failed project's error.
 	Failures map[string]error
+	// Unlisted counts projects not polled because the fleet read failed
+	// (FleetErr) and nothing made a describe due: their last listed state
+	// stands.
+	Unlisted int
+	// FleetErr is the error of a fleet read that failed after its retries,
+	// nil when every one succeeded.
+	FleetErr error
 }
 
 // FailureList names the failed projects and why (the OMS error code), the
@@ -169,6 +176,10 @@ func (t *tally) add(pr *project, o outcome) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if o == outcomeUnlisted {
+		t.s.Unlisted++
+		return
+	}
 	t.s.Polled++
 	switch o {
 	case outcomeChanged:
@@ -188,6 +199,13 @@ func (t *tally) add(pr *project, o outcome) {
 		}
 		t.s.Failures[pr.id] = err
 	}
+}
+
+// unread notes a fleet read that failed.
+func (t *tally) unread(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.s.FleetErr = err
 }
 
 // RunOnce polls every configured and discovered project once, now,

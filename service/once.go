@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -31,7 +32,7 @@ type OnceOptions struct {
 // routes what changed as Run would (diff, conditions, routes, the outbox,
 // every target); then it delivers what it routed, group_wait cut short,
 // for up to DrainTimeout. What a target did not take stays in the outbox
-// for the next run.
+// for the next run. A fleet read that failed is an error after that.
 func Once(ctx context.Context, cfg *config.Config, o OnceOptions) (poller.Summary, error) {
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 30 * time.Second
@@ -59,6 +60,11 @@ func Once(ctx context.Context, cfg *config.Config, o OnceOptions) (poller.Summar
 		o.Logger.Warn("not everything was delivered; it stays in the outbox", "component", "once", "error", err)
 	}
 	o.Logger.Info("polled", "component", "once", "projects", sum.Polled, "changed", sum.Changed,
-		"unchanged", sum.Unchanged, "removed", sum.Removed, "failed", sum.Failed)
+		"unchanged", sum.Unchanged, "removed", sum.Removed, "failed", sum.Failed, "not_listed", sum.Unlisted)
+	if sum.FleetErr != nil {
+		// What was polled is delivered and saved; the run still failed.
+		return sum, fmt.Errorf("the fleet could not be read (ListProjects); %d projects not polled, their last listed state kept: %s",
+			sum.Unlisted, o.Redactor.Redact(sum.FleetErr.Error()))
+	}
 	return sum, nil
 }
