@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms"
 )
 
@@ -57,101 +56,6 @@ func (p *Poller) cycleUntil(ctx, workCtx context.Context, g int, jitter bool, t 
 		ws[i] = work{pr: pr}
 	}
 	p.run(ctx, workCtx, ws, start, jitter, t)
-}
-
-// pagesEstimate is how many ListProjects calls a fleet read takes, as the
-// last one did (1 before any).
-func (p *Poller) pagesEstimate() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return max(p.pageCount, 1)
-}
-
-// fleetQuery is the two-tier read: the discovery filters (none for a
-// static list), full pages, with related info.
-func (p *Poller) fleetQuery() oms.ListQuery {
-	q := oms.ListQuery{}
-	if p.opts.List != nil {
-		q = *p.opts.List
-	}
-	q.PageSize, q.Related = oms.MaxPageSize, true
-	return q
-}
-
-// twoTier reads the fleet page by page and polls the group's members from
-// their entries as each page arrives; members no page listed (static
-// projects outside the filters, projects that vanished) are described.
-func (p *Poller) twoTier(ctx, workCtx context.Context, g int, members []*project, start time.Time, jitter bool, t *tally) {
-	byID := make(map[string]*project, len(members))
-	for _, pr := range members {
-		byID[pr.id] = pr
-	}
-	seen := make(map[string]bool, len(members))
-	pages, err := readPages(ctx, p.opts.Lister, p.fleetQuery(), p.pageRetry(), func(entries []listEntry) error {
-		var ws []work
-		for _, e := range entries {
-			pr := byID[e.id]
-			if pr == nil && p.opts.List != nil {
-				pr = p.discovered(e.id, infoOf(e.snap), g) // new since the last discovery
-			}
-			if pr != nil && !seen[pr.id] {
-				seen[pr.id] = true // pr.id, not e.id: e.id would pin the page (see infoOf)
-				ws = append(ws, work{pr: pr, entry: e.snap})
-			}
-		}
-		p.run(ctx, workCtx, ws, start, jitter, t)
-		return ctx.Err()
-	})
-	if ctx.Err() != nil {
-		return
-	}
-	var rest []work
-	for _, pr := range members {
-		if !seen[pr.id] {
-			rest = append(rest, work{pr: pr, unlisted: err != nil})
-		}
-	}
-	if err != nil {
-		p.fleetUnread(err, pages, len(rest), t)
-	} else {
-		p.mu.Lock()
-		p.pageCount = pages
-		p.mu.Unlock()
-	}
-	p.run(ctx, workCtx, rest, start, jitter, t)
-}
-
-// fleetUnread reports a fleet read that failed after its retries, once
-// for the cycle: a log line, the Observer, the round's summary. Asking
-// OMS for every project the pages would have listed is the load it asks
-// to be spared (a throttled read fanned out into hundreds of describes);
-// the cycle keeps the last listed state instead.
-func (p *Poller) fleetUnread(err error, pages, rest int, t *tally) {
-	code := oms.ErrorCode(err)
-	p.log.Warn("fleet read failed; keeping the last listed state: the projects not listed yet are described only when due",
-		"pages_read", pages, "not_listed", rest, "error_code", code, "error", p.opts.Redactor.Redact(err.Error()))
-	if p.opts.Observer != nil {
-		p.opts.Observer.FleetUnread(code)
-	}
-	t.unread(err)
-}
-
-// pageRetry is how a cycle retries a failed ListProjects page.
-func (p *Poller) pageRetry() pageRetry {
-	return pageRetry{attempts: max(p.opts.FleetRetries, 0), backoff: p.opts.FleetBackoff}
-}
-
-// discovered registers a project first seen in a fleet read and returns it
-// when it belongs to group g (else it waits for its own group's cycle).
-func (p *Poller) discovered(id string, info event.Project, g int) *project {
-	pr := p.add(id, info)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pr.listed = true
-	if pr.group != g || pr.removed || !p.owns(id) {
-		return nil
-	}
-	return pr
 }
 
 // run polls ws with at most Workers at a time, each after its jitter
@@ -230,7 +134,7 @@ func (p *Poller) discover(ctx context.Context, t *tally) error {
 			listed[e.id] = true
 			pr := p.add(e.id, infoOf(e.snap))
 			p.mu.Lock()
-			pr.listed = true
+			pr.listed, pr.listedSeq = true, p.fleetSeq
 			p.mu.Unlock()
 		}
 		return nil

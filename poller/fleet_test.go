@@ -118,3 +118,61 @@ func TestAFailedPageIsRetriedWithinTheCycle(t *testing.T) {
 		t.Errorf("%d list calls, want 3 failed and 2 pages", got)
 	}
 }
+
+// A two-tier cycle that reads the whole fleet finds what the discovery
+// re-list would: a new project joins, one gone from OMS is removed; so the
+// re-list that comes next is skipped, and runs again only when no cycle
+// read the whole fleet since the last one.
+func TestAWholeFleetReadStandsForTheRelist(t *testing.T) {
+	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 2, Projects: 300, MaxTables: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &hiding{Scenario: g, hidden: map[string]bool{}}
+	sim := omssim.StartTest(t, omssim.Options{Scenario: sc, ManualClock: true})
+	api := cloudAPI(t, sim, omsapi.Options{Timeout: time.Minute}, omssim.DemoAccessKeySecret)
+	h := &changes{}
+	p := newPoller(t, api, newMemStore(), h, func(o *Options) { o.List = &oms.ListQuery{PageSize: 100} })
+	ids := g.IDs()
+	sc.hide(ids[1]) // created later
+	if s := runOnce(t, p); s.Failed != 0 {
+		t.Fatalf("first sight: %+v", s)
+	}
+	h.take()
+	lists := func() int64 { return api.Stats().Calls[omsapi.ActionListProjects] }
+
+	sc.hide(ids[0])
+	sc.show(ids[1])
+	s := cycleAll(t, p)
+	if s.Removed != 1 || s.Changed != 1 || s.Failed != 0 {
+		t.Fatalf("%+v: want the new project seen and the gone one removed by the cycle itself", s)
+	}
+	got := map[string]string{}
+	for _, c := range h.take() {
+		switch {
+		case c.Removed:
+			got[c.Project] = "removed"
+		case c.Previous == nil && c.Current != nil:
+			got[c.Project] = "discovered"
+		}
+	}
+	if got[ids[0]] != "removed" || got[ids[1]] != "discovered" {
+		t.Errorf("changes %v", got)
+	}
+
+	before := lists()
+	if p.relist(t.Context()) || lists() != before {
+		t.Errorf("the re-list after a whole fleet read listed again (%d calls)", lists()-before)
+	}
+	if !p.relist(t.Context()) || lists() != before+3 {
+		t.Errorf("the re-list with no fleet read since the last one: %d calls, want its 3 pages", lists()-before)
+	}
+	p.opts.Lister = failPages{Lister: api, from: 2}
+	p.opts.FleetRetries = -1
+	cycleAll(t, p)
+	p.opts.Lister = api
+	before = lists()
+	if !p.relist(t.Context()) || lists() != before+3 {
+		t.Errorf("the re-list after a fleet read that failed: %d calls, want its 3 pages", lists()-before)
+	}
+}

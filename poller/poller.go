@@ -29,9 +29,11 @@ type Poller struct {
 	describes atomic.Int64 // DescribeProject calls made (for two-tier figures)
 	cycles    atomic.Int64 // cycles ended
 
-	mu        sync.Mutex
-	projects  map[string]*project
-	pageCount int // pages the last fleet read took (0: none yet)
+	mu         sync.Mutex
+	projects   map[string]*project
+	pageCount  int    // pages the last fleet read took (0: none yet)
+	fleetSeq   uint64 // fleet reads started (see markListed)
+	fleetWhole bool   // a fleet read reached its last page since the last discovery job (see relist)
 }
 
 // New builds a Poller.
@@ -67,7 +69,7 @@ func (p *Poller) add(id string, info event.Project) *project {
 	if pr, ok := p.projects[id]; ok {
 		return pr
 	}
-	pr := &project{id: strings.Clone(id), info: info, group: groupOf(p.groups, info)} // see infoOf
+	pr := &project{id: strings.Clone(id), info: info, group: groupOf(p.groups, info), listedSeq: p.fleetSeq} // see infoOf
 	p.projects[pr.id] = pr
 	return pr
 }
@@ -243,11 +245,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		c.Schedule(s, cron.FuncJob(func() { p.cycleUntil(ctx, work, g, true, nil) }))
 	}
 	if p.opts.List != nil {
-		c.Schedule(p.rediscover, cron.FuncJob(func() {
-			if err := p.discover(ctx, nil); err != nil {
-				p.log.Warn("discovery failed", "error", p.opts.Redactor.Redact(err.Error()))
-			}
-		}))
+		c.Schedule(p.rediscover, cron.FuncJob(func() { p.relist(ctx) }))
 	}
 	c.Start()
 	<-ctx.Done()
@@ -262,6 +260,24 @@ func (p *Poller) Run(ctx context.Context) error {
 	cancelWork()
 	<-stopped.Done()
 	return nil
+}
+
+// relist is the discovery job (Options.DiscoveryRefresh): a ListProjects
+// re-list to the last page for new and vanished projects, unless a
+// two-tier cycle read the whole fleet since the last job, which found
+// both itself. It reports whether it listed.
+func (p *Poller) relist(ctx context.Context) bool {
+	p.mu.Lock()
+	whole := p.fleetWhole
+	p.fleetWhole = false
+	p.mu.Unlock()
+	if whole {
+		return false
+	}
+	if err := p.discover(ctx, nil); err != nil {
+		p.log.Warn("discovery failed", "error", p.opts.Redactor.Redact(err.Error()))
+	}
+	return true
 }
 
 // cronLogger lets robfig/cron log through slog.
