@@ -34,6 +34,9 @@ func (p *Poller) cycle(ctx context.Context, g int, jitter bool, t *tally) {
 // ctx by StopGrace so that they finish.
 func (p *Poller) cycleUntil(ctx, workCtx context.Context, g int, jitter bool, t *tally) {
 	defer p.cycles.Add(1)
+	if !p.resume(ctx) {
+		return // OMS refuses the account: paused until a probe is accepted
+	}
 	members := p.members(g)
 	if len(members) == 0 {
 		return
@@ -77,6 +80,9 @@ func (p *Poller) run(ctx, workCtx context.Context, ws []work, start time.Time, j
 	for _, w := range ws {
 		if err := sleep(ctx, time.Until(start.Add(jitterOffset(w.pr.id, window)))); err != nil && ctx.Err() != nil {
 			break
+		}
+		if p.isPaused() {
+			break // OMS refuses the account: the other polls would be refused too
 		}
 		select {
 		case sem <- struct{}{}:
@@ -140,6 +146,9 @@ func (p *Poller) discover(ctx context.Context, t *tally) error {
 		return nil
 	})
 	if err != nil {
+		if oms.IsRefused(err) {
+			p.refused(ctx, err, probe{})
+		}
 		return err
 	}
 	for _, pr := range p.vanished(listed) {

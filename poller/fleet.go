@@ -60,6 +60,10 @@ func (p *Poller) twoTier(ctx, workCtx context.Context, g int, members []*project
 	if ctx.Err() != nil {
 		return
 	}
+	if err != nil && oms.IsRefused(err) {
+		p.refused(ctx, err, probe{})
+		return // paused: the cycle ends here
+	}
 	var vanished []*project
 	if err == nil {
 		p.fleetRead(pages)

@@ -26,6 +26,16 @@ func (f failPages) List(ctx context.Context, q oms.ListQuery, page int) (*oms.Pr
 	return f.Lister.List(ctx, q, page)
 }
 
+// firstSight starts polling as Run does: discovery, then a cycle of every
+// group (RunOnce is `omswatch once`, which tells no pause).
+func firstSight(t testing.TB, p *Poller) Summary {
+	t.Helper()
+	if err := p.discover(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return cycleAll(t, p)
+}
+
 // cycleAll runs one cycle of every group at the poller's clock and returns
 // its summary.
 func cycleAll(t testing.TB, p *Poller) Summary {

@@ -74,6 +74,10 @@ type Options struct {
 	// FailureThreshold is how many failed polls in a row make
 	// oms.poll.failing (default 3).
 	FailureThreshold int
+	// PauseProbe is how often polling paused because OMS refuses the
+	// account's requests (oms.IsRefused) sends the refused request again,
+	// to resume as soon as it is accepted (default 5m).
+	PauseProbe time.Duration
 	// Workers bounds projects polled at the same time (default 16); the
 	// client's own in-flight bound applies below it.
 	Workers int
@@ -168,6 +172,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.FleetBackoff <= 0 {
 		o.FleetBackoff = time.Second
+	}
+	if o.PauseProbe <= 0 {
+		o.PauseProbe = 5 * time.Minute
 	}
 	if o.FailureThreshold < 1 {
 		o.FailureThreshold = 3

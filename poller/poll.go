@@ -31,8 +31,8 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 		return outcomeSkipped
 	}
 	defer pr.busy.Unlock()
-	pr.failCode = ""
-	if ctx.Err() != nil || p.isRemoved(pr) {
+	pr.failCode, pr.pollErr = "", nil
+	if ctx.Err() != nil || p.isRemoved(pr) || p.isPaused() {
 		return outcomeSkipped
 	}
 	if err := p.load(ctx, pr); err != nil {
@@ -57,6 +57,12 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 		}
 		if oms.IsProjectNotFound(err) && p.gone(ctx, pr.id) {
 			return p.remove(ctx, pr, now)
+		}
+		if oms.IsRefused(err) {
+			// The account's failure, not the project's: no count, no event of its own.
+			pr.pollErr, pr.failCode = err, oms.ErrorCode(err)
+			p.refused(ctx, err, probe{project: pr.id})
+			return outcomeFailed
 		}
 		return p.failed(ctx, pr, err, now)
 	}

@@ -28,12 +28,14 @@ type Poller struct {
 
 	describes atomic.Int64 // DescribeProject calls made (for two-tier figures)
 	cycles    atomic.Int64 // cycles ended
+	oneShot   atomic.Bool  // RunOnce: a pause is reported in its Summary, not told as an event
 
 	mu         sync.Mutex
 	projects   map[string]*project
 	pageCount  int    // pages the last fleet read took (0: none yet)
 	fleetSeq   uint64 // fleet reads started (see markListed)
 	fleetWhole bool   // a fleet read reached its last page since the last discovery job (see relist)
+	pause      *pause // OMS refuses the account: polling is paused (nil: polling)
 }
 
 // New builds a Poller.
@@ -124,8 +126,13 @@ func (p *Poller) members(g int) []*project {
 }
 
 // Ready returns an error while OMS refuses the poller's requests for a
-// reason only the operator can fix (the Fetcher's Ready, when it has one).
+// reason only the operator can fix: polling paused because OMS refuses the
+// account (why, since when, the next probe), or the Fetcher's Ready, when
+// it has one.
 func (p *Poller) Ready() error {
+	if err := p.pauseErr(); err != nil {
+		return err
+	}
 	if r, ok := p.opts.Fetcher.(interface{ Ready() error }); ok {
 		return r.Ready()
 	}
@@ -149,6 +156,10 @@ type Summary struct {
 	// FleetErr is the error of a fleet read that failed after its retries,
 	// nil when every one succeeded.
 	FleetErr error
+	// Paused is OMS's refusal of the account's requests that paused
+	// polling, nil when it is not paused: the projects not polled then are
+	// in no count.
+	Paused error
 }
 
 // FailureList names the failed projects and why (the OMS error code), the
@@ -195,7 +206,7 @@ func (t *tally) add(pr *project, o outcome) {
 		if t.s.Failures == nil {
 			t.s.Failures = map[string]error{}
 		}
-		err := pr.lastErr
+		err := pr.pollErr
 		if err == nil {
 			err = fmt.Errorf("project %s: the change could not be handed off or saved", pr.id)
 		}
@@ -211,8 +222,12 @@ func (t *tally) unread(err error) {
 }
 
 // RunOnce polls every configured and discovered project once, now,
-// without jitter, and returns how it went. It is `omswatch once`.
+// without jitter, and returns how it went. It is `omswatch once`. When OMS
+// refuses the account, the round stops and Summary.Paused says so; no
+// account-level event is handed off, as a one-shot run has no pause to
+// tell of (no probe, no resumption): its exit status and message do.
 func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
+	p.oneShot.Store(true)
 	t := &tally{}
 	if err := p.discover(ctx, t); err != nil && len(p.opts.Projects) == 0 {
 		return Summary{}, err
@@ -220,6 +235,7 @@ func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
 	for g := range p.groups {
 		p.cycle(ctx, g, false, t)
 	}
+	t.s.Paused = p.refusal()
 	return t.s, ctx.Err()
 }
 
@@ -229,7 +245,7 @@ func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
 // returns. A job still running when its next time comes is skipped, and a
 // panic in a job is logged and recovered.
 func (p *Poller) Run(ctx context.Context) error {
-	if err := p.discover(ctx, nil); err != nil {
+	if err := p.discover(ctx, nil); err != nil && !oms.IsRefused(err) { // a refusal paused polling and said so
 		p.log.Error("initial discovery failed; polling the projects known so far", "error", p.opts.Redactor.Redact(err.Error()))
 	}
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -265,13 +281,13 @@ func (p *Poller) Run(ctx context.Context) error {
 // relist is the discovery job (Options.DiscoveryRefresh): a ListProjects
 // re-list to the last page for new and vanished projects, unless a
 // two-tier cycle read the whole fleet since the last job, which found
-// both itself. It reports whether it listed.
+// both itself, or polling is paused. It reports whether it listed.
 func (p *Poller) relist(ctx context.Context) bool {
 	p.mu.Lock()
-	whole := p.fleetWhole
+	whole, paused := p.fleetWhole, p.pause != nil
 	p.fleetWhole = false
 	p.mu.Unlock()
-	if whole {
+	if whole || paused { // paused: the cycles probe
 		return false
 	}
 	if err := p.discover(ctx, nil); err != nil {

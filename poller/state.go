@@ -27,6 +27,7 @@ type project struct {
 	durable          // what two-tier polling decides on; the store keeps it too
 	saved    durable // as last read from or written to the store
 	lastErr  error
+	pollErr  error  // why this poll failed, for the round's summary (nil until it does)
 	failCode string // why this poll failed: oms.ErrorCode of its error ("" until one)
 
 	// Guarded by Poller.mu.
@@ -138,7 +139,7 @@ func (pr *project) failedWith(err error, now time.Time) {
 		pr.firstFail = now
 	}
 	pr.failures++
-	pr.lastErr, pr.failCode = err, oms.ErrorCode(err)
+	pr.lastErr, pr.pollErr, pr.failCode = err, err, oms.ErrorCode(err)
 }
 
 // resetFailures forgets the run of failures once its recovery is handed off.

@@ -51,6 +51,9 @@ type runState interface {
 	// ha): the conditions of projects another replica took over are its.
 	Owns(project string) bool
 	Throttled() int64
+	// Paused reports whether polling is paused because OMS refuses the
+	// account's requests.
+	Paused() bool
 	Backlog(ctx context.Context) map[string]uint64
 }
 

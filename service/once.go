@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/secret"
 )
@@ -32,7 +33,8 @@ type OnceOptions struct {
 // routes what changed as Run would (diff, conditions, routes, the outbox,
 // every target); then it delivers what it routed, group_wait cut short,
 // for up to DrainTimeout. What a target did not take stays in the outbox
-// for the next run. A fleet read that failed is an error after that.
+// for the next run. A refused account or a fleet read that failed is an
+// error after that.
 func Once(ctx context.Context, cfg *config.Config, o OnceOptions) (poller.Summary, error) {
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 30 * time.Second
@@ -61,6 +63,10 @@ func Once(ctx context.Context, cfg *config.Config, o OnceOptions) (poller.Summar
 	}
 	o.Logger.Info("polled", "component", "once", "projects", sum.Polled, "changed", sum.Changed,
 		"unchanged", sum.Unchanged, "removed", sum.Removed, "failed", sum.Failed, "not_listed", sum.Unlisted)
+	if sum.Paused != nil {
+		return sum, fmt.Errorf("OMS refuses the account's requests (%s); polling stopped after %d failed polls: %s",
+			oms.ErrorCode(sum.Paused), sum.Failed, o.Redactor.Redact(sum.Paused.Error()))
+	}
 	if sum.FleetErr != nil {
 		// What was polled is delivered and saved; the run still failed.
 		return sum, fmt.Errorf("the fleet could not be read (ListProjects); %d projects not polled, their last listed state kept: %s",
