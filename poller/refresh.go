@@ -16,14 +16,17 @@ import (
 //
 // A project described off its phase (first sight, a change) goes back to
 // it without ever waiting longer than DescribeRefresh, and without being
-// re-described sooner than half of it:
+// re-described sooner than minRefresh (2/5) of it:
 //
 //   - next is the first phase point after the describe; if it is at least
-//     half a window away, the project is re-described there, on its phase;
-//   - if it is closer, the project is re-described half a window before the
-//     phase point after that, and from there on its phase.
+//     minRefresh away, the project is re-described there, on its phase;
+//   - if it is closer, the project is re-described minRefresh after that
+//     phase point, 3/5 of a window before the next one, which is then far
+//     enough to be on its phase from there on, even when the describe
+//     comes up to a fifth of a window late (a cycle is usually a small
+//     fraction of the window: 30s of 1h).
 //
-// So every project is re-described between half a window and a window
+// So every project is re-described between 2/5 of a window and a window
 // after its last describe, and in the steady state exactly once per window.
 // The time is computed from the stored describe time alone, so a restarted
 // poller or the next `omswatch once` finds the same projects due.
@@ -41,11 +44,15 @@ func refreshAt(id string, d time.Time, r time.Duration) time.Time {
 		since += rn
 	}
 	next := time.Duration(rn - since) // to the first phase point after d, in (0, r]
-	if next < r/2 {
-		next += r - r/2
+	if least := minRefresh(r); next < least {
+		next += least
 	}
 	return d.Add(next)
 }
+
+// minRefresh is the shortest time between two describes of a project whose
+// listed state did not change, for a refresh window of r.
+func minRefresh(r time.Duration) time.Duration { return r * 2 / 5 }
 
 // refreshDue reports whether the project's periodic re-describe is due at
 // now. A project never described is always due.

@@ -6,23 +6,28 @@ import (
 	"time"
 )
 
-// Every project is re-described between half a window and a window after
+// Every project is re-described between 2/5 of a window and a window after
 // its last describe, wherever that fell, and from the second refresh on
-// exactly once per window, on its own phase.
+// exactly once per window, on its own phase, even when each describe comes
+// a little after its time (the next cycle).
 func TestRefreshStaysWithinTheWindowAndFindsItsPhase(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, r := range []time.Duration{10 * time.Second, time.Hour, 25 * time.Hour} {
 		for i := range 2000 {
 			id := fmt.Sprintf("np_%d", i)
 			d := t0.Add(time.Duration(i) * 7919 * time.Millisecond)
+			late := time.Duration(i%7) * r / 70 // up to a tenth of the window after its time
 			first := refreshAt(id, d, r)
-			if gap := first.Sub(d); gap < r/2 || gap > r {
-				t.Fatalf("%s, window %s: re-described %s after its describe, want between %s and %s", id, r, gap, r/2, r)
+			if gap := first.Sub(d); gap < minRefresh(r) || gap > r {
+				t.Fatalf("%s, window %s: re-described %s after its describe, want between %s and %s", id, r, gap, minRefresh(r), r)
 			}
-			second := refreshAt(id, first, r)
-			third := refreshAt(id, second, r)
-			if gap := third.Sub(second); gap != r {
-				t.Fatalf("%s, window %s: %s between the second and third refresh, want the window", id, r, gap)
+			second := refreshAt(id, first.Add(late), r)
+			if gap := second.Sub(first.Add(late)); gap < minRefresh(r) || gap > r {
+				t.Fatalf("%s, window %s: re-described %s after its describe, want between %s and %s", id, r, gap, minRefresh(r), r)
+			}
+			third := refreshAt(id, second.Add(late), r)
+			if third.Sub(second) != r {
+				t.Fatalf("%s, window %s: %s between the second and third refresh, want the window", id, r, third.Sub(second))
 			}
 			if again := refreshAt(id, d, r); !again.Equal(first) {
 				t.Fatalf("%s: refreshAt is not a function of the describe time alone", id)
@@ -47,19 +52,32 @@ func TestRefreshSpreadsAFleetDescribedAtOnce(t *testing.T) {
 		id := fmt.Sprintf("np_%04d", i)
 		at := t0
 		for range 3 {
-			at = refreshAt(id, at, r)
-			due[int((at.Sub(t0)+cycle-1)/cycle)]++ // the first cycle at or after it
+			c := int((refreshAt(id, at, r).Sub(t0) + cycle - 1) / cycle) // the first cycle at or after it
+			due[c]++
+			at = t0.Add(time.Duration(c) * cycle) // described then
 		}
 	}
-	busiest := [3]int{}
+	busiest, firstHalf, total := [3]int{}, [3]int{}, [3]int{}
 	for c, k := range due {
-		if w := (c - 1) / perWindow; w < 3 {
-			busiest[w] = max(busiest[w], k)
+		w := (c - 1) / perWindow
+		if w >= 3 {
+			continue
+		}
+		busiest[w] = max(busiest[w], k)
+		total[w] += k
+		if (c-1)%perWindow < perWindow/2 {
+			firstHalf[w] += k
 		}
 	}
 	even := n / perWindow
-	t.Logf("refreshes of %d projects described at once, most in one %s cycle per window: %v (even share %.1f)", n, cycle, busiest, float64(n)/float64(perWindow))
+	t.Logf("refreshes of %d projects described at once, per window: %v, of which in its first half %v; most in one %s cycle %v (even share %.1f)",
+		n, total, firstHalf, cycle, busiest, float64(n)/float64(perWindow))
 	if busiest[0] > 4*even || busiest[1] > 3*even || busiest[2] > 3*even {
 		t.Errorf("most refreshes in one cycle per window %v: a burst (even share %d)", busiest, even)
+	}
+	for w := 1; w < 3; w++ {
+		if total[w] != n || firstHalf[w] < n*2/5 || firstHalf[w] > n*3/5 {
+			t.Errorf("window %d: %d refreshes, %d in its first half: want each project once, spread over the window", w+1, total[w], firstHalf[w])
+		}
 	}
 }
