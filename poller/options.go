@@ -87,7 +87,9 @@ type Options struct {
 	// that the next stage re-evaluates what depends on time alone (a
 	// condition held for a duration, a stalled checkpoint, a worker about
 	// to expire) for the projects this poller owns, under the project's
-	// poll and lease. Off, a quiet poll hands off nothing.
+	// poll and lease. Off, a quiet poll hands off nothing. A project not
+	// polled (its page of a fleet read that failed, an account OMS
+	// refuses) hands off nothing either: its state now is not known.
 	Reevaluate bool
 
 	// Now is the clock polls are stamped with (default time.Now): the time
