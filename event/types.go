@@ -246,18 +246,30 @@ var specs = [...]Spec{
 			`{{with .Data.lasted}} after {{dur .}}{{end}}{{with .Data.value}}, value {{human . $.Time}}{{end}}`,
 	},
 	{
+		// scope "account": OMS refuses the account's requests; subject is
+		// the source, data.project is empty, and polling is paused.
 		Type: TypePollFailing, Severity: Warning, Severities: warningOnly, Fields: []string{"failures"},
-		Optional: []string{"error_code", "error"},
+		Optional: []string{"error_code", "error", "scope"},
 		What: func(d Data) string {
+			if d.Text("scope") == "account" {
+				return fmt.Sprintf("OMS refuses the account; polling paused (%s refused in a row): %s %s", d.Text("failures"), d.Text("error_code"), d.Text("error"))
+			}
 			return fmt.Sprintf("polls failing (%s in a row): %s %s", d.Text("failures"), d.Text("error_code"), d.Text("error"))
 		},
-		Slack: `:warning: ` + slackWho + ` polls failing ({{.Data.failures}} in a row): {{.Data.error_code}} {{.Data.error}}`,
+		Slack: `:warning: {{if .Data.scope}}*{{.Source}}*: OMS refuses the account, polling paused ({{.Data.failures}} refused in a row){{else}}` +
+			slackWho + ` polls failing ({{.Data.failures}} in a row){{end}}: {{.Data.error_code}} {{.Data.error}}`,
 	},
 	{
 		Type: TypePollRecovered, Severity: Info, Severities: infoOnly, Fields: []string{"failures"},
-		Optional: []string{"error_code", "error"},
-		What:     func(d Data) string { return "polls recovered after " + d.Text("failures") + " failures" },
-		Slack:    `:white_check_mark: ` + slackWho + ` polls recovered after {{.Data.failures}} failures`,
+		Optional: []string{"error_code", "error", "scope"},
+		What: func(d Data) string {
+			if d.Text("scope") == "account" {
+				return "OMS accepts the account again; polling resumed after " + d.Text("failures") + " refusals"
+			}
+			return "polls recovered after " + d.Text("failures") + " failures"
+		},
+		Slack: `:white_check_mark: {{if .Data.scope}}*{{.Source}}*: OMS accepts the account again, polling resumed after {{.Data.failures}} refusals{{else}}` +
+			slackWho + ` polls recovered after {{.Data.failures}} failures{{end}}`,
 	},
 }
 

@@ -171,6 +171,30 @@ func (e *APIError) Permanent() bool {
 	return e.HTTPStatus == 401 || e.HTTPStatus == 403
 }
 
+// Refused reports that OMS refuses the account's requests themselves,
+// whatever they ask: the signature or the AccessKey is wrong
+// (SignatureDoesNotMatch, IncompleteSignature, InvalidAccessKeyId.*,
+// InvalidSecurityToken.*), or the account may not call the API (Forbidden,
+// Forbidden.*, ActionUnauthorized), or any HTTP 401/403 (the on-premise
+// API's Basic auth answers 401 UNAUTHORIZED). Every other request of the account would
+// be refused the same way, so a poller pauses the account rather than
+// failing each project. Parameter errors are Permanent but not Refused:
+// they concern one request.
+func (e *APIError) Refused() bool {
+	if e.Throttled() {
+		return false
+	}
+	if e.hasCode(CodeSignatureDoesNotMatch, CodeIncompleteSignature, CodeActionUnauthorized, CodeForbidden) {
+		return true
+	}
+	for _, prefix := range []string{"InvalidAccessKeyId", "InvalidSecurityToken", CodeForbidden} {
+		if hasFoldPrefix(e.Code, prefix+".") || hasFoldPrefix(e.DetailCode, prefix+".") {
+			return true
+		}
+	}
+	return e.HTTPStatus == 401 || e.HTTPStatus == 403
+}
+
 // Retryable reports whether the same request may succeed later: HTTP 5xx,
 // 408 and 429, throttling, InternalError, ServiceUnavailable, IllegalTimestamp
 // (each attempt is signed with a fresh timestamp, so skew that NTP corrects
@@ -254,6 +278,26 @@ func IsThrottled(err error) bool {
 func IsProjectNotFound(err error) bool {
 	ae, ok := errors.AsType[*APIError](err)
 	return ok && ae.ProjectNotFound()
+}
+
+// refuser is an error that says itself whether it refuses the account (a
+// client's "no credentials to sign with"), which this package cannot know
+// by type.
+type refuser interface {
+	error
+	Refused() bool
+}
+
+// IsRefused reports whether err wraps an *APIError that refuses the
+// account's requests (see APIError.Refused), or an error that says so
+// itself (a Refused method): no request of the account can succeed until
+// the operator fixes the credentials or permissions.
+func IsRefused(err error) bool {
+	if ae, ok := errors.AsType[*APIError](err); ok {
+		return ae.Refused()
+	}
+	r, ok := errors.AsType[refuser](err)
+	return ok && r.Refused()
 }
 
 // IsPermanent reports whether err wraps an *APIError that no retry can fix.

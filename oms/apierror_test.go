@@ -9,7 +9,7 @@ import (
 
 // flags is the classification a caller branches on.
 type flags struct {
-	retryable, throttled, notFound, permanent, business bool
+	retryable, throttled, notFound, permanent, business, refused bool
 }
 
 func TestDecodeEnvelopeErrors(t *testing.T) {
@@ -31,14 +31,19 @@ func TestDecodeEnvelopeErrors(t *testing.T) {
 			"Throttling.Concurrency", "", flags{retryable: true, throttled: true}},
 		{"signature 400", 400,
 			`{"RequestId":"R3","Code":"SignatureDoesNotMatch","Message":"Specified signature is not matched with our calculation."}`,
-			CodeSignatureDoesNotMatch, "", flags{permanent: true}},
+			CodeSignatureDoesNotMatch, "", flags{permanent: true, refused: true}},
 		{"signature 403", 403, `{"Code":"SignatureDoesNotMatch","Message":"bad"}`,
-			CodeSignatureDoesNotMatch, "", flags{permanent: true}},
+			CodeSignatureDoesNotMatch, "", flags{permanent: true, refused: true}},
 		{"access key not found 404", 404,
 			`{"RequestId":"R4","Code":"InvalidAccessKeyId.NotFound","Message":"Specified access key is not found."}`,
-			CodeInvalidAccessKeyID, "", flags{permanent: true}},
+			CodeInvalidAccessKeyID, "", flags{permanent: true, refused: true}},
 		{"forbidden ram", 403, `{"Code":"Forbidden.RAM","Message":"User not authorized to operate on the specified resource."}`,
-			CodeForbiddenRAM, "", flags{permanent: true}},
+			CodeForbiddenRAM, "", flags{permanent: true, refused: true}},
+		{"forbidden", 403, `{"Code":"Forbidden","Message":"no"}`, CodeForbidden, "", flags{permanent: true, refused: true}},
+		{"security token expired", 400, `{"Code":"InvalidSecurityToken.Expired","Message":"expired"}`,
+			"InvalidSecurityToken.Expired", "", flags{permanent: true, refused: true}},
+		{"action unauthorized", 403, `{"Code":"ActionUnauthorized","Message":"no"}`, CodeActionUnauthorized, "", flags{permanent: true, refused: true}},
+		{"incomplete signature", 400, `{"Code":"IncompleteSignature","Message":"?"}`, CodeIncompleteSignature, "", flags{permanent: true, refused: true}},
 		{"invalid parameter", 400, `{"Code":"InvalidParameter","Message":"The specified parameter Id is not valid."}`,
 			CodeInvalidParameter, "", flags{permanent: true}},
 		{"illegal timestamp is retried", 400, `{"Code":"IllegalTimestamp","Message":"clock skew"}`,
@@ -52,7 +57,8 @@ func TestDecodeEnvelopeErrors(t *testing.T) {
 		{"html 502", 502, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>",
 			"", "", flags{retryable: true}},
 		{"html 404", 404, "<html><title>Not Found</title></html>", "", "", flags{}},
-		{"empty 401", 401, "", "", "", flags{permanent: true}},
+		{"on-premise 401", 401, `{"code":"UNAUTHORIZED","message":"Authentication failed"}`, "UNAUTHORIZED", "", flags{permanent: true, refused: true}},
+		{"empty 401", 401, "", "", "", flags{permanent: true, refused: true}},
 		{"business old code only", 200,
 			`{"Success":false,"Code":"INNER_ERROR","Message":"A system error occurred.","Advice":"Contact the administrator.","RequestId":"R7"}`,
 			CodeInnerError, "", flags{retryable: true, business: true}},
@@ -89,12 +95,12 @@ func TestDecodeEnvelopeErrors(t *testing.T) {
 			if ae.Code != tc.code || ae.DetailCode != tc.detail {
 				t.Errorf("codes = %q/%q, want %q/%q", ae.Code, ae.DetailCode, tc.code, tc.detail)
 			}
-			got := flags{ae.Retryable(), ae.Throttled(), ae.ProjectNotFound(), ae.Permanent(), ae.Business}
+			got := flags{ae.Retryable(), ae.Throttled(), ae.ProjectNotFound(), ae.Permanent(), ae.Business, ae.Refused()}
 			if got != tc.want {
 				t.Errorf("flags = %+v, want %+v (error %v)", got, tc.want, err)
 			}
 			wrapped := fmt.Errorf("poll np_x: %w", err)
-			helpers := flags{IsRetryable(wrapped), IsThrottled(wrapped), IsProjectNotFound(wrapped), IsPermanent(wrapped), ae.Business}
+			helpers := flags{IsRetryable(wrapped), IsThrottled(wrapped), IsProjectNotFound(wrapped), IsPermanent(wrapped), ae.Business, IsRefused(wrapped)}
 			if helpers != tc.want {
 				t.Errorf("helpers on wrapped error = %+v, want %+v", helpers, tc.want)
 			}
@@ -188,7 +194,7 @@ func TestMalformed(t *testing.T) {
 
 func TestHelpersOnOtherErrors(t *testing.T) {
 	for _, err := range []error{nil, errors.New("dial tcp: connection refused")} {
-		if IsRetryable(err) || IsThrottled(err) || IsProjectNotFound(err) || IsPermanent(err) {
+		if IsRetryable(err) || IsThrottled(err) || IsProjectNotFound(err) || IsPermanent(err) || IsRefused(err) {
 			t.Errorf("%v: helpers must be false for errors that are not OMS errors", err)
 		}
 	}

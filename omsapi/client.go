@@ -286,14 +286,17 @@ func (a *Client) counter(action string) *atomic.Int64 {
 }
 
 // setPermanent remembers a permanent failure for Ready and logs it once
-// (again only when the reason changes).
+// (again only when the reason changes). A refusal of the whole account
+// (oms.IsRefused) is logged at debug level: the caller pauses the account
+// and says so in its own words (the poller: once, with the probe interval).
 func (a *Client) setPermanent(err error) {
 	a.mu.Lock()
 	prev := a.permanent
 	a.permanent = err
 	a.mu.Unlock()
 	if prev == nil || oms.ErrorCode(prev) != oms.ErrorCode(err) {
-		a.log.Error("OMS refuses omswatch's requests; polls cannot succeed until the configuration or the account is fixed",
+		a.log.Log(context.Background(), levelOf(err, slog.LevelError),
+			"OMS refuses omswatch's requests; polls cannot succeed until the configuration or the account is fixed",
 			"error_code", oms.ErrorCode(err), "error", a.redact(err))
 	}
 }
@@ -304,8 +307,17 @@ func (a *Client) clearPermanent() {
 	a.permanent = nil
 	a.mu.Unlock()
 	if prev != nil {
-		a.log.Info("OMS accepts omswatch's requests again")
+		a.log.Log(context.Background(), levelOf(prev, slog.LevelInfo), "OMS accepts omswatch's requests again")
 	}
+}
+
+// levelOf is the level of a log line about a permanent failure: debug for
+// a refusal of the account, which the caller reports, else def.
+func levelOf(err error, def slog.Level) slog.Level {
+	if oms.IsRefused(err) {
+		return slog.LevelDebug
+	}
+	return def
 }
 
 // Ready returns nil while OMS accepts the client's requests, and the last

@@ -85,8 +85,8 @@ func TestWrongCredentialsArePermanentAndNeverLogged(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = api.Fetch(t.Context(), ids[0])
-			if !oms.IsPermanent(err) {
-				t.Fatalf("error %v: want a permanent error", err)
+			if !oms.IsPermanent(err) || !oms.IsRefused(err) {
+				t.Fatalf("error %v: want a permanent error that refuses the account (cloud and on-premise alike)", err)
 			}
 			if n := api.Stats().Calls[ActionDescribeProject]; n != 1 {
 				t.Errorf("%d requests, want 1: a permanent error is not retried", n)
@@ -127,8 +127,8 @@ func TestDefaultCredentialChainWithoutCredentialsIsPermanent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = api.Fetch(t.Context(), ids[0])
-	if classify(err) != failPermanent || api.Ready() == nil {
-		t.Errorf("error %v (ready %v): want a permanent credentials error", err, api.Ready())
+	if classify(err) != failPermanent || api.Ready() == nil || !oms.IsRefused(err) {
+		t.Errorf("error %v (ready %v): want a permanent credentials error that refuses the account", err, api.Ready())
 	}
 	if n := sim.State().Requests; n != 0 {
 		t.Errorf("%d requests reached OMS without credentials", n)

@@ -17,7 +17,9 @@
 // (timeouts, 5xx, ServiceUnavailable, InternalError, malformed answers)
 // retried with exponential backoff and jitter within the call; permanent
 // ones (bad signature, unknown key, forbidden, no credentials) not
-// retried, logged once, and reported by Ready until a call succeeds; an
+// retried, logged once (at debug level when they refuse the whole account,
+// oms.IsRefused, which the poller reports as a pause), and reported by
+// Ready until a call succeeds; an
 // answer larger than the transport reads (AnswerTooLargeError) failed at
 // once. The client's own errors name themselves for oms.ErrorCode
 // (NoAnswer, NoCredentials, AnswerTooLarge).

@@ -103,6 +103,10 @@ type CredentialsError struct {
 // ErrorCode is its name in oms.ErrorCode.
 func (e *CredentialsError) ErrorCode() string { return "NoCredentials" }
 
+// Refused is true: without credentials no request of the account can be
+// made (oms.IsRefused), so the poller pauses the account.
+func (e *CredentialsError) Refused() bool { return true }
+
 func (e *CredentialsError) Error() string {
 	return "no usable Alibaba Cloud credentials (static keys, ALIBABA_CLOUD_* variables, profile, RAM role or OIDC): " + e.Err.Error()
 }

@@ -22,14 +22,48 @@ import (
 // is an error rather than a wrong "previous" state.
 const valueMagic = "OMW1"
 
-// recordMeta is the metadata of a stored record.
+// recordMeta is the metadata of a stored record. Every field but digest
+// may be missing: records written before a field existed read as its zero
+// value, and a reader that does not know a field ignores it.
 type recordMeta struct {
-	Digest      string    `json:"digest,omitempty"`
-	ListDigest  string    `json:"list_digest,omitempty"`
-	DescribedAt time.Time `json:"described_at,omitzero"`
-	ObservedAt  time.Time `json:"observed_at,omitzero"`
-	Removed     bool      `json:"removed,omitempty"`
-	Status      string    `json:"status,omitempty"`
+	Digest        string    `json:"digest,omitempty"`
+	ListDigest    string    `json:"list_digest,omitempty"`
+	ListFull      string    `json:"list_full,omitempty"`
+	DescribedAt   time.Time `json:"described_at,omitzero"`
+	ObservedAt    time.Time `json:"observed_at,omitzero"`
+	Removed       bool      `json:"removed,omitempty"`
+	Status        string    `json:"status,omitempty"`
+	Failures      int       `json:"failures,omitempty"`
+	FailingSince  time.Time `json:"failing_since,omitzero"`
+	FailingSent   bool      `json:"failing_sent,omitempty"`
+	LastErrorCode string    `json:"last_error_code,omitempty"`
+	LastError     string    `json:"last_error,omitempty"`
+}
+
+// metaOf is rec's metadata, but for the digest of its snapshot.
+func metaOf(rec Record) recordMeta {
+	return recordMeta{ListDigest: rec.ListDigest, ListFull: rec.ListFull, DescribedAt: rec.DescribedAt,
+		ObservedAt: rec.ObservedAt, Removed: rec.Removed, Status: rec.Status, Failures: rec.Failures,
+		FailingSince: rec.FailingSince, FailingSent: rec.FailingSent, LastErrorCode: rec.LastErrorCode, LastError: rec.LastError}
+}
+
+// record is the Record of m, without its snapshot.
+func (m recordMeta) record() Record {
+	return Record{ListDigest: m.ListDigest, ListFull: m.ListFull, DescribedAt: m.DescribedAt, ObservedAt: m.ObservedAt,
+		Removed: m.Removed, Status: m.Status, Failures: m.Failures, FailingSince: m.FailingSince,
+		FailingSent: m.FailingSent, LastErrorCode: m.LastErrorCode, LastError: m.LastError}
+}
+
+// twoTierOf is a record holding the two-tier state of rec alone (what
+// PutMeta writes when there is no record yet).
+func twoTierOf(rec Record) Record { return recordMeta{}.withTwoTier(rec).record() }
+
+// withTwoTier is m with the two-tier state of rec (what PutMeta writes).
+func (m recordMeta) withTwoTier(rec Record) recordMeta {
+	m.ListDigest, m.ListFull, m.DescribedAt = rec.ListDigest, rec.ListFull, rec.DescribedAt
+	m.Failures, m.FailingSince, m.FailingSent = rec.Failures, rec.FailingSince, rec.FailingSent
+	m.LastErrorCode, m.LastError = rec.LastErrorCode, rec.LastError
+	return m
 }
 
 // writers reuses DEFLATE compressors, each of which allocates about a
@@ -41,22 +75,17 @@ var writers = sync.Pool{New: func() any {
 
 // encodeRecord builds the stored value of rec.
 func encodeRecord(rec Record) ([]byte, error) {
-	m := recordMeta{ListDigest: rec.ListDigest, DescribedAt: rec.DescribedAt, ObservedAt: rec.ObservedAt,
-		Removed: rec.Removed, Status: rec.Status}
+	m := metaOf(rec)
 	var body []byte
 	if rec.Snapshot != nil {
 		m.Digest = rec.Snapshot.Digest()
 		body = rec.Snapshot.JSON()
 	}
-	meta, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("encode record: %w", err)
-	}
 	var buf bytes.Buffer
-	buf.Grow(len(valueMagic) + binary.MaxVarintLen64 + len(meta) + len(body)/6)
-	buf.WriteString(valueMagic)
-	buf.Write(binary.AppendUvarint(nil, uint64(len(meta))))
-	buf.Write(meta)
+	buf.Grow(len(valueMagic) + binary.MaxVarintLen64 + 256 + len(body)/6)
+	if err := writeHeader(&buf, m); err != nil {
+		return nil, err
+	}
 	if body != nil {
 		w := writers.Get().(*flate.Writer)
 		defer writers.Put(w)
@@ -71,23 +100,60 @@ func encodeRecord(rec Record) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// decodeRecord reads a stored value back.
-func decodeRecord(v []byte) (Record, error) {
+// writeHeader writes the magic and the length-prefixed metadata m.
+func writeHeader(buf *bytes.Buffer, m recordMeta) error {
+	meta, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode record: %w", err)
+	}
+	buf.WriteString(valueMagic)
+	buf.Write(binary.AppendUvarint(nil, uint64(len(meta))))
+	buf.Write(meta)
+	return nil
+}
+
+// readHeader splits a stored value into its metadata and the compressed
+// snapshot after it (empty when there is none).
+func readHeader(v []byte) (recordMeta, []byte, error) {
 	if !bytes.HasPrefix(v, []byte(valueMagic)) {
-		return Record{}, errors.New("stored value is not an omswatch record (bad magic)")
+		return recordMeta{}, nil, errors.New("stored value is not an omswatch record (bad magic)")
 	}
 	v = v[len(valueMagic):]
 	n, k := binary.Uvarint(v)
 	if k <= 0 || uint64(len(v)-k) < n {
-		return Record{}, errors.New("stored value is truncated (metadata)")
+		return recordMeta{}, nil, errors.New("stored value is truncated (metadata)")
 	}
 	var m recordMeta
 	if err := json.Unmarshal(v[k:k+int(n)], &m); err != nil {
-		return Record{}, fmt.Errorf("stored metadata: %w", err)
+		return recordMeta{}, nil, fmt.Errorf("stored metadata: %w", err)
 	}
-	rec := Record{ListDigest: m.ListDigest, DescribedAt: m.DescribedAt, ObservedAt: m.ObservedAt,
-		Removed: m.Removed, Status: m.Status}
-	rest := v[k+int(n):]
+	return m, v[k+int(n):], nil
+}
+
+// withMeta is the stored value v with the two-tier state of rec in its
+// metadata and its compressed snapshot copied as it is: PutMeta's value,
+// which costs a copy of the bytes, not a compression.
+func withMeta(v []byte, rec Record) ([]byte, error) {
+	m, body, err := readHeader(v)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(valueMagic) + binary.MaxVarintLen64 + 256 + len(body))
+	if err := writeHeader(&buf, m.withTwoTier(rec)); err != nil {
+		return nil, err
+	}
+	buf.Write(body)
+	return buf.Bytes(), nil
+}
+
+// decodeRecord reads a stored value back.
+func decodeRecord(v []byte) (Record, error) {
+	m, rest, err := readHeader(v)
+	if err != nil {
+		return Record{}, err
+	}
+	rec := m.record()
 	if len(rest) == 0 {
 		if m.Digest != "" {
 			return Record{}, errors.New("stored value has a digest but no snapshot")

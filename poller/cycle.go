@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms"
 )
 
@@ -17,6 +16,9 @@ import (
 type work struct {
 	pr    *project
 	entry *oms.Snapshot
+	// unlisted says the cycle's fleet read failed before the project's
+	// page: its last listed state stands, and it is described only if due.
+	unlisted bool
 }
 
 // cycle polls the projects of group g once. In two-tier mode it reads the
@@ -32,6 +34,9 @@ func (p *Poller) cycle(ctx context.Context, g int, jitter bool, t *tally) {
 // ctx by StopGrace so that they finish.
 func (p *Poller) cycleUntil(ctx, workCtx context.Context, g int, jitter bool, t *tally) {
 	defer p.cycles.Add(1)
+	if !p.resume(ctx) {
+		return // OMS refuses the account: paused until a probe is accepted
+	}
 	members := p.members(g)
 	if len(members) == 0 {
 		return
@@ -56,78 +61,6 @@ func (p *Poller) cycleUntil(ctx, workCtx context.Context, g int, jitter bool, t 
 	p.run(ctx, workCtx, ws, start, jitter, t)
 }
 
-// pagesEstimate is how many ListProjects calls a fleet read takes, as the
-// last one did (1 before any).
-func (p *Poller) pagesEstimate() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return max(p.pageCount, 1)
-}
-
-// fleetQuery is the two-tier read: the discovery filters (none for a
-// static list), full pages, with related info.
-func (p *Poller) fleetQuery() oms.ListQuery {
-	q := oms.ListQuery{}
-	if p.opts.List != nil {
-		q = *p.opts.List
-	}
-	q.PageSize, q.Related = oms.MaxPageSize, true
-	return q
-}
-
-// twoTier reads the fleet page by page and polls the group's members from
-// their entries as each page arrives; members no page listed (static
-// projects outside the filters, projects that vanished) are described.
-func (p *Poller) twoTier(ctx, workCtx context.Context, g int, members []*project, start time.Time, jitter bool, t *tally) {
-	byID := make(map[string]*project, len(members))
-	for _, pr := range members {
-		byID[pr.id] = pr
-	}
-	seen := make(map[string]bool, len(members))
-	pages, err := readPages(ctx, p.opts.Lister, p.fleetQuery(), func(entries []listEntry) error {
-		var ws []work
-		for _, e := range entries {
-			pr := byID[e.id]
-			if pr == nil && p.opts.List != nil {
-				pr = p.discovered(e.id, infoOf(e.snap), g) // new since the last discovery
-			}
-			if pr != nil && !seen[pr.id] {
-				seen[pr.id] = true // pr.id, not e.id: e.id would pin the page (see infoOf)
-				ws = append(ws, work{pr: pr, entry: e.snap})
-			}
-		}
-		p.run(ctx, workCtx, ws, start, jitter, t)
-		return ctx.Err()
-	})
-	if err != nil && ctx.Err() == nil {
-		p.log.Warn("fleet read failed; describing the rest of the group", "error", p.opts.Redactor.Redact(err.Error()))
-	} else if err == nil {
-		p.mu.Lock()
-		p.pageCount = pages
-		p.mu.Unlock()
-	}
-	var rest []work
-	for _, pr := range members {
-		if !seen[pr.id] {
-			rest = append(rest, work{pr: pr})
-		}
-	}
-	p.run(ctx, workCtx, rest, start, jitter, t)
-}
-
-// discovered registers a project first seen in a fleet read and returns it
-// when it belongs to group g (else it waits for its own group's cycle).
-func (p *Poller) discovered(id string, info event.Project, g int) *project {
-	pr := p.add(id, info)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pr.listed = true
-	if pr.group != g || pr.removed || !p.owns(id) {
-		return nil
-	}
-	return pr
-}
-
 // run polls ws with at most Workers at a time, each after its jitter
 // offset from start when jitter is on, and waits for all of them. Polls
 // start until ctx ends and run under workCtx (see cycleUntil).
@@ -148,6 +81,9 @@ func (p *Poller) run(ctx, workCtx context.Context, ws []work, start time.Time, j
 		if err := sleep(ctx, time.Until(start.Add(jitterOffset(w.pr.id, window)))); err != nil && ctx.Err() != nil {
 			break
 		}
+		if p.isPaused() {
+			break // OMS refuses the account: the other polls would be refused too
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -164,7 +100,7 @@ func (p *Poller) run(ctx, workCtx context.Context, ws []work, start time.Time, j
 			defer done()
 			defer p.recoverPoll(w.pr, t)
 			start := time.Now()
-			o := p.poll(hctx, w.pr, w.entry)
+			o := p.poll(hctx, w)
 			t.add(w.pr, o)
 			p.observe(w.pr, o, time.Since(start))
 		})
@@ -199,17 +135,20 @@ func (p *Poller) discover(ctx context.Context, t *tally) error {
 	q := *p.opts.List
 	q.Related = false
 	listed := map[string]bool{}
-	_, err := readPages(ctx, p.opts.Lister, q, func(entries []listEntry) error {
+	_, err := readPages(ctx, p.opts.Lister, q, p.pageRetry(), func(entries []listEntry) error {
 		for _, e := range entries {
 			listed[e.id] = true
 			pr := p.add(e.id, infoOf(e.snap))
 			p.mu.Lock()
-			pr.listed = true
+			pr.listed, pr.listedSeq = true, p.fleetSeq
 			p.mu.Unlock()
 		}
 		return nil
 	})
 	if err != nil {
+		if oms.IsRefused(err) {
+			p.refused(ctx, err, probe{})
+		}
 		return err
 	}
 	for _, pr := range p.vanished(listed) {
@@ -257,7 +196,7 @@ func (p *Poller) confirmVanished(ctx context.Context, pr *project) outcome {
 		p.log.Warn("cannot confirm a project discovery no longer lists", "project", pr.id, "error", p.opts.Redactor.Redact(err.Error()))
 		return outcomeSkipped
 	}
-	o := p.observed(ctx, pr, snap, pr.listDigest, now)
+	o := p.observed(ctx, pr, snap, pr.listDigest, pr.listFull, now)
 	if o != outcomeFailed {
 		p.mu.Lock()
 		delete(p.projects, pr.id)

@@ -80,6 +80,12 @@ func (h *hiding) hide(id string) {
 	h.hidden[id] = true
 }
 
+func (h *hiding) show(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.hidden, id)
+}
+
 func (h *hiding) isHidden(id string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -13,9 +13,16 @@
 // jitter per project), in two-tier mode by default: each cycle reads the
 // fleet through ListProjects pages and describes only projects whose
 // listed state (oms.Snapshot.StateDigest: everything but telemetry)
-// changed, were never described, or were described longer ago than the
-// refresh; telemetry from the list refreshes the stored view without a
-// describe.
+// changed, were never described, or whose periodic re-describe is due
+// (spread over the refresh window, each project at its own phase:
+// refresh.go); telemetry from the list refreshes the stored view without a
+// describe. What two-tier decides on (last describe, listed state, the run
+// of failures) is stored beside each snapshot, so a restart or `omswatch
+// once` decides as a long-running poller would. A failed fleet read keeps
+// the last listed state rather than describing every project it did not
+// reach; a whole one stands for the discovery re-list. When OMS refuses
+// the account's requests (oms.IsRefused) polling pauses, with one
+// account-level event and a probe every Options.PauseProbe (pause.go).
 //
 // Every successful poll that changes something hands a Change (previous
 // and new snapshot, removal, the poller's own oms.poll.failing and
@@ -29,7 +36,8 @@
 //
 // An Observer (Options.Observer) is told how each poll ends, with the
 // error code of a failed one; Cycles and Watched say how far the poller
-// got and what it watches, and Ready passes on the Fetcher's readiness
+// got and what it watches, Paused whether OMS refuses the account, and
+// Ready says why polling is paused or passes on the Fetcher's readiness
 // (an omsapi.Client's last permanent failure), for metrics and readiness.
 // Nothing here imports a metrics library.
 //

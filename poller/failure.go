@@ -38,7 +38,9 @@ func (p *Poller) pollEvent(pr *project, typ string, now time.Time) event.Event {
 
 // failed accounts for a failed poll: no snapshot changes and no project
 // event is made; after FailureThreshold failures in a row oms.poll.failing
-// is handed off, once per run of failures.
+// is handed off, once per run of failures. The count is saved with the
+// project's record, so that runs of `omswatch once` add up as polls of a
+// long-running poller do.
 func (p *Poller) failed(ctx context.Context, pr *project, err error, now time.Time) outcome {
 	pr.failedWith(err, now)
 	p.log.Warn("poll failed", "project", pr.id, "failures", pr.failures, "error_code", pr.failCode,
@@ -49,6 +51,7 @@ func (p *Poller) failed(ctx context.Context, pr *project, err error, now time.Ti
 			pr.failingSent = true
 		}
 	}
+	p.saveState(ctx, pr)
 	return outcomeFailed
 }
 

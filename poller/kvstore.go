@@ -95,6 +95,38 @@ func (s *KVStore) Put(ctx context.Context, source, project string, rec Record) (
 	return rev, nil
 }
 
+// PutMeta writes a project's two-tier state if the record's revision is
+// still rec.Revision, keeping its snapshot: it reads the stored value and
+// writes it back with new metadata, the compressed snapshot copied as it
+// is.
+func (s *KVStore) PutMeta(ctx context.Context, source, project string, rec Record) (uint64, error) {
+	key := Key(source, project)
+	if rec.Revision == 0 {
+		return s.Put(ctx, source, project, twoTierOf(rec))
+	}
+	e, err := s.kv.Get(ctx, key)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return 0, fmt.Errorf("save state of %s at revision %d: the record is gone: %w", project, rec.Revision, ErrConflict)
+	case err != nil:
+		return 0, fmt.Errorf("save state of %s: %w", project, err)
+	case e.Revision() != rec.Revision:
+		return 0, fmt.Errorf("save state of %s at revision %d (stored %d): %w", project, rec.Revision, e.Revision(), ErrConflict)
+	}
+	v, err := withMeta(e.Value(), rec)
+	if err != nil {
+		return 0, fmt.Errorf("save state of %s (revision %d): %w", project, e.Revision(), err)
+	}
+	rev, err := s.kv.Update(ctx, key, v, rec.Revision)
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return 0, fmt.Errorf("save state of %s at revision %d: %w", project, rec.Revision, ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("save state of %s: %w", project, err)
+	}
+	return rev, nil
+}
+
 // Delete removes a project's record if its revision is still revision.
 func (s *KVStore) Delete(ctx context.Context, source, project string, revision uint64) error {
 	var opts []jetstream.KVDeleteOpt

@@ -37,6 +37,20 @@ func (m *memStore) Put(_ context.Context, source, project string, rec Record) (u
 	return rec.Revision, nil
 }
 
+func (m *memStore) PutMeta(_ context.Context, source, project string, rec Record) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := Key(source, project)
+	cur := m.recs[k]
+	if cur.Revision != rec.Revision {
+		return 0, ErrConflict
+	}
+	next := metaOf(cur).withTwoTier(rec).record()
+	next.Snapshot, next.Revision = cur.Snapshot, cur.Revision+1
+	m.recs[k] = next
+	return next.Revision, nil
+}
+
 func (m *memStore) Delete(_ context.Context, source, project string, revision uint64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -28,12 +28,16 @@ type Observer interface {
 	// code of a failed one (oms.ErrorCode's, or CodeInternal; "" otherwise)
 	// and how long it took, from its start to its snapshot saved.
 	Polled(result, code string, took time.Duration)
+	// FleetUnread reports a cycle whose ListProjects fleet read failed after
+	// its retries (code: oms.ErrorCode of the last error): the cycle kept
+	// the last listed state and described only the projects due anyway.
+	FleetUnread(code string)
 }
 
 // observe reports a finished poll to the Observer. Skipped polls (busy,
 // removed, shutting down) are no polls.
 func (p *Poller) observe(pr *project, o outcome, took time.Duration) {
-	if p.opts.Observer == nil || o == outcomeSkipped {
+	if p.opts.Observer == nil || o == outcomeSkipped || o == outcomeUnlisted {
 		return
 	}
 	result, code := ResultUnchanged, ""

@@ -27,6 +27,12 @@ func (o *polls) Polled(result, code string, took time.Duration) {
 	o.got = append(o.got, result+"/"+code)
 }
 
+func (o *polls) FleetUnread(code string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.got = append(o.got, "fleet unread/"+code)
+}
+
 func (o *polls) take() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -48,8 +54,8 @@ func TestObserverIsToldEachPoll(t *testing.T) {
 	}{
 		{"first sight, then no change", omssim.DemoAccessKeySecret, 2,
 			[]string{"changed/", "changed/", "unchanged/", "unchanged/"}},
-		{"a wrong secret", "not-the-secret", 1,
-			[]string{"failed/SignatureDoesNotMatch", "failed/SignatureDoesNotMatch"}},
+		// The refusal pauses the account: the other project is not polled.
+		{"a wrong secret", "not-the-secret", 1, []string{"failed/SignatureDoesNotMatch"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,6 +63,7 @@ func TestObserverIsToldEachPoll(t *testing.T) {
 			api := cloudAPI(t, sim, omsapi.Options{}, tc.secret)
 			p := newPoller(t, api, newStore(t), &changes{}, func(o *Options) {
 				o.Projects, o.Lister, o.Mode, o.Observer = ids, nil, DescribeAlways, obs
+				o.Workers = 1 // one poll at a time: none is in flight when OMS refuses the account
 			})
 			for range tc.rounds {
 				runOnce(t, p)

@@ -60,12 +60,24 @@ type Options struct {
 	DescribeRefresh time.Duration
 	// DescribeAlways lists projects described every cycle in TwoTier mode.
 	DescribeAlways []string
+	// FleetRetries is how many times a ListProjects page that failed (after
+	// the Lister's own retries) is asked again within a cycle (default 3, a
+	// negative value: never);
+	// FleetBackoff is the pause before the first of them (default 1s),
+	// doubling each time. A fleet read that still fails keeps the last
+	// listed state: the cycle describes only the projects due anyway.
+	FleetRetries int
+	FleetBackoff time.Duration
 
 	// Schedule says when each project is polled.
 	Schedule Schedule
 	// FailureThreshold is how many failed polls in a row make
 	// oms.poll.failing (default 3).
 	FailureThreshold int
+	// PauseProbe is how often polling paused because OMS refuses the
+	// account's requests (oms.IsRefused) sends the refused request again,
+	// to resume as soon as it is accepted (default 5m).
+	PauseProbe time.Duration
 	// Workers bounds projects polled at the same time (default 16); the
 	// client's own in-flight bound applies below it.
 	Workers int
@@ -75,7 +87,9 @@ type Options struct {
 	// that the next stage re-evaluates what depends on time alone (a
 	// condition held for a duration, a stalled checkpoint, a worker about
 	// to expire) for the projects this poller owns, under the project's
-	// poll and lease. Off, a quiet poll hands off nothing.
+	// poll and lease. Off, a quiet poll hands off nothing. A project not
+	// polled (its page of a fleet read that failed, an account OMS
+	// refuses) hands off nothing either: its state now is not known.
 	Reevaluate bool
 
 	// Now is the clock polls are stamped with (default time.Now): the time
@@ -154,6 +168,15 @@ func (o *Options) setDefaults() {
 	}
 	if o.Schedule.Location == nil {
 		o.Schedule.Location = time.UTC
+	}
+	if o.FleetRetries == 0 {
+		o.FleetRetries = 3
+	}
+	if o.FleetBackoff <= 0 {
+		o.FleetBackoff = time.Second
+	}
+	if o.PauseProbe <= 0 {
+		o.PauseProbe = 5 * time.Minute
 	}
 	if o.FailureThreshold < 1 {
 		o.FailureThreshold = 3

@@ -18,17 +18,21 @@ const (
 	outcomeFailed                   // the poll failed (or its hand-off or save did)
 	outcomeRemoved                  // the project is gone
 	outcomeSkipped                  // not polled: busy, removed, or the cycle ended
+	outcomeUnlisted                 // not polled: the fleet read failed, and the project was not due
 )
 
-// poll polls one project: from its ListProjects entry when entry is given
-// and two-tier polling allows, else with DescribeProject.
-func (p *Poller) poll(ctx context.Context, pr *project, entry *oms.Snapshot) outcome {
+// poll polls one project: from its ListProjects entry when the work has
+// one and two-tier polling allows, else with DescribeProject; when the
+// cycle could not read the fleet (w.unlisted), only if a describe is due
+// anyway.
+func (p *Poller) poll(ctx context.Context, w work) outcome {
+	pr, entry := w.pr, w.entry
 	if !pr.busy.TryLock() {
 		return outcomeSkipped
 	}
 	defer pr.busy.Unlock()
-	pr.failCode = ""
-	if ctx.Err() != nil || p.isRemoved(pr) {
+	pr.failCode, pr.pollErr = "", nil
+	if ctx.Err() != nil || p.isRemoved(pr) || p.isPaused() {
 		return outcomeSkipped
 	}
 	if err := p.load(ctx, pr); err != nil {
@@ -42,6 +46,9 @@ func (p *Poller) poll(ctx context.Context, pr *project, entry *oms.Snapshot) out
 	if entry != nil && p.listIsEnough(pr, entry, now) {
 		return p.refresh(ctx, pr, entry, now)
 	}
+	if w.unlisted && p.describeCanWait(pr, now) {
+		return outcomeUnlisted // its last listed state stands until the fleet is read again
+	}
 	p.describes.Add(1)
 	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
 	if err != nil {
@@ -51,21 +58,35 @@ func (p *Poller) poll(ctx context.Context, pr *project, entry *oms.Snapshot) out
 		if oms.IsProjectNotFound(err) && p.gone(ctx, pr.id) {
 			return p.remove(ctx, pr, now)
 		}
+		if oms.IsRefused(err) {
+			// The account's failure, not the project's: no count, no event of its own.
+			pr.pollErr, pr.failCode = err, oms.ErrorCode(err)
+			p.refused(ctx, err, probe{project: pr.id})
+			return outcomeFailed
+		}
 		return p.failed(ctx, pr, err, now)
 	}
-	listDigest := pr.listDigest
+	listDigest, listFull := pr.listDigest, pr.listFull
 	if entry != nil {
-		listDigest, pr.listFull = entry.StateDigest(), entry.Digest()
+		listDigest, listFull = entry.StateDigest(), entry.Digest()
 	}
-	return p.observed(ctx, pr, snap, listDigest, now)
+	return p.observed(ctx, pr, snap, listDigest, listFull, now)
 }
 
 // listIsEnough reports whether the ListProjects entry can stand in for a
-// describe: two-tier mode, the project described before and recently
-// enough, not marked describe-always, and its listed state unchanged.
+// describe: two-tier mode, the project described before and its periodic
+// re-describe not due (see refreshAt), not marked describe-always, and its
+// listed state unchanged.
 func (p *Poller) listIsEnough(pr *project, entry *oms.Snapshot, now time.Time) bool {
-	return p.opts.Mode == TwoTier && !p.always[pr.id] && pr.digest != "" && pr.listDigest != "" &&
-		now.Sub(pr.describedAt) < p.opts.DescribeRefresh && entry.StateDigest() == pr.listDigest
+	return p.describeCanWait(pr, now) && entry.StateDigest() == pr.listDigest
+}
+
+// describeCanWait reports whether only a change of the project's listed
+// state would make it described now: two-tier mode, the project listed
+// and described before, not marked describe-always, its periodic
+// re-describe not due.
+func (p *Poller) describeCanWait(pr *project, now time.Time) bool {
+	return p.opts.Mode == TwoTier && !p.always[pr.id] && pr.listDigest != "" && !p.refreshDue(pr, now)
 }
 
 // refresh brings the stored snapshot's telemetry (sync delay, checkpoints,
@@ -96,15 +117,16 @@ func (p *Poller) refresh(ctx context.Context, pr *project, entry *oms.Snapshot, 
 	return p.commit(ctx, pr, rec, pr.refreshed(cur, now), evs)
 }
 
-// observed handles a described snapshot.
-func (p *Poller) observed(ctx context.Context, pr *project, snap *oms.Snapshot, listDigest string, now time.Time) outcome {
+// observed handles a described snapshot, the project's listed state being
+// listDigest (listFull in full).
+func (p *Poller) observed(ctx context.Context, pr *project, snap *oms.Snapshot, listDigest, listFull string, now time.Time) outcome {
 	evs := p.succeeded(pr, now)
 	if len(evs) == 0 {
 		pr.resetFailures() // a success ends a run of failures that sent nothing
 	}
-	next := pr.described(snap, listDigest, now)
+	next := pr.described(snap, listDigest, listFull, now)
 	if snap.Digest() == pr.digest && !terminal(next.Status) {
-		pr.describedUnchanged(listDigest, now)
+		pr.describedUnchanged(listDigest, listFull, now)
 		return p.quiet(ctx, pr, snap, evs, now)
 	}
 	prev := Record{Revision: pr.rev}
@@ -150,11 +172,21 @@ func (p *Poller) commit(ctx context.Context, pr *project, prev, next Record, evs
 // quiet ends a poll that found nothing new. It hands off the poller's
 // events, and with Options.Reevaluate the unchanged snapshot (snap, or
 // the stored one when snap is nil), so that conditions over time are
-// evaluated on this replica's own cycle, under the project's poll.
+// evaluated on this replica's own cycle, under the project's poll; then it
+// saves what the poll learnt of the project's two-tier state, if anything.
 func (p *Poller) quiet(ctx context.Context, pr *project, snap *oms.Snapshot, evs []event.Event, now time.Time) outcome {
-	if !p.opts.Reevaluate && len(evs) == 0 {
-		return outcomeUnchanged
+	if p.opts.Reevaluate || len(evs) > 0 {
+		if o := p.handOffQuiet(ctx, pr, snap, evs, now); o != outcomeUnchanged {
+			return o
+		}
 	}
+	p.saveState(ctx, pr)
+	return outcomeUnchanged
+}
+
+// handOffQuiet hands off a quiet poll's change: its events, and with
+// Options.Reevaluate the unchanged snapshot.
+func (p *Poller) handOffQuiet(ctx context.Context, pr *project, snap *oms.Snapshot, evs []event.Event, now time.Time) outcome {
 	c := Change{Source: p.opts.Source, Project: pr.id, Time: now, Events: evs, Quiet: true}
 	if p.opts.Reevaluate {
 		if snap == nil {
@@ -173,6 +205,30 @@ func (p *Poller) quiet(ctx context.Context, pr *project, snap *oms.Snapshot, evs
 	}
 	pr.resetFailures()
 	return outcomeUnchanged
+}
+
+// saveState writes the project's two-tier state when it says something
+// the stored record does not (Store.PutMeta: the metadata beside the
+// snapshot, which is not compressed again): a quiet poll that learnt
+// nothing durable writes nothing. A failed write is logged and leaves the
+// poll's outcome as it was; the state is written with the next one.
+func (p *Poller) saveState(ctx context.Context, pr *project) {
+	if !pr.durable.differs(pr.saved) {
+		return
+	}
+	errText := ""
+	if pr.lastErr != nil {
+		errText = p.opts.Redactor.Redact(pr.lastErr.Error())
+	}
+	rev, err := p.opts.Store.PutMeta(ctx, p.opts.Source, pr.id, pr.state(errText))
+	if err != nil {
+		if errors.Is(err, ErrConflict) {
+			pr.loaded = false // another writer moved the record: read it afresh
+		}
+		p.log.Warn("cannot save the project's polling state; a restart may describe it again", "project", pr.id, "error", err)
+		return
+	}
+	pr.rev, pr.saved = rev, pr.durable
 }
 
 // saveFailed handles a failed save after a successful hand-off: the
@@ -243,7 +299,7 @@ func (p *Poller) load(ctx context.Context, pr *project) error {
 	}
 	rec, err := p.opts.Store.Get(ctx, p.opts.Source, pr.id)
 	if errors.Is(err, ErrNotFound) {
-		pr.loaded, pr.rev, pr.digest = true, 0, ""
+		pr.loaded, pr.rev, pr.digest, pr.saved = true, 0, "", durable{}
 		return nil
 	}
 	if err != nil {

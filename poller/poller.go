@@ -28,10 +28,14 @@ type Poller struct {
 
 	describes atomic.Int64 // DescribeProject calls made (for two-tier figures)
 	cycles    atomic.Int64 // cycles ended
+	oneShot   atomic.Bool  // RunOnce: a pause is reported in its Summary, not told as an event
 
-	mu        sync.Mutex
-	projects  map[string]*project
-	pageCount int // pages the last fleet read took (0: none yet)
+	mu         sync.Mutex
+	projects   map[string]*project
+	pageCount  int    // pages the last fleet read took (0: none yet)
+	fleetSeq   uint64 // fleet reads started (see markListed)
+	fleetWhole bool   // a fleet read reached its last page since the last discovery job (see relist)
+	pause      *pause // OMS refuses the account: polling is paused (nil: polling)
 }
 
 // New builds a Poller.
@@ -67,7 +71,7 @@ func (p *Poller) add(id string, info event.Project) *project {
 	if pr, ok := p.projects[id]; ok {
 		return pr
 	}
-	pr := &project{id: strings.Clone(id), info: info, group: groupOf(p.groups, info)} // see infoOf
+	pr := &project{id: strings.Clone(id), info: info, group: groupOf(p.groups, info), listedSeq: p.fleetSeq} // see infoOf
 	p.projects[pr.id] = pr
 	return pr
 }
@@ -122,8 +126,13 @@ func (p *Poller) members(g int) []*project {
 }
 
 // Ready returns an error while OMS refuses the poller's requests for a
-// reason only the operator can fix (the Fetcher's Ready, when it has one).
+// reason only the operator can fix: polling paused because OMS refuses the
+// account (why, since when, the next probe), or the Fetcher's Ready, when
+// it has one.
 func (p *Poller) Ready() error {
+	if err := p.pauseErr(); err != nil {
+		return err
+	}
 	if r, ok := p.opts.Fetcher.(interface{ Ready() error }); ok {
 		return r.Ready()
 	}
@@ -140,6 +149,17 @@ type Summary struct {
 	Polled, Changed, Unchanged, Failed, Removed int
 	// Failures holds each failed project's error.
 	Failures map[string]error
+	// Unlisted counts projects not polled because the fleet read failed
+	// (FleetErr) and nothing made a describe due: their last listed state
+	// stands.
+	Unlisted int
+	// FleetErr is the error of a fleet read that failed after its retries,
+	// nil when every one succeeded.
+	FleetErr error
+	// Paused is OMS's refusal of the account's requests that paused
+	// polling, nil when it is not paused: the projects not polled then are
+	// in no count.
+	Paused error
 }
 
 // FailureList names the failed projects and why (the OMS error code), the
@@ -169,6 +189,10 @@ func (t *tally) add(pr *project, o outcome) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if o == outcomeUnlisted {
+		t.s.Unlisted++
+		return
+	}
 	t.s.Polled++
 	switch o {
 	case outcomeChanged:
@@ -182,7 +206,7 @@ func (t *tally) add(pr *project, o outcome) {
 		if t.s.Failures == nil {
 			t.s.Failures = map[string]error{}
 		}
-		err := pr.lastErr
+		err := pr.pollErr
 		if err == nil {
 			err = fmt.Errorf("project %s: the change could not be handed off or saved", pr.id)
 		}
@@ -190,9 +214,20 @@ func (t *tally) add(pr *project, o outcome) {
 	}
 }
 
+// unread notes a fleet read that failed.
+func (t *tally) unread(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.s.FleetErr = err
+}
+
 // RunOnce polls every configured and discovered project once, now,
-// without jitter, and returns how it went. It is `omswatch once`.
+// without jitter, and returns how it went. It is `omswatch once`. When OMS
+// refuses the account, the round stops and Summary.Paused says so; no
+// account-level event is handed off, as a one-shot run has no pause to
+// tell of (no probe, no resumption): its exit status and message do.
 func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
+	p.oneShot.Store(true)
 	t := &tally{}
 	if err := p.discover(ctx, t); err != nil && len(p.opts.Projects) == 0 {
 		return Summary{}, err
@@ -200,6 +235,7 @@ func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
 	for g := range p.groups {
 		p.cycle(ctx, g, false, t)
 	}
+	t.s.Paused = p.refusal()
 	return t.s, ctx.Err()
 }
 
@@ -209,7 +245,7 @@ func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
 // returns. A job still running when its next time comes is skipped, and a
 // panic in a job is logged and recovered.
 func (p *Poller) Run(ctx context.Context) error {
-	if err := p.discover(ctx, nil); err != nil {
+	if err := p.discover(ctx, nil); err != nil && !oms.IsRefused(err) { // a refusal paused polling and said so
 		p.log.Error("initial discovery failed; polling the projects known so far", "error", p.opts.Redactor.Redact(err.Error()))
 	}
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -225,11 +261,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		c.Schedule(s, cron.FuncJob(func() { p.cycleUntil(ctx, work, g, true, nil) }))
 	}
 	if p.opts.List != nil {
-		c.Schedule(p.rediscover, cron.FuncJob(func() {
-			if err := p.discover(ctx, nil); err != nil {
-				p.log.Warn("discovery failed", "error", p.opts.Redactor.Redact(err.Error()))
-			}
-		}))
+		c.Schedule(p.rediscover, cron.FuncJob(func() { p.relist(ctx) }))
 	}
 	c.Start()
 	<-ctx.Done()
@@ -244,6 +276,24 @@ func (p *Poller) Run(ctx context.Context) error {
 	cancelWork()
 	<-stopped.Done()
 	return nil
+}
+
+// relist is the discovery job (Options.DiscoveryRefresh): a ListProjects
+// re-list to the last page for new and vanished projects, unless a
+// two-tier cycle read the whole fleet since the last job, which found
+// both itself, or polling is paused. It reports whether it listed.
+func (p *Poller) relist(ctx context.Context) bool {
+	p.mu.Lock()
+	whole, paused := p.fleetWhole, p.pause != nil
+	p.fleetWhole = false
+	p.mu.Unlock()
+	if whole || paused { // paused: the cycles probe
+		return false
+	}
+	if err := p.discover(ctx, nil); err != nil {
+		p.log.Warn("discovery failed", "error", p.opts.Redactor.Redact(err.Error()))
+	}
+	return true
 }
 
 // cronLogger lets robfig/cron log through slog.

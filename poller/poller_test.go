@@ -94,8 +94,12 @@ func TestFaultsMakeNoProjectEventAndLeaveTheSnapshot(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if after.Revision != before.Revision || after.Snapshot.Digest() != before.Snapshot.Digest() {
+				if after.Snapshot.Digest() != before.Snapshot.Digest() || after.ObservedAt != before.ObservedAt {
 					t.Fatalf("poll %d under %s changed the stored snapshot", i, tc.spec)
+				}
+				if after.Failures != i || after.FailingSent != (i >= 3) || after.LastErrorCode == "" {
+					t.Errorf("poll %d under %s: stored %d failures (failing sent %v, code %q), want the run counted",
+						i, tc.spec, after.Failures, after.FailingSent, after.LastErrorCode)
 				}
 			}
 			if err := sim.SetFaults(nil); err != nil {

@@ -87,9 +87,9 @@ func TestProjectRecordFollowsItsPolls(t *testing.T) {
 		t.Fatalf("after a failure: %d failures from %s, code %q", pr.failures, pr.firstFail, pr.failCode)
 	}
 
-	described := pr.described(snap, "list-1", t0.Add(time.Minute))
+	described := pr.described(snap, "list-1", "full-1", t0.Add(time.Minute))
 	pr.committed(described, 7)
-	if pr.rev != 7 || pr.digest != snap.Digest() || pr.listDigest != "list-1" || pr.describedAt != t0.Add(time.Minute) ||
+	if pr.rev != 7 || pr.digest != snap.Digest() || pr.listDigest != "list-1" || pr.listFull != "full-1" || pr.describedAt != t0.Add(time.Minute) ||
 		pr.status != textField(snap, "Status") || pr.failures != 0 || pr.lastErr != nil {
 		t.Fatalf("after a described change: %+v", pr)
 	}
@@ -103,9 +103,18 @@ func TestProjectRecordFollowsItsPolls(t *testing.T) {
 		t.Errorf("after a refreshed change: revision %d, described at %s", pr.rev, pr.describedAt)
 	}
 
-	pr.describedUnchanged("list-2", t0.Add(3*time.Minute))
-	if pr.listDigest != "list-2" || pr.describedAt != t0.Add(3*time.Minute) || pr.rev != 8 {
+	if pr.differs(pr.saved) {
+		t.Errorf("after a commit the state differs from the saved one: %+v, saved %+v", pr.durable, pr.saved)
+	}
+	pr.describedUnchanged("list-2", "full-2", t0.Add(3*time.Minute))
+	if pr.listDigest != "list-2" || pr.listFull != "full-2" || pr.describedAt != t0.Add(3*time.Minute) || pr.rev != 8 {
 		t.Errorf("after an unchanged describe: %+v", pr)
+	}
+	if !pr.differs(pr.saved) {
+		t.Error("an unchanged describe moved the state, which differs from the saved one: it must be saved")
+	}
+	if st := pr.state(""); st.DescribedAt != t0.Add(3*time.Minute) || st.ListDigest != "list-2" || st.Revision != 8 || st.Snapshot != nil {
+		t.Errorf("the state to save: %+v", st)
 	}
 
 	pr.tombstoned(9)
@@ -116,8 +125,14 @@ func TestProjectRecordFollowsItsPolls(t *testing.T) {
 		t.Errorf("tombstone %+v", ts)
 	}
 
-	pr.loadedFrom(Record{Snapshot: snap, ListDigest: "list-3", DescribedAt: t0, Status: "RUNNING", Revision: 12})
-	if !pr.loaded || pr.rev != 12 || pr.digest != snap.Digest() || pr.listDigest != "list-3" || pr.status != "RUNNING" {
+	pr.loadedFrom(Record{Snapshot: snap, ListDigest: "list-3", DescribedAt: t0, Status: "RUNNING", Revision: 12,
+		Failures: 2, FailingSince: t0, LastErrorCode: "ServiceUnavailable", LastError: "503"})
+	if !pr.loaded || pr.rev != 12 || pr.digest != snap.Digest() || pr.listDigest != "list-3" || pr.status != "RUNNING" ||
+		pr.failures != 2 || pr.firstFail != t0 || oms.ErrorCode(pr.lastErr) != "ServiceUnavailable" || pr.differs(pr.saved) {
 		t.Errorf("after loading: %+v", pr)
+	}
+	pr.failedWith(errors.New("again"), t0.Add(time.Hour))
+	if pr.failures != 3 || pr.firstFail != t0 || !pr.differs(pr.saved) {
+		t.Errorf("a failure after loading a run of 2: %d failures from %s", pr.failures, pr.firstFail)
 	}
 }

@@ -25,8 +25,22 @@ type Record struct {
 	// project's ListProjects entry when Snapshot was taken: two-tier
 	// polling describes the project again when it changes.
 	ListDigest string
+	// ListFull is the full digest (oms.Snapshot.Digest) of the project's
+	// last ListProjects entry: while it stays the same, the list brings no
+	// telemetry to refresh the stored snapshot with.
+	ListFull string
 	// DescribedAt is when the project was last described in full.
 	DescribedAt time.Time
+	// Failures counts the project's failed polls in a row (0: none),
+	// FailingSince is when that run began, FailingSent whether
+	// oms.poll.failing was handed off for it, and LastErrorCode and
+	// LastError are the last failure's oms.ErrorCode and text (secrets
+	// masked). They are kept so that a restarted poller, or the next
+	// `omswatch once`, goes on counting where the last one stopped.
+	Failures                 int
+	FailingSince             time.Time
+	FailingSent              bool
+	LastErrorCode, LastError string
 	// ObservedAt is when Snapshot was observed.
 	ObservedAt time.Time
 	// Removed marks a tombstone: the project is gone and not polled again.
@@ -46,6 +60,15 @@ type Store interface {
 	// Put writes rec if the stored revision is still rec.Revision (0: if
 	// there is none) and returns the new revision; ErrConflict otherwise.
 	Put(ctx context.Context, source, project string, rec Record) (uint64, error)
+	// PutMeta writes the two-tier state of rec (ListDigest, ListFull,
+	// DescribedAt and the failure fields) over the stored record's, keeping
+	// its snapshot, ObservedAt, Status and Removed as they are: the write of
+	// a poll that learnt something about the project but saw no change, with
+	// no snapshot compressed again. Like Put it writes only if the stored
+	// revision is still rec.Revision (0: if there is none, and then it
+	// creates a record without a snapshot), and returns the new revision or
+	// ErrConflict.
+	PutMeta(ctx context.Context, source, project string, rec Record) (uint64, error)
 	// Delete removes the record if its revision is still revision;
 	// ErrConflict otherwise. Deleting a missing record is no error.
 	Delete(ctx context.Context, source, project string, revision uint64) error

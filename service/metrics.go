@@ -26,6 +26,7 @@ type metrics struct {
 
 	polls        *prometheus.CounterVec
 	pollDuration prometheus.Histogram
+	fleetUnread  prometheus.Counter
 	events       *prometheus.CounterVec
 	deliveries   *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
@@ -50,6 +51,9 @@ type runState interface {
 	// ha): the conditions of projects another replica took over are its.
 	Owns(project string) bool
 	Throttled() int64
+	// Paused reports whether polling is paused because OMS refuses the
+	// account's requests.
+	Paused() bool
 	Backlog(ctx context.Context) map[string]uint64
 }
 
@@ -69,6 +73,8 @@ func newMetrics(buildVersion string, state func() runState) *metrics {
 	m.pollDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "omswatch_poll_duration_seconds",
 		Help:    "One project poll, from its start to its snapshot saved.",
 		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}})
+	m.fleetUnread = prometheus.NewCounter(prometheus.CounterOpts{Name: "omswatch_fleet_reads_failed_total",
+		Help: "Cycles whose ListProjects fleet read failed after its retries: they kept the last listed state and described only the projects due anyway."})
 	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "omswatch_events_total",
 		Help: "Events made (changes, conditions, the poller's own), before routing."}, []string{"type", "severity"})
 	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "omswatch_deliveries_total",
@@ -79,7 +85,7 @@ func newMetrics(buildVersion string, state func() runState) *metrics {
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "omswatch_build_info",
 		Help: "Always 1; the version the binary was built as."}, []string{"version"})
 	build.WithLabelValues(buildVersion).Set(1)
-	m.reg.MustRegister(m.polls, m.pollDuration, m.events, m.deliveries, m.latency, build,
+	m.reg.MustRegister(m.polls, m.pollDuration, m.fleetUnread, m.events, m.deliveries, m.latency, build,
 		&stateCollector{m: m, state: state},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -91,6 +97,9 @@ func (m *metrics) Polled(result, code string, took time.Duration) {
 	m.pollsDone.Add(1)
 	m.pollDuration.Observe(took.Seconds())
 }
+
+// FleetUnread counts a cycle that could not read the fleet (poller.Observer).
+func (m *metrics) FleetUnread(string) { m.fleetUnread.Inc() }
 
 // Delivered counts a delivery and its latency (sinks.Observer).
 func (m *metrics) Delivered(target string, es []event.Event) {

@@ -21,6 +21,8 @@ var (
 		"Lease shards this replica holds; 0 without ha.", nil, nil)
 	descThrottled = prometheus.NewDesc("omswatch_api_throttled_total",
 		"OMS answers saying Throttling*; each halves the client's request rate.", nil, nil)
+	descPaused = prometheus.NewDesc("omswatch_polling_paused",
+		"1 while polling is paused because OMS refuses the account's requests (bad signature, unknown key, forbidden); one request probes every 5 minutes.", nil, nil)
 	descBacklog = prometheus.NewDesc("omswatch_outbox_backlog",
 		"Events in the outbox not yet delivered to the target.", []string{"target"}, nil)
 	descConditions = prometheus.NewDesc("omswatch_conditions",
@@ -32,7 +34,7 @@ var (
 const backlogTimeout = 2 * time.Second
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descWatched, descLeases, descThrottled, descBacklog, descConditions} {
+	for _, d := range []*prometheus.Desc{descWatched, descLeases, descThrottled, descPaused, descBacklog, descConditions} {
 		ch <- d
 	}
 }
@@ -54,6 +56,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descThrottled, prometheus.CounterValue, float64(throttled))
 	ch <- prometheus.MustNewConstMetric(descWatched, prometheus.GaugeValue, float64(st.Watched()))
 	ch <- prometheus.MustNewConstMetric(descLeases, prometheus.GaugeValue, float64(st.LeasesHeld()))
+	paused := 0.0
+	if st.Paused() {
+		paused = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descPaused, prometheus.GaugeValue, paused)
 	ctx, cancel := context.WithTimeout(context.Background(), backlogTimeout)
 	defer cancel()
 	for target, n := range st.Backlog(ctx) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/secret"
 )
@@ -46,7 +47,8 @@ type OnceReport struct {
 // routes what changed as Run would (diff, conditions, routes, the outbox,
 // every target); then it delivers what it routed, group_wait cut short,
 // for up to DrainTimeout. What a target did not take stays in the outbox
-// for the next run, and the report says so.
+// for the next run, and the report says so. A refused account or a fleet
+// read that failed is an error after that.
 func Once(ctx context.Context, cfg *config.Config, o OnceOptions) (OnceReport, error) {
 	var rep OnceReport
 	if o.DrainTimeout <= 0 {
@@ -86,7 +88,16 @@ func Once(ctx context.Context, cfg *config.Config, o OnceOptions) (OnceReport, e
 	}
 	sum := rep.Polls
 	o.Logger.Info("polled", "component", "once", "projects", sum.Polled, "changed", sum.Changed,
-		"unchanged", sum.Unchanged, "removed", sum.Removed, "failed", sum.Failed)
+		"unchanged", sum.Unchanged, "removed", sum.Removed, "failed", sum.Failed, "not_listed", sum.Unlisted)
+	if sum.Paused != nil {
+		return rep, fmt.Errorf("OMS refuses the account's requests (%s); polling stopped after %d failed polls: %s",
+			oms.ErrorCode(sum.Paused), sum.Failed, o.Redactor.Redact(sum.Paused.Error()))
+	}
+	if sum.FleetErr != nil {
+		// What was polled is delivered and saved; the run still failed.
+		return rep, fmt.Errorf("the fleet could not be read (ListProjects); %d projects not polled, their last listed state kept: %s",
+			sum.Unlisted, o.Redactor.Redact(sum.FleetErr.Error()))
+	}
 	return rep, nil
 }
 

@@ -272,6 +272,9 @@ func (g *generation) LeasesHeld() int {
 // Throttled counts the throttling answers of this generation's API.
 func (g *generation) Throttled() int64 { return g.a.api.Stats().Throttled }
 
+// Paused reports whether the poller paused because OMS refuses the account.
+func (g *generation) Paused() bool { return g.a.poller.Paused() }
+
 // Backlog reads every target's outbox backlog from the server.
 func (g *generation) Backlog(ctx context.Context) map[string]uint64 {
 	out := map[string]uint64{}

@@ -65,11 +65,11 @@ func runOnce(cmd *cobra.Command, c *cli, cfg *config.Config, format, record stri
 	}
 	rep, err := service.Once(cmd.Context(), cfg, service.OnceOptions{Logger: log, Redactor: c.red,
 		Stdout: c.stdout, Format: format, Record: record})
-	if err != nil {
-		return err
-	}
 	for _, line := range rep.Undelivered {
 		fmt.Fprintln(c.stderr, line)
+	}
+	if err != nil {
+		return err
 	}
 	sum := rep.Polls
 	var problems []string
