@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -322,7 +323,7 @@ http:
   listen: 127.0.0.1:0
 nats:
   url: %q
-`, w.url, w.keyID, w.secret, filepath.Join(dir, "data-"+cmpOr(o.replicaID, "run")), o.replicas, o.natsURL)
+`, w.url, w.keyID, w.secret, filepath.Join(dir, "data-"+cmp.Or(o.replicaID, "run")), o.replicas, o.natsURL)
 	if o.natsUser != "" {
 		fmt.Fprintf(&b, "  user: %q\n  password: %q\n", o.natsUser, o.natsPassword)
 	}
@@ -361,7 +362,7 @@ nats:
 		fmt.Fprintf(&b, "ha:\n  enabled: true\n  replica_id: %s\n  lease_ttl: 4s\n  renew_interval: 1s\n", o.replicaID)
 	}
 	fmt.Fprintf(&b, "rules:\n  default_to: [%s]\n  group_wait: 0s\n", strings.Join(targets, ", "))
-	path := filepath.Join(dir, cmpOr(o.replicaID, "omswatch")+".yaml")
+	path := filepath.Join(dir, cmp.Or(o.replicaID, "omswatch")+".yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		w.t.Fatal(err)
 	}
@@ -370,13 +371,6 @@ nats:
 		w.t.Fatalf("omswatch validate: %v\n%s", err, out)
 	}
 	return path
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // tally compares what one consumer received with the expected ids.

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 )
@@ -39,7 +40,7 @@ func compileInhibit(c *catalog, in Inhibit, conditions []string, p *problems) *i
 	if !in.SourceWhen.IsZero() {
 		out.when = compile(in.SourceWhen, wantBool, p)
 	}
-	tw := cmpOr(in.TargetWhere, in.Where)
+	tw := cmp.Or(in.TargetWhere, in.Where)
 	out.target = compileMatch(in.Target, c, tw, in.Path+".target", p)
 	if why := out.target.neverMatches(c, in.Target); why != "" {
 		p.add(tw, in.Path+".target", "%s", why)

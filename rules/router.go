@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/omswatch/omswatch/event"
@@ -43,7 +44,7 @@ func newRouter(c *catalog, cfg []Route, p *problems) *Router {
 
 func compileRoute(c *catalog, rc Route, p *problems) *route {
 	rt := &route{Route: rc}
-	mw := cmpOr(rc.MatchWhere, rc.Where)
+	mw := cmp.Or(rc.MatchWhere, rc.Where)
 	rt.m = compileMatch(rc.Match, c, mw, rc.Path+".match", p)
 	if why := rt.m.neverMatches(c, rc.Match); why != "" {
 		p.add(mw, rc.Path+".match", "%s", why)
@@ -136,14 +137,6 @@ func eventEnv(ev *event.Event, env *Env) *Env {
 		env = NewEnv(projectOf(ev), nil, ev.Time)
 	}
 	return env.WithEvent(ev)
-}
-
-// cmpOr returns a unless it is empty, then b.
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Len returns how many routes there are.

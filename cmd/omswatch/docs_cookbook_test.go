@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"reflect"
 	"slices"
 	"strconv"
@@ -37,11 +38,11 @@ type sample struct {
 }
 
 func (s sample) event() event.Event {
-	id := cmpOr(s.project, "np_1")
+	id := cmp.Or(s.project, "np_1")
 	return event.Event{ID: "e-" + id + "-" + s.typ, Source: "oms://cn-hangzhou", Type: s.typ, Subject: id,
 		Time: docsT0.Add(s.at), Severity: s.sev,
-		Data: event.Data{Project: event.Project{ID: id, Name: cmpOr(s.name, "orders"), Type: "SYNC",
-			Status: "RUNNING", Importance: cmpOr(s.importance, "HIGH"), Labels: s.labels}, Fields: s.fields}}
+		Data: event.Data{Project: event.Project{ID: id, Name: cmp.Or(s.name, "orders"), Type: "SYNC",
+			Status: "RUNNING", Importance: cmp.Or(s.importance, "HIGH"), Labels: s.labels}, Fields: s.fields}}
 }
 
 func stepFailed() sample {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -32,7 +33,7 @@ func (s state) snapshot(t *testing.T) *oms.Snapshot {
 	t.Helper()
 	now := defaultsT0.Add(time.Duration(s.min) * time.Minute)
 	d := map[string]any{"Id": "np_1", "Name": "orders", "Type": "SYNC",
-		"Status": cmpOr(s.status, "RUNNING"), "Importance": cmpOr(s.importance, "HIGH")}
+		"Status": cmp.Or(s.status, "RUNNING"), "Importance": cmp.Or(s.importance, "HIGH")}
 	extra := map[string]any{}
 	if s.delay > 0 {
 		extra["SyncDelay"] = s.delay
@@ -43,7 +44,7 @@ func (s state) snapshot(t *testing.T) *oms.Snapshot {
 	d["ExtraInfo"] = extra
 	d["Steps"] = []any{
 		map[string]any{"Name": "FULL_TRANSFER", "Order": 1, "Status": "FINISHED", "Progress": 100},
-		map[string]any{"Name": "INCR_TRANSFER", "Order": 2, "Status": cmpOr(s.incr, "RUNNING"), "Progress": 100},
+		map[string]any{"Name": "INCR_TRANSFER", "Order": 2, "Status": cmp.Or(s.incr, "RUNNING"), "Progress": 100},
 	}
 	if s.workerDays != 0 {
 		d["WorkerGradeInfo"] = map[string]any{"Id": "g_1",

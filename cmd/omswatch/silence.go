@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,12 +94,12 @@ func newSilence(args []string, now time.Time, dur time.Duration, starts, ends, c
 	var errs []error
 	start, end := now, time.Time{}
 	if t, err := time.Parse(time.RFC3339, starts); err == nil || starts == "" {
-		start = cmpOr(t, now)
+		start = cmp.Or(t, now)
 	} else {
 		errs = append(errs, fmt.Errorf("--starts-at: %w", err))
 	}
 	if t, err := time.Parse(time.RFC3339, ends); err == nil || ends == "" {
-		end = cmpOr(t, start.Add(dur))
+		end = cmp.Or(t, start.Add(dur))
 	} else {
 		errs = append(errs, fmt.Errorf("--ends-at: %w", err))
 	}

@@ -1,18 +1,15 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/omswatch/omswatch/oms/omssim"
-	"github.com/omswatch/omswatch/secret"
 	"github.com/omswatch/omswatch/service"
 )
 
@@ -39,11 +36,8 @@ type simOptions struct {
 
 // simConfig is simOptions checked and parsed.
 type simConfig struct {
-	opts     simOptions
-	secret   secret.String
-	user     string
-	password secret.String
-	faults   []omssim.Fault
+	opts simOptions
+	sim  service.SimOptions
 }
 
 func newSimCmd(c *cli) *cobra.Command {
@@ -83,9 +77,18 @@ PUT /_sim/faults:
 				return err
 			}
 			if o.writeRecording != "" {
-				return writeSimRecording(c, cfg)
+				ticks, err := service.WriteSimRecording(cfg.sim, o.writeRecording, o.ticks)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout, "wrote %d ticks × %d projects to %s\n", ticks, o.gen.Projects, o.writeRecording)
+				return nil
 			}
-			return runSim(cmd.Context(), c, cfg)
+			if cfg.sim.Logger, err = c.logger(); err != nil {
+				return err
+			}
+			cfg.sim.Started = func(addr, what string, sc omssim.Scenario) { printBanner(c.stdout, cfg, addr, what, sc) }
+			return service.Sim(cmd.Context(), cfg.sim)
 		},
 	}
 	f := cmd.Flags()
@@ -112,13 +115,15 @@ PUT /_sim/faults:
 
 // check validates the flags; every problem is a usage error (exit 2).
 func (o simOptions) check() (*simConfig, error) {
-	cfg := &simConfig{opts: o, secret: secret.New(o.akSecret)}
+	cfg := &simConfig{opts: o, sim: service.SimOptions{Gen: o.gen, Tick: o.tick, Recording: o.recording,
+		ReplayTime: o.replayMode == "time", Speed: o.speed, Listen: o.listen,
+		AccessKey: omssim.AccessKey{ID: o.akID, Secret: o.akSecret}}}
 	var errs []error
 	user, pass, ok := strings.Cut(o.basicAuth, ":")
 	if !ok || user == "" || pass == "" {
 		errs = append(errs, errors.New("--basic-auth: want USER:PASS with both parts non-empty"))
 	}
-	cfg.user, cfg.password = user, secret.New(pass)
+	cfg.sim.Basic = omssim.BasicCredential{User: user, Password: pass}
 	if o.akID == "" || o.akSecret == "" {
 		errs = append(errs, errors.New("--access-key-id and --access-key-secret must not be empty"))
 	}
@@ -126,7 +131,7 @@ func (o simOptions) check() (*simConfig, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("--faults: %w", err))
 	}
-	cfg.faults = faults
+	cfg.sim.Faults = faults
 	if err := omssim.CheckListen(o.listen, o.allowRemote); err != nil && o.writeRecording == "" {
 		errs = append(errs, err)
 	}
@@ -150,106 +155,6 @@ func (o simOptions) check() (*simConfig, error) {
 	return cfg, nil
 }
 
-// generator builds the generated scenario, a tick standing for --step
-// (default --tick) of simulated time from epoch.
-func (cfg *simConfig) generator(epoch time.Time) (*omssim.Generator, error) {
-	o := cfg.opts.gen
-	o.Step, o.Epoch = cmpOr(o.Step, cfg.opts.tick), epoch
-	g, err := omssim.NewGenerator(o)
-	if err != nil {
-		return nil, service.Invalid(err)
-	}
-	return g, nil
-}
-
-// scenario builds what sim serves and a line describing it.
-func (cfg *simConfig) scenario(now time.Time) (omssim.Scenario, string, error) {
-	o := cfg.opts
-	if o.recording != "" {
-		mode := omssim.ReplayStep
-		if o.replayMode == "time" {
-			mode = omssim.ReplayTime
-		}
-		r, obs, err := omssim.OpenRecording(o.recording, omssim.ReplayOptions{Mode: mode, Speed: o.speed})
-		if err != nil {
-			return nil, "", service.Invalid(fmt.Errorf("--recording: %w", err))
-		}
-		return r, fmt.Sprintf("replaying %s (%d projects, %d observations, by %s)", o.recording, len(r.IDs()), len(obs), o.replayMode), nil
-	}
-	g, err := cfg.generator(now.UTC().Truncate(time.Second))
-	if err != nil {
-		return nil, "", err
-	}
-	what := "a mix of lifecycles"
-	if o.gen.Template != "" {
-		what = "the " + o.gen.Template + " lifecycle"
-	}
-	return g, fmt.Sprintf("serving %d generated projects (seed %d, %s, a tick every %s)", o.gen.Projects, o.gen.Seed, what, o.tick), nil
-}
-
-// runSim serves until ctx ends (SIGINT/SIGTERM), then shuts down gracefully.
-func runSim(ctx context.Context, c *cli, cfg *simConfig) error {
-	log, err := c.logger()
-	if err != nil {
-		return err
-	}
-	sc, what, err := cfg.scenario(time.Now())
-	if err != nil {
-		return err
-	}
-	srv, err := omssim.New(omssim.Options{
-		Scenario:   sc,
-		AccessKeys: []omssim.AccessKey{{ID: cfg.opts.akID, Secret: cfg.secret.Reveal()}},
-		BasicAuth:  []omssim.BasicCredential{{User: cfg.user, Password: cfg.password.Reveal()}},
-		Faults:     cfg.faults, Seed: cfg.opts.gen.Seed, Tick: cfg.opts.tick, Logger: log,
-	})
-	if err != nil {
-		return service.Invalid(err)
-	}
-	ln, err := net.Listen("tcp", cfg.opts.listen)
-	if err != nil {
-		return fmt.Errorf("sim: %w", err)
-	}
-	printBanner(c.stdout, cfg, ln.Addr().String(), what, sc)
-	log.Info("simulator started", "component", "sim", "address", ln.Addr().String(), "faults", omssim.FormatFaults(cfg.faults))
-	if err := srv.Serve(ctx, ln, log); err != nil {
-		return err
-	}
-	log.Info("simulator stopped", "component", "sim")
-	return nil
-}
-
-// writeSimRecording writes the generator's answers as a recording.
-func writeSimRecording(c *cli, cfg *simConfig) error {
-	o := cfg.opts
-	g, err := cfg.generator(time.Time{})
-	if err != nil {
-		return err
-	}
-	from, ticks := int64(0), int64(30)
-	if o.gen.Template != "" {
-		from, ticks = g.Story()
-	}
-	if o.ticks > 0 {
-		ticks = o.ticks
-	}
-	source := fmt.Sprintf("omssim://generator/%s?seed=%d", cmpOr(o.gen.Template, "mix"), o.gen.Seed)
-	if err := omssim.WriteRecordingFile(o.writeRecording, g, omssim.RecordOptions{From: from, Ticks: ticks, Tick: o.tick,
-		Seed: o.gen.Seed, Source: source}); err != nil {
-		return service.Invalidf("--write-recording: %w", err)
-	}
-	fmt.Fprintf(c.stdout, "wrote %d ticks × %d projects to %s\n", ticks, o.gen.Projects, o.writeRecording)
-	return nil
-}
-
-func cmpOr[T comparable](v, fallback T) T {
-	var zero T
-	if v == zero {
-		return fallback
-	}
-	return v
-}
-
 func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
@@ -259,14 +164,14 @@ func indent(s, prefix string) string {
 func printBanner(w io.Writer, cfg *simConfig, addr, what string, sc omssim.Scenario) {
 	o := cfg.opts
 	base := "http://" + addr
-	akSecret, pass := o.akSecret, cfg.password.Reveal()
+	akSecret, pass := o.akSecret, cfg.sim.Basic.Password
 	if akSecret != omssim.DemoAccessKeySecret {
 		akSecret = "<as given>"
 	}
 	if pass != omssim.DemoPassword {
 		pass = "<as given>"
 	}
-	basic := cfg.user + ":" + pass
+	basic := cfg.sim.Basic.User + ":" + pass
 	example := "np_..."
 	if ps := sc.Projects(omssim.Moment{}); len(ps) > 0 {
 		example = ps[0].ID
