@@ -21,24 +21,26 @@ var allowedImports = map[string][]string{
 	"secret": {},
 	// setting is the components' shared configuration vocabulary: a leaf.
 	"setting": {},
-	// internal/suggest is the one "did you mean": a leaf.
-	"internal/suggest": {},
-	"oms":              {},
-	"oms/omssim":       {"oms"},
-	"differ":           {"oms", "event", "secret", "github.com/wI2L/jsondiff"},
-	"rules":            {"oms", "event", "internal/suggest", "github.com/expr-lang/expr"},
+	// internal/suggest is the one "did you mean", internal/ctxsleep the one
+	// wait that ends with its context: leaves.
+	"internal/suggest":  {},
+	"internal/ctxsleep": {},
+	"oms":               {},
+	"oms/omssim":        {"oms"},
+	"differ":            {"oms", "event", "secret", "github.com/wI2L/jsondiff"},
+	"rules":             {"oms", "event", "internal/suggest", "github.com/expr-lang/expr"},
 	// rules/kvstate is where the rules' state and silences meet JetStream,
 	// so that rules itself stays pure.
 	"rules/kvstate": {"rules", "internal/jsensure", "github.com/nats-io/"},
 	// poller is the polling engine: it uses an OMS client and leases
 	// through interfaces of its own, and imports neither omsapi nor lease.
-	"poller": {"oms", "event", "secret", "github.com/robfig/cron/v3", "github.com/nats-io/", "internal/jsensure"},
+	"poller": {"oms", "event", "secret", "github.com/robfig/cron/v3", "github.com/nats-io/", "internal/jsensure", "internal/ctxsleep"},
 	// omsapi is the OMS client (signing, transport, limits, retries); it
 	// knows nothing of polling.
-	"omsapi": {"oms", "secret", "setting", "internal/suggest", "github.com/alibabacloud-go/", "github.com/aliyun/credentials-go", "golang.org/x/time/rate"},
+	"omsapi": {"oms", "secret", "setting", "internal/suggest", "internal/ctxsleep", "github.com/alibabacloud-go/", "github.com/aliyun/credentials-go", "golang.org/x/time/rate"},
 	// lease knows JetStream and nothing of what its keys stand for
 	// (projects, the dispatcher).
-	"lease":     {"internal/jsensure", "github.com/nats-io/"},
+	"lease":     {"internal/jsensure", "internal/ctxsleep", "github.com/nats-io/"},
 	"sinks":     {"event", "secret", "internal/suggest", "internal/jsensure", "github.com/nats-io/"},
 	"natsembed": {"secret", "setting", "github.com/nats-io/"},
 	// config composes the components' own configuration types.

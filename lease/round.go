@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/internal/ctxsleep"
 )
 
 // Run keeps this replica's share of the leases until ctx ends: every
@@ -34,7 +36,7 @@ func (l *Set) Run(ctx context.Context) error {
 		case <-l.wakeChan:
 			// A replica handing over its shards releases them one by one:
 			// gather the burst into one round rather than one per release.
-			_ = sleep(ctx, min(l.renew/10, 100*time.Millisecond))
+			_ = ctxsleep.Sleep(ctx, min(l.renew/10, 100*time.Millisecond))
 		}
 	}
 }
@@ -271,19 +273,4 @@ func (l *Set) setUncertain(i int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.shards[i].uncertain = true
-}
-
-// sleep waits d or until ctx ends, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/internal/ctxsleep"
 )
 
 // watch wakes Run when the shares may have changed: a member joined or
@@ -95,7 +97,7 @@ func (l *Set) releaseAll(ctx context.Context) {
 				}
 			}
 		})
-		if busy.Load() == 0 || sleep(ctx, 20*time.Millisecond) != nil {
+		if busy.Load() == 0 || ctxsleep.Sleep(ctx, 20*time.Millisecond) != nil {
 			break
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/omswatch/omswatch/internal/ctxsleep"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/secret"
 )
@@ -229,7 +230,7 @@ func (a *Client) call(ctx context.Context, action string, params map[string]any,
 			return err
 		}
 		a.log.Debug("retrying", "action", action, "attempt", attempt, "wait", wait, "error", a.redact(err))
-		if err := sleep(ctx, wait); err != nil {
+		if err := ctxsleep.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/omswatch/omswatch/internal/ctxsleep"
 )
 
 // throttle is the client-wide request rate: a token bucket at the
@@ -36,7 +38,7 @@ func (t *throttle) wait(ctx context.Context) error {
 	until := t.pausedUntil
 	t.mu.Unlock()
 	if d := time.Until(until); d > 0 {
-		if err := sleep(ctx, d); err != nil {
+		if err := ctxsleep.Sleep(ctx, d); err != nil {
 			return err
 		}
 	}
@@ -64,18 +66,3 @@ func (t *throttle) succeeded() {
 
 // limit is the current rate, requests per second.
 func (t *throttle) limit() float64 { return float64(t.lim.Limit()) }
-
-// sleep waits d or until ctx ends, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
-}

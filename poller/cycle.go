@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/omswatch/omswatch/internal/ctxsleep"
 	"github.com/omswatch/omswatch/oms"
 )
 
@@ -78,7 +79,7 @@ func (p *Poller) run(ctx, workCtx context.Context, ws []work, start time.Time, j
 	sem := make(chan struct{}, p.opts.Workers)
 	var wg sync.WaitGroup
 	for _, w := range ws {
-		if err := sleep(ctx, time.Until(start.Add(jitterOffset(w.pr.id, window)))); err != nil && ctx.Err() != nil {
+		if err := ctxsleep.Sleep(ctx, time.Until(start.Add(jitterOffset(w.pr.id, window)))); err != nil && ctx.Err() != nil {
 			break
 		}
 		if p.isPaused() {
@@ -204,19 +205,4 @@ func (p *Poller) confirmVanished(ctx context.Context, pr *project) outcome {
 		p.log.Info("project left the discovery filters; no longer watched", "project", pr.id)
 	}
 	return o
-}
-
-// sleep waits d or until ctx ends, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
 }

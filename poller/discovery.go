@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/omswatch/omswatch/internal/ctxsleep"
 	"github.com/omswatch/omswatch/oms"
 )
 
@@ -70,7 +71,7 @@ func (r pageRetry) list(ctx context.Context, l Lister, q oms.ListQuery, page int
 		if err == nil || retry >= r.attempts || ctx.Err() != nil || oms.IsRefused(err) || oms.IsPermanent(err) {
 			return pg, err
 		}
-		if err := sleep(ctx, wait/2+rand.N(wait/2+1)); err != nil {
+		if err := ctxsleep.Sleep(ctx, wait/2+rand.N(wait/2+1)); err != nil {
 			return nil, err
 		}
 		wait *= 2

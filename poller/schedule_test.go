@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/omswatch/omswatch/internal/ctxsleep"
 	"github.com/omswatch/omswatch/oms"
 )
 
@@ -40,7 +41,7 @@ func (f *fakeFleet) Fetch(ctx context.Context, id string) (*oms.Snapshot, error)
 	if id == f.panicID {
 		panic("a bug in a job")
 	}
-	if err := sleep(ctx, f.delay); err != nil {
+	if err := ctxsleep.Sleep(ctx, f.delay); err != nil {
 		return nil, err
 	}
 	imp := "LOW"
