@@ -54,6 +54,11 @@ type RateLimit struct {
 // renders them as a summary.
 const RouteFirstSight = "(first sight)"
 
+// FirstSightWait is the least a first-sight summary waits for the rest of
+// its cycle, group_wait being longer or not: with group_wait 0s (alerts at
+// once) a first start would otherwise announce each project on its own.
+const FirstSightWait = 10 * time.Second
+
 // GroupLabel is one group_by attribute of a notification and its value.
 type GroupLabel struct {
 	Name, Value string
@@ -108,16 +113,17 @@ func (d *Grouping) Add(now time.Time, ds []Delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, de := range ds {
-		by := d.groupBy
+		by, wait := d.groupBy, d.wait
 		if de.Route == RouteFirstSight {
 			by = []string{"source"} // one summary per cycle, whatever group_by says
+			wait = max(wait, FirstSightWait)
 		}
 		labels := groupLabels(by, &de)
 		key := groupKey(de.Target, de.RouteIndex, labels)
 		g := d.groups[key]
 		if g == nil {
 			d.seq++
-			g = &group{due: now.Add(d.wait), seq: d.seq, key: key,
+			g = &group{due: now.Add(wait), seq: d.seq, key: key,
 				n: Notification{Target: de.Target, Route: de.Route, Group: labels}}
 			d.groups[key] = g
 			d.bound(de.Target)

@@ -94,6 +94,25 @@ func TestGroupingCollapsesAPoll(t *testing.T) {
 	}
 }
 
+// With group_wait 0s, a first start's sightings still make one summary
+// per source: they wait FirstSightWait for the rest of the cycle, while
+// other events go at once.
+func TestFirstSightsWaitForTheirCycleWithoutGroupWait(t *testing.T) {
+	d := sinks.NewGrouping(sinks.GroupOptions{By: []string{"project"}})
+	first := route(sinks.RouteFirstSight, -2, "slack")
+	d.Add(at(0), first(ev(event.TypeProjectDiscovered)))
+	d.Add(at(0), route("all", 0, "slack")(ev(event.TypeStepStatusChanged, ".subject", "np_9")))
+	d.Add(at(0.1), first(ev(event.TypeProjectDiscovered, ".subject", "np_2")))
+	if got := notes(d.Due(at(0.1))); !reflect.DeepEqual(got, []string{"0 slack all project=np_9: step.status_changed"}) {
+		t.Fatalf("due at once: %v", got)
+	}
+	wait := sinks.FirstSightWait.Minutes()
+	want := []string{fmt.Sprintf("%g slack (first sight) source=oms://cn-hangzhou: project.discovered project.discovered", wait)}
+	if got := notes(d.Due(at(wait))); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
 func TestGroupByTypeAndStep(t *testing.T) {
 	deliver := route("", 0, "t")
 	d := sinks.NewGrouping(sinks.GroupOptions{By: []string{"project", "step"}})
