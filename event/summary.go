@@ -89,9 +89,19 @@ func AlarmRule(key string) string {
 	return strings.ReplaceAll(strings.ToLower(k), "_", " ")
 }
 
-// alarmRules writes an alarm's rules, {rule key: increase}, in words:
-// "sync delay +2, migration failed +1".
-func alarmRules(v any) string {
+// RecentAlarms is an alarm's RecentlyTriggerCount in words: "1 recent
+// alarm", "3 recent alarms".
+func RecentAlarms(count any) string {
+	n := valueText(count)
+	if n == "1" {
+		return "1 recent alarm"
+	}
+	return n + " recent alarms"
+}
+
+// AlarmRules writes an alarm's rules, {rule key: increase}, in words:
+// "migration failed (1 new), sync delay (2 new)".
+func AlarmRules(v any) string {
 	m, ok := v.(map[string]any)
 	if !ok {
 		if mi, ok := v.(map[string]int); ok {
@@ -102,5 +112,5 @@ func alarmRules(v any) string {
 		}
 	}
 	keys := slices.Sorted(maps.Keys(m))
-	return joinText(len(keys), func(i int) string { return AlarmRule(keys[i]) + " +" + valueText(m[keys[i]]) })
+	return joinText(len(keys), func(i int) string { return AlarmRule(keys[i]) + " (" + valueText(m[keys[i]]) + " new)" })
 }

@@ -178,16 +178,16 @@ var specs = [...]Spec{
 		Type: TypeAlarmTriggered, Severity: Warning, Severities: warningOnly, Fields: []string{"rules", "count", "content"},
 		What: func(d Data) string {
 			s := "alarm triggered"
-			if r := alarmRules(d.Fields["rules"]); r != "" {
+			if r := AlarmRules(d.Fields["rules"]); r != "" {
 				s += ": " + r
 			}
-			s += " (" + d.Text("count") + " recent)"
+			s += "; " + RecentAlarms(d.Fields["count"])
 			if c := d.Text("content"); c != "" {
 				s += ": " + c
 			}
 			return s
 		},
-		Slack: `:rotating_light: ` + slackWho + ` alarm{{with .Data.rules}}: {{alarmRules .}}{{end}} ({{.Data.count}} recent)` +
+		Slack: `:rotating_light: ` + slackWho + ` alarm{{with .Data.rules}}: {{alarmRules .}}{{end}}; {{recentAlarms .Data.count}}` +
 			`{{with .Data.content}}` + "\n" + `> {{.}}{{end}}`,
 	},
 	{

@@ -22,7 +22,7 @@ func TestEveryTypeIsFullyDescribed(t *testing.T) {
 	stubs := template.FuncMap{"icon": func(string) string { return "" }, "join": func(any) string { return "" },
 		"when": func(any, any) string { return "" }, "since": func(any, any) string { return "" },
 		"dur": func(any) string { return "" }, "human": func(any, any) string { return "" },
-		"alarmRules": func(any) string { return "" }}
+		"alarmRules": func(any) string { return "" }, "recentAlarms": func(any) string { return "" }}
 	name := regexp.MustCompile(`^oms\.[a-z]+\.[a-z_]+$`)
 	for _, typ := range Types() {
 		t.Run(typ, func(t *testing.T) {

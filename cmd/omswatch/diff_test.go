@@ -44,7 +44,7 @@ func TestDiffText(t *testing.T) {
 		"2023-07-13T06:31:15Z critical oms.step.status_changed orders_v2 (np_fe****): step FULL_TRANSFER (full) RUNNING -> FAILED, 40%",
 		"2023-07-13T06:31:15Z critical oms.step.error_raised orders_v2 (np_fe****): step FULL_TRANSFER error CM-RESOAT1111: A system error occurred.",
 		"2023-07-13T06:31:15Z info     oms.step.progress_changed orders_v2 (np_fe****): step INCR_TRANSFER (incr) progress 0% -> 5%",
-		"2023-07-13T06:31:15Z warning  oms.alarm.triggered orders_v2 (np_fe****): alarm triggered: migration failed +1 (1 recent): FULL_TRANSFER failed",
+		"2023-07-13T06:31:15Z warning  oms.alarm.triggered orders_v2 (np_fe****): alarm triggered: migration failed (1 new); 1 recent alarm: FULL_TRANSFER failed",
 		"2023-07-13T06:31:15Z info     oms.config.changed orders_v2 (np_fe****): configuration changed: FullTransferConfig",
 		"2023-07-13T06:31:15Z info     oms.project.changed orders_v2 (np_fe****): changed: /GmtFinish",
 	}

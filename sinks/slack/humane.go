@@ -2,12 +2,7 @@ package slack
 
 import (
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 	"time"
-
-	"github.com/omswatch/omswatch/event"
 )
 
 // when writes a time for a person at 3 a.m.: its UTC minute and how far it
@@ -82,25 +77,4 @@ func humanDuration(d time.Duration) string {
 		return "1 day"
 	}
 	return fmt.Sprintf("%d days", days)
-}
-
-// alarmRules writes an alarm's rules, {rule key: increase}, in words:
-// "sync delay (+2), migration failed (+1)".
-func alarmRules(v any) string {
-	m := map[string]string{}
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			m[k] = fmt.Sprint(x)
-		}
-	case map[string]int:
-		for k, x := range t {
-			m[k] = fmt.Sprint(x)
-		}
-	}
-	parts := make([]string, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, event.AlarmRule(k)+" (+"+m[k]+")")
-	}
-	return strings.Join(parts, ", ")
 }

@@ -38,10 +38,11 @@ func DefaultTemplates() map[string]string {
 
 func funcs() template.FuncMap {
 	return template.FuncMap{
-		"when":       when,
-		"since":      since,
-		"dur":        dur,
-		"alarmRules": alarmRules,
+		"when":         when,
+		"since":        since,
+		"dur":          dur,
+		"alarmRules":   event.AlarmRules,
+		"recentAlarms": event.RecentAlarms,
 		// human writes a condition's value: a time as when does, a
 		// duration as dur does, anything else as it is.
 		"human": func(v any, now time.Time) string {
