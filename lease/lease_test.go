@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/internal/proctest"
 )
 
 func TestRendezvousSharesEvenlyAndMovesOnlyWhatItMust(t *testing.T) {
@@ -64,7 +66,7 @@ func TestShardOfSpreadsKeys(t *testing.T) {
 }
 
 func TestOptionsAreChecked(t *testing.T) {
-	_, js := startNATS(t, t.TempDir())
+	_, js := proctest.StartEmbeddedNATS(t, t.TempDir())
 	ok := Options{Bucket: "leases", Group: testGroup, Replica: "a"}
 	cases := []struct {
 		name string
@@ -91,15 +93,15 @@ func TestOptionsAreChecked(t *testing.T) {
 }
 
 func TestLeaseBucketSettingsWin(t *testing.T) {
-	_, js := startNATS(t, t.TempDir())
+	_, js := proctest.StartEmbeddedNATS(t, t.TempDir())
 	first, err := New(t.Context(), js, Options{Bucket: "leases", Group: testGroup, Replica: "a",
 		TTL: 3 * time.Second, Shards: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &logBuffer{}
+	log := &proctest.Buffer{}
 	second, err := New(t.Context(), js, Options{Bucket: "leases", Group: testGroup, Replica: "b",
-		TTL: 20 * time.Second, Shards: 64, Logger: log.logger()})
+		TTL: 20 * time.Second, Shards: 64, Logger: log.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +156,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) time.
 }
 
 func TestALostLeaseCancelsTheHoldsUnderIt(t *testing.T) {
-	_, js := startNATS(t, t.TempDir())
+	_, js := proctest.StartEmbeddedNATS(t, t.TempDir())
 	l, _ := startLeases(t, js, Options{Bucket: "leases", Group: testGroup, Replica: "a",
 		TTL: 2 * time.Second, RenewInterval: 200 * time.Millisecond, Shards: 4})
 	waitFor(t, 5*time.Second, "the only replica holds every lease", func() bool { return l.Stats().Held == 4 })
@@ -192,7 +194,7 @@ func TestALostLeaseCancelsTheHoldsUnderIt(t *testing.T) {
 // group was its source), so the buckets of running deployments still hold
 // the leases and heartbeats the replicas look for.
 func TestKeyLayoutIsStable(t *testing.T) {
-	_, js := startNATS(t, t.TempDir())
+	_, js := proctest.StartEmbeddedNATS(t, t.TempDir())
 	l, err := New(t.Context(), js, Options{Bucket: "leases", Group: testGroup, Replica: "pod-0", Shards: 8})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/natsembed"
 )
 
@@ -147,7 +148,7 @@ func (c *replicas) everyKeyOwnedOnce(rs ...*replica) {
 }
 
 func TestReplicasShareTheLeases(t *testing.T) {
-	ns, _ := startNATS(t, t.TempDir())
+	ns, _ := proctest.StartEmbeddedNATS(t, t.TempDir())
 	c := &replicas{t: t, url: ns.ClientURL()}
 	for i := range 40 {
 		c.keys = append(c.keys, fmt.Sprintf("np_%04d", i))

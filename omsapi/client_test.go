@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/secret"
@@ -75,12 +76,12 @@ func TestWrongCredentialsArePermanentAndNeverLogged(t *testing.T) {
 	sim, ids := newSim(t, 2, 3)
 	for name, tr := range transports(t, sim, wrongSecret, wrongPassword) {
 		t.Run(name, func(t *testing.T) {
-			var logs logBuffer
+			var logs proctest.Buffer
 			red := &secret.Redactor{}
 			red.Add(secret.New(wrongSecret), secret.New(wrongPassword))
 			api, err := New(Options{Transport: tr, Source: testSource, QPS: 100, MaxInFlight: 2,
 				Timeout: 5 * time.Second, Retry: RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond},
-				Logger: logs.logger(), Redactor: red})
+				Logger: logs.Logger(), Redactor: red})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,9 +1,6 @@
 package omsapi
 
 import (
-	"bytes"
-	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,26 +49,4 @@ func newSim(t *testing.T, n int, seed int64) (*omssim.TestServer, []string) {
 		t.Fatal(err)
 	}
 	return omssim.StartTest(t, omssim.Options{Scenario: g, ManualClock: true, Seed: seed}), g.IDs()
-}
-
-// logBuffer is a logger writing into a buffer the test can read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

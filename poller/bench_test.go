@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/omsapi"
@@ -112,7 +113,7 @@ func BenchmarkFleet(b *testing.B) {
 
 func benchFleet(b *testing.B, n int, mode Mode) {
 	url := startSimChild(b, n)
-	_, js := startNATS(b, b.TempDir())
+	_, js := proctest.StartEmbeddedNATS(b, b.TempDir())
 	store, err := NewKVStore(b.Context(), js, KVOptions{Bucket: "bench"})
 	if err != nil {
 		b.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/omsapi"
@@ -254,7 +255,7 @@ func benchStateWrite(b *testing.B, tables int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, js := startNATS(b, b.TempDir())
+	_, js := proctest.StartEmbeddedNATS(b, b.TempDir())
 	store, err := NewKVStore(b.Context(), js, KVOptions{Bucket: "bench-state"})
 	if err != nil {
 		b.Fatal(err)

@@ -1,16 +1,12 @@
 package poller
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/omswatch/omswatch/natsembed"
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/omsapi"
@@ -20,33 +16,10 @@ import (
 // testSource is the event source of the tests' projects.
 const testSource = "oms://cn-hangzhou"
 
-// startNATS starts an embedded NATS server with JetStream in dir on a free
-// loopback port and returns a JetStream context on it.
-func startNATS(t testing.TB, dir string) (*natsembed.Server, jetstream.JetStream) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	ns, err := natsembed.Start(ctx, natsembed.ServerOptions{Port: -1, StoreDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ns.Shutdown(context.Background()) })
-	nc, err := natsembed.Connect(ctx, natsembed.ConnOptions{URL: ns.ClientURL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ns, js
-}
-
 // newStore starts NATS in a temporary directory and opens the bucket.
 func newStore(t *testing.T) *KVStore {
 	t.Helper()
-	_, js := startNATS(t, t.TempDir())
+	_, js := proctest.StartEmbeddedNATS(t, t.TempDir())
 	s, err := NewKVStore(t.Context(), js, KVOptions{Bucket: "test-snapshots"})
 	if err != nil {
 		t.Fatal(err)
@@ -162,28 +135,6 @@ func movingFirst(t *testing.T, g *omssim.Generator) []string {
 		t.Fatal("no generated project changes state in the first ticks")
 	}
 	return append(moving, still...)
-}
-
-// logBuffer is a logger writing into a buffer the test can read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // snapshotOf describes one project straight from the simulator.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/omsapi"
@@ -43,7 +44,7 @@ func newQuietFleet(t testing.TB, n int, edit func(*Options)) *quietFleet {
 	f.api = cloudAPI(t, f.sim, omsapi.Options{QPS: 1e6, MaxInFlight: 8, Timeout: time.Minute,
 		Retry: omsapi.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}},
 		omssim.DemoAccessKeySecret)
-	_, js := startNATS(t, t.TempDir())
+	_, js := proctest.StartEmbeddedNATS(t, t.TempDir())
 	kv, err := NewKVStore(t.Context(), js, KVOptions{Bucket: "figures"})
 	if err != nil {
 		t.Fatal(err)

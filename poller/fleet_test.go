@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/omsapi"
@@ -57,9 +58,9 @@ func TestAFailedFleetReadDescribesOnlyWhatIsDue(t *testing.T) {
 	api := cloudAPI(t, sim, omsapi.Options{Timeout: time.Minute}, omssim.DemoAccessKeySecret)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := t0
-	obs, logs := &polls{}, &logBuffer{}
+	obs, logs := &polls{}, &proctest.Buffer{}
 	edit := func(o *Options) {
-		o.List, o.Now, o.Observer, o.Logger = &oms.ListQuery{}, func() time.Time { return now }, obs, logs.logger()
+		o.List, o.Now, o.Observer, o.Logger = &oms.ListQuery{}, func() time.Time { return now }, obs, logs.Logger()
 		o.FleetRetries, o.FleetBackoff = 2, time.Millisecond
 	}
 	p := newPoller(t, api, newMemStore(), &changes{}, edit)

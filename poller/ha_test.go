@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/lease"
 	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/oms"
@@ -222,7 +223,7 @@ func balanced(rs ...*haReplica) func() bool {
 
 func TestReplicasShareProjectsThroughLeases(t *testing.T) {
 	sim, ids := newSim(t, 12, 7)
-	ns, _ := startNATS(t, t.TempDir())
+	ns, _ := proctest.StartEmbeddedNATS(t, t.TempDir())
 	c := &haCluster{t: t, url: ns.ClientURL(), sim: sim, ids: ids}
 	api := cloudAPI(t, sim, omsapi.Options{}, omssim.DemoAccessKeySecret)
 	for _, id := range ids {

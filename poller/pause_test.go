@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/omsapi"
@@ -94,9 +95,9 @@ func TestRefusedCredentialsPauseTheAccount(t *testing.T) {
 			api := rotationAPI(t, rot)
 			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			now := t0
-			h, logs := &changes{}, &logBuffer{}
+			h, logs := &changes{}, &proctest.Buffer{}
 			p := newPoller(t, api, newMemStore(), h, func(o *Options) {
-				o.List, o.Mode, o.Now, o.Logger = &oms.ListQuery{}, mode, func() time.Time { return now }, logs.logger()
+				o.List, o.Mode, o.Now, o.Logger = &oms.ListQuery{}, mode, func() time.Time { return now }, logs.Logger()
 			})
 			if s := firstSight(t, p); s.Failed != 0 {
 				t.Fatalf("first sight: %+v", s)

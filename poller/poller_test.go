@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/omsapi"
 )
@@ -181,7 +182,7 @@ func TestSnapshotsSurviveRestarts(t *testing.T) {
 	sim, ids := newSim(t, 6, 5)
 	dir := t.TempDir()
 	round := func(advance int64) []Change {
-		ns, js := startNATS(t, dir)
+		ns, js := proctest.StartEmbeddedNATS(t, dir)
 		defer func() { _ = ns.Shutdown(context.Background()) }()
 		store, err := NewKVStore(t.Context(), js, KVOptions{Bucket: "restart"})
 		if err != nil {

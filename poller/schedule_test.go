@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/internal/ctxsleep"
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms"
 )
 
@@ -119,8 +120,8 @@ func TestSchedulePanicIsRecoveredAndLogged(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeFleet()
 		f.panicID = "np_bug"
-		var logs logBuffer
-		p := fakePoller(t, f, []string{"np_bug"}, func(o *Options) { o.Logger = logs.logger(); o.Workers = 1 })
+		var logs proctest.Buffer
+		p := fakePoller(t, f, []string{"np_bug"}, func(o *Options) { o.Logger = logs.Logger(); o.Workers = 1 })
 		runFor(t, p, 95*time.Second)
 		if n := f.count("np_bug"); n != 3 {
 			t.Errorf("%d polls in 95s every 30s: want 3 (each panic recovered, the schedule goes on)", n)

@@ -1,14 +1,12 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
@@ -119,7 +118,7 @@ func TestCrashBetweenPublishAndSnapshotStoresNoDuplicate(t *testing.T) {
 // startDelivery starts an embedded NATS server and the delivery of a
 // configuration on it (the log target writing JSON to out), stopped with
 // the test.
-func startDelivery(ctx context.Context, t *testing.T, doc string) (*delivery, jetstream.JetStream, *syncBuffer) {
+func startDelivery(ctx context.Context, t *testing.T, doc string) (*delivery, jetstream.JetStream, *proctest.Buffer) {
 	t.Helper()
 	srv, err := natsembed.Start(ctx, natsembed.ServerOptions{Port: -1, StoreDir: t.TempDir()})
 	if err != nil {
@@ -136,7 +135,7 @@ func startDelivery(ctx context.Context, t *testing.T, doc string) (*delivery, je
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &syncBuffer{}
+	out := &proctest.Buffer{}
 	d, err := newDelivery(ctx, cfg, js, deliveryOptions{stdout: out, logFormat: "json", red: &secret.Redactor{},
 		log: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -147,22 +146,4 @@ func startDelivery(ctx context.Context, t *testing.T, doc string) (*delivery, je
 	}
 	t.Cleanup(d.Close)
 	return d, js, out
-}
-
-// syncBuffer is a bytes.Buffer safe to read while the log target writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/sinks/sinktest"
 )
@@ -35,6 +36,30 @@ func StartNATS(t *testing.T) (*sinktest.Server, jetstream.JetStream) {
 	t.Helper()
 	ns := sinktest.StartNATS(t, 8<<20)
 	_, js := sinktest.Connect(t, ns)
+	return ns, js
+}
+
+// StartEmbeddedNATS starts omswatch's embedded NATS server with JetStream
+// in dir on a free loopback port, as `run` does, and returns a JetStream
+// context on it. Starting it again in the same dir finds what was stored.
+func StartEmbeddedNATS(t testing.TB, dir string) (*natsembed.Server, jetstream.JetStream) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	ns, err := natsembed.Start(ctx, natsembed.ServerOptions{Port: -1, StoreDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ns.Shutdown(context.Background()) })
+	nc, err := natsembed.Connect(ctx, natsembed.ConnOptions{URL: ns.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return ns, js
 }
 
