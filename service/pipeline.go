@@ -32,6 +32,9 @@ type pipeline struct {
 	// announce says how first sightings reach chat targets.
 	announce announcer
 	log      *slog.Logger
+
+	// record writes the observation log (backtests); may be nil.
+	record *recorder
 }
 
 // Handle turns one change into events, routes them and publishes them.
@@ -58,6 +61,11 @@ func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 	}
 	if err := p.outbox.Publish(ctx, p.announce.apply(entries(c, out))); err != nil {
 		return err
+	}
+	if p.record != nil {
+		if err := p.record.Record(ctx, c, out); err != nil {
+			return err
+		}
 	}
 	if out.StateChanged {
 		if err := p.state.Save(ctx, c.Source, c.Project, out.State); err != nil {

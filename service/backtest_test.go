@@ -1,0 +1,158 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/oms"
+	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/poller"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// backtestRules is the configuration of the run and of the backtests: a
+// sync delay condition whose threshold the cases change.
+func backtestRules(threshold, forDelay string) string {
+	return `oms: {mode: sim}
+store:
+  dir: unused
+rules:
+  conditions:
+    - name: incr_delay
+      while: 'project.Status == "RUNNING" && phase("incr").Status in ["RUNNING", "MONITORING"] && project.SyncDelayKnown'
+      expr: 'project.SyncDelay > duration("` + threshold + `")'
+      value: 'project.SyncDelay'
+      for: ` + forDelay + `
+`
+}
+
+// simRun polls the simulator's projects through the real pipeline (rules,
+// outbox, observation log on an embedded NATS) twice a simulated minute,
+// the clock moved, and returns the stream they were recorded in.
+func simRun(ctx context.Context, t *testing.T, doc string) jetstream.JetStream {
+	t.Helper()
+	d, js, _ := startDelivery(ctx, t, doc)
+	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 7, Projects: 2, Template: omssim.TemplateLagFailRecover,
+		Step: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: "snapshots"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, ticks := g.Story()
+	var tick, now atomic.Int64
+	p, err := poller.New(poller.Options{Source: "oms://cn-hangzhou", Projects: g.IDs(), Store: snaps, Handler: d.Handler(),
+		Fetcher: poller.FetcherFunc(func(_ context.Context, id string) (*oms.Snapshot, error) {
+			desc, _ := g.Describe(omssim.Moment{Tick: tick.Load()}, id, omssim.Full)
+			return oms.ParseSnapshot(desc.Data)
+		}),
+		Reevaluate: true, Now: func() time.Time { return time.Unix(0, now.Load()) },
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := from; k < from+ticks; k++ {
+		tick.Store(k)
+		for _, half := range []time.Duration{0, 30 * time.Second} { // the second poll is quiet
+			now.Store(g.Time(omssim.Moment{Tick: k}).Add(half).UnixNano())
+			if sum, err := p.RunOnce(ctx); err != nil || sum.Failed != 0 {
+				t.Fatalf("poll at tick %d: %+v %v", k, sum, err)
+			}
+		}
+	}
+	return js
+}
+
+// A real run's history replayed with its own rules sends what was sent;
+// with a lower threshold the backtest lists the firings it would add (and
+// no others), with a higher one those it would remove.
+func TestBacktestFromHistory(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+	defer cancel()
+	js := simRun(ctx, t, backtestRules("480s", "2m"))
+	for _, tc := range []struct {
+		name, threshold, forDelay string
+		added, removed, changed   bool
+		golden                    string
+	}{
+		{name: "same rules", threshold: "480s", forDelay: "2m", golden: "same.txt"},
+		{name: "lower threshold", threshold: "300s", forDelay: "2m", added: true, changed: true, golden: "lower.txt"},
+		{name: "higher threshold", threshold: "86400s", forDelay: "2m", removed: true},
+		// Firing 30 s earlier is at a quiet poll the log kept only as a time.
+		{name: "shorter for", threshold: "480s", forDelay: "90s", changed: true, golden: "shorter_for.txt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Load([]byte(backtestRules(tc.threshold, tc.forDelay)), "new.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := BuildRules(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bt, err := backtest(ctx, js, cfg, eng, BacktestQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bt.Projects != 2 || bt.Sent == 0 || len(bt.Gaps) > 0 || len(bt.ExpressionErrors) > 0 {
+				t.Fatalf("replayed %d projects, %d sent, gaps %v, errors %v", bt.Projects, bt.Sent, bt.Gaps, bt.ExpressionErrors)
+			}
+			var out bytes.Buffer
+			if err := WriteBacktest(&out, bt, "text", NewDryRun(cfg)); err != nil {
+				t.Fatal(err)
+			}
+			if (len(bt.Added) > 0) != tc.added || (len(bt.Removed) > 0) != tc.removed || (len(bt.Changed) > 0) != tc.changed {
+				t.Fatalf("added %d, removed %d, changed %d:\n%s", len(bt.Added), len(bt.Removed), len(bt.Changed), out.Bytes())
+			}
+			diffs := append(bt.Added, bt.Removed...)
+			for _, c := range bt.Changed {
+				diffs = append(diffs, c.Was, c.Now)
+			}
+			for _, s := range diffs {
+				if !strings.HasPrefix(s.Event.Type, "oms.condition.") || s.Event.Data.Fields["rule"] != "incr_delay" {
+					t.Errorf("a difference that is not the delay condition's: %s", event.Summary(s.Event))
+				}
+			}
+			if tc.golden == "" {
+				return
+			}
+			golden(t, filepath.Join("testdata", "backtest", tc.golden), out.Bytes())
+		})
+	}
+}
+
+// golden compares got with the file, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run with -update to rewrite it):\n%s", name, got)
+	}
+}
