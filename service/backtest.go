@@ -122,6 +122,21 @@ func backtest(ctx context.Context, js jetstream.JetStream, cfg *config.Config, e
 	return bt, nil
 }
 
+// NewBacktestQuery reads replay's --project and --since (a duration back
+// from now, or an RFC 3339 time); its error is the input's (ErrInvalid).
+func NewBacktestQuery(project, since string, now time.Time) (BacktestQuery, error) {
+	q := BacktestQuery{Project: project}
+	if since == "" {
+		return q, nil
+	}
+	t, err := ParseSince(since, now)
+	if err != nil {
+		return q, Invalid(fmt.Errorf("--since %w", err))
+	}
+	q.Since = t
+	return q, nil
+}
+
 func forProject(id string) string {
 	if id == "" {
 		return ""
@@ -144,7 +159,7 @@ func readSent(ctx context.Context, js jetstream.JetStream, q BacktestQuery, firs
 			return fmt.Errorf("audit trail, message %d: %w", m.Seq, err)
 		}
 		begin, ok := first[[2]string{e.Source, e.Subject}]
-		if !ok || e.Time.Before(begin) {
+		if !ok || e.Time.Before(begin) || e.Time.Before(q.Since) {
 			return nil // before the observation log: nothing to compare with
 		}
 		for _, d := range sinks.StoredDeliveries(m.Header, e) {
@@ -244,36 +259,51 @@ type rebuilder struct {
 	bt       *Backtest
 	// last is each project's rebuilt snapshot (standing for the
 	// original's digest); first when its history begins.
-	last  map[[2]string]*oms.Snapshot
-	first map[[2]string]time.Time
-	would []Sending
+	last     map[[2]string]*oms.Snapshot
+	lastTime map[[2]string]time.Time
+	first    map[[2]string]time.Time
+	would    []Sending
 }
 
 func newRebuilder(cfg *config.Config, eng *rules.Engine, bt *Backtest) *rebuilder {
 	return &rebuilder{eng: eng, announce: newAnnouncer(cfg), bt: bt, last: map[[2]string]*oms.Snapshot{},
-		first: map[[2]string]time.Time{}}
+		lastTime: map[[2]string]time.Time{}, first: map[[2]string]time.Time{}}
 }
 
-// observe replays one record: the quiet polls it summarises, then itself.
+// observe replays one record: the observations that decided nothing
+// before it, then its own.
 func (r *rebuilder) observe(ctx context.Context, o observation) error {
 	key := [2]string{o.Source, o.Project}
+	if last := r.last[key]; last != nil && len(o.Idle) == 0 && o.Time.Equal(r.lastTime[key]) && last.Digest() == o.Digest {
+		return nil // a record stored twice (a retried publish)
+	}
 	if r.bt.From.IsZero() || o.Time.Before(r.bt.From) {
 		r.bt.From = o.Time
 	}
 	if o.Time.After(r.bt.To) {
 		r.bt.To = o.Time
 	}
-	r.bt.Observations++
-	t := o.QuietFrom
-	for i, gap := range o.QuietGaps {
-		if i > 0 {
-			t = t.Add(time.Duration(gap) * time.Millisecond)
-		}
-		snap := r.last[key]
-		if snap == nil {
+	r.bt.Observations += 1 + len(o.Idle)
+	if !o.IdleFrom.IsZero() && o.IdleFrom.Before(r.bt.From) {
+		r.bt.From = o.IdleFrom
+	}
+	r.lastTime[key] = o.Time
+	at := o.IdleFrom
+	for _, e := range o.Idle {
+		at = at.Add(time.Duration(e.Gap) * time.Millisecond)
+		last := r.last[key]
+		if last == nil {
 			continue // before its history begins
 		}
-		c := poller.Change{Source: o.Source, Project: o.Project, Time: t, Quiet: true, Previous: snap, Current: snap}
+		c := poller.Change{Source: o.Source, Project: o.Project, Time: at, Previous: last, Current: last, Quiet: e.Patch == nil}
+		if e.Patch != nil {
+			s, err := oms.Canonicalize(applyMergePatch(last.Tree(), e.Patch))
+			if err != nil {
+				return fmt.Errorf("observation of %s at %s: %w", o.Project, stamp(at), err)
+			}
+			c.Current = s.StandingFor(e.Digest)
+			r.last[key] = c.Current
+		}
 		if err := r.run(ctx, c); err != nil {
 			return err
 		}
@@ -294,13 +324,13 @@ func (r *rebuilder) change(o observation) (poller.Change, bool, error) {
 	for _, raw := range o.Events {
 		e, err := sinks.DecodeEvent(raw)
 		if err != nil {
-			return c, false, fmt.Errorf("observation of %s at %s: %w", o.Project, o.Time.Format(time.RFC3339), err)
+			return c, false, fmt.Errorf("observation of %s at %s: %w", o.Project, stamp(o.Time), err)
 		}
 		c.Events = append(c.Events, e)
 	}
 	last := r.last[key]
 	if o.Prev != "" {
-		if last == nil || last.Digest() != o.Prev {
+		if last == nil || short(last.Digest()) != o.Prev {
 			if o.Snapshot == nil {
 				r.gap(o, "the records before it are gone")
 				return c, false, nil
@@ -314,16 +344,22 @@ func (r *rebuilder) change(o observation) (poller.Change, bool, error) {
 	case o.Snapshot != nil:
 		s, err := oms.ParseSnapshot(o.Snapshot)
 		if err != nil {
-			return c, false, fmt.Errorf("observation of %s at %s: %w", o.Project, o.Time.Format(time.RFC3339), err)
+			return c, false, fmt.Errorf("observation of %s at %s: %w", o.Project, stamp(o.Time), err)
 		}
 		cur = s.StandingFor(o.Digest)
 	case o.Digest == "":
-	case o.Digest == o.Prev:
-		cur = last
+	case last == nil:
+		r.gap(o, "the records before it are gone")
+		return c, false, nil
+	case o.Patch == nil:
+		cur = last.StandingFor(o.Digest) // the same snapshot, its digest whole
+		if c.Quiet {
+			c.Previous = cur
+		}
 	default:
 		s, err := oms.Canonicalize(applyMergePatch(last.Tree(), o.Patch))
 		if err != nil {
-			return c, false, fmt.Errorf("observation of %s at %s: %w", o.Project, o.Time.Format(time.RFC3339), err)
+			return c, false, fmt.Errorf("observation of %s at %s: %w", o.Project, stamp(o.Time), err)
 		}
 		cur = s.StandingFor(o.Digest)
 	}

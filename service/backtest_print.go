@@ -1,14 +1,44 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
+	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/rules"
 )
+
+// BacktestOptions are replay --from-history's flags and where it prints.
+type BacktestOptions struct {
+	// Project and Since are the flags as given (Since: a duration back
+	// from Now, or an RFC 3339 time; empty: the whole history).
+	Project, Since string
+	// Format is text or json.
+	Format string
+	Now    time.Time
+	Out    io.Writer
+	Log    *slog.Logger
+}
+
+// PrintBacktest runs a backtest (RunBacktest) and prints it
+// (WriteBacktest).
+func PrintBacktest(ctx context.Context, cfg *config.Config, eng *rules.Engine, o BacktestOptions) error {
+	q, err := NewBacktestQuery(o.Project, o.Since, o.Now)
+	if err != nil {
+		return err
+	}
+	bt, err := RunBacktest(ctx, cfg, eng, q, o.Log)
+	if err != nil {
+		return err
+	}
+	return WriteBacktest(o.Out, bt, o.Format, NewDryRun(cfg))
+}
 
 // WriteBacktest prints a backtest: text for a person (a summary, then
 // each difference with what was sent beside what would be), or json (one

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,7 +16,6 @@ import (
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
-	"github.com/omswatch/omswatch/poller"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -39,43 +36,19 @@ rules:
 `
 }
 
-// simRun polls the simulator's projects through the real pipeline (rules,
-// outbox, observation log on an embedded NATS) twice a simulated minute,
-// the clock moved, and returns the stream they were recorded in.
+// simRun polls the simulator's projects twice a simulated minute (the
+// second poll quiet) through the real pipeline (rules, outbox, observation
+// log on an embedded NATS), and returns the stream they were stored in.
 func simRun(ctx context.Context, t *testing.T, doc string) jetstream.JetStream {
 	t.Helper()
-	d, js, _ := startDelivery(ctx, t, doc)
 	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 7, Projects: 2, Template: omssim.TemplateLagFailRecover,
 		Step: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	snaps, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: "snapshots"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	from, ticks := g.Story()
-	var tick, now atomic.Int64
-	p, err := poller.New(poller.Options{Source: "oms://cn-hangzhou", Projects: g.IDs(), Store: snaps, Handler: d.Handler(),
-		Fetcher: poller.FetcherFunc(func(_ context.Context, id string) (*oms.Snapshot, error) {
-			desc, _ := g.Describe(omssim.Moment{Tick: tick.Load()}, id, omssim.Full)
-			return oms.ParseSnapshot(desc.Data)
-		}),
-		Reevaluate: true, Now: func() time.Time { return time.Unix(0, now.Load()) },
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k := from; k < from+ticks; k++ {
-		tick.Store(k)
-		for _, half := range []time.Duration{0, 30 * time.Second} { // the second poll is quiet
-			now.Store(g.Time(omssim.Moment{Tick: k}).Add(half).UnixNano())
-			if sum, err := p.RunOnce(ctx); err != nil || sum.Failed != 0 {
-				t.Fatalf("poll at tick %d: %+v %v", k, sum, err)
-			}
-		}
-	}
-	return js
+	return pollSim(ctx, t, doc, simPolls{ids: g.IDs(), polls: 2 * ticks, t0: g.Time(omssim.Moment{Tick: from}),
+		at: func(id string, i int64) *oms.Snapshot { return simSnapshot(t, g, id, from+i/2) }})
 }
 
 // A real run's history replayed with its own rules sends what was sent;

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,18 +18,28 @@ import (
 )
 
 // observation is one record of the observation log (sinks'
-// OMSWATCH_OBSERVATIONS stream): what one hand-off to the pipeline
-// carried, enough to rebuild it for a backtest. Snapshots are kept as a
-// chain: a whole snapshot (first sight, the first change after a start,
-// then one a day) and between them RFC 7396 merge patches, every value
-// redacted as events redact them. Stored DEFLATE-compressed.
+// OMSWATCH_OBSERVATIONS stream): what a hand-off to the pipeline carried,
+// enough to rebuild it for a backtest, after the observations before it
+// that decided nothing (Idle). Snapshots are kept as a chain: a whole
+// snapshot (first sight, a chain that does not follow on, then one a
+// day) and between them RFC 7396 merge patches, every value redacted as
+// events redact them. Stored as JSON, DEFLATE-compressed from
+// compressAbove bytes.
 type observation struct {
-	Time    time.Time `json:"t"`
-	Source  string    `json:"s"`
-	Project string    `json:"p"`
-	// Prev and Digest are the digests of the change's Previous and
-	// Current snapshots ("" for none): the ids of its events were made
-	// from Digest, and Prev links the record to the one before.
+	Source  string `json:"s"`
+	Project string `json:"p"`
+	// IdleFrom and Idle are the observations before this one that
+	// decided nothing under the running rules (no event, no change of a
+	// condition's state): quiet polls and telemetry that moved. They are
+	// written in batches, with the next observation that decides
+	// something or at most idleFlush after the first of them.
+	IdleFrom time.Time `json:"if,omitzero"`
+	Idle     []idleObs `json:"idle,omitempty"`
+	Time     time.Time `json:"t"`
+	// Prev and Digest are the digests of the change's Previous (its
+	// first prevLen hex digits: the link to the record before) and
+	// Current snapshots ("" for none); the ids of its events were made
+	// from Digest.
 	Prev   string `json:"prev,omitempty"`
 	Digest string `json:"d,omitempty"`
 	// Snapshot is Current whole (redacted canonical JSON); else Patch
@@ -42,12 +50,19 @@ type observation struct {
 	Removed  bool            `json:"removed,omitempty"`
 	// Events are the poller's own events (CloudEvents JSON).
 	Events []json.RawMessage `json:"events,omitempty"`
-	// QuietFrom and QuietGaps are the quiet polls before this one that
-	// changed nothing (no event, no condition state) and were not recorded
-	// one by one: the first at QuietFrom, each next QuietGaps[i]
-	// milliseconds after the one before.
-	QuietFrom time.Time `json:"qf,omitzero"`
-	QuietGaps []int64   `json:"qg,omitempty"`
+	// Keyframe is when the chain's last whole snapshot was written.
+	Keyframe time.Time `json:"k,omitzero"`
+}
+
+// idleObs is an observation that decided nothing: a quiet poll (no
+// Patch), or telemetry that moved (Patch, and Digest: the first prevLen
+// hex digits of the new snapshot's digest).
+type idleObs struct {
+	// Gap is the time in milliseconds since the observation before (the
+	// first: since IdleFrom, so 0).
+	Gap    int64          `json:"g"`
+	Patch  map[string]any `json:"p,omitempty"`
+	Digest string         `json:"d,omitempty"`
 }
 
 // Bounds of the observation log's writer.
@@ -55,94 +70,199 @@ const (
 	// keyframeEvery is how often a project's record holds its whole
 	// snapshot, so that the chain survives the stream's retention.
 	keyframeEvery = 24 * time.Hour
-	// quietFlush bounds how long quiet polls wait in memory for the next
-	// record: a quiet poll that much after the first waiting one is
-	// recorded, with those before it.
-	quietFlush = time.Hour
-	// quietMax bounds how many quiet polls wait in memory per project.
-	quietMax = 1000
+	// idleFlush bounds how long observations that decided nothing wait in
+	// memory: a stop without Flush or a crash loses at most that much of
+	// them (under the running rules they made no difference).
+	idleFlush = 10 * time.Minute
+	// idleMax bounds how many wait per project.
+	idleMax = 1000
+	// prevLen is how much of a digest links a record to the one before.
+	prevLen = 16
+	// compressAbove is the size from which a record is compressed:
+	// DEFLATE makes a patch of a few telemetry values larger.
+	compressAbove = 256
 )
 
 // recorder writes the observation log. Safe for concurrent use: the
-// poller hands off several projects at once (one at a time each).
+// poller hands off several projects at once, one change at a time each.
 type recorder struct {
 	outbox *sinks.Outbox
 	mu     sync.Mutex
 	seen   map[[2]string]*recorded
 }
 
-// recorded is what the recorder remembers of a project.
+// recorded is what the recorder knows of a project's chain.
 type recorded struct {
-	keyframe  time.Time // when its whole snapshot was last written
-	quietFrom time.Time // the first quiet poll not yet written
-	quietLast time.Time
-	gaps      []int64
+	mu       sync.Mutex
+	loaded   bool
+	last     string    // digest of the last observation, written or waiting
+	keyframe time.Time // when its whole snapshot was last written
+	idle     []waiting
+}
+
+// waiting is an observation that decided nothing, not yet written.
+type waiting struct {
+	at           time.Time
+	prev, digest string
+	patch        map[string]any // nil: no change
 }
 
 func newRecorder(o *sinks.Outbox) *recorder {
 	return &recorder{outbox: o, seen: map[[2]string]*recorded{}}
 }
 
-// Record writes what a hand-off carried. The pipeline calls it once the
-// change's events are stored and before it returns: a crash before the
-// record is written repeats the change (the poller saves the snapshot only
-// after the hand-off), so no record is lost. A quiet poll that decided
-// nothing (no event, no change of a condition's state) waits in memory
-// for the project's next record, at most quietFlush: a crash loses at
-// most that much of them, which under the running rules made no
-// difference.
-func (r *recorder) Record(ctx context.Context, c poller.Change, out rules.Outcome) error {
-	key := [2]string{c.Source, c.Project}
+// project returns what is known of a project's chain, from the log's last
+// record the first time (so a restart or a once run from cron carries the
+// chain on rather than starting it again). Its mu is held on return.
+func (r *recorder) project(ctx context.Context, source, project string) (*recorded, error) {
 	r.mu.Lock()
-	p := r.seen[key]
+	p := r.seen[[2]string{source, project}]
 	if p == nil {
 		p = &recorded{}
-		r.seen[key] = p
+		r.seen[[2]string{source, project}] = p
 	}
-	idle := c.Quiet && len(out.Events) == 0 && !out.StateChanged
-	if idle && (p.quietFrom.IsZero() || c.Time.Sub(p.quietFrom) < quietFlush && len(p.gaps) < quietMax) {
-		p.quiet(c.Time)
-		r.mu.Unlock()
-		return nil
-	}
-	o := observation{Time: c.Time.UTC(), Source: c.Source, Project: c.Project, Quiet: c.Quiet, Removed: c.Removed,
-		QuietFrom: p.quietFrom, QuietGaps: p.gaps}
-	keyframe := c.Current != nil && (c.Previous == nil || c.Time.Sub(p.keyframe) >= keyframeEvery)
 	r.mu.Unlock()
+	p.mu.Lock()
+	if p.loaded {
+		return p, nil
+	}
+	data, err := r.outbox.LastObservation(ctx, source, project)
+	if err == nil && data != nil {
+		var o observation
+		if o, err = decodeObservation(data); err == nil {
+			p.last, p.keyframe = o.Digest, o.Keyframe
+		}
+	}
+	if err != nil {
+		p.mu.Unlock()
+		return nil, err
+	}
+	p.loaded = true
+	return p, nil
+}
+
+// Record writes what a hand-off carried. The pipeline calls it once the
+// change's events are stored and before it returns: a crash before the
+// record is written repeats the change (the poller saves the snapshot
+// only after the hand-off). An observation that decided nothing waits in
+// memory (idleFlush at most); the next record carries it.
+func (r *recorder) Record(ctx context.Context, c poller.Change, out rules.Outcome) error {
+	p, err := r.project(ctx, c.Source, c.Project)
+	if err != nil {
+		return err
+	}
+	defer p.mu.Unlock()
+	var prev string
+	if c.Previous != nil {
+		prev = c.Previous.Digest()
+	}
+	keyframe := c.Current != nil && (prev == "" || prev != p.last || c.Time.Sub(p.keyframe) >= keyframeEvery)
+	if c.Current != nil && !keyframe && !c.Removed && len(c.Events) == 0 && len(out.Events) == 0 && !out.StateChanged {
+		w := waiting{at: c.Time.UTC(), prev: prev, digest: c.Current.Digest()}
+		if w.digest != prev {
+			w.patch = differ.Redact(mergePatch(oms.Delta(c.Previous, c.Current)))
+		}
+		p.idle, p.last = append(p.idle, w), w.digest
+		if c.Time.Sub(p.idle[0].at) < idleFlush && len(p.idle) < idleMax {
+			return nil
+		}
+		return r.flush(ctx, c.Source, c.Project, p)
+	}
+	o := observation{Time: c.Time.UTC(), Prev: short(prev), Quiet: c.Quiet, Removed: c.Removed, Keyframe: p.keyframe}
+	if keyframe {
+		o.Keyframe = o.Time
+	}
 	if err := o.fill(c, keyframe); err != nil {
 		return err
+	}
+	if err := r.write(ctx, c.Source, c.Project, p, o); err != nil {
+		return err
+	}
+	if o.Digest != "" || c.Removed { // a failed poll's record says nothing of the snapshot
+		p.last = o.Digest
+	}
+	p.keyframe = o.Keyframe
+	return nil
+}
+
+// FlushObservations writes the observation log's observations still
+// waiting in memory: at a stop, at the end of a once run.
+func (d *delivery) FlushObservations(ctx context.Context) error {
+	if d.pipe.record == nil {
+		return nil
+	}
+	return d.pipe.record.Flush(ctx)
+}
+
+// Flush writes every observation still waiting.
+func (r *recorder) Flush(ctx context.Context) error {
+	r.mu.Lock()
+	keys := make([][2]string, 0, len(r.seen))
+	for k := range r.seen {
+		keys = append(keys, k)
+	}
+	r.mu.Unlock()
+	for _, k := range keys {
+		p, err := r.project(ctx, k[0], k[1])
+		if err != nil {
+			return err
+		}
+		err = r.flush(ctx, k[0], k[1], p)
+		p.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flush writes the observations waiting: the last as the record's own.
+func (r *recorder) flush(ctx context.Context, source, project string, p *recorded) error {
+	if len(p.idle) == 0 {
+		return nil
+	}
+	w := p.idle[len(p.idle)-1]
+	p.idle = p.idle[:len(p.idle)-1]
+	o := observation{Time: w.at, Prev: short(w.prev), Digest: w.digest, Patch: w.patch, Quiet: w.patch == nil,
+		Keyframe: p.keyframe}
+	if err := r.write(ctx, source, project, p, o); err != nil {
+		p.idle = append(p.idle, w)
+		return err
+	}
+	return nil
+}
+
+// write stores o after the observations waiting, which it then forgets.
+func (r *recorder) write(ctx context.Context, source, project string, p *recorded, o observation) error {
+	o.Source, o.Project = source, project
+	for i, w := range p.idle {
+		if i == 0 {
+			o.IdleFrom = w.at
+		}
+		e := idleObs{Gap: w.at.Sub(o.IdleFrom).Milliseconds(), Patch: w.patch}
+		if i > 0 {
+			e.Gap = w.at.Sub(p.idle[i-1].at).Milliseconds()
+		}
+		if w.patch != nil {
+			e.Digest = short(w.digest)
+		}
+		o.Idle = append(o.Idle, e)
 	}
 	data, err := o.encode()
 	if err != nil {
 		return err
 	}
-	if err := r.outbox.RecordObservation(ctx, c.Source, c.Project, o.id(), data); err != nil {
+	if err := r.outbox.RecordObservation(ctx, source, project, data); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	p.quietFrom, p.quietLast, p.gaps = time.Time{}, time.Time{}, nil
-	if keyframe {
-		p.keyframe = c.Time
-	}
+	p.idle = nil
 	return nil
 }
 
-// quiet notes a quiet poll that is not written now.
-func (p *recorded) quiet(t time.Time) {
-	if p.quietFrom.IsZero() {
-		p.quietFrom, p.gaps = t.UTC(), []int64{0}
-	} else {
-		p.gaps = append(p.gaps, t.Sub(p.quietLast).Milliseconds())
-	}
-	p.quietLast = t
-}
+func short(digest string) string { return digest[:min(len(digest), prevLen)] }
 
 // fill sets what the change carries: its snapshots and the poller's events.
 func (o *observation) fill(c poller.Change, keyframe bool) error {
-	if c.Previous != nil {
-		o.Prev = c.Previous.Digest()
-	}
 	for _, e := range c.Events {
 		b, err := e.JSON()
 		if err != nil {
@@ -161,24 +281,26 @@ func (o *observation) fill(c poller.Change, keyframe bool) error {
 			return fmt.Errorf("observation of %s: %w", c.Project, err)
 		}
 		o.Snapshot = s.JSON()
-	case o.Prev != o.Digest:
+	case c.Previous != nil && c.Previous.Digest() != o.Digest:
 		o.Patch = differ.Redact(mergePatch(oms.Delta(c.Previous, c.Current)))
 	}
 	return nil
 }
 
-// id is the record's Nats-Msg-Id: the same hand-off repeated is stored
-// once.
-func (o *observation) id() string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%t", o.Source, o.Project, o.Time.Format(time.RFC3339Nano), o.Digest, o.Quiet)
-	return "obs-" + hex.EncodeToString(h.Sum(nil)[:16])
-}
-
+// encode returns the stored record: its JSON, or 'z' and the JSON
+// DEFLATE-compressed.
 func (o *observation) encode() ([]byte, error) {
+	plain, err := json.Marshal(o)
+	if err != nil {
+		return nil, fmt.Errorf("observation of %s: %w", o.Project, err)
+	}
+	if len(plain) < compressAbove {
+		return plain, nil
+	}
 	var buf bytes.Buffer
+	buf.WriteByte('z')
 	w, _ := flate.NewWriter(&buf, flate.BestSpeed) // a valid level cannot fail
-	if err := json.NewEncoder(w).Encode(o); err != nil {
+	if _, err := w.Write(plain); err != nil {
 		return nil, fmt.Errorf("observation of %s: %w", o.Project, err)
 	}
 	if err := w.Close(); err != nil {
@@ -189,9 +311,13 @@ func (o *observation) encode() ([]byte, error) {
 
 func decodeObservation(data []byte) (observation, error) {
 	var o observation
-	dec := json.NewDecoder(flate.NewReader(bytes.NewReader(data)))
+	var r io.Reader = bytes.NewReader(data)
+	if len(data) > 0 && data[0] == 'z' {
+		r = flate.NewReader(bytes.NewReader(data[1:]))
+	}
+	dec := json.NewDecoder(r)
 	dec.UseNumber()
-	if err := dec.Decode(&o); err != nil && err != io.EOF {
+	if err := dec.Decode(&o); err != nil {
 		return o, fmt.Errorf("observation record: %w", err)
 	}
 	return o, nil

@@ -29,16 +29,16 @@ func ObservationSubject(prefix, source, project string) string {
 }
 
 // RecordObservation stores one observation record (opaque bytes the
-// service encodes) of a project, deduplicated by id within the stream's
-// window. It returns once the record is stored.
-func (o *Outbox) RecordObservation(ctx context.Context, source, project, id string, data []byte) error {
+// service encodes) of a project. It returns once the record is stored.
+// A retry after a lost acknowledgement may store it twice; readers skip
+// the repeat.
+func (o *Outbox) RecordObservation(ctx context.Context, source, project string, data []byte) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.opts.Timeout)
 		defer cancel()
 	}
 	m := nats.NewMsg(ObservationSubject(o.opts.ObservationPrefix, source, project))
-	m.Header.Set(jetstream.MsgIDHeader, id)
 	m.Data = data
 	var err error
 	for attempt := 1; attempt <= 3; attempt++ {
@@ -135,4 +135,21 @@ func StoredDeliveries(h nats.Header, e event.Event) []Delivery {
 		out = append(out, d)
 	}
 	return out
+}
+
+// LastObservation returns the last observation record of a project, or
+// nil when there is none.
+func (o *Outbox) LastObservation(ctx context.Context, source, project string) ([]byte, error) {
+	st, err := o.js.Stream(ctx, o.opts.ObservationStream)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: observation log: %w", err)
+	}
+	m, err := st.GetLastMsgForSubject(ctx, ObservationSubject(o.opts.ObservationPrefix, source, project))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("outbox: last observation of %s: %w", project, err)
+	}
+	return m.Data, nil
 }

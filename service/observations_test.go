@@ -1,0 +1,253 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/omswatch/omswatch/oms"
+	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/sinks"
+)
+
+func parse(t *testing.T, doc string) *oms.Snapshot {
+	t.Helper()
+	s, err := oms.ParseSnapshot([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// A merge patch of two snapshots' Delta turns the first into the second.
+func TestMergePatchRebuildsTheSnapshot(t *testing.T) {
+	for _, tc := range []struct{ name, old, cur string }{
+		{"member changed", `{"Id":"np_1","Status":"RUNNING"}`, `{"Id":"np_1","Status":"FAILED"}`},
+		{"member added and removed", `{"Id":"np_1","Owner":"a"}`, `{"Id":"np_1","Importance":"HIGH"}`},
+		{"nested telemetry", `{"Id":"np_1","ExtraInfo":{"SyncDelay":3,"RunningStep":"INCR"}}`,
+			`{"Id":"np_1","ExtraInfo":{"SyncDelay":40,"RunningStep":"INCR"}}`},
+		{"object becomes scalar", `{"Id":"np_1","X":{"a":1}}`, `{"Id":"np_1","X":2}`},
+		{"scalar becomes object", `{"Id":"np_1","X":2}`, `{"Id":"np_1","X":{"a":1}}`},
+		{"keyed step added", `{"Id":"np_1","Steps":[{"Name":"A","Status":"RUNNING"}]}`,
+			`{"Id":"np_1","Steps":[{"Name":"A","Status":"FINISHED"},{"Name":"B","Status":"RUNNING"}]}`},
+		{"array replaced", `{"Id":"np_1","Tags":[1,2,3]}`, `{"Id":"np_1","Tags":[1,3]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old, cur := parse(t, tc.old), parse(t, tc.cur)
+			patch := mergePatch(oms.Delta(old, cur))
+			// Through JSON, as the record stores it.
+			b, err := json.Marshal(patch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back map[string]any
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.UseNumber()
+			if err := dec.Decode(&back); err != nil {
+				t.Fatal(err)
+			}
+			got, err := oms.Canonicalize(applyMergePatch(old.Tree(), back))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Digest() != cur.Digest() {
+				t.Fatalf("rebuilt %s, want %s (patch %s)", got.JSON(), cur.JSON(), b)
+			}
+		})
+	}
+}
+
+// Records keep no credential, user name or host: neither a whole
+// snapshot nor a patch.
+func TestObservationRecordsKeepNoSecret(t *testing.T) {
+	old := parse(t, `{"Id":"np_1","Status":"RUNNING","SourceConnectInfo":{"Host":"db1.internal","Username":"root","Password":"hunter2"}}`)
+	cur := parse(t, `{"Id":"np_1","Status":"FAILED","SourceConnectInfo":{"Host":"db2.internal","Username":"admin","Password":"swordfish"}}`)
+	for _, tc := range []struct {
+		name     string
+		keyframe bool
+	}{{"whole snapshot", true}, {"patch", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := observation{Time: time.Unix(0, 0), Source: "oms://r", Project: "np_1"}
+			c := poller.Change{Source: "oms://r", Project: "np_1", Previous: old, Current: cur}
+			if err := o.fill(c, tc.keyframe); err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range []string{"db1.internal", "db2.internal", "root", "admin", "hunter2", "swordfish"} {
+				if bytes.Contains(b, []byte(secret)) {
+					t.Errorf("record holds %q: %s", secret, b)
+				}
+			}
+			if !bytes.Contains(b, []byte("FAILED")) {
+				t.Errorf("record lost the change: %s", b)
+			}
+		})
+	}
+}
+
+// streamBytes is what a stream holds, in bytes and messages.
+func streamBytes(ctx context.Context, t *testing.T, js jetstream.JetStream, name string) (uint64, uint64) {
+	t.Helper()
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Bytes, info.State.Msgs
+}
+
+// What the observation log costs, beside the audit trail it serves
+// (docs/PERFORMANCE.md, "Observation log"): per 1,000 events of a
+// simulated fleet, and per project-hour of telemetry that moves on every
+// poll without making an event, or of a project that does not move. The
+// bounds fail a log that keeps whole snapshots where a patch or a time
+// does; -v prints the figures.
+func TestObservationLogStorage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+	defer cancel()
+	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 11, Projects: 8, Step: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		// at is the snapshot of a project at poll i (30 s apart).
+		at    func(id string, i int64) *oms.Snapshot
+		polls int64
+		// max is the bound in bytes of the log per 1,000 events, or
+		// (perHour) per project-hour.
+		perHour bool
+		max     float64
+	}{
+		{name: "simulated fleet, per 1,000 events", polls: 240, max: 1_000_000,
+			at: func(id string, i int64) *oms.Snapshot { return simSnapshot(t, g, id, i/2) }},
+		{name: "telemetry only, per project-hour", polls: 120, perHour: true, max: 10_000,
+			at: func(id string, i int64) *oms.Snapshot { return withDelay(t, simSnapshot(t, g, id, 30), i) }},
+		{name: "no change, per project-hour", polls: 120, perHour: true, max: 4_000,
+			at: func(id string, _ int64) *oms.Snapshot { return simSnapshot(t, g, id, 30) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The first poll writes each project's whole snapshot: the
+			// figures per project-hour are what follows.
+			var first uint64
+			js := pollSim(ctx, t, backtestRules("480s", "2m"), simPolls{ids: g.IDs(), polls: tc.polls + 1,
+				t0: g.Time(omssim.Moment{}), at: tc.at, after: func(js jetstream.JetStream, i int64) {
+					if i == 0 && tc.perHour {
+						first, _ = streamBytes(ctx, t, js, sinks.DefaultObservationStream)
+					}
+				}})
+			obsBytes, records := streamBytes(ctx, t, js, sinks.DefaultObservationStream)
+			obsBytes -= first
+			evBytes, events := streamBytes(ctx, t, js, sinks.DefaultStream)
+			var figure float64
+			if tc.perHour {
+				figure = float64(obsBytes) / float64(len(g.IDs())) / (float64(tc.polls) / 120)
+				t.Logf("observation log: %.0f bytes per project-hour (%d records of %d polls; audit trail %d bytes, %d events)",
+					figure, records, tc.polls*int64(len(g.IDs())), evBytes, events)
+			} else {
+				figure = float64(obsBytes) / float64(events) * 1000
+				t.Logf("observation log: %.0f bytes per 1,000 events (%d records, %d bytes); audit trail: %.0f bytes per 1,000 events",
+					figure, records, obsBytes, float64(evBytes)/float64(events)*1000)
+			}
+			if figure > tc.max {
+				t.Errorf("%.0f bytes, over the bound %.0f", figure, tc.max)
+			}
+		})
+	}
+}
+
+func simSnapshot(t *testing.T, g *omssim.Generator, id string, tick int64) *oms.Snapshot {
+	t.Helper()
+	d, _ := g.Describe(omssim.Moment{Tick: tick}, id, omssim.Full)
+	s, err := oms.ParseSnapshot(d.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// withDelay is s with its sync delay, checkpoint and modification time
+// moved as poll i would see them: telemetry, no event.
+func withDelay(t *testing.T, s *oms.Snapshot, i int64) *oms.Snapshot {
+	t.Helper()
+	tree := map[string]any{}
+	for k, v := range s.Tree() {
+		tree[k] = v
+	}
+	extra := map[string]any{}
+	if m, ok := s.Member("ExtraInfo").(map[string]any); ok {
+		for k, v := range m {
+			extra[k] = v
+		}
+	}
+	extra["SyncDelay"] = json.Number(strconv.FormatInt(i%90, 10))
+	extra["IncrSyncTimestamp"] = json.Number(strconv.FormatInt(1_750_000_000+30*i, 10))
+	tree["ExtraInfo"] = extra
+	tree["GmtModified"] = time.Unix(1_750_000_000+30*i, 0).UTC().Format("2006-01-02T15:04:05")
+	out, err := oms.Canonicalize(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// simPolls is what pollSim polls: polls times, 30 s apart from t0, the
+// projects ids, whose snapshots at poll i at gives; after, if set, hears
+// the end of each poll.
+type simPolls struct {
+	ids   []string
+	polls int64
+	t0    time.Time
+	at    func(id string, i int64) *oms.Snapshot
+	after func(js jetstream.JetStream, i int64)
+}
+
+// pollSim polls on a moved clock through the real pipeline (configured
+// by doc), stops as run does (the observation log flushed), and returns
+// the stream everything went to.
+func pollSim(ctx context.Context, t *testing.T, doc string, sp simPolls) jetstream.JetStream {
+	t.Helper()
+	ids, at, t0 := sp.ids, sp.at, sp.t0
+	d, js, _ := startDelivery(ctx, t, doc)
+	snaps, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: "snapshots"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var poll atomic.Int64
+	p, err := poller.New(poller.Options{Source: "oms://cn-hangzhou", Projects: ids, Store: snaps, Handler: d.Handler(),
+		Fetcher: poller.FetcherFunc(func(_ context.Context, id string) (*oms.Snapshot, error) {
+			return at(id, poll.Load()), nil
+		}),
+		Reevaluate: true, Now: func() time.Time { return t0.Add(time.Duration(poll.Load()) * 30 * time.Second) },
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sp.polls {
+		poll.Store(i)
+		if sum, err := p.RunOnce(ctx); err != nil || sum.Failed != 0 {
+			t.Fatalf("poll %d: %+v %v", i, sum, err)
+		}
+		if sp.after != nil {
+			sp.after(js, i)
+		}
+	}
+	if err := d.FlushObservations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
