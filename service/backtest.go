@@ -45,6 +45,8 @@ type Sending struct {
 type Backtest struct {
 	// From and To span the observations replayed (To: the last one).
 	From, To time.Time
+	// Since is where the comparison starts (zero: the whole history).
+	Since time.Time
 	// Projects and Observations count what was replayed.
 	Projects, Observations int
 	// Sent and Would count the sendings compared (event, target).
@@ -95,7 +97,7 @@ func backtest(ctx context.Context, js jetstream.JetStream, cfg *config.Config, e
 	if q.Project != "" {
 		subject = sinks.ObservationSubject(sinks.DefaultObservationPrefix, "*", q.Project)
 	}
-	bt := &Backtest{}
+	bt := &Backtest{Since: q.Since}
 	rb := newRebuilder(cfg, eng, bt)
 	err := sinks.ReadStream(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultObservationStream, Subject: subject}, func(m sinks.StoredMsg) error {
 		o, err := decodeObservation(m.Data)

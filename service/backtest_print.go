@@ -48,10 +48,14 @@ func WriteBacktest(w io.Writer, bt *Backtest, format string, dr *DryRun) error {
 		return writeBacktestJSON(w, bt)
 	}
 	p := &errWriter{w: w}
-	p.printf("Backtest of %d %s, %d %s from %s to %s.\n", bt.Projects, Plural(bt.Projects, "project", "projects"),
-		bt.Observations, Plural(bt.Observations, "observation", "observations"), stamp(bt.From), stamp(bt.To))
-	p.printf("Sent: %d (event, target) %s. With these rules: %d. Added %d, removed %d, changed %d.\n",
-		bt.Sent, Plural(bt.Sent, "sending", "sendings"), bt.Would, len(bt.Added), len(bt.Removed), len(bt.Changed))
+	p.printf("Replayed %d %s of %d %s, %s to %s, through these rules.\n",
+		bt.Observations, Plural(bt.Observations, "observation", "observations"), bt.Projects,
+		Plural(bt.Projects, "project", "projects"), stamp(bt.From), stamp(bt.To))
+	if !bt.Since.IsZero() {
+		p.printf("Compared from %s.\n", stamp(bt.Since))
+	}
+	p.printf("The running rules sent %d %s (one per event and target); these rules would send %d: %d added, %d removed, %d changed.\n",
+		bt.Sent, Plural(bt.Sent, "notification", "notifications"), bt.Would, len(bt.Added), len(bt.Removed), len(bt.Changed))
 	for _, g := range bt.Gaps {
 		p.printf("# history broken at %s\n", g)
 	}

@@ -12,9 +12,12 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/secret"
 	"github.com/omswatch/omswatch/sinks"
 )
 
@@ -250,4 +253,81 @@ func pollSim(ctx context.Context, t *testing.T, doc string, sp simPolls) jetstre
 		t.Fatal(err)
 	}
 	return js
+}
+
+// A restart (a new process, or the next once run from cron) carries the
+// chain on from the log's last record: no whole snapshot again, and the
+// backtest of the whole history finds no gap and no difference.
+func TestObservationChainCarriesOnAcrossRestarts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+	defer cancel()
+	doc := backtestRules("480s", "2m")
+	_, js, _ := startDelivery(ctx, t, doc)
+	cfg, err := config.Load([]byte(doc), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 7, Projects: 2, Template: omssim.TemplateLagFailRecover,
+		Step: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: "snapshots"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, ticks := g.Story()
+	var tick atomic.Int64
+	for run := range 3 { // each run a new delivery and poller: a restarted process
+		d, err := newDelivery(ctx, cfg, js, deliveryOptions{stdout: &proctest.Buffer{}, logFormat: "json",
+			red: &secret.Redactor{}, log: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := poller.New(poller.Options{Source: "oms://cn-hangzhou", Projects: g.IDs(), Store: snaps, Handler: d.Handler(),
+			Fetcher: poller.FetcherFunc(func(_ context.Context, id string) (*oms.Snapshot, error) {
+				return simSnapshot(t, g, id, from+tick.Load()/2), nil
+			}),
+			Reevaluate: true, Now: func() time.Time {
+				return g.Time(omssim.Moment{Tick: from}).Add(time.Duration(tick.Load()) * 30 * time.Second)
+			},
+			Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 * ticks / 3 {
+			if sum, err := p.RunOnce(ctx); err != nil || sum.Failed != 0 {
+				t.Fatalf("run %d, poll %d: %+v %v", run, tick.Load(), sum, err)
+			}
+			tick.Add(1)
+		}
+		if err := d.FlushObservations(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole := 0
+	err = sinks.ReadStream(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultObservationStream, Subject: ">"}, func(m sinks.StoredMsg) error {
+		o, err := decodeObservation(m.Data)
+		if o.Snapshot != nil {
+			whole++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole != len(g.IDs()) {
+		t.Errorf("%d whole snapshots in the log, want one per project (%d)", whole, len(g.IDs()))
+	}
+	eng, err := BuildRules(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt, err := backtest(ctx, js, cfg, eng, BacktestQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bt.Gaps)+len(bt.Added)+len(bt.Removed)+len(bt.Changed) > 0 || bt.Sent == 0 {
+		t.Fatalf("sent %d; gaps %v, added %d, removed %d, changed %d", bt.Sent, bt.Gaps, len(bt.Added), len(bt.Removed), len(bt.Changed))
+	}
 }
