@@ -173,7 +173,7 @@ func TestObservationLogStorage(t *testing.T) {
 	}
 }
 
-func simSnapshot(t *testing.T, g *omssim.Generator, id string, tick int64) *oms.Snapshot {
+func simSnapshot(t testing.TB, g *omssim.Generator, id string, tick int64) *oms.Snapshot {
 	t.Helper()
 	d, _ := g.Describe(omssim.Moment{Tick: tick}, id, omssim.Full)
 	s, err := oms.ParseSnapshot(d.Data)
@@ -185,7 +185,7 @@ func simSnapshot(t *testing.T, g *omssim.Generator, id string, tick int64) *oms.
 
 // withDelay is s with its sync delay, checkpoint and modification time
 // moved as poll i would see them: telemetry, no event.
-func withDelay(t *testing.T, s *oms.Snapshot, i int64) *oms.Snapshot {
+func withDelay(t testing.TB, s *oms.Snapshot, i int64) *oms.Snapshot {
 	t.Helper()
 	tree := map[string]any{}
 	for k, v := range s.Tree() {
