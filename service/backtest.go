@@ -45,8 +45,9 @@ type Sending struct {
 type Backtest struct {
 	// From and To span the observations replayed (To: the last one).
 	From, To time.Time
-	// Since is where the comparison starts (zero: the whole history).
-	Since time.Time
+	// Since is where the comparison starts (zero: the whole history);
+	// Now, if set, when the backtest ran.
+	Since, Now time.Time
 	// Projects and Observations count what was replayed.
 	Projects, Observations int
 	// Sent and Would count the sendings compared (event, target).
@@ -95,7 +96,7 @@ func RunBacktest(ctx context.Context, cfg *config.Config, eng *rules.Engine, q B
 func backtest(ctx context.Context, js jetstream.JetStream, cfg *config.Config, eng *rules.Engine, q BacktestQuery) (*Backtest, error) {
 	subject := sinks.DefaultObservationPrefix + ".>"
 	if q.Project != "" {
-		subject = sinks.ObservationSubject(sinks.DefaultObservationPrefix, "*", q.Project)
+		subject = sinks.DefaultObservationPrefix + ".*." + sinks.Token(q.Project)
 	}
 	bt := &Backtest{Since: q.Since}
 	rb := newRebuilder(cfg, eng, bt)

@@ -39,7 +39,7 @@ rules:
 // simRun polls the simulator's projects twice a simulated minute (the
 // second poll quiet) through the real pipeline (rules, outbox, observation
 // log on an embedded NATS), and returns the stream they were stored in.
-func simRun(ctx context.Context, t *testing.T, doc string) jetstream.JetStream {
+func simRun(ctx context.Context, t *testing.T, doc string) (jetstream.JetStream, []string) {
 	t.Helper()
 	g, err := omssim.NewGenerator(omssim.GeneratorOptions{Seed: 7, Projects: 2, Template: omssim.TemplateLagFailRecover,
 		Step: time.Minute})
@@ -48,7 +48,7 @@ func simRun(ctx context.Context, t *testing.T, doc string) jetstream.JetStream {
 	}
 	from, ticks := g.Story()
 	return pollSim(ctx, t, doc, simPolls{ids: g.IDs(), polls: 2 * ticks, t0: g.Time(omssim.Moment{Tick: from}),
-		at: func(id string, i int64) *oms.Snapshot { return simSnapshot(t, g, id, from+i/2) }})
+		at: func(id string, i int64) *oms.Snapshot { return simSnapshot(t, g, id, from+i/2) }}), g.IDs()
 }
 
 // A real run's history replayed with its own rules sends what was sent;
@@ -57,15 +57,17 @@ func simRun(ctx context.Context, t *testing.T, doc string) jetstream.JetStream {
 func TestBacktestFromHistory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
 	defer cancel()
-	js := simRun(ctx, t, backtestRules("480s", "2m"))
+	js, ids := simRun(ctx, t, backtestRules("480s", "2m"))
 	for _, tc := range []struct {
 		name, threshold, forDelay string
+		project                   string
 		added, removed, changed   bool
 		golden                    string
 	}{
 		{name: "same rules", threshold: "480s", forDelay: "2m", golden: "same.txt"},
 		{name: "lower threshold", threshold: "300s", forDelay: "2m", added: true, changed: true, golden: "lower.txt"},
 		{name: "higher threshold", threshold: "86400s", forDelay: "2m", removed: true},
+		{name: "lower threshold, one project", threshold: "300s", forDelay: "2m", project: ids[1], added: true, changed: true},
 		// Firing 30 s earlier is at a quiet poll the log kept only as a time.
 		{name: "shorter for", threshold: "480s", forDelay: "90s", changed: true, golden: "shorter_for.txt"},
 	} {
@@ -78,11 +80,15 @@ func TestBacktestFromHistory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			bt, err := backtest(ctx, js, cfg, eng, BacktestQuery{})
+			bt, err := backtest(ctx, js, cfg, eng, BacktestQuery{Project: tc.project})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if bt.Projects != 2 || bt.Sent == 0 || len(bt.Gaps) > 0 || len(bt.ExpressionErrors) > 0 {
+			projects := len(ids)
+			if tc.project != "" {
+				projects = 1
+			}
+			if bt.Projects != projects || bt.Sent == 0 || len(bt.Gaps) > 0 || len(bt.ExpressionErrors) > 0 {
 				t.Fatalf("replayed %d projects, %d sent, gaps %v, errors %v", bt.Projects, bt.Sent, bt.Gaps, bt.ExpressionErrors)
 			}
 			var out bytes.Buffer
@@ -97,6 +103,9 @@ func TestBacktestFromHistory(t *testing.T) {
 				diffs = append(diffs, c.Was, c.Now)
 			}
 			for _, s := range diffs {
+				if tc.project != "" && s.Event.Subject != tc.project {
+					t.Errorf("a difference of another project: %s", event.Summary(s.Event))
+				}
 				if !strings.HasPrefix(s.Event.Type, "oms.condition.") || s.Event.Data.Fields["rule"] != "incr_delay" {
 					t.Errorf("a difference that is not the delay condition's: %s", event.Summary(s.Event))
 				}

@@ -159,8 +159,8 @@ func TestObservationLogStorage(t *testing.T) {
 			var figure float64
 			if tc.perHour {
 				figure = float64(obsBytes) / float64(len(g.IDs())) / (float64(tc.polls) / 120)
-				t.Logf("observation log: %.0f bytes per project-hour (%d records of %d polls; audit trail %d bytes, %d events)",
-					figure, records, tc.polls*int64(len(g.IDs())), evBytes, events)
+				t.Logf("observation log: %.0f bytes per project-hour after %.0f bytes of a whole snapshot (%d records of %d polls; audit trail %d bytes, %d events)",
+					figure, float64(first)/float64(len(g.IDs())), records, tc.polls*int64(len(g.IDs())), evBytes, events)
 			} else {
 				figure = float64(obsBytes) / float64(events) * 1000
 				t.Logf("observation log: %.0f bytes per 1,000 events (%d records, %d bytes); audit trail: %.0f bytes per 1,000 events",

@@ -35,7 +35,7 @@ sent. A failed poll in the recording (Success:false) is skipped.
 
 --from-history replays the audit trail's observations (of one --project; compared
 --since a time) and prints what these rules would send that was not sent (+),
-no longer (-), or otherwise (~). docs/COOKBOOK.md, "Backtest".
+no longer (-), or otherwise (~). See docs/ARCHITECTURE.md, Backtest.
 
 Exit status: 0; 1 when the audit trail cannot be read; 2 for bad flags, configuration or recording.`,
 		Args: cobra.MaximumNArgs(1),
