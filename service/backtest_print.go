@@ -58,7 +58,7 @@ func WriteBacktest(w io.Writer, bt *Backtest, format string, dr *DryRun) error {
 	p.printf("The running rules sent %d %s (one per event and target); these rules would send %d: %d added, %d removed, %d changed.\n",
 		bt.Sent, Plural(bt.Sent, "notification", "notifications"), bt.Would, len(bt.Added), len(bt.Removed), len(bt.Changed))
 	if !bt.Now.IsZero() && bt.Now.Sub(bt.To) < idleFlush {
-		p.printf("# A running omswatch writes polls that decided nothing every %d minutes: the last ones may not be here yet.\n", int(idleFlush.Minutes()))
+		p.printf("# If omswatch is running, its polls of the last %d minutes that decided nothing may not be here yet.\n", int(idleFlush.Minutes()))
 	}
 	for _, g := range bt.Gaps {
 		p.printf("# history broken at %s\n", g)

@@ -87,8 +87,10 @@ const (
 // poller hands off several projects at once, one change at a time each.
 type recorder struct {
 	outbox *sinks.Outbox
-	mu     sync.Mutex
-	seen   map[[2]string]*recorded
+	// writers reuses DEFLATE compressors (a megabyte of tables each).
+	writers sync.Pool
+	mu      sync.Mutex
+	seen    map[[2]string]*recorded
 }
 
 // recorded is what the recorder knows of a project's chain.
@@ -248,7 +250,7 @@ func (r *recorder) write(ctx context.Context, source, project string, p *recorde
 		}
 		o.Idle = append(o.Idle, e)
 	}
-	data, err := o.encode()
+	data, err := o.encode(&r.writers)
 	if err != nil {
 		return err
 	}
@@ -288,8 +290,8 @@ func (o *observation) fill(c poller.Change, keyframe bool) error {
 }
 
 // encode returns the stored record: its JSON, or 'z' and the JSON
-// DEFLATE-compressed.
-func (o *observation) encode() ([]byte, error) {
+// DEFLATE-compressed, with a compressor from writers.
+func (o *observation) encode(writers *sync.Pool) ([]byte, error) {
 	plain, err := json.Marshal(o)
 	if err != nil {
 		return nil, fmt.Errorf("observation of %s: %w", o.Project, err)
@@ -299,7 +301,12 @@ func (o *observation) encode() ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	buf.WriteByte('z')
-	w, _ := flate.NewWriter(&buf, flate.BestSpeed) // a valid level cannot fail
+	w, ok := writers.Get().(*flate.Writer)
+	if !ok {
+		w, _ = flate.NewWriter(nil, flate.BestSpeed) // a valid level cannot fail
+	}
+	defer writers.Put(w)
+	w.Reset(&buf)
 	if _, err := w.Write(plain); err != nil {
 		return nil, fmt.Errorf("observation of %s: %w", o.Project, err)
 	}
