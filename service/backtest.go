@@ -401,6 +401,9 @@ func (r *rebuilder) run(ctx context.Context, c poller.Change) error {
 		return fmt.Errorf("rules for %s: %w", c.Project, err)
 	}
 	r.bt.ExpressionErrors = append(r.bt.ExpressionErrors, out.Errors...)
+	if c.Time.Before(r.bt.Since) {
+		return r.state.Save(ctx, c.Source, c.Project, out.State) // it only brings the state up to date
+	}
 	for _, en := range r.announce.apply(entries(c, out)) {
 		for _, d := range en.Deliveries {
 			r.would = append(r.would, sending(d))

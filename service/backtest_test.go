@@ -61,12 +61,17 @@ func TestBacktestFromHistory(t *testing.T) {
 	for _, tc := range []struct {
 		name, threshold, forDelay string
 		project                   string
+		since                     time.Time
 		added, removed, changed   bool
 		golden                    string
 	}{
 		{name: "same rules", threshold: "480s", forDelay: "2m", golden: "same.txt"},
 		{name: "lower threshold", threshold: "300s", forDelay: "2m", added: true, changed: true, golden: "lower.txt"},
 		{name: "higher threshold", threshold: "86400s", forDelay: "2m", removed: true},
+		// The firings before --since are not listed; the history before it
+		// still brings the conditions' state up to date.
+		{name: "lower threshold, since", threshold: "300s", forDelay: "2m", since: time.Date(2025, 6, 1, 8, 35, 0, 0, time.UTC),
+			changed: true},
 		{name: "lower threshold, one project", threshold: "300s", forDelay: "2m", project: ids[1], added: true, changed: true},
 		// Firing 30 s earlier is at a quiet poll the log kept only as a time.
 		{name: "shorter for", threshold: "480s", forDelay: "90s", changed: true, golden: "shorter_for.txt"},
@@ -80,7 +85,7 @@ func TestBacktestFromHistory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			bt, err := backtest(ctx, js, cfg, eng, BacktestQuery{Project: tc.project})
+			bt, err := backtest(ctx, js, cfg, eng, BacktestQuery{Project: tc.project, Since: tc.since})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,6 +108,9 @@ func TestBacktestFromHistory(t *testing.T) {
 				diffs = append(diffs, c.Was, c.Now)
 			}
 			for _, s := range diffs {
+				if s.Event.Time.Before(tc.since) {
+					t.Errorf("a difference before --since: %s", event.Summary(s.Event))
+				}
 				if tc.project != "" && s.Event.Subject != tc.project {
 					t.Errorf("a difference of another project: %s", event.Summary(s.Event))
 				}
