@@ -291,6 +291,10 @@ func (r *rebuilder) observe(ctx context.Context, o observation) error {
 		r.bt.From = o.IdleFrom
 	}
 	r.lastTime[key] = o.Time
+	if o.Omitted {
+		r.gap(o, "the snapshot was larger than the server's max_payload and is not kept")
+		return nil
+	}
 	at := o.IdleFrom
 	for _, e := range o.Idle {
 		at = at.Add(time.Duration(e.Gap) * time.Millisecond)

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -52,6 +53,10 @@ type observation struct {
 	Events []json.RawMessage `json:"events,omitempty"`
 	// Keyframe is when the chain's last whole snapshot was written.
 	Keyframe time.Time `json:"k,omitzero"`
+	// Omitted says the snapshots were left out: the record was larger
+	// than the server's max_payload. The chain starts again at the next
+	// whole snapshot.
+	Omitted bool `json:"omitted,omitempty"`
 }
 
 // idleObs is an observation that decided nothing: a quiet poll (no
@@ -177,10 +182,17 @@ func (r *recorder) Record(ctx context.Context, c poller.Change, out rules.Outcom
 	if err := o.fill(c, keyframe); err != nil {
 		return err
 	}
-	if err := r.write(ctx, c.Source, c.Project, p, o); err != nil {
+	err = r.write(ctx, c.Source, c.Project, p, o)
+	if errors.Is(err, sinks.ErrTooLarge) {
+		o.omit()
+		err = r.write(ctx, c.Source, c.Project, p, o)
+	}
+	if err != nil {
 		return err
 	}
-	if o.Digest != "" || c.Removed { // a failed poll's record says nothing of the snapshot
+	if o.Omitted {
+		p.last = "" // the next change writes a whole snapshot
+	} else if o.Digest != "" || c.Removed { // a failed poll's record says nothing of the snapshot
 		p.last = o.Digest
 	}
 	p.keyframe = o.Keyframe
@@ -227,17 +239,32 @@ func (r *recorder) flush(ctx context.Context, source, project string, p *recorde
 	p.idle = p.idle[:len(p.idle)-1]
 	o := observation{Time: w.at, Prev: short(w.prev), Digest: w.digest, Patch: w.patch, Quiet: w.patch == nil,
 		Keyframe: p.keyframe}
-	if err := r.write(ctx, source, project, p, o); err != nil {
-		p.idle = append(p.idle, w)
-		return err
+	err := r.write(ctx, source, project, p, o)
+	if errors.Is(err, sinks.ErrTooLarge) {
+		o.omit()
+		if err = r.write(ctx, source, project, p, o); err == nil {
+			p.last = "" // the next change writes a whole snapshot
+		}
 	}
-	return nil
+	if err != nil {
+		p.idle = append(p.idle, w)
+	}
+	return err
+}
+
+// omit leaves the snapshots out of a record too large to store, and the
+// observations waiting before it.
+func (o *observation) omit() {
+	o.Snapshot, o.Patch, o.Idle, o.IdleFrom, o.Omitted = nil, nil, nil, time.Time{}, true
 }
 
 // write stores o after the observations waiting, which it then forgets.
 func (r *recorder) write(ctx context.Context, source, project string, p *recorded, o observation) error {
 	o.Source, o.Project = source, project
 	for i, w := range p.idle {
+		if o.Omitted {
+			break
+		}
 		if i == 0 {
 			o.IdleFrom = w.at
 		}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,9 +16,11 @@ import (
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/internal/proctest"
+	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/secret"
 	"github.com/omswatch/omswatch/sinks"
 )
@@ -329,5 +333,75 @@ func TestObservationChainCarriesOnAcrossRestarts(t *testing.T) {
 	}
 	if len(bt.Gaps)+len(bt.Added)+len(bt.Removed)+len(bt.Changed) > 0 || bt.Sent == 0 {
 		t.Fatalf("sent %d; gaps %v, added %d, removed %d, changed %d", bt.Sent, bt.Gaps, len(bt.Added), len(bt.Removed), len(bt.Changed))
+	}
+}
+
+// A record larger than the server's max_payload is stored without its
+// snapshot, so the hand-off goes on (it is not retried forever); the
+// next change starts the chain again with a whole snapshot, and the
+// backtest names the gap.
+func TestObservationTooLargeIsStoredWithoutItsSnapshot(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	srv, err := natsembed.Start(ctx, natsembed.ServerOptions{Port: -1, StoreDir: t.TempDir(), MaxPayload: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	nc, err := natsembed.Connect(ctx, natsembed.ConnOptions{URL: srv.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	ob, err := sinks.NewOutbox(ctx, js, sinks.OutboxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	noise := make([]byte, 256<<10)
+	for i := range noise {
+		noise[i] = 'a' + byte(rnd.IntN(26)) // about 4.7 bits a byte compressed: 150 KB
+	}
+	big := parse(t, `{"Id":"np_1","Status":"RUNNING","Description":"`+string(noise)+`"}`)
+	small := parse(t, `{"Id":"np_1","Status":"FAILED"}`)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := newRecorder(ob)
+	for i, c := range []poller.Change{
+		{Current: big},
+		{Previous: big, Current: small},
+	} {
+		c.Source, c.Project, c.Time = "oms://r", "np_1", t0.Add(time.Duration(i)*time.Minute)
+		if err := r.Record(ctx, c, rules.Outcome{StateChanged: true}); err != nil {
+			t.Fatalf("change %d: %v", i, err)
+		}
+	}
+	var got []observation
+	err = sinks.ReadStream(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultObservationStream, Subject: ">"}, func(m sinks.StoredMsg) error {
+		o, err := decodeObservation(m.Data)
+		got = append(got, o)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[0].Omitted || got[0].Snapshot != nil || got[1].Snapshot == nil {
+		t.Fatalf("%d records; want 2: the first omitted (%t, %d bytes of snapshot), the second whole (%d bytes)",
+			len(got), len(got) > 0 && got[0].Omitted, len(got[0].Snapshot), len(got[len(got)-1].Snapshot))
+	}
+	cfg, err := config.Load([]byte(backtestRules("480s", "2m")), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := BuildRules(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt, err := backtest(ctx, js, cfg, eng, BacktestQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bt.Gaps) != 1 || !strings.Contains(bt.Gaps[0], "max_payload") {
+		t.Fatalf("gaps %q", bt.Gaps)
 	}
 }

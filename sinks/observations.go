@@ -23,6 +23,10 @@ const (
 	DefaultObservationPrefix = "omswatch.observations"
 )
 
+// ErrTooLarge is the error of a record larger than the server's
+// max_payload.
+var ErrTooLarge = errors.New("larger than the server's max_payload")
+
 // ObservationSubject is the subject of a project's observation records.
 func ObservationSubject(prefix, source, project string) string {
 	return prefix + "." + Token(source) + "." + Token(project)
@@ -39,6 +43,9 @@ func (o *Outbox) RecordObservation(ctx context.Context, source, project string, 
 		defer cancel()
 	}
 	m := nats.NewMsg(ObservationSubject(o.opts.ObservationPrefix, source, project))
+	if limit := int(o.js.Conn().MaxPayload()) - len(m.Subject) - 64; len(data) > limit {
+		return fmt.Errorf("outbox: the observation of %s is %d bytes: %w", project, len(data), ErrTooLarge)
+	}
 	m.Data = data
 	var err error
 	for attempt := 1; attempt <= 3; attempt++ {
