@@ -264,13 +264,14 @@ type rebuilder struct {
 	// original's digest); first when its history begins.
 	last     map[[2]string]*oms.Snapshot
 	lastTime map[[2]string]time.Time
+	broken   map[[2]string]bool
 	first    map[[2]string]time.Time
 	would    []Sending
 }
 
 func newRebuilder(cfg *config.Config, eng *rules.Engine, bt *Backtest) *rebuilder {
 	return &rebuilder{eng: eng, announce: newAnnouncer(cfg), bt: bt, last: map[[2]string]*oms.Snapshot{},
-		lastTime: map[[2]string]time.Time{}, first: map[[2]string]time.Time{}}
+		lastTime: map[[2]string]time.Time{}, broken: map[[2]string]bool{}, first: map[[2]string]time.Time{}}
 }
 
 // observe replays one record: the observations that decided nothing
@@ -279,6 +280,11 @@ func (r *rebuilder) observe(ctx context.Context, o observation) error {
 	key := [2]string{o.Source, o.Project}
 	if last := r.last[key]; last != nil && len(o.Idle) == 0 && o.Time.Equal(r.lastTime[key]) && last.Digest() == o.Digest {
 		return nil // a record stored twice (a retried publish)
+	}
+	if o.Time.Before(r.lastTime[key]) {
+		// Written late: a replica that lost the project's lease flushed
+		// what waited at its stop, after the new holder's records.
+		return nil
 	}
 	if r.bt.From.IsZero() || o.Time.Before(r.bt.From) {
 		r.bt.From = o.Time
@@ -354,6 +360,7 @@ func (r *rebuilder) change(o observation) (poller.Change, bool, error) {
 			return c, false, fmt.Errorf("observation of %s at %s: %w", o.Project, stamp(o.Time), err)
 		}
 		cur = s.StandingFor(o.Digest)
+		delete(r.broken, key)
 	case o.Digest == "":
 	case last == nil:
 		r.gap(o, "the records before it are gone")
@@ -380,10 +387,15 @@ func (r *rebuilder) change(o observation) (poller.Change, bool, error) {
 	return c, true, nil
 }
 
+// gap notes where a project's chain breaks, once until it resumes.
 func (r *rebuilder) gap(o observation, why string) {
-	r.bt.Gaps = append(r.bt.Gaps, fmt.Sprintf("%s %s: %s; resumed at its next whole snapshot",
-		o.Time.Format(time.RFC3339), o.Project, why))
-	delete(r.last, [2]string{o.Source, o.Project})
+	key := [2]string{o.Source, o.Project}
+	if !r.broken[key] {
+		r.bt.Gaps = append(r.bt.Gaps, fmt.Sprintf("%s %s: %s; resumed at its next whole snapshot",
+			o.Time.Format(time.RFC3339), o.Project, why))
+	}
+	r.broken[key] = true
+	delete(r.last, key)
 }
 
 // run does what the pipeline does with a change, up to the outbox.

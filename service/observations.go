@@ -190,6 +190,11 @@ func (r *recorder) Record(ctx context.Context, c poller.Change, out rules.Outcom
 	if err != nil {
 		return err
 	}
+	if c.Removed { // not polled again: forget it
+		r.mu.Lock()
+		delete(r.seen, [2]string{c.Source, c.Project})
+		r.mu.Unlock()
+	}
 	if o.Omitted {
 		p.last = "" // the next change writes a whole snapshot
 	} else if o.Digest != "" || c.Removed { // a failed poll's record says nothing of the snapshot

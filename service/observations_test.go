@@ -405,3 +405,65 @@ func TestObservationTooLargeIsStoredWithoutItsSnapshot(t *testing.T) {
 		t.Fatalf("gaps %q", bt.Gaps)
 	}
 }
+
+// The rebuild keeps its chain through a record stored twice (a retried
+// publish) and one written late (a replica that lost the lease flushed at
+// its stop); a record whose predecessor is gone is a gap.
+func TestRebuildKeepsTheChain(t *testing.T) {
+	snaps := []*oms.Snapshot{
+		parse(t, `{"Id":"np_1","Status":"RUNNING"}`),
+		parse(t, `{"Id":"np_1","Status":"FAILED"}`),
+		parse(t, `{"Id":"np_1","Status":"RUNNING","Owner":"dba"}`),
+		parse(t, `{"Id":"np_1","Status":"SUSPEND","Owner":"dba"}`),
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	// rec is the record of the change from snaps[from] (-1: none) to
+	// snaps[to] at minute at.
+	rec := func(from, to, at int) observation {
+		c := poller.Change{Source: "oms://r", Project: "np_1", Time: t0.Add(time.Duration(at) * time.Minute), Current: snaps[to]}
+		o := observation{Source: c.Source, Project: c.Project, Time: c.Time}
+		if from >= 0 {
+			c.Previous = snaps[from]
+			o.Prev = short(snaps[from].Digest())
+		}
+		if err := o.fill(c, from < 0); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	for _, tc := range []struct {
+		name string
+		recs []observation
+		gaps int
+	}{
+		{"in order", []observation{rec(-1, 0, 0), rec(0, 1, 1), rec(1, 2, 2), rec(2, 3, 3)}, 0},
+		{"stored twice", []observation{rec(-1, 0, 0), rec(0, 1, 1), rec(0, 1, 1), rec(1, 2, 2), rec(2, 3, 3)}, 0},
+		{"written late", []observation{rec(-1, 0, 0), rec(0, 1, 1), rec(1, 2, 3), rec(0, 2, 2), rec(2, 3, 4)}, 0},
+		{"predecessor gone", []observation{rec(-1, 0, 0), rec(1, 2, 2), rec(2, 3, 3)}, 1},
+		{"resumed by a whole snapshot", []observation{rec(-1, 0, 0), rec(1, 2, 2), rec(-1, 2, 3), rec(2, 3, 4)}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Load([]byte(backtestRules("480s", "2m")), "test.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := BuildRules(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bt := &Backtest{}
+			rb := newRebuilder(cfg, eng, bt)
+			for _, o := range tc.recs {
+				if err := rb.observe(t.Context(), o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(bt.Gaps) != tc.gaps {
+				t.Fatalf("gaps %q; want %d", bt.Gaps, tc.gaps)
+			}
+			if last := rb.last[[2]string{"oms://r", "np_1"}]; tc.name != "predecessor gone" && (last == nil || last.Digest() != snaps[3].Digest()) {
+				t.Fatalf("rebuilt %v; want the last snapshot", last)
+			}
+		})
+	}
+}
