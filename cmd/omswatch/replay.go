@@ -33,9 +33,10 @@ sent. A failed poll in the recording (Success:false) is skipped.
 --format text (default) prints each notification and its rendered payload;
 --format json prints one JSON object per notification.
 
---from-history replays the audit trail's observations (of one --project; compared
---since a time) and prints what these rules would send that was not sent (+),
-no longer (-), or otherwise (~). See docs/ARCHITECTURE.md, Backtest.
+--from-history backtests: it replays what the service observed (kept beside the
+audit trail; --config must name its store) through these rules and prints what
+they would send that was not sent (+), no longer (-), or otherwise (~);
+--project and --since narrow it. See docs/ARCHITECTURE.md, Backtest.
 
 Exit status: 0; 1 when the audit trail cannot be read; 2 for bad flags, configuration or recording.`,
 		Args: cobra.MaximumNArgs(1),
