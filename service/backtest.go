@@ -18,6 +18,7 @@ import (
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/rules/kvstate"
 	"github.com/omswatch/omswatch/sinks"
 )
 
@@ -94,13 +95,17 @@ func RunBacktest(ctx context.Context, cfg *config.Config, eng *rules.Engine, q B
 
 // backtest is RunBacktest on a stream already reached.
 func backtest(ctx context.Context, js jetstream.JetStream, cfg *config.Config, eng *rules.Engine, q BacktestQuery) (*Backtest, error) {
+	var err error
 	subject := sinks.DefaultObservationPrefix + ".>"
 	if q.Project != "" {
 		subject = sinks.DefaultObservationPrefix + ".*." + sinks.Token(q.Project)
 	}
 	bt := &Backtest{Since: q.Since}
 	rb := newRebuilder(cfg, eng, bt)
-	err := sinks.ReadStream(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultObservationStream, Subject: subject}, func(m sinks.StoredMsg) error {
+	if rb.silences, err = storedSilences(ctx, js, cfg); err != nil {
+		return nil, err
+	}
+	err = sinks.ReadStream(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultObservationStream, Subject: subject}, func(m sinks.StoredMsg) error {
 		o, err := decodeObservation(m.Data)
 		if err != nil {
 			return fmt.Errorf("observation log, message %d: %w", m.Seq, err)
@@ -138,6 +143,24 @@ func NewBacktestQuery(project, since string, now time.Time) (BacktestQuery, erro
 	}
 	q.Since = t
 	return q, nil
+}
+
+// storedSilences are the silences the bucket keeps, expired ones too (for
+// 7 days after their end): each mutes the history of its own time.
+func storedSilences(ctx context.Context, js jetstream.JetStream, cfg *config.Config) (*rules.Silences, error) {
+	b, err := kvstate.OpenSilences(ctx, js, cfg.Rules.SilenceBucket)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	list, err := b.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sil, err := rules.NewSilences(list)
+	if err != nil {
+		return nil, fmt.Errorf("silences: %w", err)
+	}
+	return sil, nil
 }
 
 func forProject(id string) string {
@@ -260,6 +283,8 @@ type rebuilder struct {
 	state    rules.MemStore
 	announce announcer
 	bt       *Backtest
+	// silences are the stored ones (nil: none).
+	silences *rules.Silences
 	// last is each project's rebuilt snapshot (standing for the
 	// original's digest); first when its history begins.
 	last     map[[2]string]*oms.Snapshot
@@ -412,7 +437,7 @@ func (r *rebuilder) run(ctx context.Context, c poller.Change) error {
 		return err
 	}
 	out, err := r.eng.Evaluate(rules.Poll{Source: c.Source, Prev: c.Previous, Cur: c.Current, Removed: c.Removed,
-		Events: events, Now: c.Time, State: st})
+		Events: events, Now: c.Time, State: st, Silences: r.silences})
 	if err != nil {
 		return fmt.Errorf("rules for %s: %w", c.Project, err)
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/rules/kvstate"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -47,7 +49,27 @@ func simRun(ctx context.Context, t *testing.T, doc string) (jetstream.JetStream,
 		t.Fatal(err)
 	}
 	from, ticks := g.Story()
-	return pollSim(ctx, t, doc, simPolls{ids: g.IDs(), polls: 2 * ticks, t0: g.Time(omssim.Moment{Tick: from}),
+	// A silence mutes the first project's delay condition for the whole
+	// run: the backtest replays the stored silences too.
+	silence := func(d *delivery, js jetstream.JetStream) {
+		b, err := kvstate.NewSilences(ctx, js, kvstate.Options{Bucket: "omswatch-silences"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := g.Time(omssim.Moment{Tick: from})
+		if err := b.Put(ctx, rules.Silence{ID: "maint", StartsAt: start, EndsAt: start.Add(24 * time.Hour), CreatedBy: "dba",
+			Matchers: []rules.Matcher{{Name: "project", Op: "=", Value: g.IDs()[0]}, {Name: "rule", Op: "=", Value: "incr_delay"}}}); err != nil {
+			t.Fatal(err)
+		}
+		for d.currentSilences() == nil || d.currentSilences().Len() == 0 {
+			select { // the watcher picks it up
+			case <-ctx.Done():
+				t.Fatal(ctx.Err())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	return pollSim(ctx, t, doc, simPolls{ids: g.IDs(), polls: 2 * ticks, t0: g.Time(omssim.Moment{Tick: from}), setup: silence,
 		at: func(id string, i int64) *oms.Snapshot { return simSnapshot(t, g, id, from+i/2) }}), g.IDs()
 }
 
@@ -108,6 +130,9 @@ func TestBacktestFromHistory(t *testing.T) {
 				diffs = append(diffs, c.Was, c.Now)
 			}
 			for _, s := range diffs {
+				if s.Event.Subject == ids[0] {
+					t.Errorf("a difference of the silenced project: %s", event.Summary(s.Event))
+				}
 				if s.Event.Time.Before(tc.since) {
 					t.Errorf("a difference before --since: %s", event.Summary(s.Event))
 				}

@@ -221,6 +221,8 @@ type simPolls struct {
 	t0    time.Time
 	at    func(id string, i int64) *oms.Snapshot
 	after func(js jetstream.JetStream, i int64)
+	// setup, if set, runs before the first poll.
+	setup func(d *delivery, js jetstream.JetStream)
 }
 
 // pollSim polls on a moved clock through the real pipeline (configured
@@ -230,6 +232,9 @@ func pollSim(ctx context.Context, t *testing.T, doc string, sp simPolls) jetstre
 	t.Helper()
 	ids, at, t0 := sp.ids, sp.at, sp.t0
 	d, js, _ := startDelivery(ctx, t, doc)
+	if sp.setup != nil {
+		sp.setup(d, js)
+	}
 	snaps, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: "snapshots"})
 	if err != nil {
 		t.Fatal(err)
