@@ -76,8 +76,7 @@ type Change struct{ Was, Now Sending }
 // what was sent (the deliveries stored with each event). It reads the
 // store as History does: through a running omswatch, an external NATS,
 // or the store directory opened here; it creates nothing and sends
-// nothing. Silences are not replayed: an event a silence muted then
-// shows as added.
+// nothing. The stored silences mute the history at their own times.
 func RunBacktest(ctx context.Context, cfg *config.Config, eng *rules.Engine, q BacktestQuery, log *slog.Logger) (*Backtest, error) {
 	if cfg.NATS.IsEmbedded() {
 		if _, err := os.Stat(cfg.Store.Dir); errors.Is(err, fs.ErrNotExist) {
