@@ -1,19 +1,11 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/omswatch/omswatch/event"
-	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/service"
-	"github.com/omswatch/omswatch/sinks"
 )
 
 func newReplayCmd(c *cli) *cobra.Command {
@@ -63,11 +55,11 @@ Exit status: 0; 1 when the audit trail cannot be read; 2 for bad flags, configur
 			if err != nil {
 				return err
 			}
-			out := &replayPrinter{w: c.stdout, format: format, dr: service.NewDryRun(cfg)}
+			out := service.NewReplayPrinter(c.stdout, format, cfg)
 			if err := service.Replay(cmd.Context(), cfg, eng, obs, out); err != nil {
 				return err
 			}
-			return out.err
+			return out.Err()
 		},
 	}
 	cmd.Flags().StringVar(&file, "config", "", "the configuration file whose rules to use (required)")
@@ -76,76 +68,6 @@ Exit status: 0; 1 when the audit trail cannot be read; 2 for bad flags, configur
 	cmd.Flags().StringVar(&project, "project", "", "with --from-history: only this project")
 	cmd.Flags().StringVar(&since, "since", "", "with --from-history: compare from a duration ago (7d) or an RFC 3339 time")
 	return cmd
-}
-
-// replayPrinter writes notifications as text or JSON lines.
-type replayPrinter struct {
-	w      io.Writer
-	format string
-	dr     *service.DryRun
-	err    error
-}
-
-func (p *replayPrinter) printf(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
-	}
-}
-
-func (p *replayPrinter) Skipped(now time.Time, o omssim.Observation, err error) {
-	if p.format == "text" {
-		line, _, _ := strings.Cut(err.Error(), "\n")
-		p.printf("# %s %s: failed poll skipped: %s\n", stamp(now), o.Project, line)
-	}
-}
-
-func (p *replayPrinter) ExpressionError(now time.Time, err error) {
-	if p.format == "text" {
-		p.printf("# %s expression failed (counted as false): %v\n", stamp(now), err)
-	}
-}
-
-// replayJSON is one notification in --format json.
-type replayJSON struct {
-	Time    string            `json:"time"`
-	Target  string            `json:"target"`
-	Route   string            `json:"route"`
-	Group   map[string]string `json:"group"`
-	Dropped int               `json:"dropped,omitempty"`
-	Events  []event.Event     `json:"events"`
-	Payload []string          `json:"payload"`
-}
-
-func (p *replayPrinter) Notifications(ns []sinks.Notification) {
-	for _, n := range ns {
-		payload := p.dr.Payload(n.Target, n.Route, n.Events)
-		if p.format == "json" {
-			group := map[string]string{}
-			for _, g := range n.Group {
-				group[g.Name] = g.Value
-			}
-			b, err := json.Marshal(replayJSON{Time: stamp(n.Time), Target: n.Target, Route: n.Route, Group: group,
-				Dropped: n.Dropped, Events: n.Events, Payload: payload})
-			if err != nil {
-				p.err = errors.Join(p.err, err)
-				continue
-			}
-			p.printf("%s\n", b)
-			continue
-		}
-		route := n.Route
-		if route == "" {
-			route = "(default_to)"
-		}
-		p.printf("%s  %s  route %s  %s  %d %s\n", stamp(n.Time), p.dr.Describe(n.Target), route, n.GroupString(),
-			len(n.Events), service.Plural(len(n.Events), "event", "events"))
-		for _, e := range n.Events {
-			p.printf("    %s\n", event.Summary(e))
-		}
-		if p.dr.Kind(n.Target) == "slack" {
-			p.printf("%s\n", indent(payload[0], "    | "))
-		}
-	}
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

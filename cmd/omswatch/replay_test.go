@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/omswatch/omswatch/service"
 )
 
 // TestReplayGolden replays every recording through config/example.yaml, whose
@@ -46,7 +48,7 @@ func TestReplayJSON(t *testing.T) {
 	sc.Buffer(nil, 1<<20)
 	n := 0
 	for sc.Scan() {
-		var v replayJSON
+		var v service.ReplayJSON
 		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
 			t.Fatalf("line %d is not a notification: %v", n+1, err)
 		}
