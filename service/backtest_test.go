@@ -3,7 +3,6 @@ package service
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,8 +18,6 @@ import (
 	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/rules/kvstate"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // backtestRules is the configuration of the run and of the backtests: a
 // sync delay condition whose threshold the cases change.
@@ -154,7 +151,7 @@ func TestBacktestFromHistory(t *testing.T) {
 // golden compares got with the file, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	if *update {
+	if updating() {
 		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 			t.Fatal(err)
 		}

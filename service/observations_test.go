@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
@@ -24,6 +25,24 @@ import (
 	"github.com/omswatch/omswatch/secret"
 	"github.com/omswatch/omswatch/sinks"
 )
+
+// -update rewrites the golden files under testdata/. It is declared here
+// unless another test file of the package (one whose name sorts before
+// this one) declares it: a flag can be declared once.
+var _ = declareUpdate()
+
+func declareUpdate() bool {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files under testdata/")
+	}
+	return true
+}
+
+// updating reports whether -update was given.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 func parse(t *testing.T, doc string) *oms.Snapshot {
 	t.Helper()
