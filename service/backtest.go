@@ -104,7 +104,7 @@ func backtest(ctx context.Context, js jetstream.JetStream, cfg *config.Config, e
 	if rb.silences, err = storedSilences(ctx, js, cfg); err != nil {
 		return nil, err
 	}
-	err = sinks.ReadStream(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultObservationStream, Subject: subject}, func(m sinks.StoredMsg) error {
+	err = sinks.ReadMessages(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultObservationStream, Subject: subject}, func(m sinks.StoredMsg) error {
 		o, err := decodeObservation(m.Data)
 		if err != nil {
 			return fmt.Errorf("observation log, message %d: %w", m.Seq, err)
@@ -178,7 +178,7 @@ func readSent(ctx context.Context, js jetstream.JetStream, q BacktestQuery, firs
 		subject = sinks.DefaultPrefix + ".*." + sinks.Token(q.Project) + ".>"
 	}
 	var out []Sending
-	err := sinks.ReadStream(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultStream, Subject: subject, Since: q.Since}, func(m sinks.StoredMsg) error {
+	err := sinks.ReadMessages(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultStream, Subject: subject, Since: q.Since}, func(m sinks.StoredMsg) error {
 		e, err := sinks.DecodeEvent(m.Data)
 		if err != nil {
 			return fmt.Errorf("audit trail, message %d: %w", m.Seq, err)

@@ -334,7 +334,7 @@ func TestObservationChainCarriesOnAcrossRestarts(t *testing.T) {
 		}
 	}
 	whole := 0
-	err = sinks.ReadStream(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultObservationStream, Subject: ">"}, func(m sinks.StoredMsg) error {
+	err = sinks.ReadMessages(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultObservationStream, Subject: ">"}, func(m sinks.StoredMsg) error {
 		o, err := decodeObservation(m.Data)
 		if o.Snapshot != nil {
 			whole++
@@ -401,7 +401,7 @@ func TestObservationTooLargeIsStoredWithoutItsSnapshot(t *testing.T) {
 		}
 	}
 	var got []observation
-	err = sinks.ReadStream(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultObservationStream, Subject: ">"}, func(m sinks.StoredMsg) error {
+	err = sinks.ReadMessages(ctx, js, sinks.ReadQuery{Stream: sinks.DefaultObservationStream, Subject: ">"}, func(m sinks.StoredMsg) error {
 		o, err := decodeObservation(m.Data)
 		got = append(got, o)
 		return err

@@ -75,10 +75,10 @@ type ReadQuery struct {
 	Since           time.Time
 }
 
-// ReadStream calls fn for every message the query selects, oldest first,
+// ReadMessages calls fn for every message the query selects, oldest first,
 // with an ordered consumer that leaves nothing behind on the server. A
 // stream that does not exist has no messages.
-func ReadStream(ctx context.Context, js jetstream.JetStream, q ReadQuery, fn func(StoredMsg) error) error {
+func ReadMessages(ctx context.Context, js jetstream.JetStream, q ReadQuery, fn func(StoredMsg) error) error {
 	st, err := js.Stream(ctx, q.Stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil
