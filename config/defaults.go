@@ -21,7 +21,7 @@ func Default() Config {
 		Discovery: Discovery{
 			List:            List{PageSize: 100, Refresh: "@every 5m"},
 			Mode:            DiscoveryTwoTier,
-			DescribeRefresh: Duration(time.Hour),
+			DescribeRefresh: Duration(90 * time.Minute), // poller.DefaultDescribeRefresh
 			Announce:        AnnounceSummary,
 		},
 		Schedule: Schedule{
