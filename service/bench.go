@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +37,9 @@ type BenchOptions struct {
 	// and the simulator's clock stopped (default 3 minutes); a change
 	// still not shown on NATS then counts as never seen.
 	Settle time.Duration
+	// HeapProfile, when set, is where the service's heap profile is
+	// written when Duration is over (pprof format): where the memory went.
+	HeapProfile string
 	// Service is how the service logs and prints (its ConfigFile and
 	// Started are set by Bench).
 	Service Options
@@ -135,6 +140,13 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	select {
 	case <-time.After(o.Duration):
 	case <-ctx.Done():
+	}
+	if o.HeapProfile != "" {
+		if err := writeHeapProfile(o.HeapProfile); err != nil {
+			cancel()
+			<-done
+			return rep, err
+		}
 	}
 	changes, err := settle(ctx, simURL, st0.Tick, cmp.Or(o.Settle, 3*time.Minute), lat)
 	if err != nil {
@@ -244,3 +256,18 @@ func startBenchSimulator(ctx context.Context, o BenchOptions) (string, func(), e
 // omswatch (cmd/omswatch's TestMain), so that the load run's child works
 // from tests too; the real binary ignores it.
 const AsMainEnv = "OMSWATCH_TEST_AS_MAIN"
+
+// writeHeapProfile writes the heap profile of live objects (after a GC,
+// as pprof's inuse_space shows them) to name.
+func writeHeapProfile(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return f.Close()
+}

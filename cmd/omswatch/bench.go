@@ -49,6 +49,7 @@ seen) and the latency from an observation to its delivery on NATS.`,
 	f.DurationVar(&o.Tick, "tick", 10*time.Second, "how often the simulator's projects move on")
 	f.StringVar(&o.Mode, "mode", "two_tier", "discovery mode: two_tier or describe_always")
 	f.DurationVar(&o.Settle, "settle", 3*time.Minute, "how long the service may catch up with the last changes once the run is over")
+	f.StringVar(&o.HeapProfile, "heap-profile", "", "write the service's heap profile (pprof) here when --duration is over")
 	f.StringVar(&o.Dir, "dir", "", "where the service keeps its data (default: a temporary directory, removed after)")
 	return cmd
 }
