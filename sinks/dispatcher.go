@@ -130,7 +130,9 @@ type Dispatcher struct {
 	obs     Observer
 	log     *slog.Logger
 	workers []*worker
-	cancel  context.CancelFunc
+	// rec stores the delivery records in the background.
+	rec    *recorder
+	cancel context.CancelFunc
 	wg      sync.WaitGroup
 }
 
@@ -158,6 +160,7 @@ func ConsumerName(target string) string { return "target_" + Token(target) }
 func (d *Dispatcher) Start(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(ctx)
 	d.cancel = cancel
+	d.rec = newRecorder(d.opts.Outbox, d.log)
 	for _, t := range d.opts.Targets {
 		cons, err := d.consumer(ctx, t)
 		if err != nil {
@@ -315,4 +318,7 @@ func (d *Dispatcher) Close() {
 		w.stop()
 	}
 	d.wg.Wait()
+	if d.rec != nil {
+		d.rec.close()
+	}
 }

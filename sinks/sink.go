@@ -63,10 +63,16 @@ type Notification struct {
 	// Dropped counts earlier notifications to the target that its rate
 	// limit discarded.
 	Dropped int
+	// Opened is when its group took its first event and Due when its
+	// group_wait ended (Time is later when the rate limit held it); zero
+	// for a batch.
+	Opened, Due time.Time
 
 	// payloads are the events' JSON as stored, when the severity was not
 	// overridden (saves encoding them again).
 	payloads [][]byte
+	// receipts collect what the downstream answered (SetReceipt).
+	receipts *receipts
 }
 
 // GroupString writes the group as name=value pairs, comma-separated.
