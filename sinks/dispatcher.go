@@ -133,7 +133,7 @@ type Dispatcher struct {
 	// rec stores the delivery records in the background.
 	rec    *recorder
 	cancel context.CancelFunc
-	wg      sync.WaitGroup
+	wg     sync.WaitGroup
 }
 
 // NewDispatcher checks the options; nothing is started yet.
