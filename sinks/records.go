@@ -16,6 +16,9 @@ type RecordQuery struct {
 	// outbox's).
 	Stream, Prefix string
 	Project        string
+	// Kind, if set, reads only records of that kind (RecordCondition,
+	// RecordDelivery).
+	Kind string
 	// Since, if set, skips records stored before it.
 	Since time.Time
 }
@@ -37,7 +40,11 @@ func Records(ctx context.Context, js jetstream.JetStream, q RecordQuery) ([]Reco
 	if err != nil {
 		return nil, fmt.Errorf("decision records: %w", err)
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{q.Prefix + ".*." + Token(q.Project) + ".>"}}
+	kind := ">"
+	if q.Kind != "" {
+		kind = q.Kind
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{q.Prefix + ".*." + Token(q.Project) + "." + kind}}
 	if !q.Since.IsZero() {
 		since := q.Since
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
