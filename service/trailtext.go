@@ -261,17 +261,18 @@ func (t *Trail) targetWords(recs []sinks.Record, e event.Event) []string {
 		return []string{"-> " + name + " (no delivery recorded yet)"}
 	}
 	at := clock(recs[len(recs)-1].Time, ref)
+	after := ""
+	if last.Attempt > 1 {
+		after = fmt.Sprintf(" after %d attempts", last.Attempt)
+	}
 	var s string
 	switch last.Outcome {
 	case sinks.OutcomeDelivered:
-		s = "delivered " + at + receiptWords(last.Receipts[e.ID])
+		s = "delivered " + at + after + receiptWords(last.Receipts[e.ID])
 	case sinks.OutcomeDeadLettered:
-		s = "dead-lettered " + at + ": " + last.Error
+		s = "dead-lettered " + at + after + ": " + last.Error
 	default:
 		s = fmt.Sprintf("attempt %d failed %s: %s; retrying in %s", last.Attempt, at, last.Error, last.RetryIn)
-	}
-	if last.Attempt > 1 && last.Outcome != sinks.OutcomeRetrying {
-		s += fmt.Sprintf(" (after %d attempts)", last.Attempt)
 	}
 	out := []string{"-> " + name + " (" + s + ")"}
 	if g := groupWords(recs[0].Delivery, ref); g != "" {
