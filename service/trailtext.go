@@ -350,4 +350,3 @@ func shortID(id string) string {
 	}
 	return id
 }
-
