@@ -114,7 +114,11 @@ func routeLines(r *sinks.Routing) []string {
 	}
 	for _, rt := range r.Passed {
 		if rt.Action == sinks.RouteTaken {
-			out = append(out, fmt.Sprintf("route %s matched, but route %s took the event first (no continue)", routeName(rt), rt.TakenBy))
+			verb := "took the event first (no continue)"
+			if dropped(&sinks.Routing{Routes: r.Routes}) {
+				verb = "dropped the event first"
+			}
+			out = append(out, fmt.Sprintf("route %s matched, but route %s %s", routeName(rt), rt.TakenBy, verb))
 		} else {
 			out = append(out, fmt.Sprintf("route %s matched, but its when was false", routeName(rt)))
 		}
