@@ -68,6 +68,9 @@ type DispatcherOptions struct {
 	Logger   *slog.Logger
 	// Observer, when set, is told every delivery, retry and dead letter.
 	Observer Observer
+	// NoRecords turns the delivery records (OMSWATCH_DECISIONS) off: the
+	// baseline of the benchmarks that measure what recording costs.
+	NoRecords bool
 }
 
 func (o *DispatcherOptions) setDefaults() {
@@ -160,7 +163,9 @@ func ConsumerName(target string) string { return "target_" + Token(target) }
 func (d *Dispatcher) Start(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(ctx)
 	d.cancel = cancel
-	d.rec = newRecorder(d.opts.Outbox, d.log)
+	if !d.opts.NoRecords {
+		d.rec = newRecorder(d.opts.Outbox, d.log)
+	}
 	for _, t := range d.opts.Targets {
 		cons, err := d.consumer(ctx, t)
 		if err != nil {
