@@ -204,7 +204,7 @@ func (t *Trail) stateAt(rule string, at time.Time) string {
 		}
 	}
 	if last == nil {
-		return "inactive (no change recorded before then: it did not hold)"
+		return "inactive: no change recorded before then (it did not hold, or its while did not apply)"
 	}
 	c := last.Condition
 	switch c.To {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +29,8 @@ Exit status: 0, 1 when the stream cannot be read, 2 for bad flags or
 configuration, an unknown event or rule.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if n := btoi(at != "") + btoi(q.Event != "") + btoi(q.Rule != ""); n > 1 || file == "" {
+			given := slices.DeleteFunc([]string{at, q.Event, q.Rule}, func(s string) bool { return s == "" })
+			if len(given) > 1 || file == "" {
 				return service.Invalidf("want --config FILE and at most one of --at, --event and --rule")
 			}
 			hq := sinks.HistoryQuery{Project: args[0]}
@@ -60,11 +62,4 @@ configuration, an unknown event or rule.`,
 	cmd.Flags().StringVar(&q.Event, "event", "", "explain this event (its id, or the first characters of it)")
 	cmd.Flags().StringVar(&q.Rule, "rule", "", "explain this condition over the whole trail")
 	return cmd
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -20,7 +20,8 @@ func newHistoryCmd(c *cli) *cobra.Command {
 		Short: "Print a project's timeline from the audit trail",
 		Long: `history reads the audit trail (the JetStream stream every event is stored in
 before it is delivered) and prints the project's events, oldest first: time,
-type, severity and summary, and with --patch the JSON Patch of each change.
+type, severity and summary, and with --patch the JSON Patch of each change;
+under each, where it went (targets and outcomes, silences, inhibitions, drops).
 
 The stream is read where the configuration says: an external NATS, or the
 embedded server of a running omswatch (nats.embedded host and port), or, when
@@ -28,7 +29,7 @@ none runs, the embedded server's store directory opened here.
 
 --since takes a duration back from now (90m, 24h, 7d) or an RFC 3339 time;
 --type an event type glob (oms.step.*); --format json prints the stored
-CloudEvents JSON, one per line.
+CloudEvents JSON, one per line, its records in "omswatchrecord".
 
 Exit status: 0, 1 when the stream cannot be read, 2 for bad flags or
 configuration.`,
