@@ -77,6 +77,9 @@ type recorder struct {
 	q      chan *nats.Msg
 	done   chan struct{}
 	once   sync.Once
+	// abandon closes when close has waited long enough: what is left is
+	// dropped (and logged), a shutdown is not held up.
+	abandon chan struct{}
 
 	dropped atomic.Int64
 }
@@ -84,6 +87,7 @@ type recorder struct {
 func newRecorder(ob *Outbox, log *slog.Logger) *recorder {
 	r := &recorder{js: ob.js, stream: ob.opts.DecisionStream, prefix: ob.opts.DecisionPrefix,
 		log: log.With("component", "recorder"), q: make(chan *nats.Msg, recorderQueue), done: make(chan struct{})}
+	r.abandon = make(chan struct{})
 	go r.run()
 	return r
 }
@@ -127,8 +131,8 @@ func (r *recorder) run() {
 }
 
 func (r *recorder) store(batch []*nats.Msg) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
 	futures := make([]jetstream.PubAckFuture, 0, len(batch))
 	var errs []error
 	for _, m := range batch {
@@ -139,28 +143,40 @@ func (r *recorder) store(batch []*nats.Msg) {
 		}
 		futures = append(futures, f)
 	}
-	for _, f := range futures {
+wait:
+	for i, f := range futures {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
 			errs = append(errs, err)
-		case <-ctx.Done():
-			errs = append(errs, ctx.Err())
-		}
-		if ctx.Err() != nil {
-			break
+		case <-timeout.C:
+			errs = append(errs, fmt.Errorf("%d not acknowledged within 10s", len(futures)-i))
+			break wait
+		case <-r.abandon:
+			errs = append(errs, fmt.Errorf("%d not acknowledged when omswatch stopped", len(futures)-i))
+			break wait
 		}
 	}
 	if len(errs) > 0 {
 		r.log.Warn("decision records could not be stored; delivery goes on without them",
-			"records", len(errs), "error", errs[0])
+			"batch", len(batch), "error", errs[0])
 	}
 }
 
-// close stores what is queued and stops.
+// recorderCloseWait bounds how long close stores what is queued.
+const recorderCloseWait = 5 * time.Second
+
+// close stores what is queued, for recorderCloseWait at most, and stops.
 func (r *recorder) close() {
 	r.once.Do(func() { close(r.q) })
-	<-r.done
+	t := time.NewTimer(recorderCloseWait)
+	defer t.Stop()
+	select {
+	case <-r.done:
+	case <-t.C:
+		close(r.abandon) // the rest fails at once, and is logged
+		<-r.done
+	}
 }
 
 // attempt records one delivery attempt of n to the worker's target: one

@@ -27,7 +27,8 @@ import (
 // Err says. Send must return when ctx ends. Retries call Send again with
 // the events not delivered for sure (those refused left out), so a sink
 // that already delivered part of them should skip that part where it can
-// tell.
+// tell. A sink may tell the decision records what the downstream answered
+// for the events it took (a Slack ts, an HTTP status) with n.SetReceipt.
 type Sink interface {
 	Send(ctx context.Context, n Notification) error
 }
