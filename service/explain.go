@@ -170,7 +170,7 @@ func (t *Trail) explainAt(b *bytes.Buffer, cfg *config.Config, q ExplainQuery) {
 	}
 	for _, rule := range names {
 		writeConditionHead(b, cfg, rule)
-		b.WriteString("  at " + clock(q.At, q.At) + ": " + t.stateAt(rule, q.At) + "\n")
+		b.WriteString("  at " + clock(q.At, q.At) + ": " + t.stateAt(rule, q.At, cfg.Rules.RepeatInterval.Duration()) + "\n")
 		recs := t.conditionRecords(rule, from, to)
 		for i := range recs {
 			writeConditionRecord(b, &recs[i])
@@ -195,7 +195,7 @@ func (t *Trail) explainAt(b *bytes.Buffer, cfg *config.Config, q ExplainQuery) {
 
 // stateAt says what a condition was at a time, from its last change
 // before it.
-func (t *Trail) stateAt(rule string, at time.Time) string {
+func (t *Trail) stateAt(rule string, at time.Time, repeat time.Duration) string {
 	var last *sinks.Record
 	for i := range t.Conditions {
 		r := &t.Conditions[i]
@@ -215,7 +215,12 @@ func (t *Trail) stateAt(rule string, at time.Time) string {
 		}
 		return s
 	case "firing":
-		return "firing since " + clock(last.Time, at) + " (held since " + clock(c.Since, at) + ")"
+		s := "firing since " + clock(last.Time, at) + " (held since " + clock(c.Since, at) + ")"
+		if told := t.lastFiring(rule, at); repeat > 0 && !told.IsZero() {
+			s += "; told last at " + clock(told, at) + ", again at " + clock(told.Add(repeat), at) +
+				" if it still fires (repeat_interval " + humanDur(repeat) + ")"
+		}
+		return s
 	}
 	return "inactive since " + clock(last.Time, at) + " (" + conditionWords(last) + ")"
 }
@@ -270,4 +275,17 @@ func cmpOr(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// lastFiring is when the condition's last firing event (first or
+// reminder) up to at was made.
+func (t *Trail) lastFiring(rule string, at time.Time) time.Time {
+	var last time.Time
+	for _, te := range t.Events {
+		e := te.Event
+		if e.Type == event.TypeConditionFiring && !e.Time.After(at) && e.Data.Fields["rule"] == rule {
+			last = e.Time
+		}
+	}
+	return last
 }
