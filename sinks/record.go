@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -198,12 +197,6 @@ func shortHash(parts ...string) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
-}
-
-// deliveryMsgID identifies one attempt's record of a project.
-func deliveryMsgID(r *Record) string {
-	d := r.Delivery
-	return shortHash(append([]string{d.Notification, d.Target, r.Project, strconv.Itoa(d.Attempt), d.Outcome}, d.Events...)...)
 }
 
 // RoutingOf reads the Routing an audit message carries; nil when it has

@@ -94,7 +94,9 @@ func newRecorder(ob *Outbox, log *slog.Logger) *recorder {
 
 // add queues a record; it never waits.
 func (r *recorder) add(rec *Record) {
-	m, err := recordMsg(r.prefix, rec, deliveryMsgID(rec))
+	// No Nats-Msg-Id: an attempt is recorded once, and the server's
+	// duplicate tracking would cost more than the record.
+	m, err := recordMsg(r.prefix, rec, "")
 	if err != nil {
 		r.log.Warn("a decision record cannot be encoded; it is not stored", "project", rec.Project, "error", err)
 		return
