@@ -86,13 +86,14 @@ type recorder struct {
 
 func newRecorder(ob *Outbox, log *slog.Logger) *recorder {
 	r := &recorder{js: ob.js, stream: ob.opts.DecisionStream, prefix: ob.opts.DecisionPrefix,
-		log: log.With("component", "recorder"), q: make(chan *nats.Msg, recorderQueue), done: make(chan struct{})}
-	r.abandon = make(chan struct{})
+		log: log.With("component", "recorder"), q: make(chan *nats.Msg, recorderQueue), done: make(chan struct{}),
+		abandon: make(chan struct{})}
 	go r.run()
 	return r
 }
 
-// add queues a record; it never waits.
+// add queues a record; it never waits. The workers call it, and only
+// before close (the dispatcher closes the recorder once they stopped).
 func (r *recorder) add(rec *Record) {
 	// No Nats-Msg-Id: an attempt is recorded once, and the server's
 	// duplicate tracking would cost more than the record.
