@@ -82,6 +82,15 @@ func (t *Trail) explainEvent(b *bytes.Buffer, te *TrailEvent) {
 			b.WriteString("  " + line + "\n")
 		}
 	}
+	if r != nil && r.Muted == nil {
+		for _, rt := range r.Routes {
+			for _, to := range rt.To {
+				if !slices.Contains(te.Targets, to) {
+					fmt.Fprintf(b, "  not sent to %s: discovery.announce keeps first sightings without problems out of chat\n", to)
+				}
+			}
+		}
+	}
 	for _, line := range t.whereWent(te) {
 		b.WriteString("  " + line + "\n")
 	}
