@@ -86,7 +86,7 @@ func newDelivery(ctx context.Context, cfg *config.Config, js jetstream.JetStream
 		return nil, err
 	}
 	d.pipe = &pipeline{eng: eng, state: state, outbox: outbox, silences: d.currentSilences,
-		observer: o.pipeObserver, announce: newAnnouncer(cfg), log: o.log.With("component", "pipeline")}
+		observer: o.pipeObserver, announce: newAnnouncer(cfg), routes: newRouteNames(eng), log: o.log.With("component", "pipeline")}
 	return d, nil
 }
 

@@ -20,20 +20,25 @@ import (
 // left out of the next attempts; their neighbours go on. The worker's
 // other notifications wait meanwhile: a target's order is kept.
 func (w *worker) deliver(ctx context.Context, n Notification) {
+	id := NotificationID(&n)
+	n.receipts = &receipts{}
 	for attempt := 1; ; attempt++ {
 		err := w.t.Sink.Send(ctx, n)
 		if pe := (*PartialError)(nil); errors.As(err, &pe) {
 			refused, rest := n.split(pe.Failed)
 			if pe.Err == nil {
+				w.recordAttempt(&rest, id, attempt, OutcomeDelivered, "", 0)
 				w.delivered(rest) // first: they are done whatever becomes of the dead letters
 				rest.Events = nil
 			}
 			if !w.refuse(ctx, refused, pe.Failed, attempt) {
 				return
 			}
+			w.recordRefused(refused, pe.Failed, id, attempt)
 			n, err = rest, pe.Err
 		}
 		if err == nil {
+			w.recordAttempt(&n, id, attempt, OutcomeDelivered, "", 0)
 			w.delivered(n)
 			return
 		}
@@ -45,6 +50,7 @@ func (w *worker) deliver(ctx context.Context, n Notification) {
 			w.log.Error("delivery failed; dead-lettering", "route", n.Route, "events", len(n.Events),
 				"event_id", firstID(n), "attempts", attempt, "permanent", IsPermanent(err), "error", reason)
 			if w.deadLetter(ctx, n, reason, attempt) {
+				w.recordAttempt(&n, id, attempt, OutcomeDeadLettered, errorText(reason), 0)
 				w.ack(n.Events)
 				w.d.obs.DeadLettered(w.t.Name, len(n.Events), reason)
 			}
@@ -57,6 +63,7 @@ func (w *worker) deliver(ctx context.Context, n Notification) {
 		w.log.Warn("delivery failed; retrying", "route", n.Route, "events", len(n.Events), "event_id", firstID(n),
 			"attempt", attempt, "retry_in", delay, "error", reason)
 		w.d.obs.Retried(w.t.Name, len(n.Events))
+		w.recordAttempt(&n, id, attempt, OutcomeRetrying, errorText(reason), delay)
 		if !sleep(ctx, w.quit, delay) {
 			return
 		}

@@ -68,6 +68,9 @@ type DispatcherOptions struct {
 	Logger   *slog.Logger
 	// Observer, when set, is told every delivery, retry and dead letter.
 	Observer Observer
+	// NoRecords turns the delivery records (OMSWATCH_DECISIONS) off: the
+	// baseline of the benchmarks that measure what recording costs.
+	NoRecords bool
 }
 
 func (o *DispatcherOptions) setDefaults() {
@@ -130,8 +133,10 @@ type Dispatcher struct {
 	obs     Observer
 	log     *slog.Logger
 	workers []*worker
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// rec stores the delivery records in the background.
+	rec    *recorder
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // NewDispatcher checks the options; nothing is started yet.
@@ -158,6 +163,9 @@ func ConsumerName(target string) string { return "target_" + Token(target) }
 func (d *Dispatcher) Start(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(ctx)
 	d.cancel = cancel
+	if !d.opts.NoRecords {
+		d.rec = newRecorder(d.opts.Outbox, d.log)
+	}
 	for _, t := range d.opts.Targets {
 		cons, err := d.consumer(ctx, t)
 		if err != nil {
@@ -315,4 +323,7 @@ func (d *Dispatcher) Close() {
 		w.stop()
 	}
 	d.wg.Wait()
+	if d.rec != nil {
+		d.rec.close()
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/event"
@@ -28,6 +29,9 @@ type StoredEvent struct {
 	Event event.Event
 	// Seq is the stream sequence.
 	Seq uint64
+	// Header is the stored message's (RoutingOf reads what the rules
+	// decided).
+	Header nats.Header
 }
 
 // HasHistory reports whether the audit stream holds any event of the
@@ -96,7 +100,7 @@ func History(ctx context.Context, js jetstream.JetStream, q HistoryQuery) ([]Sto
 				return nil, fmt.Errorf("history: message %d: %w", meta.Sequence.Stream, err)
 			}
 			if e.Subject == q.Project { // tokens of two ids may coincide
-				out = append(out, StoredEvent{Raw: m.Data(), Event: e, Seq: meta.Sequence.Stream})
+				out = append(out, StoredEvent{Raw: m.Data(), Event: e, Seq: meta.Sequence.Stream, Header: m.Headers()})
 			}
 			last = meta.NumPending == 0
 		}
