@@ -213,7 +213,7 @@ func (e *Engine) conditionEvent(p *Poll, env *Env, c *condition, st *CondState, 
 		if tr == lapse {
 			fields["reason"] = ReasonNotApplicable
 		}
-		fields["lasted"] = p.Now.Sub(st.Since).String()
+		fields["lasted"] = p.Now.Sub(st.Since).Round(time.Second).String() // "29.179193621s" helps nobody
 		fields["fired_at"] = st.FiredAt.UTC().Format(time.RFC3339)
 		ce.inheritMute = st.Muted
 	}
