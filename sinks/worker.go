@@ -30,7 +30,7 @@ type worker struct {
 	stopped sync.Once
 
 	draining atomic.Bool
-	health   health // the run of failures (the worker's goroutine only)
+	health   health       // the run of failures (the worker's goroutine only)
 	queued   atomic.Int64 // messages in `in` or held, not yet acknowledged
 
 	mu   sync.Mutex
