@@ -30,8 +30,9 @@ type worker struct {
 	stopped sync.Once
 
 	draining atomic.Bool
-	health   health       // the run of failures (the worker's goroutine only)
 	queued   atomic.Int64 // messages in `in` or held, not yet acknowledged
+
+	health health // the run of failures (the worker's goroutine only)
 
 	mu   sync.Mutex
 	held map[string]*heldMsg // by event id
