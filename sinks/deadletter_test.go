@@ -158,27 +158,40 @@ func (h *healthLog) tell(_ context.Context, th sinks.TargetHealth) {
 // once, not once per retry, and its recovery once; a shorter run of
 // failures is not told at all. The clock moves a minute per reading.
 func TestTargetFailingIsToldOncePerOutage(t *testing.T) {
+	refuseAll := func(n sinks.Notification) error {
+		failed := map[string]error{}
+		for _, e := range n.Events {
+			failed[e.ID] = sinks.Permanent(errors.New("401 Unauthorized"))
+		}
+		return sinks.Partial(failed, nil)
+	}
 	cases := []struct {
 		name     string
-		fail     func(call int) error
+		fail     func(call int, n sinks.Notification) error
 		after    time.Duration
 		events   int
 		want     []bool // Failing of each telling
 		wantDead int
 	}{
-		{"retried for long, then delivered", func(c int) error {
+		{"retried for long, then delivered", func(c int, _ sinks.Notification) error {
 			if c <= 8 {
 				return errors.New("503 Service Unavailable")
 			}
 			return nil
 		}, 5 * time.Minute, 1, []bool{true, false}, 0},
-		{"dead-lettered one by one, then delivered", func(c int) error {
+		{"dead-lettered one by one, then delivered", func(c int, _ sinks.Notification) error {
 			if c <= 8 {
 				return sinks.Permanent(errors.New("invalid_auth"))
 			}
 			return nil
 		}, 5 * time.Minute, 10, []bool{true, false}, 8},
-		{"failing shorter than the threshold", func(c int) error {
+		{"every event refused (a webhook's 401s), then delivered", func(c int, n sinks.Notification) error {
+			if c <= 8 {
+				return refuseAll(n)
+			}
+			return nil
+		}, 5 * time.Minute, 10, []bool{true, false}, 8},
+		{"failing shorter than the threshold", func(c int, _ sinks.Notification) error {
 			if c <= 3 {
 				return errors.New("503 Service Unavailable")
 			}
@@ -193,7 +206,8 @@ func TestTargetFailingIsToldOncePerOutage(t *testing.T) {
 			clock := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 			now := func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Minute); return clock }
 			h := &healthLog{}
-			hook := &recorder{fail: tc.fail}
+			calls := 0 // the target's worker sends one at a time
+			hook := sinks.SinkFunc(func(_ context.Context, n sinks.Notification) error { calls++; return tc.fail(calls, n) })
 			d := startDispatcher(t, sinks.DispatcherOptions{Outbox: ob, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond,
 				BatchSize: 1, Now: now, FailingAfter: tc.after, Health: h.tell, Targets: []sinks.Target{{Name: "hook", Sink: hook}}})
 			if err := ob.Publish(t.Context(), entries("np_1", 0, tc.events, "hook")); err != nil {

@@ -24,12 +24,18 @@ func (w *worker) deliver(ctx context.Context, n Notification) {
 		err := w.t.Sink.Send(ctx, n)
 		if pe := (*PartialError)(nil); errors.As(err, &pe) {
 			refused, rest := n.split(pe.Failed)
+			allRefused := pe.Err == nil && len(rest.Events) == 0 && len(refused.Events) > 0
 			if pe.Err == nil {
 				w.delivered(ctx, rest) // first: they are done whatever becomes of the dead letters
 				rest.Events = nil
 			}
 			if !w.refuse(ctx, refused, pe.Failed, attempt) {
 				return
+			}
+			if allRefused {
+				// A target that refuses everything (a revoked token) is
+				// failing, however it words it.
+				w.failed(ctx, w.d.opts.Redactor.Redact(fmt.Sprint(pe.Failed[refused.Events[0].ID])))
 			}
 			n, err = rest, pe.Err
 		}
@@ -82,8 +88,6 @@ func (w *worker) refuse(ctx context.Context, n Notification, failed map[string]e
 		if err := failed[e.ID]; err != nil {
 			reason = w.d.opts.Redactor.Redact(err.Error())
 		}
-		w.log.Error("an event was refused; dead-lettering it", "route", n.Route, "event_id", e.ID, "type", e.Type,
-			"attempts", attempt, "error", reason)
 		one := n.pick(i)
 		if !w.deadLetter(ctx, one, reason, attempt) {
 			return false
