@@ -75,9 +75,22 @@ func (w *worker) delivered(ctx context.Context, n Notification) {
 	if len(n.Events) == 0 {
 		return
 	}
+	w.logRequeued(n.Events)
 	w.ack(n.Events)
 	w.d.obs.Delivered(w.t.Name, n.Events)
 	w.succeeded(ctx)
+}
+
+// logRequeued says which of the delivered events were resends or
+// fallbacks, so whoever ran `deadletter resend` sees them arrive.
+func (w *worker) logRequeued(events []event.Event) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range events {
+		if h, ok := w.held[e.ID]; ok && h.requeued != "" {
+			w.log.Info("delivered the "+h.requeued, "event_id", e.ID, "project", e.Subject, "type", e.Type)
+		}
+	}
 }
 
 // refuse dead-letters each event of n with its own reason from failed and
