@@ -10,9 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/internal/proctest"
 )
 
 // outage is a downstream that refuses while down (Slack's invalid_auth, a
@@ -166,6 +169,7 @@ type listedDeadLetter struct {
 	Reason   string   `json:"reason"`
 	Attempts int      `json:"attempts"`
 	Resent   []string `json:"resent"`
+	EventID  string   `json:"event_id"`
 }
 
 func listJSON(t *testing.T, cfg string) []listedDeadLetter {
@@ -189,10 +193,9 @@ func listJSON(t *testing.T, cfg string) []listedDeadLetter {
 // Usage errors are exit 2 and name the flag; an unknown id is exit 1.
 func TestDeadLetterUsage(t *testing.T) {
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "omswatch.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("oms: {mode: sim}\nstore: {dir: %s}\n", dir)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg, elsewhere := filepath.Join(dir, "omswatch.yaml"), filepath.Join(dir, "elsewhere.yaml")
+	proctest.WriteFile(t, cfg, "oms: {mode: sim}\nstore: {dir: %s}\n", dir)
+	proctest.WriteFile(t, elsewhere, "oms: {mode: sim}\nstore: {dir: %s}\n", filepath.Join(dir, "none"))
 	cases := []struct {
 		name string
 		args []string
@@ -201,7 +204,8 @@ func TestDeadLetterUsage(t *testing.T) {
 	}{
 		{"no config", []string{"deadletter", "list"}, exitUsage, "--config is required"},
 		{"bad format", []string{"deadletter", "list", "--config", cfg, "--format", "xml"}, exitUsage, `--format "xml"`},
-		{"no store", []string{"deadletter", "list", "--config", filepath.Join("testdata", "nope.yaml")}, exitUsage, "nope.yaml"},
+		{"no such configuration", []string{"deadletter", "list", "--config", filepath.Join("testdata", "nope.yaml")}, exitUsage, "nope.yaml"},
+		{"no store", []string{"deadletter", "resend", "--config", elsewhere}, exitFailure, "no store at " + filepath.Join(dir, "none")},
 		{"nothing recorded", []string{"deadletter", "list", "--config", cfg}, exitOK, ""},
 		{"unknown id", []string{"deadletter", "resend", "--config", cfg, "42"}, exitFailure, "no dead letter 42"},
 	}
@@ -212,5 +216,111 @@ func TestDeadLetterUsage(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tc.code, tc.err)
 			}
 		})
+	}
+}
+
+// receiver is a webhook that refuses with 401 while down and records the
+// events it takes: how often each id, and their types.
+type receiver struct {
+	mu    sync.Mutex
+	down  bool
+	ids   map[string]int
+	types map[string]int
+}
+
+func newReceiver(t *testing.T, down bool) (*receiver, *httptest.Server) {
+	r := &receiver{down: down, ids: map[string]int{}, types: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var e event.Event
+		_ = e.UnmarshalJSON(body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.down {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		r.ids[e.ID]++
+		r.types[e.Type]++
+	}))
+	t.Cleanup(srv.Close)
+	return r, srv
+}
+
+func (r *receiver) count(f func(r *receiver) int) int { r.mu.Lock(); defer r.mu.Unlock(); return f(r) }
+
+// Issue 15, points 4 and 6, against a running omswatch (its embedded
+// server found through the store's lock file): a webhook refusing
+// everything is reported once as oms.target.failing (to the fallback,
+// since the routes name only the failing target) with
+// omswatch_target_failing 1, while heartbeats reach their target; after the
+// fix, `deadletter resend` re-queues the dead letters and the running
+// dispatcher delivers each exactly once, and the target is recovered.
+func TestDeadLetterResendToARunningInstance(t *testing.T) {
+	hook, hookSrv := newReceiver(t, true)
+	pager, pagerSrv := newReceiver(t, false)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "omswatch.yaml")
+	proctest.WriteFile(t, cfg, `oms: {mode: sim}
+schedule: {default: "@every 1s", jitter: 0s}
+nats: {embedded: {port: -1}}
+store: {dir: %s, delivery: {fallback_to: pager, failing_after: 1s}}
+webhook:
+  targets:
+    hook: {url: %s/hook}
+    pager: {url: %s/pager}
+rules: {default_to: [hook]}
+http: {listen: "127.0.0.1:0"}
+heartbeat: {to: [pager], every: 10s}
+`, filepath.Join(dir, "data"), hookSrv.URL, pagerSrv.URL)
+	c := startChild(t, "run", dir, "run", "--config", cfg, "--log-format", "json", "--sim-tick", "200ms", "--sim-projects", "4")
+	addr := c.HTTPAddr(addrTimeout)
+	failing := func() float64 {
+		_, body := proctest.Get(addr, "/metrics")
+		v, _ := proctest.MetricValue(body, "omswatch_target_failing", `target="hook"`)
+		return v
+	}
+	proctest.Eventually(t, 60*time.Second, "hook failing, told to the fallback, and a heartbeat", func() bool {
+		return failing() == 1 && pager.count(func(r *receiver) int { return r.types[event.TypeTargetFailing] }) == 1 &&
+			pager.count(func(r *receiver) int { return r.types[event.TypeWatchHeartbeat] }) > 0
+	})
+
+	hook.mu.Lock()
+	hook.down = false // the token is rotated
+	hook.mu.Unlock()
+	proctest.Eventually(t, 60*time.Second, "hook recovered", func() bool { return failing() == 0 })
+	letters := listJSON(t, cfg)
+	if len(letters) < 4 {
+		t.Fatalf("%d dead letters, want at least the 4 discoveries", len(letters))
+	}
+	code, out, errOut := runCLI(t, "deadletter", "resend", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, fmt.Sprintf("%d re-queued", len(letters))) {
+		t.Fatalf("resend: exit %d %s\n%s", code, errOut, out)
+	}
+	proctest.Eventually(t, 60*time.Second, "every resent event delivered", func() bool {
+		return hook.count(func(r *receiver) int {
+			n := 0
+			for _, dl := range letters {
+				n += min(r.ids[dl.EventID], 1)
+			}
+			return n
+		}) == len(letters)
+	})
+	c.Signal(syscall.SIGTERM)
+	if code := c.Wait(60 * time.Second); code != exitOK {
+		t.Fatalf("exit %d after SIGTERM", code)
+	}
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	for _, dl := range letters {
+		if hook.ids[dl.EventID] != 1 {
+			t.Errorf("event %s delivered %d times after its resend, want once", dl.EventID, hook.ids[dl.EventID])
+		}
+	}
+	if hook.types[event.TypeTargetRecovered] != 1 {
+		t.Errorf("oms.target.recovered delivered %d times to the recovered target, want once", hook.types[event.TypeTargetRecovered])
+	}
+	if !c.Logged("delivered the resend of dead letter") {
+		t.Errorf("the running instance did not log the resent deliveries")
 	}
 }
