@@ -261,5 +261,8 @@ func DeadLetterCommand(ctx context.Context, cfg *config.Config, o DeadLetterOpti
 	if err != nil {
 		return err
 	}
+	if len(dls) == 0 && o.Target != "" && !slices.ContainsFunc(cfg.Targets(), func(t config.Target) bool { return t.Name == o.Target }) {
+		return Invalidf("--target %q: %s defines no such target, and no dead letter is for one of that name", o.Target, cfg.File)
+	}
 	return WriteDeadLetters(o.Stdout, dls, o.Format)
 }

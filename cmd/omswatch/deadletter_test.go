@@ -207,6 +207,7 @@ func TestDeadLetterUsage(t *testing.T) {
 		{"no such configuration", []string{"deadletter", "list", "--config", filepath.Join("testdata", "nope.yaml")}, exitUsage, "nope.yaml"},
 		{"no store", []string{"deadletter", "resend", "--config", elsewhere}, exitFailure, "no store at " + filepath.Join(dir, "none")},
 		{"nothing recorded", []string{"deadletter", "list", "--config", cfg}, exitOK, ""},
+		{"unknown target", []string{"deadletter", "list", "--config", cfg, "--target", "oncal"}, exitUsage, `--target "oncal"`},
 		{"unknown id", []string{"deadletter", "resend", "--config", cfg, "42"}, exitFailure, "no dead letter 42"},
 	}
 	for _, tc := range cases {
