@@ -71,6 +71,14 @@ type DispatcherOptions struct {
 	// NoRecords turns the delivery records (OMSWATCH_DECISIONS) off: the
 	// baseline of the benchmarks that measure what recording costs.
 	NoRecords bool
+	// FallbackTo, when set, is a target that also gets the dead letters of
+	// critical events (through the audit stream, like a resend).
+	FallbackTo string
+	// FailingAfter is how long a target may fail without a success before
+	// Health is told (default 5m); Health, when set, is told then and at
+	// the target's next success (see TargetHealth).
+	FailingAfter time.Duration
+	Health       func(ctx context.Context, h TargetHealth)
 }
 
 func (o *DispatcherOptions) setDefaults() {
@@ -98,6 +106,9 @@ func (o *DispatcherOptions) setDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.FailingAfter <= 0 {
+		o.FailingAfter = 5 * time.Minute
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -120,6 +120,7 @@ var subcommands = []func(*cli) *cobra.Command{
 	newSilenceCmd,
 	newHistoryCmd,
 	newExplainCmd,
+	newDeadLetterCmd,
 	newTestCmd,
 }
 
