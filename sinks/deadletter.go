@@ -2,7 +2,6 @@ package sinks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -89,7 +88,7 @@ func DeadLetters(ctx context.Context, js jetstream.JetStream, q DeadLetterQuery)
 	}
 	var out []DeadLetter
 	at := map[uint64]int{}
-	err := readStream(ctx, js, q.DeadLetterStream, filter, func(m jetstream.Msg, meta *jetstream.MsgMetadata) error {
+	err := readStream(ctx, js, q.DeadLetterStream, filter, time.Time{}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) error {
 		h := m.Headers()
 		if q.Target != "" && h.Get(HeaderTarget) != q.Target {
 			return nil // tokens of two names may coincide
@@ -109,7 +108,7 @@ func DeadLetters(ctx context.Context, js jetstream.JetStream, q DeadLetterQuery)
 	if err != nil || len(out) == 0 {
 		return out, err
 	}
-	err = readStream(ctx, js, q.Stream, q.Prefix+"."+requeueToken+".>", func(m jetstream.Msg, meta *jetstream.MsgMetadata) error {
+	err = readStream(ctx, js, q.Stream, q.Prefix+"."+requeueToken+".>", time.Time{}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) error {
 		h := m.Headers()
 		of, err := strconv.ParseUint(h.Get(HeaderRequeueOf), 10, 64)
 		i, ok := at[of]
@@ -159,54 +158,6 @@ func requeueMsg(prefix string, payload []byte, e event.Event, target, route, why
 	m.Header.Set(HeaderRequeue, why)
 	m.Header.Set(HeaderRequeueOf, strconv.FormatUint(of, 10))
 	return m
-}
-
-// readStream hands every message of stream on filter to fn, oldest first,
-// through an ordered consumer (nothing is left on the server). A stream
-// that does not exist holds nothing.
-func readStream(ctx context.Context, js jetstream.JetStream, stream, filter string, fn func(jetstream.Msg, *jetstream.MsgMetadata) error) error {
-	st, err := js.Stream(ctx, stream)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("stream %s: %w", stream, err)
-	}
-	info, err := st.Info(ctx, jetstream.WithSubjectFilter(filter))
-	if err != nil {
-		return fmt.Errorf("stream %s: %w", stream, err)
-	}
-	if len(info.State.Subjects) == 0 {
-		return nil
-	}
-	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
-	if err != nil {
-		return fmt.Errorf("stream %s: %w", stream, err)
-	}
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(300*time.Millisecond))
-		if err != nil {
-			return fmt.Errorf("stream %s: %w", stream, err)
-		}
-		n, last := 0, false
-		for m := range batch.Messages() {
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				return fmt.Errorf("stream %s: %w", stream, err)
-			}
-			if err := fn(m, meta); err != nil {
-				return err
-			}
-			last = meta.NumPending == 0
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("stream %s: %w", stream, err)
-		}
-		if n == 0 || last {
-			return nil
-		}
-	}
 }
 
 // Latest keeps, of dead letters of one event for one target (the first

@@ -3,7 +3,6 @@ package sinks
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -33,60 +32,23 @@ func Records(ctx context.Context, js jetstream.JetStream, q RecordQuery) ([]Reco
 	if q.Prefix == "" {
 		q.Prefix = DefaultDecisionPrefix
 	}
-	st, err := js.Stream(ctx, q.Stream)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("decision records: %w", err)
-	}
 	kind := ">"
 	if q.Kind != "" {
 		kind = q.Kind
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{q.Prefix + ".*." + Token(q.Project) + "." + kind}}
-	if !q.Since.IsZero() {
-		since := q.Since
-		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
-	}
-	info, err := st.Info(ctx, jetstream.WithSubjectFilter(cfg.FilterSubjects[0]))
-	if err != nil {
-		return nil, fmt.Errorf("decision records: %w", err)
-	}
-	if len(info.State.Subjects) == 0 {
-		return nil, nil // an ordered consumer would wait for the first message
-	}
-	cons, err := st.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("decision records: %w", err)
-	}
 	var out []Record
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(300*time.Millisecond))
-		if err != nil {
-			return nil, fmt.Errorf("decision records: %w", err)
+	err := readStream(ctx, js, q.Stream, q.Prefix+".*."+Token(q.Project)+"."+kind, q.Since, func(m jetstream.Msg, meta *jetstream.MsgMetadata) error {
+		var r Record
+		if err := json.Unmarshal(m.Data(), &r); err != nil {
+			return fmt.Errorf("decision record %d: %w", meta.Sequence.Stream, err)
 		}
-		n, last := 0, false
-		for m := range batch.Messages() {
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				return nil, fmt.Errorf("decision records: %w", err)
-			}
-			var r Record
-			if err := json.Unmarshal(m.Data(), &r); err != nil {
-				return nil, fmt.Errorf("decision record %d: %w", meta.Sequence.Stream, err)
-			}
-			if r.Project == q.Project { // tokens of two ids may coincide
-				out = append(out, r)
-			}
-			last = meta.NumPending == 0
+		if r.Project == q.Project { // tokens of two ids may coincide
+			out = append(out, r)
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("decision records: %w", err)
-		}
-		if n == 0 || last {
-			return out, nil
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decision records: %w", err)
 	}
+	return out, nil
 }
