@@ -130,6 +130,7 @@ func (n *natsProc) start() {
 	defer n.mu.Unlock()
 	cmd := exec.Command(bins.natsServer, "-c", n.conf)
 	cmd.Stdout, cmd.Stderr = &n.log, &n.log
+	proctest.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		n.t.Fatalf("start %s: %v", n.name, err)
 	}

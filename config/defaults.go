@@ -21,7 +21,7 @@ func Default() Config {
 		Discovery: Discovery{
 			List:            List{PageSize: 100, Refresh: "@every 5m"},
 			Mode:            DiscoveryTwoTier,
-			DescribeRefresh: Duration(time.Hour),
+			DescribeRefresh: Duration(90 * time.Minute), // poller.DefaultDescribeRefresh
 			Announce:        AnnounceSummary,
 		},
 		Schedule: Schedule{
@@ -35,8 +35,9 @@ func Default() Config {
 			Bucket:      "omswatch-snapshots",
 			DedupWindow: Duration(10 * time.Minute),
 			Retention:   Retention{MaxAge: Duration(90 * 24 * time.Hour)},
-			Delivery:    Delivery{MaxAttempts: 100, InitialBackoff: Duration(time.Second), MaxBackoff: Duration(5 * time.Second)},
-			Replicas:    1,
+			Delivery: Delivery{MaxAttempts: 100, InitialBackoff: Duration(time.Second), MaxBackoff: Duration(5 * time.Second),
+				FailingAfter: Duration(5 * time.Minute)},
+			Replicas: 1,
 		},
 		HA: HA{
 			Bucket:        "omswatch-leases",
@@ -53,8 +54,9 @@ func Default() Config {
 			StateBucket:    "omswatch-rules",
 			SilenceBucket:  "omswatch-silences",
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:9090"},
-		Log:  Log{Level: "info", Format: "text"},
+		HTTP:      HTTP{Listen: "127.0.0.1:9090"},
+		Heartbeat: Heartbeat{Every: Duration(5 * time.Minute)},
+		Log:       Log{Level: "info", Format: "text"},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +51,7 @@ func (p *Poller) cycleUntil(ctx, workCtx context.Context, g int, jitter bool, t 
 		s := t.s
 		p.log.Debug("cycle done", "group", p.groups[g].name, "projects", len(members), "changed", s.Changed,
 			"failed", s.Failed, "removed", s.Removed, "duration", time.Since(start).Round(time.Millisecond))
+		p.logEnded(t)
 	}()
 	if p.opts.Mode == TwoTier && p.opts.Lister != nil && len(members) > p.pagesEstimate() {
 		p.twoTier(ctx, workCtx, g, members, start, jitter, t)
@@ -205,4 +207,22 @@ func (p *Poller) confirmVanished(ctx context.Context, pr *project) outcome {
 		p.log.Info("project left the discovery filters; no longer watched", "project", pr.id)
 	}
 	return o
+}
+
+// logEnded says in one line which projects of the cycle reached a final
+// status and are no longer polled: the first few by id, and how many.
+func (p *Poller) logEnded(t *tally) {
+	t.mu.Lock()
+	ended := slices.Sorted(slices.Values(t.ended))
+	t.ended = nil
+	t.mu.Unlock()
+	if len(ended) == 0 {
+		return
+	}
+	const shown = 5
+	list := strings.Join(ended[:min(len(ended), shown)], ", ")
+	if len(ended) > shown {
+		list += fmt.Sprintf(" and %d more", len(ended)-shown)
+	}
+	p.log.Info("projects reached a final status; no longer polled", "count", len(ended), "projects", list)
 }

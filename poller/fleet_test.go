@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -185,5 +186,30 @@ func TestAWholeFleetReadStandsForTheRelist(t *testing.T) {
 	before = lists()
 	if !p.relist(t.Context()) || lists() != before+3 {
 		t.Errorf("the re-list after a fleet read that failed: %d calls, want its 3 pages", lists()-before)
+	}
+}
+
+// Projects that reach a final status are told in one INFO line per cycle
+// with their count, not a line each: a fleet of thousands retiring its
+// projects stays readable.
+func TestEndedProjectsAreLoggedOncePerCycle(t *testing.T) {
+	sim, _ := newSim(t, 400, 9)
+	api := cloudAPI(t, sim, omsapi.Options{Timeout: time.Minute}, omssim.DemoAccessKeySecret)
+	logs := &proctest.Buffer{}
+	p := newPoller(t, api, newMemStore(), &changes{}, func(o *Options) {
+		o.List, o.Logger = &oms.ListQuery{}, logs.Logger()
+	})
+	s := runOnce(t, p)
+	if s.Removed < 2 {
+		t.Fatalf("the generated fleet of 400 has %d projects in a final status; the test needs several", s.Removed)
+	}
+	var infos []string
+	for line := range strings.Lines(logs.String()) {
+		if strings.Contains(line, "no longer polled") && strings.Contains(line, "level=INFO") {
+			infos = append(infos, line)
+		}
+	}
+	if len(infos) != 1 || !strings.Contains(infos[0], fmt.Sprintf("count=%d", s.Removed)) {
+		t.Errorf("INFO lines about projects no longer polled: %q; want one with count=%d", infos, s.Removed)
 	}
 }

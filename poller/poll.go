@@ -163,7 +163,9 @@ func (p *Poller) commit(ctx context.Context, pr *project, prev, next Record, evs
 	pr.committed(next, rev)
 	p.setInfo(pr, infoOf(next.Snapshot), final)
 	if final {
-		p.log.Info("project reached a final status; no longer polled", "project", pr.id, "status", next.Status)
+		// Debug: a fleet of thousands retiring its projects would log a
+		// line each; the cycle says it once (logEnded).
+		p.log.Debug("project reached a final status; no longer polled", "project", pr.id, "status", next.Status)
 		return outcomeRemoved
 	}
 	return outcomeChanged

@@ -181,6 +181,9 @@ func (s Summary) FailureList(n int) string {
 type tally struct {
 	mu sync.Mutex
 	s  Summary
+	// ended are the projects that reached a final status, for the
+	// cycle's one log line about them.
+	ended []string
 }
 
 func (t *tally) add(pr *project, o outcome) {
@@ -201,6 +204,7 @@ func (t *tally) add(pr *project, o outcome) {
 		t.s.Unchanged++
 	case outcomeRemoved:
 		t.s.Removed++
+		t.ended = append(t.ended, pr.id)
 	case outcomeFailed:
 		t.s.Failed++
 		if t.s.Failures == nil {

@@ -2,20 +2,19 @@ package service
 
 import (
 	"bufio"
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
+	"runtime"
+	"runtime/pprof"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/omswatch/omswatch/oms/omssim"
 )
@@ -34,6 +33,13 @@ type BenchOptions struct {
 	// Dir is where the service keeps its data ("": a temporary directory,
 	// removed after).
 	Dir string
+	// Settle is how long the service may catch up once Duration is over
+	// and the simulator's clock stopped (default 3 minutes); a change
+	// still not shown on NATS then counts as never seen.
+	Settle time.Duration
+	// HeapProfile, when set, is where the service's heap profile is
+	// written when Duration is over (pprof format): where the memory went.
+	HeapProfile string
 	// Service is how the service logs and prints (its ConfigFile and
 	// Started are set by Bench).
 	Service Options
@@ -53,11 +59,23 @@ type BenchReport struct {
 	// Latencies are, per event delivered on NATS, the time from its
 	// observation to its arrival, sorted.
 	Latencies []time.Duration
+	// Changes counts the state changes the simulator made while the
+	// service ran; Detections are, per change seen, the time from the
+	// simulator answering it to its project's next event arriving on
+	// NATS, sorted; Unseen the changes no event showed.
+	Changes    int
+	Detections []time.Duration
+	Unseen     int
 }
 
 // Percentile returns the p-th (0..1) latency, 0 without any.
-func (r BenchReport) Percentile(p float64) time.Duration {
-	d := r.Latencies
+func (r BenchReport) Percentile(p float64) time.Duration { return percentile(r.Latencies, p) }
+
+// DetectionPercentile returns the p-th (0..1) detection time, 0 without
+// any.
+func (r BenchReport) DetectionPercentile(p float64) time.Duration { return percentile(r.Detections, p) }
+
+func percentile(d []time.Duration, p float64) time.Duration {
 	if len(d) == 0 {
 		return 0
 	}
@@ -85,13 +103,17 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 		return rep, err
 	}
 	defer stopSim()
+	var st0 omssim.State
+	if err := simControl(ctx, simURL, http.MethodGet, "/_sim/state", &st0); err != nil {
+		return rep, err
+	}
 	file := filepath.Join(dir, "bench.yaml")
 	if err := os.WriteFile(file, []byte(benchConfig(o, simURL, filepath.Join(dir, "data"))), 0o600); err != nil {
 		return rep, err
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	lat := &latencies{}
+	lat := newArrivals()
 	started := make(chan *Service, 1)
 	so := o.Service
 	so.ConfigFile, so.Started = file, func(s *Service) { started <- s }
@@ -119,6 +141,19 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	case <-time.After(o.Duration):
 	case <-ctx.Done():
 	}
+	if o.HeapProfile != "" {
+		if err := writeHeapProfile(o.HeapProfile); err != nil {
+			cancel()
+			<-done
+			return rep, err
+		}
+	}
+	changes, err := settle(ctx, simURL, st0.Tick, cmp.Or(o.Settle, 3*time.Minute), lat)
+	if err != nil {
+		cancel()
+		<-done
+		return rep, err
+	}
 	rep.Polls = s.metrics.pollsDone.Load()
 	rep.Wall = time.Since(t0)
 	cancel()
@@ -131,6 +166,8 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	rep.CPU = tvDur(ru.Utime) + tvDur(ru.Stime) - tvDur(ru0.Utime) - tvDur(ru0.Stime)
 	rep.MaxRSSBytes = ru.Maxrss * 1024
 	rep.Latencies = lat.sorted()
+	rep.Changes = len(changes)
+	rep.Detections, rep.Unseen = lat.detect(changes)
 	return rep, nil
 }
 
@@ -220,30 +257,17 @@ func startBenchSimulator(ctx context.Context, o BenchOptions) (string, func(), e
 // from tests too; the real binary ignores it.
 const AsMainEnv = "OMSWATCH_TEST_AS_MAIN"
 
-// latencies collects, per delivered event, the time from its
-// observation (the event's time) to its arrival on the NATS target.
-type latencies struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (l *latencies) observe(m *nats.Msg) {
-	now := time.Now()
-	var e struct {
-		Time time.Time `json:"time"`
+// writeHeapProfile writes the heap profile of live objects (after a GC,
+// as pprof's inuse_space shows them) to name.
+func writeHeapProfile(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
 	}
-	if json.Unmarshal(m.Data, &e) != nil || e.Time.IsZero() {
-		return
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("heap profile: %w", err)
 	}
-	l.mu.Lock()
-	l.d = append(l.d, now.Sub(e.Time))
-	l.mu.Unlock()
-}
-
-func (l *latencies) sorted() []time.Duration {
-	l.mu.Lock()
-	d := slices.Clone(l.d)
-	l.mu.Unlock()
-	slices.Sort(d)
-	return d
+	return f.Close()
 }

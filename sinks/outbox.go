@@ -37,7 +37,10 @@ type OutboxOptions struct {
 	// ObservationStream and ObservationPrefix name the observation log
 	// (default OMSWATCH_OBSERVATIONS, omswatch.observations).
 	ObservationStream, ObservationPrefix string
-	// MaxAge and MaxBytes bound both streams (MaxAge default 90 days,
+	// DecisionStream and DecisionPrefix name where the decision records
+	// go (default OMSWATCH_DECISIONS, omswatch.decisions).
+	DecisionStream, DecisionPrefix string
+	// MaxAge and MaxBytes bound the streams (MaxAge default 90 days,
 	// MaxBytes 0 = no limit).
 	MaxAge   time.Duration
 	MaxBytes int64
@@ -66,6 +69,12 @@ func (o *OutboxOptions) setDefaults() {
 	}
 	o.ObservationStream = cmp.Or(o.ObservationStream, DefaultObservationStream)
 	o.ObservationPrefix = cmp.Or(o.ObservationPrefix, DefaultObservationPrefix)
+	if o.DecisionStream == "" {
+		o.DecisionStream = DefaultDecisionStream
+	}
+	if o.DecisionPrefix == "" {
+		o.DecisionPrefix = DefaultDecisionPrefix
+	}
 	if o.MaxAge <= 0 {
 		o.MaxAge = 90 * 24 * time.Hour
 	}
@@ -89,6 +98,9 @@ type Entry struct {
 	Deliveries []Delivery
 	// Status is the project's status card data, if known.
 	Status *ProjectStatus
+	// Routing is what the rules decided, stored with the event (nil: not
+	// recorded).
+	Routing *Routing
 }
 
 // Outbox publishes events into the audit stream. It is safe for concurrent
@@ -99,7 +111,7 @@ type Outbox struct {
 	log  *slog.Logger
 }
 
-// NewOutbox creates the audit and dead-letter streams, or brings their
+// NewOutbox creates the audit, dead-letter and decision streams, or brings their
 // limits up to date, and returns the outbox.
 func NewOutbox(ctx context.Context, js jetstream.JetStream, o OutboxOptions) (*Outbox, error) {
 	o.setDefaults()
@@ -117,6 +129,8 @@ func NewOutbox(ctx context.Context, js jetstream.JetStream, o OutboxOptions) (*O
 			Subjects: []string{o.DeadLetterPrefix + ".>"}, Duplicates: min(o.DedupWindow, 2*time.Minute)},
 		{Name: o.ObservationStream, Description: "omswatch: what each poll saw, to rebuild the snapshots (replay --from-history)",
 			Subjects: []string{o.ObservationPrefix + ".>"}, Duplicates: o.DedupWindow},
+		{Name: o.DecisionStream, Description: "omswatch: what became of each event: conditions, groups, delivery attempts",
+			Subjects: []string{o.DecisionPrefix + ".>"}, Duplicates: min(o.DedupWindow, 2*time.Minute)},
 	} {
 		sc.MaxAge, sc.MaxBytes, sc.Storage, sc.Replicas = o.MaxAge, maxBytes, jetstream.FileStorage, o.Replicas
 		sc.Retention, sc.Discard = jetstream.LimitsPolicy, jetstream.DiscardOld
@@ -210,6 +224,13 @@ func (o *Outbox) message(en *Entry, statuses map[*ProjectStatus]string) (*nats.M
 	m.Header.Set(HeaderContentType, event.StructuredContentType)
 	for _, d := range en.Deliveries {
 		m.Header.Add(HeaderDeliver, encodeDelivery(d))
+	}
+	if en.Routing != nil {
+		b, err := json.Marshal(en.Routing)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: routing of %s: %w", e.ID, err)
+		}
+		m.Header.Set(HeaderRouting, string(b))
 	}
 	if en.Status != nil {
 		st, ok := statuses[en.Status]

@@ -19,10 +19,12 @@ func newBenchCmd(c *cli) *cobra.Command {
 --projects generated projects moving every --tick, then runs the service in
 this process against it, as run --config would (embedded NATS, the outbox, a
 NATS target), polling every project on --schedule, for --duration. Then it
-drains and prints: CPU use of the service (the embedded NATS server
-included, the simulator not), its peak RSS, polls/s, events/s and the
-latency from a change's observation to its delivery on the NATS target
-(p50, p90, p99, max).`,
+stops the simulator's clock and lets the service catch up for up to
+--settle, drains and prints: CPU use of the service (the embedded NATS
+server included, the simulator not), its peak RSS, polls/s, events/s, the
+detection time of every change the simulator made (from the simulator
+answering it to its event on NATS; p50, p90, p99, max, and the changes never
+seen) and the latency from an observation to its delivery on NATS.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Projects < 1 || o.Duration <= 0 {
@@ -46,6 +48,8 @@ latency from a change's observation to its delivery on the NATS target
 	f.DurationVar(&o.Jitter, "jitter", 30*time.Second, "per-project jitter of the schedule")
 	f.DurationVar(&o.Tick, "tick", 10*time.Second, "how often the simulator's projects move on")
 	f.StringVar(&o.Mode, "mode", "two_tier", "discovery mode: two_tier or describe_always")
+	f.DurationVar(&o.Settle, "settle", 3*time.Minute, "how long the service may catch up with the last changes once the run is over")
+	f.StringVar(&o.HeapProfile, "heap-profile", "", "write the service's heap profile (pprof) here when --duration is over")
 	f.StringVar(&o.Dir, "dir", "", "where the service keeps its data (default: a temporary directory, removed after)")
 	return cmd
 }
@@ -54,14 +58,16 @@ func printBench(w io.Writer, r service.BenchReport) {
 	o := r.Options
 	sec := r.Wall.Seconds()
 	ms := func(p float64) time.Duration { return r.Percentile(p).Round(time.Millisecond) }
+	det := func(p float64) time.Duration { return r.DetectionPercentile(p).Round(100 * time.Millisecond) }
 	fmt.Fprintf(w, `projects        %d (%s, schedule %s, jitter %s)
 wall            %s
 cpu             %s (%.2f cores)
 peak rss        %.0f MB
 polls           %d (%.1f/s)
 events          %d delivered (%.1f/s)
+detection       p50 %s  p90 %s  p99 %s  max %s  (changed in the simulator -> event on NATS; %d changes, %d never seen)
 latency         p50 %s  p90 %s  p99 %s  max %s  (observed -> delivered on NATS)
 `, o.Projects, o.Mode, o.Schedule, o.Jitter, r.Wall.Round(time.Second), r.CPU.Round(time.Second), r.CPU.Seconds()/sec,
 		float64(r.MaxRSSBytes)/(1<<20), r.Polls, float64(r.Polls)/sec, len(r.Latencies), float64(len(r.Latencies))/sec,
-		ms(.5), ms(.9), ms(.99), ms(1))
+		det(.5), det(.9), det(.99), det(1), r.Changes, r.Unseen, ms(.5), ms(.9), ms(.99), ms(1))
 }

@@ -113,6 +113,7 @@ func (p *Proc) Start() {
 	cmd.Env = append(os.Environ(), p.env...)
 	cmd.Stdout = &p.stdout
 	cmd.Stderr = io.MultiWriter(&p.stderr, cur)
+	DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		p.t.Fatalf("start %s: %v", p.Name, err)
 	}

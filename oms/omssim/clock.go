@@ -26,6 +26,28 @@ type clock struct {
 
 	mu       sync.Mutex
 	advanced int64
+	frozen   *Moment // set by freeze: time stands still from then on
+}
+
+// freeze stops the clock where it is: a load run's settling time, in
+// which the service may catch up with every change made before it.
+func (c *clock) freeze() Moment {
+	m := c.moment()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.frozen == nil {
+		c.frozen = &m
+	}
+	return *c.frozen
+}
+
+// wallOf is when tick t began on the wall clock (real-time mode, manual
+// advances taken as having happened at start).
+func (c *clock) wallOf(t int64) time.Time {
+	c.mu.Lock()
+	advanced := c.advanced
+	c.mu.Unlock()
+	return c.start.Add(time.Duration(t-advanced) * c.interval)
 }
 
 func newClock(now func() time.Time, start time.Time, interval time.Duration, manual bool) *clock {
@@ -38,10 +60,13 @@ func newClock(now func() time.Time, start time.Time, interval time.Duration, man
 // moment reads the clock.
 func (c *clock) moment() Moment {
 	c.mu.Lock()
-	advanced := c.advanced
+	advanced, manual, frozen := c.advanced, c.manual, c.frozen
 	c.mu.Unlock()
+	if frozen != nil {
+		return *frozen
+	}
 	m := Moment{Tick: advanced, Elapsed: time.Duration(advanced) * c.interval}
-	if c.manual {
+	if manual {
 		return m
 	}
 	passed := c.now().Sub(c.start)

@@ -45,8 +45,17 @@ func (s *Server) serveControl(x *exchange) {
 		s.controlFaults(x)
 	case "/_sim/projects":
 		s.writeProjects(x)
+	case "/_sim/changes":
+		s.writeChanges(x)
+	case "/_sim/freeze":
+		if x.r.Method != http.MethodPost {
+			x.gateway(gwErr(http.StatusMethodNotAllowed, "UnsupportedHTTPMethod", "Use POST /_sim/freeze."))
+			return
+		}
+		s.clock.freeze()
+		s.writeState(x)
 	default:
-		x.gateway(gwErr(http.StatusNotFound, "NotFound", "Known: GET /_sim/state, POST /_sim/advance?ticks=N, GET|PUT /_sim/faults, GET /_sim/projects."))
+		x.gateway(gwErr(http.StatusNotFound, "NotFound", "Known: GET /_sim/state, POST /_sim/advance?ticks=N, POST /_sim/freeze, GET|PUT /_sim/faults, GET /_sim/projects, GET /_sim/changes?from=TICK&to=TICK."))
 	}
 }
 

@@ -1,0 +1,138 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/omswatch/omswatch/oms/omssim"
+)
+
+// arrivals collects, per event delivered on the NATS target, the time
+// from its observation (the event's time) to its arrival, and per project
+// the events' observation and arrival times, to time the simulator's
+// changes against.
+type arrivals struct {
+	mu        sync.Mutex
+	latencies []time.Duration
+	byProject map[string][]arrival
+}
+
+type arrival struct{ observed, arrived time.Time }
+
+func newArrivals() *arrivals { return &arrivals{byProject: map[string][]arrival{}} }
+
+func (a *arrivals) observe(m *nats.Msg) {
+	now := time.Now()
+	var e struct {
+		Subject string    `json:"subject"`
+		Time    time.Time `json:"time"`
+	}
+	if json.Unmarshal(m.Data, &e) != nil || e.Time.IsZero() {
+		return
+	}
+	a.mu.Lock()
+	a.latencies = append(a.latencies, now.Sub(e.Time))
+	a.byProject[e.Subject] = append(a.byProject[e.Subject], arrival{e.Time, now})
+	a.mu.Unlock()
+}
+
+func (a *arrivals) sorted() []time.Duration {
+	a.mu.Lock()
+	d := slices.Clone(a.latencies)
+	a.mu.Unlock()
+	slices.Sort(d)
+	return d
+}
+
+// observedEarly is how long before a change an event may be observed and
+// still show it: the poller stamps an observation when its request starts,
+// and the simulator answers with the state of the moment the request
+// arrives.
+const observedEarly = time.Second
+
+// detect times each change: from the moment the simulator began answering
+// it to the arrival of the first event of its project observed at or after
+// it. It returns the delays, sorted, and how many changes no event showed.
+func (a *arrivals) detect(changes []omssim.StateChange) (delays []time.Duration, unseen int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, c := range changes {
+		var first time.Time
+		from := c.Time.Add(-observedEarly)
+		for _, ar := range a.byProject[c.Project] {
+			if !ar.observed.Before(from) && (first.IsZero() || ar.arrived.Before(first)) {
+				first = ar.arrived
+			}
+		}
+		if first.IsZero() {
+			unseen++
+			continue
+		}
+		delays = append(delays, max(first.Sub(c.Time), 0))
+	}
+	slices.Sort(delays)
+	return delays, unseen
+}
+
+// simControl calls the simulator's control endpoint and decodes its
+// answer into out.
+func simControl(ctx context.Context, simURL, method, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, simURL+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("simulator %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("simulator %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("simulator %s: %s: %s", path, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("simulator %s: %w", path, err)
+	}
+	return nil
+}
+
+// settle stops the simulator's clock, reads the changes it made since
+// tick from, and waits up to d for the service to show every one of
+// them; it returns the changes.
+func settle(ctx context.Context, simURL string, from int64, d time.Duration, a *arrivals) ([]omssim.StateChange, error) {
+	var st omssim.State
+	if err := simControl(ctx, simURL, http.MethodPost, "/_sim/freeze", &st); err != nil {
+		return nil, err
+	}
+	var changes []omssim.StateChange
+	if err := simControl(ctx, simURL, http.MethodGet, fmt.Sprintf("/_sim/changes?from=%d&to=%d", from, st.Tick), &changes); err != nil {
+		return nil, err
+	}
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if _, unseen := a.detect(changes); unseen == 0 {
+			return changes, nil
+		}
+		select {
+		case <-ctx.Done():
+			return changes, nil
+		case <-deadline.C:
+			return changes, nil
+		case <-tick.C:
+		}
+	}
+}
