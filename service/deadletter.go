@@ -6,16 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/sinks"
@@ -28,7 +24,7 @@ import (
 func DeadLetters(ctx context.Context, cfg *config.Config, target string, log *slog.Logger) ([]sinks.DeadLetter, error) {
 	a := &app{}
 	defer a.close()
-	js, err := trail(ctx, a, cfg, log)
+	js, err := openTrail(ctx, a, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +41,7 @@ func DeadLetters(ctx context.Context, cfg *config.Config, target string, log *sl
 func ResendDeadLetters(ctx context.Context, cfg *config.Config, target string, ids []string, log *slog.Logger) ([]sinks.DeadLetter, error) {
 	a := &app{}
 	defer a.close()
-	js, err := trail(ctx, a, cfg, log)
+	js, err := openTrail(ctx, a, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -103,16 +99,6 @@ func pickDeadLetters(all []sinks.DeadLetter, ids []string) ([]sinks.DeadLetter, 
 		return nil, fmt.Errorf("no dead letter %s (omswatch deadletter list shows their ids)", strings.Join(missing, ", "))
 	}
 	return out, nil
-}
-
-// trail reaches the audit trail and dead letters as History does.
-func trail(ctx context.Context, a *app, cfg *config.Config, log *slog.Logger) (jetstream.JetStream, error) {
-	if cfg.NATS.IsEmbedded() {
-		if _, err := os.Stat(cfg.Store.Dir); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no store at %s: nothing was recorded there (is this the configuration the service runs with?)", cfg.Store.Dir)
-		}
-	}
-	return historyStream(ctx, a, cfg, log)
 }
 
 // deadLetterJSON is a dead letter as `deadletter list --format json`

@@ -2,11 +2,8 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"slices"
 
 	"github.com/omswatch/omswatch/config"
@@ -37,16 +34,11 @@ type TrailEvent struct {
 }
 
 // ReadTrail reads a project's events and decision records from where
-// the configuration keeps them, as History does.
+// the configuration keeps them (see openTrail).
 func ReadTrail(ctx context.Context, cfg *config.Config, q sinks.HistoryQuery, log *slog.Logger) (*Trail, error) {
-	if cfg.NATS.IsEmbedded() {
-		if _, err := os.Stat(cfg.Store.Dir); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no store at %s: nothing was recorded there (is this the configuration the service runs with?)", cfg.Store.Dir)
-		}
-	}
 	a := &app{}
 	defer a.close()
-	js, err := historyStream(ctx, a, cfg, log)
+	js, err := openTrail(ctx, a, cfg, log)
 	if err != nil {
 		return nil, err
 	}
