@@ -3,11 +3,8 @@ package service
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"slices"
 	"time"
 
@@ -73,19 +70,15 @@ type Change struct{ Was, Now Sending }
 // RunBacktest replays the observations the audit trail keeps (the
 // OMSWATCH_OBSERVATIONS stream beside OMSWATCH_EVENTS) through cfg's
 // rules, on the history's clock, and compares what they would send with
-// what was sent (the deliveries stored with each event). It reads the
-// store as History does: through a running omswatch, an external NATS,
-// or the store directory opened here; it creates nothing and sends
-// nothing. The stored silences mute the history at their own times.
+// what was sent (the deliveries stored with each event). It opens the
+// store as history does (openTrail: through a running omswatch, an
+// external NATS, or the store directory opened here); it creates nothing
+// and sends nothing. The stored silences mute the history at their own
+// times.
 func RunBacktest(ctx context.Context, cfg *config.Config, eng *rules.Engine, q BacktestQuery, log *slog.Logger) (*Backtest, error) {
-	if cfg.NATS.IsEmbedded() {
-		if _, err := os.Stat(cfg.Store.Dir); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no store at %s: nothing was recorded there (does --config name the store the service runs with?)", cfg.Store.Dir)
-		}
-	}
 	a := &app{}
 	defer a.close()
-	js, err := historyStream(ctx, a, cfg, log)
+	js, err := openTrail(ctx, a, cfg, log)
 	if err != nil {
 		return nil, err
 	}
