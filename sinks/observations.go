@@ -79,48 +79,10 @@ type ReadQuery struct {
 // with an ordered consumer that leaves nothing behind on the server. A
 // stream that does not exist has no messages.
 func ReadMessages(ctx context.Context, js jetstream.JetStream, q ReadQuery, fn func(StoredMsg) error) error {
-	st, err := js.Stream(ctx, q.Stream)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read %s: %w", q.Stream, err)
-	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{q.Subject}}
-	if !q.Since.IsZero() {
-		since := q.Since
-		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
-	}
-	cons, err := st.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", q.Stream, err)
-	}
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(300*time.Millisecond))
-		if err != nil {
-			return fmt.Errorf("read %s: %w", q.Stream, err)
-		}
-		n, last := 0, false
-		for m := range batch.Messages() {
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				return fmt.Errorf("read %s: %w", q.Stream, err)
-			}
-			sm := StoredMsg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data(), Seq: meta.Sequence.Stream,
-				Time: meta.Timestamp}
-			if err := fn(sm); err != nil {
-				return err
-			}
-			last = meta.NumPending == 0
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("read %s: %w", q.Stream, err)
-		}
-		if n == 0 || last {
-			return nil
-		}
-	}
+	return readStream(ctx, js, q.Stream, q.Subject, q.Since, func(m jetstream.Msg, meta *jetstream.MsgMetadata) error {
+		return fn(StoredMsg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data(), Seq: meta.Sequence.Stream,
+			Time: meta.Timestamp})
+	})
 }
 
 // StoredDeliveries are the deliveries the rules chose for a stored event
