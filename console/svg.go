@@ -1,0 +1,97 @@
+package console
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The SVGs are built in templates from numbers computed here: no text
+// from OMS ever goes into a path, and the template escapes every label.
+
+// sparkline is the points attribute of a 24 h delay sparkline, 120x24,
+// highest delay at the top; "" when there are fewer than two samples.
+func sparkline(s []sample, from, to time.Time) string {
+	if len(s) < 2 {
+		return ""
+	}
+	var top time.Duration
+	for _, p := range s {
+		top = max(top, p.Delay)
+	}
+	top = max(top, time.Second)
+	span := to.Sub(from).Seconds()
+	var b strings.Builder
+	for i, p := range s {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		x := 120 * p.At.Sub(from).Seconds() / span
+		y := 23 - 22*p.Delay.Seconds()/top.Seconds()
+		fmt.Fprintf(&b, "%.1f,%.1f", x, y)
+	}
+	return b.String()
+}
+
+// chart is the project page's delay and checkpoint-lag chart.
+type chart struct {
+	W, H, Left, Top, PlotW, PlotH int
+	Delay, Lag                    string // polyline points
+	Max                           string // the y axis' top, in words
+	From, To                      string
+	Lines                         []chartLine
+	Samples                       int
+}
+
+type chartLine struct {
+	Y     float64
+	Label string
+}
+
+func newChart(s []sample, ths []Threshold, from, to time.Time) chart {
+	c := chart{W: 860, H: 260, Left: 70, Top: 12, PlotW: 770, PlotH: 210, Samples: len(s),
+		From: from.UTC().Format("01-02 15:04"), To: to.UTC().Format("01-02 15:04 UTC")}
+	top := time.Minute
+	for _, p := range s {
+		top = max(top, p.Delay, lagOf(p))
+	}
+	for _, t := range ths {
+		top = max(top, t.Delay+t.Delay/10)
+	}
+	c.Max = human(top)
+	y := func(d time.Duration) float64 {
+		return float64(c.Top) + float64(c.PlotH)*(1-d.Seconds()/top.Seconds())
+	}
+	x := func(t time.Time) float64 {
+		return float64(c.Left) + float64(c.PlotW)*t.Sub(from).Seconds()/to.Sub(from).Seconds()
+	}
+	var d, l strings.Builder
+	for _, p := range s {
+		fmt.Fprintf(&d, "%.1f,%.1f ", x(p.At), y(p.Delay))
+		if !p.Checkpoint.IsZero() {
+			fmt.Fprintf(&l, "%.1f,%.1f ", x(p.At), y(lagOf(p)))
+		}
+	}
+	c.Delay, c.Lag = strings.TrimSpace(d.String()), strings.TrimSpace(l.String())
+	for _, t := range ths {
+		c.Lines = append(c.Lines, chartLine{Y: y(t.Delay), Label: t.Condition + " > " + human(t.Delay)})
+	}
+	return c
+}
+
+// lagOf is how far the checkpoint trails the observation.
+func lagOf(p sample) time.Duration {
+	if p.Checkpoint.IsZero() {
+		return 0
+	}
+	return max(p.At.Sub(p.Checkpoint), 0)
+}
+
+// stepBar is one step drawn as a bar: its progress, and where its run
+// sits between the project's first start and now.
+type stepBar struct {
+	Name, Status, Phase, Start, Took string
+	Progress                         int
+	ProgressW, X, W                  float64
+	Y                                int
+}
