@@ -53,7 +53,7 @@ func Default() Config {
 			StateBucket:    "omswatch-rules",
 			SilenceBucket:  "omswatch-silences",
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:9090"},
+		HTTP: HTTP{Listen: "127.0.0.1:9090", Console: Console{Enabled: true, BearerUser: "token"}},
 		Log:  Log{Level: "info", Format: "text"},
 	}
 }
