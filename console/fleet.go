@@ -21,6 +21,9 @@ type Row struct {
 	Delay      time.Duration
 	DelayKnown bool
 	Checkpoint time.Time
+	// Sampled is when OMS sampled the delay (its clock, as the
+	// checkpoint's); zero when it did not say.
+	Sampled time.Time
 	// Observed is when the snapshot was taken, Changed when its state
 	// (not its telemetry) last changed as far as the console saw.
 	Observed, Changed time.Time
@@ -36,7 +39,7 @@ func RowOf(source string, s *oms.Snapshot, observed time.Time) Row {
 	p := s.Project()
 	r := Row{Source: source, ID: p.ID, Name: p.Name, Type: p.Type, Status: p.Status,
 		Importance: p.Importance, Labels: p.LabelNames(), Delay: p.SyncDelay, DelayKnown: p.SyncDelayKnown,
-		Checkpoint: p.IncrCheckpoint, Observed: observed, Changed: observed, digest: s.StateDigest()}
+		Checkpoint: p.IncrCheckpoint, Sampled: p.SyncDelaySampledAt, Observed: observed, Changed: observed, digest: s.StateDigest()}
 	if r.ID == "" {
 		r.ID = s.ID()
 	}
@@ -48,9 +51,11 @@ func RowOf(source string, s *oms.Snapshot, observed time.Time) Row {
 
 // sample is one point of a project's delay over time.
 type sample struct {
-	At         time.Time
-	Delay      time.Duration
-	Checkpoint time.Time
+	At    time.Time
+	Delay time.Duration
+	// Lag is how far the checkpoint trails OMS's own sample time (or the
+	// observation, when OMS gave none); -1 when there is no checkpoint.
+	Lag time.Duration
 }
 
 // maxSamples bounds a project's series: 24 h at one point per 5 minutes,
@@ -88,7 +93,7 @@ func (f *Fleet) Update(r Row) {
 		if n := len(s); n > 0 && !r.Observed.After(s[n-1].At) {
 			return
 		}
-		s = append(s, sample{At: r.Observed, Delay: r.Delay, Checkpoint: r.Checkpoint})
+		s = append(s, sample{At: r.Observed, Delay: r.Delay, Lag: lagOf(r)})
 		cut := r.Observed.Add(-24 * time.Hour)
 		i := 0
 		for i < len(s) && (s[i].At.Before(cut) || len(s)-i > maxSamples) {
@@ -268,4 +273,17 @@ func importanceRank(s string) int {
 		return 1
 	}
 	return 0
+}
+
+// lagOf is how far the checkpoint trails the time OMS sampled the delay
+// (both on OMS's clock), else the observation; -1 without a checkpoint.
+func lagOf(r Row) time.Duration {
+	if r.Checkpoint.IsZero() {
+		return -1
+	}
+	at := r.Sampled
+	if at.IsZero() {
+		at = r.Observed
+	}
+	return max(at.Sub(r.Checkpoint), 0)
 }

@@ -17,9 +17,10 @@ func (c *Console) funcs() template.FuncMap {
 		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"lower":   strings.ToLower,
 		"what":    what,
+		"plural":  func(n int, one, many string) string { return map[bool]string{true: one, false: many}[n == 1] },
 		"add":     func(a, b int) int { return a + b },
 		"mul26":   func(n int) int { return 26 * n },
-		"plus460": func(x float64) float64 { return x + 460 },
+		"plus520": func(x float64) float64 { return x + 520 },
 		"plus10":  func(n int) int { return n + 10 },
 		"plus12":  func(n int) int { return n + 12 },
 	}

@@ -176,8 +176,8 @@ func stepBars(p oms.Project, now time.Time) []stepBar {
 			}
 			b.Start = s.StartTime.UTC().Format("2006-01-02 15:04:05")
 			b.Took = human(end.Sub(s.StartTime))
-			b.X = 400 * s.StartTime.Sub(first).Seconds() / span
-			b.W = max(400*end.Sub(s.StartTime).Seconds()/span, 2)
+			b.X = 340 * s.StartTime.Sub(first).Seconds() / span
+			b.W = max(340*end.Sub(s.StartTime).Seconds()/span, 2)
 		}
 		out = append(out, b)
 	}

@@ -53,7 +53,7 @@ func newChart(s []sample, ths []Threshold, from, to time.Time) chart {
 		From: from.UTC().Format("01-02 15:04"), To: to.UTC().Format("01-02 15:04 UTC")}
 	top := time.Minute
 	for _, p := range s {
-		top = max(top, p.Delay, lagOf(p))
+		top = max(top, p.Delay, p.Lag)
 	}
 	for _, t := range ths {
 		top = max(top, t.Delay+t.Delay/10)
@@ -68,8 +68,8 @@ func newChart(s []sample, ths []Threshold, from, to time.Time) chart {
 	var d, l strings.Builder
 	for _, p := range s {
 		fmt.Fprintf(&d, "%.1f,%.1f ", x(p.At), y(p.Delay))
-		if !p.Checkpoint.IsZero() {
-			fmt.Fprintf(&l, "%.1f,%.1f ", x(p.At), y(lagOf(p)))
+		if p.Lag >= 0 {
+			fmt.Fprintf(&l, "%.1f,%.1f ", x(p.At), y(p.Lag))
 		}
 	}
 	c.Delay, c.Lag = strings.TrimSpace(d.String()), strings.TrimSpace(l.String())
@@ -77,14 +77,6 @@ func newChart(s []sample, ths []Threshold, from, to time.Time) chart {
 		c.Lines = append(c.Lines, chartLine{Y: y(t.Delay), Label: t.Condition + " > " + human(t.Delay)})
 	}
 	return c
-}
-
-// lagOf is how far the checkpoint trails the observation.
-func lagOf(p sample) time.Duration {
-	if p.Checkpoint.IsZero() {
-		return 0
-	}
-	return max(p.At.Sub(p.Checkpoint), 0)
 }
 
 // stepBar is one step drawn as a bar: its progress, and where its run

@@ -33,6 +33,14 @@ type webConsole struct {
 // the store's bucket takes effect at the next start.
 func (s *Service) openConsole(ctx context.Context, cfg *config.Config) (*webConsole, error) {
 	cc := cfg.HTTP.Console
+	open := console.IsLoopback(cfg.HTTP.Listen)
+	if !open && len(cc.Users) == 0 && cc.BearerToken.IsZero() && len(cc.TrustedProxies) == 0 {
+		// Metrics and health stay served: a container listening on
+		// 0.0.0.0 keeps working, without a console open to everyone.
+		s.log.Warn("the web console is off: http.listen is not a loopback address and http.console has no users, bearer_token or trusted_proxies",
+			"listen", cfg.HTTP.Listen)
+		return nil, nil
+	}
 	proxies, err := console.ParseProxies(cc.TrustedProxies)
 	if err != nil {
 		return nil, Invalid(fmt.Errorf("http.console.trusted_proxies: %w", err))
@@ -50,7 +58,7 @@ func (s *Service) openConsole(ctx context.Context, cfg *config.Config) (*webCons
 	c, err := console.New(console.Options{Fleet: fleet, Live: wc.live, History: auditTrail{s.js},
 		Snapshots: snapshots{store}, Silences: sil, Audit: auditTrail{s.js}, Thresholds: delayThresholds(cfg),
 		Logger: s.root, Auth: console.Auth{Users: cc.Users, BearerToken: cc.BearerToken.Reveal(), BearerUser: cc.BearerUser,
-			TrustedProxies: proxies, OpenReads: console.IsLoopback(cfg.HTTP.Listen)}})
+			TrustedProxies: proxies, OpenReads: open}})
 	if err != nil {
 		return nil, Invalid(err)
 	}
