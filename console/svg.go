@@ -15,6 +15,7 @@ func sparkline(s []sample, from, to time.Time) string {
 	if len(s) < 2 {
 		return ""
 	}
+	s = thin(s, sparkPoints)
 	var top time.Duration
 	for _, p := range s {
 		top = max(top, p.Delay)
@@ -28,9 +29,34 @@ func sparkline(s []sample, from, to time.Time) string {
 		}
 		x := 120 * p.At.Sub(from).Seconds() / span
 		y := 23 - 22*p.Delay.Seconds()/top.Seconds()
-		fmt.Fprintf(&b, "%.1f,%.1f", x, y)
+		fmt.Fprintf(&b, "%.0f,%.0f", x, y)
 	}
 	return b.String()
+}
+
+// sparkPoints bounds a sparkline's points: 120 pixels wide, one point
+// per 2.5 pixels says enough, and keeps a 100-row page light.
+const sparkPoints = 48
+
+// thin keeps at most n points: the highest delay of each run of samples,
+// so a spike still shows.
+func thin(s []sample, n int) []sample {
+	if len(s) <= n {
+		return s
+	}
+	out := make([]sample, 0, n)
+	per := (len(s) + n - 1) / n
+	for i := 0; i < len(s); i += per {
+		run := s[i:min(i+per, len(s))]
+		top := run[0]
+		for _, p := range run[1:] {
+			if p.Delay > top.Delay {
+				top = p
+			}
+		}
+		out = append(out, top)
+	}
+	return out
 }
 
 // chart is the project page's delay and checkpoint-lag chart.
