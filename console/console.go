@@ -129,7 +129,11 @@ func New(o Options) (*Console, error) {
 // /healthz and /readyz to the service.
 func (c *Console) Register(mux *http.ServeMux) {
 	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/", c.read(http.StripPrefix("/static/", http.FileServerFS(static))))
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	mux.Handle("GET /static/", c.read(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600") // the pages, not their assets, must be fresh
+		files.ServeHTTP(w, r)
+	})))
 	mux.Handle("GET /{$}", c.read(http.HandlerFunc(c.serveFleet)))
 	mux.Handle("GET /projects/{id}", c.read(http.HandlerFunc(c.serveProject)))
 	mux.Handle("GET /silences", c.read(http.HandlerFunc(c.serveSilences)))
