@@ -17,11 +17,14 @@ type fleetView struct {
 	Columns []string
 	// Prev and Next are the query strings of the neighbouring pages ("": none).
 	Prev, Next string
+	// SparkSpan is how far back the sparklines go.
+	SparkSpan string
 }
 
 type fleetRow struct {
 	Row
-	Spark string // the sparkline's SVG points ("" when no samples)
+	Spark     string // the sparkline's SVG points ("" when no samples)
+	SparkPeak string // its highest delay
 }
 
 func queryOf(v url.Values) Query {
@@ -89,11 +92,22 @@ func (c *Console) fleetView(q Query, now time.Time) fleetView {
 	if q.Page < v.Pages {
 		v.Next = "?" + q.values(q.Page+1).Encode()
 	}
+	// One time axis for the page's sparklines: from the earliest sample
+	// of its rows (at most 24 h back), so their shapes compare.
 	since := now.Add(-24 * time.Hour)
+	samples := make([][]sample, len(res.Rows))
+	from := now.Add(-time.Minute)
+	for i, row := range res.Rows {
+		samples[i] = c.o.Fleet.Samples(row.ID, since)
+		if len(samples[i]) > 0 && samples[i][0].At.Before(from) {
+			from = samples[i][0].At
+		}
+	}
+	v.SparkSpan = human(now.Sub(from))
 	v.Rows = make([]fleetRow, len(res.Rows))
 	for i, row := range res.Rows {
-		s := c.o.Fleet.Samples(row.ID, since)
-		v.Rows[i] = fleetRow{Row: row, Spark: sparkline(s, autoFrom(s, now), now)}
+		v.Rows[i] = fleetRow{Row: row}
+		v.Rows[i].Spark, v.Rows[i].SparkPeak = sparkline(samples[i], from, now)
 	}
 	return v
 }

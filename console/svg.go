@@ -9,11 +9,12 @@ import (
 // The SVGs are built in templates from numbers computed here: no text
 // from OMS ever goes into a path, and the template escapes every label.
 
-// sparkline is the points attribute of a 24 h delay sparkline, 120x24,
-// highest delay at the top; "" when there are fewer than two samples.
-func sparkline(s []sample, from, to time.Time) string {
+// sparkline is the points attribute of a delay sparkline, 120x24, from
+// from to to, highest delay at the top, and its highest delay in words;
+// "" when there are fewer than two samples.
+func sparkline(s []sample, from, to time.Time) (points, peak string) {
 	if len(s) < 2 {
-		return ""
+		return "", ""
 	}
 	s = thin(s, sparkPoints)
 	var top time.Duration
@@ -31,7 +32,7 @@ func sparkline(s []sample, from, to time.Time) string {
 		y := 23 - 22*p.Delay.Seconds()/top.Seconds()
 		fmt.Fprintf(&b, "%.0f,%.0f", x, y)
 	}
-	return b.String()
+	return b.String(), human(top)
 }
 
 // sparkPoints bounds a sparkline's points: 120 pixels wide, one point
@@ -63,7 +64,8 @@ func thin(s []sample, n int) []sample {
 type chart struct {
 	W, H, Left, Top, PlotW, PlotH int
 	Delay, Lag                    string // polyline points
-	Max                           string // the y axis' top, in words
+	Max, Half                     string // the y axis' top and middle, in words
+	HalfY                         int
 	From, To                      string
 	Lines                         []chartLine
 	Samples                       int
@@ -75,8 +77,12 @@ type chartLine struct {
 }
 
 func newChart(s []sample, ths []Threshold, from, to time.Time) chart {
+	layout := "01-02 15:04"
+	if to.Sub(from) < 12*time.Hour {
+		layout = "15:04:05"
+	}
 	c := chart{W: 860, H: 260, Left: 70, Top: 12, PlotW: 770, PlotH: 210, Samples: len(s),
-		From: from.UTC().Format("01-02 15:04"), To: to.UTC().Format("01-02 15:04 UTC")}
+		From: from.UTC().Format(layout), To: to.UTC().Format(layout) + " UTC"}
 	top := time.Minute
 	for _, p := range s {
 		top = max(top, p.Delay, p.Lag)
@@ -84,7 +90,7 @@ func newChart(s []sample, ths []Threshold, from, to time.Time) chart {
 	for _, t := range ths {
 		top = max(top, t.Delay+t.Delay/10)
 	}
-	c.Max = human(top)
+	c.Max, c.Half, c.HalfY = human(top), human(top/2), c.Top+c.PlotH/2
 	y := func(d time.Duration) float64 {
 		return float64(c.Top) + float64(c.PlotH)*(1-d.Seconds()/top.Seconds())
 	}
