@@ -50,6 +50,9 @@ var allowedImports = map[string][]string{
 	// trail and the silences, which it reads through interfaces of its own
 	// (service implements them on NATS); bcrypt checks its basic users.
 	"console": {"event", "oms", "rules", "golang.org/x/crypto/bcrypt"},
+	// console/browser holds only the console's Chromium tests (build tag
+	// browser); its package proper is its doc comment.
+	"console/browser": {},
 	// The chaos suites are tests only: they drive omswatch as a process.
 	"chaos":        {},
 	"chaos/faults": {},

@@ -34,6 +34,16 @@
       li.appendChild(document.createTextNode(" "));
     }
     li.appendChild(document.createTextNode(e.summary));
+    // The fleet's row of the project takes its new status at once.
+    var row = document.querySelector('tr[data-project="' + CSS.escape(e.project) + '"]');
+    if (row && e.status) {
+      var st = row.querySelector("span.status");
+      if (st && st.textContent !== e.status) {
+        st.textContent = e.status;
+        st.className = "status s-" + e.status.toLowerCase();
+        row.className = "fresh";
+      }
+    }
     var list = document.getElementById(id ? "timeline" : "live-list");
     if (!list) { return; }
     var empty = document.getElementById("timeline-empty");
