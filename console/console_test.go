@@ -328,3 +328,29 @@ func TestFleetKeepsLastChangeAcrossTelemetryRefreshes(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestCatchUpEstimate(t *testing.T) {
+	at := func(min int, delay time.Duration) sample {
+		return sample{At: testNow.Add(time.Duration(min) * time.Minute), Delay: delay}
+	}
+	cases := []struct {
+		name    string
+		samples []sample
+		eta     time.Duration
+		ok      bool
+	}{
+		{"falling 1m a minute", []sample{at(0, 5*time.Minute), at(2, 3*time.Minute)}, 3 * time.Minute, true},
+		{"rising", []sample{at(0, time.Minute), at(1, 2*time.Minute)}, 0, false},
+		{"caught up", []sample{at(0, time.Minute), at(1, 0)}, 0, false},
+		{"one sample", []sample{at(0, time.Minute)}, 0, false},
+		{"only the last 15 minutes count", []sample{at(0, time.Hour), at(30, 10*time.Minute), at(40, 5*time.Minute)}, 10 * time.Minute, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			eta, ok := catchUp(tc.samples)
+			if eta != tc.eta || ok != tc.ok {
+				t.Fatalf("catchUp = %v, %v; want %v, %v", eta, ok, tc.eta, tc.ok)
+			}
+		})
+	}
+}

@@ -25,6 +25,9 @@ type fleetRow struct {
 	Row
 	Spark     string // the sparkline's SVG points ("" when no samples)
 	SparkPeak string // its highest delay
+	// ETA is when the delay should be caught up, at the rate it falls ("":
+	// it is not falling).
+	ETA string
 }
 
 func queryOf(v url.Values) Query {
@@ -108,6 +111,9 @@ func (c *Console) fleetView(q Query, now time.Time) fleetView {
 	for i, row := range res.Rows {
 		v.Rows[i] = fleetRow{Row: row}
 		v.Rows[i].Spark, v.Rows[i].SparkPeak = sparkline(samples[i], from, now)
+		if eta, ok := catchUp(samples[i]); ok && row.DelayKnown {
+			v.Rows[i].ETA = human(eta)
+		}
 	}
 	return v
 }

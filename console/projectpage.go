@@ -26,6 +26,7 @@ const maxSnapshotText = 2 << 20
 type projectView struct {
 	Row      Row
 	Known    bool
+	ETA      string // when the delay should be caught up ("": not falling)
 	Window   string
 	Windows  []string
 	Steps    []stepBar
@@ -77,6 +78,9 @@ func (c *Console) serveProject(w http.ResponseWriter, r *http.Request) {
 		c.timeline(r, id, from, &v)
 	}
 	v.Chart = newChart(samples, c.thresholds(v.Row.Importance), from, now)
+	if eta, ok := catchUp(c.o.Fleet.Samples(id, now.Add(-etaWindow))); ok && v.Row.DelayKnown {
+		v.ETA = human(eta)
+	}
 	if !v.Known && len(v.Timeline) == 0 && v.HistoryErr == "" {
 		c.fail(w, r, http.StatusNotFound, "No project "+id+" is watched here, and the audit trail holds no event of it.")
 		return

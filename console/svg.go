@@ -119,3 +119,26 @@ type stepBar struct {
 	ProgressW, X, W                  float64
 	Y                                int
 }
+
+// etaWindow is how far back the catch-up estimate looks.
+const etaWindow = 15 * time.Minute
+
+// catchUp estimates when the delay reaches zero at the rate it fell over
+// the last etaWindow of samples; false while it is not falling (or there
+// is no delay to catch up).
+func catchUp(s []sample) (time.Duration, bool) {
+	if len(s) < 2 {
+		return 0, false
+	}
+	last := s[len(s)-1]
+	i := len(s) - 2
+	for i > 0 && last.At.Sub(s[i-1].At) <= etaWindow {
+		i--
+	}
+	first := s[i]
+	shed, took := first.Delay-last.Delay, last.At.Sub(first.At)
+	if last.Delay <= 0 || shed <= 0 || took <= 0 {
+		return 0, false
+	}
+	return time.Duration(float64(last.Delay) * float64(took) / float64(shed)), true
+}
