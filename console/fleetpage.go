@@ -111,7 +111,7 @@ func (c *Console) fleetView(q Query, now time.Time) fleetView {
 	for i, row := range res.Rows {
 		v.Rows[i] = fleetRow{Row: row}
 		v.Rows[i].Spark, v.Rows[i].SparkPeak = sparkline(samples[i], from, now)
-		if eta, ok := catchUp(samples[i]); ok && row.DelayKnown {
+		if eta, ok := catchUp(samples[i]); ok && row.DelayKnown && row.Delay >= time.Minute {
 			v.Rows[i].ETA = human(eta)
 		}
 	}

@@ -78,7 +78,7 @@ func (c *Console) serveProject(w http.ResponseWriter, r *http.Request) {
 		c.timeline(r, id, from, &v)
 	}
 	v.Chart = newChart(samples, c.thresholds(v.Row.Importance), from, now)
-	if eta, ok := catchUp(c.o.Fleet.Samples(id, now.Add(-etaWindow))); ok && v.Row.DelayKnown {
+	if eta, ok := catchUp(c.o.Fleet.Samples(id, now.Add(-etaWindow))); ok && v.Row.DelayKnown && v.Row.Delay >= time.Minute {
 		v.ETA = human(eta)
 	}
 	if !v.Known && len(v.Timeline) == 0 && v.HistoryErr == "" {
