@@ -354,3 +354,25 @@ func TestCatchUpEstimate(t *testing.T) {
 		})
 	}
 }
+
+// A day of samples every 10 s stays within maxPoints, in order, covering
+// the day, with the newest sample last.
+func TestFleetSamplesStayBounded(t *testing.T) {
+	var s []point
+	start := testNow.Unix()
+	for k := int64(0); k < 2*24*360; k++ { // two days, every 10 s
+		s = addPoint(s, point{at: start + 10*k, delay: int32(k % 500), lag: -1})
+	}
+	last := start + 10*(2*24*360-1)
+	if len(s) > maxPoints || s[len(s)-1].at != last {
+		t.Fatalf("%d points, last at %d (want <= %d, %d)", len(s), s[len(s)-1].at, maxPoints, last)
+	}
+	if first := s[0].at; first < last-24*3600 || first > last-20*3600 {
+		t.Fatalf("the series starts %v before its end; want about a day", time.Duration(last-first)*time.Second)
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i].at <= s[i-1].at {
+			t.Fatalf("point %d is not after point %d", i, i-1)
+		}
+	}
+}

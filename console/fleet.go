@@ -58,9 +58,59 @@ type sample struct {
 	Lag time.Duration
 }
 
-// maxSamples bounds a project's series: 24 h at one point per 5 minutes,
-// plus room for the changes between (a point is kept per change).
-const maxSamples = 600
+// point is a sample as the fleet keeps it: 16 bytes (unix seconds,
+// whole seconds; lag -1 when there is no checkpoint).
+type point struct {
+	at         int64
+	delay, lag int32
+}
+
+func (p point) sample() sample {
+	return sample{At: time.Unix(p.at, 0).UTC(), Delay: time.Duration(p.delay) * time.Second, Lag: time.Duration(p.lag) * time.Second}
+}
+
+// Bounds of a project's series: at most maxPoints (about 5 KB), at most
+// two a minute; when full, the older half is thinned to half as many (the
+// higher delay of each pair kept), so a day still fits.
+const (
+	maxPoints = 300
+	minGap    = 60 // seconds
+)
+
+func addPoint(s []point, p point) []point {
+	n := len(s)
+	if n > 0 && p.at <= s[n-1].at {
+		return s
+	}
+	if n > 1 && s[n-1].at-s[n-2].at < minGap {
+		s[n-1] = p // the last one was a close follower: take its place
+		return s
+	}
+	s = append(s, p)
+	i := 0
+	for i < len(s) && s[i].at < p.at-24*3600 {
+		i++
+	}
+	s = s[i:]
+	if len(s) > maxPoints {
+		half := len(s) / 2
+		out := make([]point, 0, maxPoints)
+		for j := 0; j+1 < half; j += 2 {
+			out = append(out, maxDelay(s[j], s[j+1]))
+		}
+		s = append(out, s[half&^1:]...)
+	}
+	return s
+}
+
+// maxDelay merges two neighbours into one at the earlier time (so the
+// series keeps its start) with the higher delay (so a spike still shows).
+func maxDelay(a, b point) point {
+	if b.delay > a.delay {
+		a.delay, a.lag = b.delay, b.lag
+	}
+	return a
+}
 
 // Fleet is the console's index of the watched projects, kept current by
 // the service from the snapshot store; safe for concurrent use. It keeps
@@ -69,13 +119,13 @@ const maxSamples = 600
 type Fleet struct {
 	mu      sync.RWMutex
 	rows    map[string]*Row // by id
-	samples map[string][]sample
+	samples map[string][]point
 	loaded  bool
 }
 
 // NewFleet returns an empty fleet.
 func NewFleet() *Fleet {
-	return &Fleet{rows: map[string]*Row{}, samples: map[string][]sample{}}
+	return &Fleet{rows: map[string]*Row{}, samples: map[string][]point{}}
 }
 
 // Update records the current row of a project: a new state moves Changed,
@@ -89,17 +139,11 @@ func (f *Fleet) Update(r Row) {
 	}
 	f.rows[r.ID] = &r
 	if r.DelayKnown || !r.Checkpoint.IsZero() {
-		s := f.samples[r.ID]
-		if n := len(s); n > 0 && !r.Observed.After(s[n-1].At) {
-			return
+		p := point{at: r.Observed.Unix(), delay: int32(min(r.Delay/time.Second, 1<<31-1)), lag: -1}
+		if lag := lagOf(r); lag >= 0 {
+			p.lag = int32(min(lag/time.Second, 1<<31-1))
 		}
-		s = append(s, sample{At: r.Observed, Delay: r.Delay, Lag: lagOf(r)})
-		cut := r.Observed.Add(-24 * time.Hour)
-		i := 0
-		for i < len(s) && (s[i].At.Before(cut) || len(s)-i > maxSamples) {
-			i++
-		}
-		f.samples[r.ID] = s[i:]
+		f.samples[r.ID] = addPoint(f.samples[r.ID], p)
 	}
 }
 
@@ -135,8 +179,12 @@ func (f *Fleet) Samples(id string, since time.Time) []sample {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	s := f.samples[id]
-	i, _ := slices.BinarySearchFunc(s, since, func(a sample, t time.Time) int { return a.At.Compare(t) })
-	return slices.Clone(s[i:])
+	i, _ := slices.BinarySearchFunc(s, since.Unix(), func(a point, t int64) int { return cmp.Compare(a.at, t) })
+	out := make([]sample, len(s)-i)
+	for j, p := range s[i:] {
+		out[j] = p.sample()
+	}
+	return out
 }
 
 // Query is what the fleet page asks for: filters, order and page.
