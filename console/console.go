@@ -201,6 +201,10 @@ func (c *Console) write(h http.Handler) http.Handler {
 
 // serveLogin asks for credentials, then goes back where the user was.
 func (c *Console) serveLogin(w http.ResponseWriter, r *http.Request) {
+	if userOf(r) == "" && !c.o.Auth.Configured() {
+		c.fail(w, r, http.StatusUnauthorized, noUsers)
+		return
+	}
 	if userOf(r) == "" {
 		c.auth.challenge(w)
 		c.fail(w, r, http.StatusUnauthorized, "Not logged in. With basic users your browser asks for a name and password; with a bearer token or a proxy, it sends them itself.")
@@ -209,17 +213,25 @@ func (c *Console) serveLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// noUsers says how to be able to log in at all.
+const noUsers = "No console users are configured, so nobody can log in: add http.console.users (name: bcrypt hash, " +
+	"from `htpasswd -nbB NAME PASSWORD`) to the configuration and restart, or silence from the command line " +
+	"with `omswatch silence add`."
+
 // page is what every template gets.
 type page struct {
 	Title, Nav string
 	User, CSRF string
-	Now        time.Time
-	Data       any
+	// NoUsers says nobody can log in (no way to identify users is set).
+	NoUsers bool
+	Now     time.Time
+	Data    any
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
 	user := userOf(r)
-	p := page{Title: title, Nav: name, User: user, CSRF: c.auth.csrfToken(user), Now: c.o.Now(), Data: data}
+	p := page{Title: title, Nav: name, User: user, CSRF: c.auth.csrfToken(user), Now: c.o.Now(), Data: data,
+		NoUsers: !c.o.Auth.Configured()}
 	var buf bytes.Buffer
 	if err := c.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		c.log.Error("render a page", "page", name, "error", err)

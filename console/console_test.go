@@ -376,3 +376,15 @@ func TestFleetSamplesStayBounded(t *testing.T) {
 		}
 	}
 }
+
+// Without any way to log in, the pages say how to get one rather than
+// offer a login that cannot work.
+func TestNoUsersSaysHowToAddThem(t *testing.T) {
+	f := start(t, Auth{OpenReads: true})
+	for _, path := range []string{"/silences", "/login"} {
+		_, body := f.do(t, http.MethodGet, path, "")
+		if !strings.Contains(body, "htpasswd -nbB NAME PASSWORD") || strings.Contains(body, `<a href="/login">Log in</a>`) {
+			t.Errorf("%s does not say how to add users:\n%s", path, body)
+		}
+	}
+}
