@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/omswatch/omswatch/event"
 )
 
 // benchFleet is a fleet of n projects with a day of delay samples each
@@ -45,12 +48,17 @@ func BenchmarkFleetPage(b *testing.B) {
 		{"sorted by delay", "/?sort=delay&desc=1"},
 		{"filtered", "/?status=RUNNING&label=team-3&q=project_1"},
 		{"page 50", "/?page=50"},
+		{"first page, gzip", "/"},
 	} {
 		b.Run(q.name, func(b *testing.B) {
 			var size int
 			for b.Loop() {
 				rec := httptest.NewRecorder()
-				mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, q.query, nil))
+				req := httptest.NewRequest(http.MethodGet, q.query, nil)
+				if strings.HasSuffix(q.name, "gzip") {
+					req.Header.Set("Accept-Encoding", "gzip")
+				}
+				mux.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {
 					b.Fatalf("status %d", rec.Code)
 				}
@@ -68,4 +76,31 @@ func BenchmarkFleetFind(b *testing.B) {
 	for b.Loop() {
 		c.o.Fleet.Find(Query{Sort: "delay", Desc: true, Page: 1, PerPage: 100})
 	}
+}
+
+// BenchmarkProjectPage renders a project page: a day of samples on the
+// chart, its steps and timeline, its snapshot.
+func BenchmarkProjectPage(b *testing.B) {
+	c := benchFleet(b, 1)
+	c.o.Snapshots = snapshotMap{"np_000000": snap(b, "np_000000", "project_0", "RUNNING", "HIGH", 30)}
+	var evs []Stored
+	for i := range maxTimeline {
+		evs = append(evs, Stored{Seq: uint64(i), Event: event.Event{ID: strconv.Itoa(i), Source: "oms://r",
+			Type: "oms.step.progress_changed", Subject: "np_000000", Time: testNow.Add(-time.Duration(i) * time.Minute),
+			Severity: event.Info, Data: event.Data{Project: event.Project{ID: "np_000000"},
+				Changes: []event.Change{{Op: "replace", Path: "/Steps/INCR_TRANSFER/Progress", Value: i}}}}})
+	}
+	c.o.History = history{evs}
+	mux := http.NewServeMux()
+	c.Register(mux)
+	var size int
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/projects/np_000000?window=24h", nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+		size = rec.Body.Len()
+	}
+	b.ReportMetric(float64(size), "bytes/page")
 }

@@ -2,6 +2,8 @@ package console
 
 import (
 	"bufio"
+	"compress/gzip"
+	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -386,5 +388,20 @@ func TestNoUsersSaysHowToAddThem(t *testing.T) {
 		if !strings.Contains(body, "htpasswd -nbB NAME PASSWORD") || strings.Contains(body, `<a href="/login">Log in</a>`) {
 			t.Errorf("%s does not say how to add users:\n%s", path, body)
 		}
+	}
+}
+
+func TestPagesAreGzippedWhenAsked(t *testing.T) {
+	f := start(t, Auth{OpenReads: true})
+	resp, body := f.do(t, http.MethodGet, "/projects/np_1", "", "Accept-Encoding: gzip")
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding %q", resp.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(strings.NewReader(body))
+	must(t, err)
+	page, err := io.ReadAll(zr)
+	must(t, err)
+	if !strings.Contains(string(page), "orders_mysql_to_ob") {
+		t.Fatalf("the gzipped page is not the project's:\n%s", page)
 	}
 }
