@@ -27,6 +27,7 @@ type Config struct {
 	Rules     Rules         `yaml:"rules"`
 	HTTP      HTTP          `yaml:"http"`
 	Log       Log           `yaml:"log"`
+	Heartbeat Heartbeat     `yaml:"heartbeat"`
 
 	// File is the name the configuration was loaded from.
 	File string `yaml:"-"`
@@ -122,6 +123,7 @@ func (c *Config) validate(v *validator) {
 	c.Webhook.validate(v)
 	targets := c.targets(v)
 	c.Rules.validate(v, targets)
+	c.validateSelfMonitoring(v, targets)
 	c.HTTP.validate(v)
 	c.Log.validate(v)
 	c.checkRules(v) // last: it leaves out what the checks above reported

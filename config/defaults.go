@@ -35,8 +35,9 @@ func Default() Config {
 			Bucket:      "omswatch-snapshots",
 			DedupWindow: Duration(10 * time.Minute),
 			Retention:   Retention{MaxAge: Duration(90 * 24 * time.Hour)},
-			Delivery:    Delivery{MaxAttempts: 100, InitialBackoff: Duration(time.Second), MaxBackoff: Duration(5 * time.Second)},
-			Replicas:    1,
+			Delivery: Delivery{MaxAttempts: 100, InitialBackoff: Duration(time.Second), MaxBackoff: Duration(5 * time.Second),
+				FailingAfter: Duration(5 * time.Minute)},
+			Replicas: 1,
 		},
 		HA: HA{
 			Bucket:        "omswatch-leases",
@@ -53,8 +54,9 @@ func Default() Config {
 			StateBucket:    "omswatch-rules",
 			SilenceBucket:  "omswatch-silences",
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:9090", Console: Console{Enabled: true, BearerUser: "token"}},
-		Log:  Log{Level: "info", Format: "text"},
+		HTTP:      HTTP{Listen: "127.0.0.1:9090", Console: Console{Enabled: true, BearerUser: "token"}},
+		Heartbeat: Heartbeat{Every: Duration(5 * time.Minute)},
+		Log:       Log{Level: "info", Format: "text"},
 	}
 }
 

@@ -20,10 +20,15 @@ type Store struct {
 // MaxAttempts times (backing off from InitialBackoff, doubling up to
 // MaxBackoff) goes to the dead-letter stream with the reason. Errors that
 // cannot pass (invalid_auth, a 4xx) go there at the first failure.
+// FallbackTo, if set, is the target a critical event's dead letter is sent
+// to as well; FailingAfter is how long a target may fail without a
+// success before oms.target.failing tells about it.
 type Delivery struct {
 	MaxAttempts    int      `yaml:"max_attempts"`
 	InitialBackoff Duration `yaml:"initial_backoff"`
 	MaxBackoff     Duration `yaml:"max_backoff"`
+	FallbackTo     string   `yaml:"fallback_to"`
+	FailingAfter   Duration `yaml:"failing_after"`
 }
 
 // Retention bounds the audit trail: events older than MaxAge, or beyond
@@ -58,6 +63,7 @@ func (s *Store) validate(v *validator, embedded bool) {
 	if s.Delivery.MaxBackoff < s.Delivery.InitialBackoff {
 		v.errorf("store.delivery.max_backoff", "%s is shorter than store.delivery.initial_backoff %s", s.Delivery.MaxBackoff, s.Delivery.InitialBackoff)
 	}
+	v.positive("store.delivery.failing_after", s.Delivery.FailingAfter > 0)
 	v.positive("store.retention.max_age", s.Retention.MaxAge > 0)
 	if s.Retention.MaxAge > 0 && s.DedupWindow > s.Retention.MaxAge {
 		// JetStream refuses a stream whose duplicate window exceeds MaxAge.

@@ -27,10 +27,12 @@ type History interface {
 	Events(ctx context.Context, project string, since time.Time) ([]Stored, error)
 }
 
-// Stored is an event as the audit trail holds it.
+// Stored is an event as the audit trail holds it, with what became of it
+// (the decision records in words: routes, mutes, deliveries), if recorded.
 type Stored struct {
-	Seq   uint64
-	Event event.Event
+	Seq       uint64
+	Event     event.Event
+	Decisions []string
 }
 
 // Snapshots reads a project's current canonical snapshot from the store.

@@ -227,7 +227,7 @@ func TestProjectPageShowsStepsChartTimelineAndSnapshot(t *testing.T) {
 	f := start(t, Auth{OpenReads: true})
 	_, body := f.do(t, http.MethodGet, "/projects/np_2?window=7d", "")
 	for _, want := range []string{`id="chart"`, `class="stepname">INCR_TRANSFER`, "oms.project.status_changed",
-		"JSON Patch", `id="snapshot"`, "/Status", `href="/silences?project=np_2&amp;type=oms.project.status_changed"`} {
+		"JSON Patch", `id="snapshot"`, "/Status", "route oncall -&gt; target &lt;pager&gt;: delivered", `href="/silences?project=np_2&amp;type=oms.project.status_changed"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("project page lacks %q", want)
 		}

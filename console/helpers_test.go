@@ -113,7 +113,7 @@ func start(t *testing.T, auth Auth) *fixture {
 			Changes: []event.Change{{Op: "replace", Path: "/Status", Value: "FAILED"}}}}
 	var tick atomic.Int64 // a clock that moves, as silences expect
 	f := &fixture{silences: sil, audit: &recorder{}, live: NewLive()}
-	c, err := New(Options{Fleet: fleet, Live: f.live, History: history{[]Stored{{Seq: 1, Event: ev}}},
+	c, err := New(Options{Fleet: fleet, Live: f.live, History: history{[]Stored{{Seq: 1, Event: ev, Decisions: []string{"route oncall -> target <pager>: delivered"}}}},
 		Snapshots: snaps, Silences: sil, Audit: f.audit, Auth: auth, Now: func() time.Time { return testNow.Add(time.Duration(tick.Add(1)) * time.Millisecond) },
 		Thresholds: []Threshold{{Condition: "incr_delay_high", Importance: "HIGH", Delay: time.Minute}}})
 	must(t, err)

@@ -123,7 +123,7 @@ func (c *Console) timeline(r *http.Request, id string, from time.Time, v *projec
 	for i := len(evs) - 1; i >= 0; i-- {
 		e := evs[i].Event
 		it := timelineItem{Seq: evs[i].Seq, ID: e.ID, Type: e.Type, Severity: string(e.Severity),
-			Summary: what(e), Time: e.Time}
+			Summary: what(e), Time: e.Time, Decisions: evs[i].Decisions}
 		if len(e.Data.Changes) > 0 {
 			if b, err := json.MarshalIndent(e.Data.Changes, "", "  "); err == nil {
 				it.Patch = string(b)

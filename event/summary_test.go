@@ -61,6 +61,12 @@ func TestSummary(t *testing.T) {
 		{TypePollFailing, Warning, map[string]any{"failures": 3, "error_code": "Throttling.User", "error": "too many requests"},
 			"polls failing (3 in a row): Throttling.User too many requests"},
 		{TypePollRecovered, Info, map[string]any{"failures": 4}, "polls recovered after 4 failures"},
+		{TypeWatchHeartbeat, Info, map[string]any{"every": "5m0s", "projects": 20, "polls": 200, "failed": 1},
+			"omswatch is alive: 200 polls succeeded, 1 failed in the last 5m0s; 20 projects watched"},
+		{TypeTargetFailing, Warning, map[string]any{"target": "oncall", "since": "2026-11-24T09:58:00Z", "error": "slack: invalid_auth"},
+			"target oncall failing since 2026-11-24T09:58:00Z: slack: invalid_auth"},
+		{TypeTargetRecovered, Info, map[string]any{"target": "oncall", "since": "2026-11-24T09:58:00Z", "lasted": "12m0s"},
+			"target oncall delivers again after 12m0s of failures"},
 	} {
 		t.Run(tc.typ, func(t *testing.T) {
 			e := Event{Type: tc.typ, Subject: "np_1", Time: at, Severity: tc.sev,

@@ -32,6 +32,9 @@ const (
 	TypeConditionResolved      = "oms.condition.resolved"
 	TypePollFailing            = "oms.poll.failing"
 	TypePollRecovered          = "oms.poll.recovered"
+	TypeWatchHeartbeat         = "oms.watch.heartbeat"
+	TypeTargetFailing          = "oms.target.failing"
+	TypeTargetRecovered        = "oms.target.recovered"
 )
 
 // Spec is everything omswatch says about one event type apart from how it
@@ -270,6 +273,30 @@ var specs = [...]Spec{
 		},
 		Slack: `:white_check_mark: {{if .Data.scope}}*{{.Source}}*: OMS accepts the account again, polling resumed after {{.Data.failures}} refusals{{else}}` +
 			slackWho + ` polls recovered after {{.Data.failures}} failures{{end}}`,
+	},
+	{
+		// omswatch's own: subject is the source, data.project is empty.
+		Type: TypeWatchHeartbeat, Severity: Info, Severities: infoOnly, Fields: []string{"every", "projects", "polls", "failed"},
+		What: func(d Data) string {
+			return fmt.Sprintf("omswatch is alive: %s polls succeeded, %s failed in the last %s; %s projects watched",
+				or(d.Text("polls"), "0"), or(d.Text("failed"), "0"), d.Text("every"), or(d.Text("projects"), "0"))
+		},
+		Slack: `:heartbeat: omswatch is alive (*{{.Source}}*): {{.Data.polls}} polls succeeded, {{.Data.failed}} failed ` +
+			`in the last {{.Data.every}}; {{.Data.projects}} projects watched`,
+	},
+	{
+		Type: TypeTargetFailing, Severity: Warning, Severities: warningOnly, Fields: []string{"target", "since", "error"},
+		What: func(d Data) string {
+			return fmt.Sprintf("target %s failing since %s: %s", d.Text("target"), d.Text("since"), d.Text("error"))
+		},
+		Slack: `:warning: omswatch cannot deliver to *{{.Data.target}}* since {{.Data.since}}: {{.Data.error}}`,
+	},
+	{
+		Type: TypeTargetRecovered, Severity: Info, Severities: infoOnly, Fields: []string{"target", "since", "lasted"},
+		What: func(d Data) string {
+			return fmt.Sprintf("target %s delivers again after %s of failures", d.Text("target"), d.Text("lasted"))
+		},
+		Slack: `:white_check_mark: omswatch delivers to *{{.Data.target}}* again after {{.Data.lasted}} of failures`,
 	},
 }
 

@@ -132,7 +132,7 @@ type condEvent struct {
 // st.Conditions with the result. A condition whose expression fails keeps
 // its state: an error neither fires nor resolves it. State of conditions no
 // longer configured is dropped without an event.
-func (e *Engine) evalConditions(p *Poll, env *Env, st *State) ([]condEvent, []error) {
+func (e *Engine) evalConditions(p *Poll, env *Env, st *State, trs *[]Transition) ([]condEvent, []error) {
 	var out []condEvent
 	var errs []error
 	next := map[string]CondState{}
@@ -150,21 +150,28 @@ func (e *Engine) evalConditions(p *Poll, env *Env, st *State) ([]condEvent, []er
 			continue
 		}
 		ns, tr := c.step(cur, applies, holds, p.Now)
+		var evID string
+		if tr != stay {
+			ref := ns
+			if tr == resolve || tr == lapse {
+				ref = cur
+			}
+			ce, err := e.conditionEvent(p, env, c, ref, tr)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			out = append(out, ce)
+			evID = ce.ev.ID
+			if tr == fire {
+				ns.FiringEvent = evID
+			}
+		}
 		if ns != nil {
 			next[c.name] = *ns
 		}
-		if tr == stay {
-			continue
+		if t, ok := c.transition(env, cur, ns, applies, tr, evID); ok {
+			*trs = append(*trs, t)
 		}
-		ref := ns
-		if tr == resolve || tr == lapse {
-			ref = cur
-		}
-		ce, err := e.conditionEvent(p, env, c, ref, tr)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		out = append(out, ce)
 	}
 	if len(next) == 0 {
 		next = nil
@@ -206,7 +213,7 @@ func (e *Engine) conditionEvent(p *Poll, env *Env, c *condition, st *CondState, 
 		if tr == lapse {
 			fields["reason"] = ReasonNotApplicable
 		}
-		fields["lasted"] = p.Now.Sub(st.Since).String()
+		fields["lasted"] = p.Now.Sub(st.Since).Round(time.Second).String() // "29.179193621s" helps nobody
 		fields["fired_at"] = st.FiredAt.UTC().Format(time.RFC3339)
 		ce.inheritMute = st.Muted
 	}

@@ -18,6 +18,12 @@ type Decision struct {
 	// Muted says why nothing is sent: "silenced by <id>", "inhibited by
 	// <rule>", or that the firing it resolves was muted. Empty otherwise.
 	Muted string
+	// Mute is the same reason in parts, for the record: the silence, or
+	// the inhibition and what holds it. Nil when the event is not muted.
+	Mute *Mute
+	// Passed are the routes whose matchers took the event but that did
+	// not: their when was false, or an earlier route took it first.
+	Passed []RouteMiss
 	// Deliveries are what to send: one per target, however many routes
 	// name it (the first route's severity wins).
 	Deliveries []Delivery
@@ -40,6 +46,37 @@ type RouteHit struct {
 	Key     string // the once_per key, if the route has once_per
 	Targets []string
 }
+
+// Mute is why an event is muted: by a silence, by an inhibition, or, for
+// a resolution, because its firing was muted.
+type Mute struct {
+	// Silence is the silence in force that matched the event.
+	Silence *Silence
+	// Inhibit names the inhibition; SourceConditions are its source
+	// conditions firing for the project and SourceEvents their firing
+	// events' ids (none when its source_when alone holds it).
+	Inhibit          string
+	SourceConditions []string
+	SourceEvents     []string
+	// Inherited is why the firing this resolution ends was muted.
+	Inherited string
+}
+
+// RouteMiss is a route whose matchers took an event that it did not take.
+type RouteMiss struct {
+	Index int
+	Name  string
+	// Why is MissWhen, or MissTaken with TakenBy the route (index) that
+	// took the event first without continue, or dropped it.
+	Why     string
+	TakenBy int
+}
+
+// Why a route that matched did not take the event.
+const (
+	MissWhen  = "when"  // its when expression was false (or failed)
+	MissTaken = "taken" // an earlier route took the event without continue
+)
 
 // Delivery is one event for one target.
 type Delivery struct {
@@ -69,8 +106,8 @@ type decideOpts struct {
 func (e *Engine) decide(ev *event.Event, env *Env, o decideOpts) (Decision, error) {
 	var d Decision
 	var buf [8]int
-	hits, firstErr := e.router.Route(ev, env, buf[:0])
-	d.Muted = e.muting(ev, o)
+	hits, firstErr := e.router.route(ev, env, buf[:0], &d.Passed)
+	d.Muted, d.Mute = e.muting(ev, o)
 	for _, i := range hits {
 		rt := e.router.routes[i]
 		hit := RouteHit{Index: i, Name: rt.Name, Action: ActionSend, Targets: rt.To}
@@ -138,25 +175,25 @@ func (e *Engine) deliveries(ev *event.Event, d Decision) []Delivery {
 	return out
 }
 
-// muting says why an event is not sent, or "".
-func (e *Engine) muting(ev *event.Event, o decideOpts) string {
+// muting says why an event is not sent, in words and in parts, or "".
+func (e *Engine) muting(ev *event.Event, o decideOpts) (string, *Mute) {
 	if o.inherited != "" {
-		return "its firing was muted (" + o.inherited + ")"
+		return "its firing was muted (" + o.inherited + ")", &Mute{Inherited: o.inherited}
 	}
-	if id := o.silences.match(ev, o.now); id != "" {
-		return "silenced by " + id
+	if s := o.silences.matchSilence(ev, o.now); s != nil {
+		return "silenced by " + s.ID, &Mute{Silence: s}
 	}
 	if len(o.inhibits) == 0 {
-		return ""
+		return "", nil
 	}
 	var f facts
 	e.cat.factsOf(ev, &f)
 	for _, in := range o.inhibits {
 		if in.target.matches(&f) {
-			return "inhibited by " + in.name
+			return "inhibited by " + in.name, in.mute(o.state)
 		}
 	}
-	return ""
+	return "", nil
 }
 
 func oncePerKey(route, key string) string { return route + "\x00" + key }

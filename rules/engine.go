@@ -115,6 +115,9 @@ type Outcome struct {
 	// Errors are expressions that failed at run time; they count as false
 	// (a condition keeps its state). Log them.
 	Errors []error
+	// Transitions are the conditions whose state this poll changed, for
+	// the record (why a condition did or did not fire).
+	Transitions []Transition
 }
 
 // Evaluate runs one poll of one project through the conditions, the
@@ -136,11 +139,11 @@ func (e *Engine) Evaluate(p Poll) (Outcome, error) {
 	var condEvents []condEvent
 	if p.Cur != nil {
 		var errs []error
-		condEvents, errs = e.evalConditions(&p, env, &st)
+		condEvents, errs = e.evalConditions(&p, env, &st, &out.Transitions)
 		out.Errors = append(out.Errors, errs...)
 	}
 	if p.Removed && env != nil {
-		resolved, errs := e.resolveAll(&p, env, &st)
+		resolved, errs := e.resolveAll(&p, env, &st, &out.Transitions)
 		condEvents = append(condEvents, resolved...)
 		out.Errors = append(out.Errors, errs...)
 	}
@@ -177,7 +180,7 @@ func (e *Engine) Evaluate(p Poll) (Outcome, error) {
 // resolveAll ends every firing condition of a project that is gone
 // (removed, released) with its oms.condition.resolved, reason
 // not_applicable, on the project's last snapshot.
-func (e *Engine) resolveAll(p *Poll, env *Env, st *State) ([]condEvent, []error) {
+func (e *Engine) resolveAll(p *Poll, env *Env, st *State, trs *[]Transition) ([]condEvent, []error) {
 	q := *p
 	q.Cur = p.last()
 	var out []condEvent
@@ -192,6 +195,9 @@ func (e *Engine) resolveAll(p *Poll, env *Env, st *State) ([]condEvent, []error)
 			errs = append(errs, err)
 		}
 		out = append(out, ce)
+		if t, ok := c.transition(env, &cs, nil, false, lapse, ce.ev.ID); ok {
+			*trs = append(*trs, t)
+		}
 	}
 	return out, errs
 }

@@ -3,6 +3,8 @@ package rules
 import (
 	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 )
 
@@ -88,4 +90,24 @@ func (e *Engine) activeInhibits(env *Env, st *State) ([]*inhibit, []error) {
 		out = append(out, in)
 	}
 	return out, errs
+}
+
+// mute says what holds the inhibition for the record: its source
+// conditions firing in st and their firing events.
+func (in *inhibit) mute(st *State) *Mute {
+	m := &Mute{Inhibit: in.name}
+	if st == nil || in.sources == nil {
+		return m
+	}
+	for _, name := range slices.Sorted(maps.Keys(st.Conditions)) {
+		cs := st.Conditions[name]
+		if !cs.Firing() || !in.sources.match(name) {
+			continue
+		}
+		m.SourceConditions = append(m.SourceConditions, name)
+		if cs.FiringEvent != "" {
+			m.SourceEvents = append(m.SourceEvents, cs.FiringEvent)
+		}
+	}
+	return m
 }

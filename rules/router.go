@@ -83,6 +83,14 @@ func compileRoute(c *catalog, rc Route, p *problems) *route {
 // allocate. A when expression that fails counts as false; the first such
 // error is returned with the routes that did match.
 func (r *Router) Route(ev *event.Event, env *Env, out []int) ([]int, error) {
+	return r.route(ev, env, out, nil)
+}
+
+// route is Route, appending to misses (when not nil) the routes whose
+// matchers took ev but that did not: their when was false, or a route
+// before them took ev without continue. Those after it are found by
+// their matchers alone: their when is not run.
+func (r *Router) route(ev *event.Event, env *Env, out []int, misses *[]RouteMiss) ([]int, error) {
 	var f facts
 	r.cat.factsOf(ev, &f)
 	var stack [stackWords]uint64
@@ -95,9 +103,14 @@ func (r *Router) Route(ev *event.Event, env *Env, out []int) ([]int, error) {
 	r.idx.candidates(&f, cand)
 	var firstErr error
 	var evEnv *Env
+	taken := -1
 	for i := next(cand, 0); i >= 0; i = next(cand, i+1) {
 		rt := r.routes[i]
 		if !rt.verifyOpen(&f) {
+			continue
+		}
+		if taken >= 0 {
+			*misses = append(*misses, RouteMiss{Index: i, Name: rt.Name, Why: MissTaken, TakenBy: taken})
 			continue
 		}
 		if rt.when != nil {
@@ -109,12 +122,18 @@ func (r *Router) Route(ev *event.Event, env *Env, out []int) ([]int, error) {
 				firstErr = err
 			}
 			if !ok {
+				if misses != nil {
+					*misses = append(*misses, RouteMiss{Index: i, Name: rt.Name, Why: MissWhen})
+				}
 				continue
 			}
 		}
 		out = append(out, i)
 		if rt.Drop || !rt.Continue {
-			break
+			if misses == nil {
+				break
+			}
+			taken = i
 		}
 	}
 	return out, firstErr

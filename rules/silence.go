@@ -257,25 +257,30 @@ func (s *Silences) Len() int {
 	return len(s.list)
 }
 
-// match returns the id of the first silence in force at now that mutes
-// ev, or "".
-func (s *Silences) match(ev *event.Event, now time.Time) string {
+// matchSilence returns the first silence in force at now that mutes ev,
+// or nil.
+func (s *Silences) matchSilence(ev *event.Event, now time.Time) *Silence {
 	if s == nil || len(s.list) == 0 {
-		return ""
+		return nil
 	}
 	var f facts
 	s.cat.factsOf(ev, &f)
 	for i := range s.list {
 		cs := &s.list[i]
 		if cs.Active(now) && cs.mutes(ev, &f, s.cat) {
-			return cs.ID
+			return &cs.Silence
 		}
 	}
-	return ""
+	return nil
 }
 
 // Match returns the id of the silence that mutes ev at now, or "".
-func (s *Silences) Match(ev event.Event, now time.Time) string { return s.match(&ev, now) }
+func (s *Silences) Match(ev event.Event, now time.Time) string {
+	if sil := s.matchSilence(&ev, now); sil != nil {
+		return sil.ID
+	}
+	return ""
+}
 
 func (cs *compiledSilence) mutes(ev *event.Event, f *facts, c *catalog) bool {
 	for _, m := range cs.matchers {

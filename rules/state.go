@@ -33,6 +33,9 @@ type CondState struct {
 	// Muted says why the firing event was not sent (a silence, an
 	// inhibition), so that its resolution is not sent either.
 	Muted string `json:"muted,omitempty"`
+	// FiringEvent is the id of the firing's oms.condition.firing, which an
+	// inhibition it holds names in the record.
+	FiringEvent string `json:"firing_event,omitempty"`
 }
 
 // Firing reports whether the condition has fired and not resolved.

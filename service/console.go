@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"time"
 
@@ -55,8 +56,9 @@ func (s *Service) openConsole(ctx context.Context, cfg *config.Config) (*webCons
 	}
 	wc := &webConsole{live: console.NewLive()}
 	fleet := console.NewFleet()
-	c, err := console.New(console.Options{Fleet: fleet, Live: wc.live, History: auditTrail{s.js},
-		Snapshots: snapshots{store}, Silences: sil, Audit: auditTrail{s.js}, Thresholds: delayThresholds(cfg),
+	trail := auditTrail{js: s.js, cfg: cfg, log: s.root.With("component", "console")}
+	c, err := console.New(console.Options{Fleet: fleet, Live: wc.live, History: trail,
+		Snapshots: snapshots{store}, Silences: sil, Audit: trail, Thresholds: delayThresholds(cfg),
 		Logger: s.root, Auth: console.Auth{Users: cc.Users, BearerToken: cc.BearerToken.Reveal(), BearerUser: cc.BearerUser,
 			TrustedProxies: proxies, OpenReads: open}})
 	if err != nil {
@@ -105,17 +107,36 @@ func (wc *webConsole) close() {
 	wc.cancel()
 }
 
-// auditTrail is the audit stream as the console reads and writes it.
-type auditTrail struct{ js jetstream.JetStream }
+// auditTrail is the audit stream as the console reads and writes it,
+// with the decision records of each event, in the words `omswatch
+// history` uses.
+type auditTrail struct {
+	js  jetstream.JetStream
+	cfg *config.Config
+	log *slog.Logger
+}
 
 func (a auditTrail) Events(ctx context.Context, project string, since time.Time) ([]console.Stored, error) {
 	evs, err := sinks.History(ctx, a.js, sinks.HistoryQuery{Project: project, Since: since})
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	// A condition's state depends on its changes before the window: read
+	// them all (they are few), the deliveries since the window's start.
+	recs, err := sinks.Records(ctx, a.js, sinks.RecordQuery{Project: project, Kind: sinks.RecordCondition})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]console.Stored, len(evs))
-	for i, e := range evs {
-		out[i] = console.Stored{Seq: e.Seq, Event: e.Event}
+	deliveries, err := sinks.Records(ctx, a.js, sinks.RecordQuery{Project: project, Kind: sinks.RecordDelivery, Since: since})
+	if err != nil {
+		return nil, err
+	}
+	t := newTrail(project, evs, append(recs, deliveries...), a.log)
+	t.Display = targetDisplay(a.cfg)
+	out := make([]console.Stored, len(t.Events))
+	for i := range t.Events {
+		te := &t.Events[i]
+		out[i] = console.Stored{Seq: te.Seq, Event: te.Event, Decisions: t.whereWent(te)}
 	}
 	return out, nil
 }

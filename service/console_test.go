@@ -66,7 +66,7 @@ func TestConsoleReadsTheStoreAndWritesTheTrail(t *testing.T) {
 	e := event.Event{ID: "console-test-1", Source: console.AuditSource, Type: console.AuditTypePrefix + "silence_created",
 		Subject: "np_c1", Time: time.Now().UTC(), Severity: event.Info,
 		Data: event.Data{Project: event.Project{ID: "np_c1"}, Fields: map[string]any{"user": "alice", "silence": "s1"}}}
-	if err := (auditTrail{js}).Record(ctx, e); err != nil {
+	if err := (auditTrail{js: js, cfg: cfg, log: slog.New(slog.DiscardHandler)}).Record(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	evs, err := sinks.History(ctx, js, sinks.HistoryQuery{Project: "np_c1"})

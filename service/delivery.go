@@ -49,6 +49,8 @@ type deliveryOptions struct {
 	observer sinks.Observer
 	// pipeObserver hears every hand-off's events (metrics); may be nil.
 	pipeObserver pipelineObserver
+	// source is the events' source, for omswatch's own (oms.target.*).
+	source string
 }
 
 // newDelivery compiles the rules, opens their buckets and the outbox's
@@ -81,13 +83,30 @@ func newDelivery(ctx context.Context, cfg *config.Config, js jetstream.JetStream
 		dispOpts: sinks.DispatcherOptions{Outbox: outbox, MaxAttempts: st.Delivery.MaxAttempts,
 			InitialBackoff: st.Delivery.InitialBackoff.Duration(), MaxBackoff: st.Delivery.MaxBackoff.Duration(),
 			Grouping: groupOptions(cfg), Targets: targets, Redactor: o.red, Logger: o.log, Observer: o.observer}}
+	d.selfMonitor(cfg, o)
 	// Check the dispatcher's options now, not at the first lease.
 	if _, err := d.newDispatcher(); err != nil {
 		return nil, err
 	}
 	d.pipe = &pipeline{eng: eng, state: state, outbox: outbox, silences: d.currentSilences,
-		observer: o.pipeObserver, announce: newAnnouncer(cfg), log: o.log.With("component", "pipeline")}
+		observer: o.pipeObserver, announce: newAnnouncer(cfg), routes: newRouteNames(eng), log: o.log.With("component", "pipeline")}
 	return d, nil
+}
+
+// selfMonitor adds the fallback of critical dead letters and the
+// oms.target.* events (with the omswatch_target_failing gauge) to the
+// dispatcher's options.
+func (d *delivery) selfMonitor(cfg *config.Config, o deliveryOptions) {
+	th := &targetHealth{source: o.source, eng: d.eng, outbox: d.outbox, silences: d.currentSilences,
+		fallback: cfg.Store.Delivery.FallbackTo, log: d.log}
+	if m, ok := o.observer.(healthObserver); ok {
+		th.gauge = m.TargetFailing
+		for _, t := range d.dispOpts.Targets {
+			m.TargetFailing(t.Name, false) // a series from the start, for dashboards
+		}
+	}
+	d.dispOpts.FallbackTo, d.dispOpts.Health = cfg.Store.Delivery.FallbackTo, th.tell
+	d.dispOpts.FailingAfter = cfg.Store.Delivery.FailingAfter.Duration()
 }
 
 // newDispatcher builds a dispatcher over the targets. Each has its groups

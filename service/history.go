@@ -15,41 +15,22 @@ import (
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/natsembed"
-	"github.com/omswatch/omswatch/sinks"
 )
 
-// History reads a project's events from the audit trail, where the
-// configuration keeps it: an external NATS, the embedded server of a
-// running omswatch, or, when none runs, the embedded server's store
-// opened here.
+// openTrail reaches the audit trail where the configuration keeps it: an
+// external NATS, the embedded server of a running omswatch, or, when none
+// runs, the embedded server's store opened here.
 //
 // It creates nothing: a store directory that does not exist is an error,
 // and a store a running omswatch holds is read through that instance's
 // server (the lock file names it), never opened a second time.
-func History(ctx context.Context, cfg *config.Config, q sinks.HistoryQuery, log *slog.Logger) ([]sinks.StoredEvent, error) {
+func openTrail(ctx context.Context, a *app, cfg *config.Config, log *slog.Logger) (jetstream.JetStream, error) {
 	if cfg.NATS.IsEmbedded() {
 		if _, err := os.Stat(cfg.Store.Dir); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no store at %s: nothing was recorded there (is this the configuration the service runs with?)", cfg.Store.Dir)
 		}
 	}
-	a := &app{}
-	defer a.close()
-	js, err := historyStream(ctx, a, cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	events, err := sinks.History(ctx, js, q)
-	if err != nil || len(events) > 0 {
-		return events, err
-	}
-	known, err := sinks.HasHistory(ctx, js, q)
-	if err != nil {
-		return nil, err
-	}
-	if !known {
-		return nil, fmt.Errorf("project %s is not in the audit trail: no event of it was ever recorded here", q.Project)
-	}
-	return nil, nil
+	return historyStream(ctx, a, cfg, log)
 }
 
 // historyStream reaches the audit trail: a running omswatch's embedded

@@ -30,6 +30,7 @@ type metrics struct {
 	events       *prometheus.CounterVec
 	deliveries   *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
+	failing      *prometheus.GaugeVec
 
 	// throttledBefore counts the throttling answers of the generations a
 	// reload replaced: each generation's API counts from zero, the metric
@@ -82,10 +83,13 @@ func newMetrics(buildVersion string, state func() runState) *metrics {
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "omswatch_delivery_latency_seconds",
 		Help:    "From the observation of a change to its delivery to the target.",
 		Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}}, []string{"target"})
+	m.failing = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "omswatch_target_failing",
+		Help: "1 while a target has failed for longer than store.delivery.failing_after without one success (oms.target.failing); 0 once it delivers again."},
+		[]string{"target"})
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "omswatch_build_info",
 		Help: "Always 1; the version the binary was built as."}, []string{"version"})
 	build.WithLabelValues(buildVersion).Set(1)
-	m.reg.MustRegister(m.polls, m.pollDuration, m.fleetUnread, m.events, m.deliveries, m.latency, build,
+	m.reg.MustRegister(m.polls, m.pollDuration, m.fleetUnread, m.events, m.deliveries, m.latency, m.failing, build,
 		&stateCollector{m: m, state: state},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -119,6 +123,15 @@ func (m *metrics) Retried(target string, n int) {
 // DeadLettered counts events given up on (sinks.Observer).
 func (m *metrics) DeadLettered(target string, n int, _ string) {
 	m.deliveries.WithLabelValues(target, deliveryDeadLetter).Add(float64(n))
+}
+
+// TargetFailing sets omswatch_target_failing (healthObserver).
+func (m *metrics) TargetFailing(target string, failing bool) {
+	v := 0.0
+	if failing {
+		v = 1
+	}
+	m.failing.WithLabelValues(target).Set(v)
 }
 
 // Evaluated counts a hand-off's events and keeps the project's condition

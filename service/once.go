@@ -123,7 +123,7 @@ func (l *deliveryLedger) lines() []string {
 	defer l.mu.Unlock()
 	var out []string
 	for _, t := range slices.Sorted(maps.Keys(l.dead)) {
-		out = append(out, fmt.Sprintf("target %s: %d %s dead-lettered (%s); see the dead-letter stream", t, l.dead[t],
+		out = append(out, fmt.Sprintf("target %s: %d %s dead-lettered (%s); omswatch deadletter list shows them, resend re-queues them", t, l.dead[t],
 			Plural(l.dead[t], "event", "events"), l.reason[t]))
 	}
 	return out

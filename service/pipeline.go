@@ -31,7 +31,11 @@ type pipeline struct {
 	observer pipelineObserver
 	// announce says how first sightings reach chat targets.
 	announce announcer
-	log      *slog.Logger
+	// routes name the routes in the records; noRecords keeps none (the
+	// benchmarks' baseline).
+	routes    routeNames
+	noRecords bool
+	log       *slog.Logger
 }
 
 // Handle turns one change into events, routes them and publishes them.
@@ -56,8 +60,21 @@ func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 	for _, e := range out.Errors {
 		p.log.Warn("a rule expression failed; it counts as false", "project", c.Project, "error", e)
 	}
-	if err := p.outbox.Publish(ctx, p.announce.apply(entries(c, out))); err != nil {
+	es := entries(c, out)
+	for i := range es {
+		if i < len(out.Decisions) && !p.noRecords {
+			es[i].Routing = p.routes.routing(&out.Decisions[i], p.eng.Config().DefaultTo)
+		}
+	}
+	if err := p.outbox.Publish(ctx, p.announce.apply(es)); err != nil {
 		return err
+	}
+	if len(out.Transitions) > 0 && !p.noRecords {
+		// The events are stored: a condition record that cannot be is
+		// logged, and the poll goes on.
+		if err := p.outbox.Record(ctx, conditionRecords(c.Source, c.Project, c.Time, out.Transitions)); err != nil {
+			p.log.Warn("condition records not stored", "project", c.Project, "error", err)
+		}
 	}
 	if out.StateChanged {
 		if err := p.state.Save(ctx, c.Source, c.Project, out.State); err != nil {

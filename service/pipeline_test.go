@@ -37,7 +37,7 @@ func (s *crashStore) Put(ctx context.Context, source, project string, rec poller
 	return s.Store.Put(ctx, source, project, rec)
 }
 
-func snapshotFile(t *testing.T, name string) *oms.Snapshot {
+func snapshotFile(t testing.TB, name string) *oms.Snapshot {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "diff", "sim_full-fail-resume_step_error_raised", name))
 	if err != nil {

@@ -228,6 +228,9 @@ func (s *Service) run(ctx context.Context, cfg *config.Config, a *app) (*generat
 			s.log.Error("the poller stopped", "error", err)
 		}
 	})
+	if a.heartbeat != nil {
+		g.polls.Go(func() { a.heartbeat.run(pollCtx, a.poller) })
+	}
 	return g, nil
 }
 

@@ -42,6 +42,9 @@ type app struct {
 	// which replica delivers the outbox; both nil without ha (see ha.go).
 	leases, dispatch *lease.Set
 	closers          []func()
+
+	// heartbeat beats while polls succeed (run only; nil without one).
+	heartbeat *heartbeat
 }
 
 func (a *app) close() {
@@ -118,7 +121,7 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 	}
 	a.store = store
 	a.delivery, err = newDelivery(ctx, cfg, js, deliveryOptions{stdout: o.stdout, logFormat: o.logFormat, red: red,
-		log: o.log, observer: o.deliveryObserver, pipeObserver: o.pipeObserver})
+		log: o.log, observer: o.deliveryObserver, pipeObserver: o.pipeObserver, source: a.source})
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +134,11 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 	opts := pollerOptions(cfg, a.source)
 	opts.Fetcher, opts.Lister, opts.Store, opts.Handler = a.api, a.api, store, a.delivery.Handler()
 	opts.Logger, opts.Redactor, opts.Observer = o.log, red, o.pollObserver
+	if hb := cfg.Heartbeat; o.ha && len(hb.To) > 0 {
+		a.heartbeat = &heartbeat{every: hb.Every.Duration(), to: hb.To, source: a.source, outbox: a.delivery.outbox,
+			next: o.pollObserver, log: o.log.With("component", "heartbeat")}
+		opts.Observer = a.heartbeat
+	}
 	opts.PollAtStart, opts.StopGrace = o.pollAtStart, o.stopGrace
 	// Conditions over time (a stall, a worker about to expire) hold
 	// without any change: every quiet poll hands its snapshot on to them.

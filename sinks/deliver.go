@@ -20,31 +20,44 @@ import (
 // left out of the next attempts; their neighbours go on. The worker's
 // other notifications wait meanwhile: a target's order is kept.
 func (w *worker) deliver(ctx context.Context, n Notification) {
+	id := NotificationID(&n)
+	n.receipts = &receipts{}
 	for attempt := 1; ; attempt++ {
 		err := w.t.Sink.Send(ctx, n)
 		if pe := (*PartialError)(nil); errors.As(err, &pe) {
 			refused, rest := n.split(pe.Failed)
+			allRefused := pe.Err == nil && len(rest.Events) == 0 && len(refused.Events) > 0
 			if pe.Err == nil {
-				w.delivered(rest) // first: they are done whatever becomes of the dead letters
+				w.recordAttempt(&rest, id, attempt, OutcomeDelivered, "", 0)
+				w.delivered(ctx, rest) // first: they are done whatever becomes of the dead letters
 				rest.Events = nil
 			}
 			if !w.refuse(ctx, refused, pe.Failed, attempt) {
 				return
 			}
+			w.recordRefused(refused, pe.Failed, id, attempt)
+			if allRefused {
+				// A target that refuses everything (a revoked token) is
+				// failing, however it words it.
+				w.failed(ctx, w.d.opts.Redactor.Redact(fmt.Sprint(pe.Failed[refused.Events[0].ID])))
+			}
 			n, err = rest, pe.Err
 		}
 		if err == nil {
-			w.delivered(n)
+			w.recordAttempt(&n, id, attempt, OutcomeDelivered, "", 0)
+			w.delivered(ctx, n)
 			return
 		}
 		if ctx.Err() != nil || len(n.Events) == 0 {
 			return
 		}
 		reason := w.d.opts.Redactor.Redact(err.Error())
+		w.failed(ctx, reason)
 		if IsPermanent(err) || attempt >= w.d.opts.MaxAttempts {
 			w.log.Error("delivery failed; dead-lettering", "route", n.Route, "events", len(n.Events),
 				"event_id", firstID(n), "attempts", attempt, "permanent", IsPermanent(err), "error", reason)
 			if w.deadLetter(ctx, n, reason, attempt) {
+				w.recordAttempt(&n, id, attempt, OutcomeDeadLettered, errorText(reason), 0)
 				w.ack(n.Events)
 				w.d.obs.DeadLettered(w.t.Name, len(n.Events), reason)
 			}
@@ -57,6 +70,7 @@ func (w *worker) deliver(ctx context.Context, n Notification) {
 		w.log.Warn("delivery failed; retrying", "route", n.Route, "events", len(n.Events), "event_id", firstID(n),
 			"attempt", attempt, "retry_in", delay, "error", reason)
 		w.d.obs.Retried(w.t.Name, len(n.Events))
+		w.recordAttempt(&n, id, attempt, OutcomeRetrying, errorText(reason), delay)
 		if !sleep(ctx, w.quit, delay) {
 			return
 		}
@@ -64,12 +78,26 @@ func (w *worker) deliver(ctx context.Context, n Notification) {
 }
 
 // delivered acknowledges the events of n the downstream accepted.
-func (w *worker) delivered(n Notification) {
+func (w *worker) delivered(ctx context.Context, n Notification) {
 	if len(n.Events) == 0 {
 		return
 	}
+	w.logRequeued(n.Events)
 	w.ack(n.Events)
 	w.d.obs.Delivered(w.t.Name, n.Events)
+	w.succeeded(ctx)
+}
+
+// logRequeued says which of the delivered events were resends or
+// fallbacks, so whoever ran `deadletter resend` sees them arrive.
+func (w *worker) logRequeued(events []event.Event) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range events {
+		if h, ok := w.held[e.ID]; ok && h.requeued != "" {
+			w.log.Info("delivered the "+h.requeued, "event_id", e.ID, "project", e.Subject, "type", e.Type)
+		}
+	}
 }
 
 // refuse dead-letters each event of n with its own reason from failed and
@@ -80,8 +108,6 @@ func (w *worker) refuse(ctx context.Context, n Notification, failed map[string]e
 		if err := failed[e.ID]; err != nil {
 			reason = w.d.opts.Redactor.Redact(err.Error())
 		}
-		w.log.Error("an event was refused; dead-lettering it", "route", n.Route, "event_id", e.ID, "type", e.Type,
-			"attempts", attempt, "error", reason)
 		one := n.pick(i)
 		if !w.deadLetter(ctx, one, reason, attempt) {
 			return false
@@ -164,9 +190,10 @@ func (w *worker) skip(seq uint64, m jetstream.Msg) {
 }
 
 // deadLetter stores each event of n on the dead-letter subject of the
-// target with why it failed; true once all are stored. Storing is retried
-// (the dead-letter stream is on the same server as the outbox, so it is
-// down only when the outbox is).
+// target with why it failed, logs it with the id `omswatch deadletter
+// resend` takes, and sends a critical event on to the fallback target;
+// true once all are stored. Storing is retried (the dead-letter stream is
+// on the same server as the outbox, so it is down only when the outbox is).
 func (w *worker) deadLetter(ctx context.Context, n Notification, reason string, attempts int) bool {
 	ob := w.d.opts.Outbox
 	subject := ob.opts.DeadLetterPrefix + "." + Token(w.t.Name)
@@ -176,26 +203,75 @@ func (w *worker) deadLetter(ctx context.Context, n Notification, reason string, 
 			w.log.Error("cannot encode a dead letter", "event_id", e.ID, "error", err)
 			continue
 		}
+		held, seq := w.heldMsg(e.ID)
 		m := nats.NewMsg(subject)
 		m.Data = payload
-		m.Header.Set(jetstream.MsgIDHeader, e.ID+"."+Token(w.t.Name))
+		id := e.ID + "." + Token(w.t.Name)
+		if why := held.Get(HeaderRequeue); why != "" {
+			// A resend or a fallback that failed again is a dead letter
+			// of its own, not a duplicate of the first.
+			id += "." + why + "." + strconv.FormatUint(seq, 10)
+			m.Header.Set(HeaderRequeue, why)
+			m.Header.Set(HeaderRequeueOf, held.Get(HeaderRequeueOf))
+		}
+		m.Header.Set(jetstream.MsgIDHeader, id)
 		m.Header.Set(HeaderContentType, event.StructuredContentType)
 		m.Header.Set(HeaderTarget, w.t.Name)
 		m.Header.Set(HeaderRoute, n.Route)
 		m.Header.Set(HeaderReason, oneLine(reason))
 		m.Header.Set(HeaderAttempts, strconv.Itoa(attempts))
-		for try := 1; ; try++ {
-			_, err := ob.js.PublishMsg(ctx, m, jetstream.WithExpectStream(ob.opts.DeadLetterStream))
-			if err == nil {
-				break
-			}
-			if errors.Is(err, context.Canceled) || !sleep(ctx, w.quit, backoff(w.d.opts.InitialBackoff, w.d.opts.MaxBackoff, try)) {
-				return false
-			}
-			w.log.Warn("cannot store a dead letter; retrying", "event_id", e.ID, "error", fmt.Sprint(err))
+		ack, ok := w.storeDeadLetter(ctx, m, e.ID, ob.opts.DeadLetterStream)
+		if !ok {
+			return false
 		}
+		w.log.Error("dead letter stored; resend it once the cause is fixed (omswatch deadletter resend ID)", "dead_letter", ack.Sequence,
+			"event_id", e.ID, "project", e.Subject, "type", e.Type, "severity", e.Severity, "route", n.Route, "attempts", attempts, "error", reason)
+		w.fallback(ctx, e, payload, held, n.Route, ack.Sequence)
 	}
 	return true
+}
+
+// heldMsg returns the headers and stream sequence of the message of the
+// event the worker holds (nil and 0 if none).
+func (w *worker) heldMsg(id string) (nats.Header, uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if h, ok := w.held[id]; ok {
+		return h.msg.Headers(), h.seq
+	}
+	return nil, 0
+}
+
+// storeDeadLetter publishes m into stream until it is stored; false if ctx
+// ended or the worker stopped first.
+func (w *worker) storeDeadLetter(ctx context.Context, m *nats.Msg, eventID, stream string) (*jetstream.PubAck, bool) {
+	for try := 1; ; try++ {
+		ack, err := w.d.opts.Outbox.js.PublishMsg(ctx, m, jetstream.WithExpectStream(stream))
+		if err == nil {
+			return ack, true
+		}
+		if errors.Is(err, context.Canceled) || !sleep(ctx, w.quit, backoff(w.d.opts.InitialBackoff, w.d.opts.MaxBackoff, try)) {
+			return nil, false
+		}
+		w.log.Warn("cannot store a dead letter; retrying", "event_id", eventID, "error", fmt.Sprint(err))
+	}
+}
+
+// fallback sends the dead letter of a critical event to the fallback
+// target too (DispatcherOptions.FallbackTo), through the audit stream like
+// a resend: unless this is the fallback target, or the event goes there
+// anyway.
+func (w *worker) fallback(ctx context.Context, e event.Event, payload []byte, held nats.Header, route string, dl uint64) {
+	to := w.d.opts.FallbackTo
+	if to == "" || to == w.t.Name || e.Severity != event.Critical || addressed(held, to) {
+		return
+	}
+	ob := w.d.opts.Outbox
+	m := requeueMsg(ob.opts.Prefix, payload, e, to, route, RequeueFallback, dl, "fallback."+strconv.FormatUint(dl, 10))
+	if _, ok := w.storeDeadLetter(ctx, m, e.ID, ob.opts.Stream); ok {
+		w.log.Warn("a critical event could not be delivered; it goes to the fallback target", "event_id", e.ID,
+			"project", e.Subject, "fallback", to, "dead_letter", dl)
+	}
 }
 
 // oneLine keeps a reason fit for a header value.

@@ -68,6 +68,17 @@ type DispatcherOptions struct {
 	Logger   *slog.Logger
 	// Observer, when set, is told every delivery, retry and dead letter.
 	Observer Observer
+	// NoRecords turns the delivery records (OMSWATCH_DECISIONS) off: the
+	// baseline of the benchmarks that measure what recording costs.
+	NoRecords bool
+	// FallbackTo, when set, is a target that also gets the dead letters of
+	// critical events (through the audit stream, like a resend).
+	FallbackTo string
+	// FailingAfter is how long a target may fail without a success before
+	// Health is told (default 5m); Health, when set, is told then and at
+	// the target's next success (see TargetHealth).
+	FailingAfter time.Duration
+	Health       func(ctx context.Context, h TargetHealth)
 }
 
 func (o *DispatcherOptions) setDefaults() {
@@ -95,6 +106,9 @@ func (o *DispatcherOptions) setDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.FailingAfter <= 0 {
+		o.FailingAfter = 5 * time.Minute
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -130,8 +144,10 @@ type Dispatcher struct {
 	obs     Observer
 	log     *slog.Logger
 	workers []*worker
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// rec stores the delivery records in the background.
+	rec    *recorder
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // NewDispatcher checks the options; nothing is started yet.
@@ -158,6 +174,9 @@ func ConsumerName(target string) string { return "target_" + Token(target) }
 func (d *Dispatcher) Start(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(ctx)
 	d.cancel = cancel
+	if !d.opts.NoRecords {
+		d.rec = newRecorder(d.opts.Outbox, d.log)
+	}
 	for _, t := range d.opts.Targets {
 		cons, err := d.consumer(ctx, t)
 		if err != nil {
@@ -315,4 +334,7 @@ func (d *Dispatcher) Close() {
 		w.stop()
 	}
 	d.wg.Wait()
+	if d.rec != nil {
+		d.rec.close()
+	}
 }

@@ -124,7 +124,7 @@ func (d *Grouping) Add(now time.Time, ds []Delivery) {
 		if g == nil {
 			d.seq++
 			g = &group{due: now.Add(wait), seq: d.seq, key: key,
-				n: Notification{Target: de.Target, Route: de.Route, Group: labels}}
+				n: Notification{Target: de.Target, Route: de.Route, Group: labels, Opened: now, Due: now.Add(wait)}}
 			d.groups[key] = g
 			d.bound(de.Target)
 		}

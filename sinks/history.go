@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/event"
@@ -28,6 +29,9 @@ type StoredEvent struct {
 	Event event.Event
 	// Seq is the stream sequence.
 	Seq uint64
+	// Header is the stored message's (RoutingOf reads what the rules
+	// decided).
+	Header nats.Header
 }
 
 // HasHistory reports whether the audit stream holds any event of the
@@ -62,49 +66,19 @@ func History(ctx context.Context, js jetstream.JetStream, q HistoryQuery) ([]Sto
 	if q.Prefix == "" {
 		q.Prefix = DefaultPrefix
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{q.Prefix + ".*." + Token(q.Project) + ".>"}}
-	if !q.Since.IsZero() {
-		since := q.Since
-		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
-	}
-	st, err := js.Stream(ctx, q.Stream)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil, nil // nothing was ever published
-	}
-	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
-	}
-	cons, err := st.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
-	}
 	var out []StoredEvent
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(300*time.Millisecond))
+	err := readStream(ctx, js, q.Stream, q.Prefix+".*."+Token(q.Project)+".>", q.Since, func(m jetstream.Msg, meta *jetstream.MsgMetadata) error {
+		e, err := DecodeEvent(m.Data())
 		if err != nil {
-			return nil, fmt.Errorf("history: %w", err)
+			return fmt.Errorf("message %d: %w", meta.Sequence.Stream, err)
 		}
-		n, last := 0, false
-		for m := range batch.Messages() {
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				return nil, fmt.Errorf("history: %w", err)
-			}
-			e, err := DecodeEvent(m.Data())
-			if err != nil {
-				return nil, fmt.Errorf("history: message %d: %w", meta.Sequence.Stream, err)
-			}
-			if e.Subject == q.Project { // tokens of two ids may coincide
-				out = append(out, StoredEvent{Raw: m.Data(), Event: e, Seq: meta.Sequence.Stream})
-			}
-			last = meta.NumPending == 0
+		if e.Subject == q.Project { // tokens of two ids may coincide
+			out = append(out, StoredEvent{Raw: m.Data(), Event: e, Seq: meta.Sequence.Stream, Header: m.Headers()})
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("history: %w", err)
-		}
-		if n == 0 || last {
-			return out, nil
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
 	}
+	return out, nil
 }

@@ -57,3 +57,44 @@ func BenchmarkDecodeForDelivery(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRecordEncoding is the client-side CPU the decision records add:
+// the routing header of each event and a delivery record per attempt,
+// beside the event's own encoding the outbox already did (the baseline, in
+// the same run).
+func BenchmarkRecordEncoding(b *testing.B) {
+	e := event.Event{ID: "0a198ceec5953d5f366ed442841ce39c", Source: "oms://cn-hangzhou", Type: event.TypeStepStatusChanged,
+		Subject: "np_lzubz1i86txw", Severity: event.Critical, Time: time.Now(),
+		Data: event.Data{Project: event.Project{ID: "np_lzubz1i86txw", Name: "orders", Status: "RUNNING"},
+			Fields: map[string]any{"step": "FULL", "phase": "full", "from": "RUNNING", "to": "FAILED", "progress": 42}}}
+	routing := &Routing{Routes: []RouteRecord{{Name: "dba", Where: "rules.yaml:23", Action: "send", To: []string{"dba"}}},
+		Passed: []RouteRecord{{Name: "high-only", Where: "rules.yaml:19", Action: RouteWhenFalse}}}
+	rec := &Record{Kind: RecordDelivery, Time: time.Now(), Source: e.Source, Project: e.Subject,
+		Delivery: &DeliveryRecord{Target: "dba", Notification: "84fe6c95dd8d72d1", Group: "project=np_lzubz1i86txw",
+			Events: []string{e.ID}, Attempt: 1, Outcome: OutcomeDelivered,
+			Receipts: map[string]Receipt{e.ID: {Channel: "C0DBA", TS: "1748765400.000005"}}}}
+	b.Run("event_json_baseline", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := e.JSON(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("routing_header", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(routing); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("delivery_record", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := recordMsg(DefaultDecisionPrefix, rec, ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

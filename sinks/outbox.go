@@ -33,7 +33,10 @@ type OutboxOptions struct {
 	// DeadLetterStream and DeadLetterPrefix name where dead letters go
 	// (default OMSWATCH_DEADLETTER, omswatch.deadletter).
 	DeadLetterStream, DeadLetterPrefix string
-	// MaxAge and MaxBytes bound both streams (MaxAge default 90 days,
+	// DecisionStream and DecisionPrefix name where the decision records
+	// go (default OMSWATCH_DECISIONS, omswatch.decisions).
+	DecisionStream, DecisionPrefix string
+	// MaxAge and MaxBytes bound the streams (MaxAge default 90 days,
 	// MaxBytes 0 = no limit).
 	MaxAge   time.Duration
 	MaxBytes int64
@@ -60,6 +63,12 @@ func (o *OutboxOptions) setDefaults() {
 	if o.DeadLetterPrefix == "" {
 		o.DeadLetterPrefix = DefaultDeadLetterPrefix
 	}
+	if o.DecisionStream == "" {
+		o.DecisionStream = DefaultDecisionStream
+	}
+	if o.DecisionPrefix == "" {
+		o.DecisionPrefix = DefaultDecisionPrefix
+	}
 	if o.MaxAge <= 0 {
 		o.MaxAge = 90 * 24 * time.Hour
 	}
@@ -83,6 +92,9 @@ type Entry struct {
 	Deliveries []Delivery
 	// Status is the project's status card data, if known.
 	Status *ProjectStatus
+	// Routing is what the rules decided, stored with the event (nil: not
+	// recorded).
+	Routing *Routing
 }
 
 // Outbox publishes events into the audit stream. It is safe for concurrent
@@ -93,7 +105,7 @@ type Outbox struct {
 	log  *slog.Logger
 }
 
-// NewOutbox creates the audit and dead-letter streams, or brings their
+// NewOutbox creates the audit, dead-letter and decision streams, or brings their
 // limits up to date, and returns the outbox.
 func NewOutbox(ctx context.Context, js jetstream.JetStream, o OutboxOptions) (*Outbox, error) {
 	o.setDefaults()
@@ -109,6 +121,8 @@ func NewOutbox(ctx context.Context, js jetstream.JetStream, o OutboxOptions) (*O
 			Subjects: []string{o.Prefix + ".>"}, Duplicates: o.DedupWindow},
 		{Name: o.DeadLetterStream, Description: "omswatch: events a target could not take, with the reason",
 			Subjects: []string{o.DeadLetterPrefix + ".>"}, Duplicates: min(o.DedupWindow, 2*time.Minute)},
+		{Name: o.DecisionStream, Description: "omswatch: what became of each event: conditions, groups, delivery attempts",
+			Subjects: []string{o.DecisionPrefix + ".>"}, Duplicates: min(o.DedupWindow, 2*time.Minute)},
 	} {
 		sc.MaxAge, sc.MaxBytes, sc.Storage, sc.Replicas = o.MaxAge, maxBytes, jetstream.FileStorage, o.Replicas
 		sc.Retention, sc.Discard = jetstream.LimitsPolicy, jetstream.DiscardOld
@@ -202,6 +216,13 @@ func (o *Outbox) message(en *Entry, statuses map[*ProjectStatus]string) (*nats.M
 	m.Header.Set(HeaderContentType, event.StructuredContentType)
 	for _, d := range en.Deliveries {
 		m.Header.Add(HeaderDeliver, encodeDelivery(d))
+	}
+	if en.Routing != nil {
+		b, err := json.Marshal(en.Routing)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: routing of %s: %w", e.ID, err)
+		}
+		m.Header.Set(HeaderRouting, string(b))
 	}
 	if en.Status != nil {
 		st, ok := statuses[en.Status]

@@ -27,7 +27,8 @@ import (
 // Err says. Send must return when ctx ends. Retries call Send again with
 // the events not delivered for sure (those refused left out), so a sink
 // that already delivered part of them should skip that part where it can
-// tell.
+// tell. A sink may tell the decision records what the downstream answered
+// for the events it took (a Slack ts, an HTTP status) with n.SetReceipt.
 type Sink interface {
 	Send(ctx context.Context, n Notification) error
 }
@@ -63,10 +64,16 @@ type Notification struct {
 	// Dropped counts earlier notifications to the target that its rate
 	// limit discarded.
 	Dropped int
+	// Opened is when its group took its first event and Due when its
+	// group_wait ended (Time is later when the rate limit held it); zero
+	// for a batch.
+	Opened, Due time.Time
 
 	// payloads are the events' JSON as stored, when the severity was not
 	// overridden (saves encoding them again).
 	payloads [][]byte
+	// receipts collect what the downstream answered (SetReceipt).
+	receipts *receipts
 }
 
 // GroupString writes the group as name=value pairs, comma-separated.

@@ -32,6 +32,8 @@ type worker struct {
 	draining atomic.Bool
 	queued   atomic.Int64 // messages in `in` or held, not yet acknowledged
 
+	health health // the run of failures (the worker's goroutine only)
+
 	mu   sync.Mutex
 	held map[string]*heldMsg // by event id
 	// waiting are the messages in `in`, by stream sequence, with the
@@ -50,6 +52,8 @@ type heldMsg struct {
 	seq     uint64
 	status  string // the status header, decoded only for a grouped target
 	payload []byte
+	// requeued is set for a resend or fallback: which dead letter it is.
+	requeued string
 }
 
 func newWorker(d *Dispatcher, t Target, g Grouper, cons jetstream.Consumer) *worker {
@@ -254,6 +258,9 @@ func (w *worker) hold(seq uint64, m jetstream.Msg) (Delivery, bool) {
 	}
 	route, index, sev, _ := deliveryFor(m.Headers(), w.t.Name)
 	h := &heldMsg{msg: m, seq: seq, status: m.Headers().Get(HeaderStatus), payload: m.Data()}
+	if why := m.Headers().Get(HeaderRequeue); why != "" {
+		h.requeued = why + " of dead letter " + m.Headers().Get(HeaderRequeueOf)
+	}
 	if sev.Rank() > 0 && sev != ev.Severity {
 		// The target gets another severity than stored: it needs the
 		// whole event to encode it anew.

@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"path"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,7 +20,8 @@ func newHistoryCmd(c *cli) *cobra.Command {
 		Short: "Print a project's timeline from the audit trail",
 		Long: `history reads the audit trail (the JetStream stream every event is stored in
 before it is delivered) and prints the project's events, oldest first: time,
-type, severity and summary, and with --patch the JSON Patch of each change.
+type, severity and summary, and with --patch the JSON Patch of each change;
+under each, where it went (targets and outcomes, silences, inhibitions, drops).
 
 The stream is read where the configuration says: an external NATS, or the
 embedded server of a running omswatch (nats.embedded host and port), or, when
@@ -32,7 +29,7 @@ none runs, the embedded server's store directory opened here.
 
 --since takes a duration back from now (90m, 24h, 7d) or an RFC 3339 time;
 --type an event type glob (oms.step.*); --format json prints the stored
-CloudEvents JSON, one per line.
+CloudEvents JSON, one per line, its records in "omswatchrecord".
 
 Exit status: 0, 1 when the stream cannot be read, 2 for bad flags or
 configuration.`,
@@ -49,7 +46,7 @@ configuration.`,
 			if err != nil {
 				return service.Invalid(err)
 			}
-			return runHistory(cmd.Context(), c, cfg, q, historyPrinter{format: format, patch: patch, typ: typ})
+			return runHistory(cmd.Context(), c, cfg, q, service.HistoryFormat{JSON: format == "json", Patch: patch, Type: typ})
 		},
 	}
 	cmd.Flags().StringVar(&file, "config", "", "configuration file (required)")
@@ -81,54 +78,15 @@ func historyQuery(project, since, typ, format string, now time.Time) (sinks.Hist
 	return q, nil
 }
 
-func runHistory(ctx context.Context, c *cli, cfg *config.Config, q sinks.HistoryQuery, p historyPrinter) error {
+func runHistory(ctx context.Context, c *cli, cfg *config.Config, q sinks.HistoryQuery, f service.HistoryFormat) error {
 	log, err := c.logger()
 	if err != nil {
 		return err
 	}
-	events, err := service.History(ctx, cfg, q, log)
+	trail, err := service.ReadTrail(ctx, cfg, q, log)
 	if err != nil {
 		return err
 	}
-	for _, se := range events {
-		if se.Event.Time.Before(q.Since) {
-			continue // stored after --since, observed before it
-		}
-		if err := p.print(c.stdout, se); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// historyPrinter writes events as text lines or stored JSON.
-type historyPrinter struct {
-	format, typ string
-	patch       bool
-}
-
-func (p historyPrinter) print(w io.Writer, se sinks.StoredEvent) error {
-	e := se.Event
-	if p.typ != "" {
-		if ok, _ := path.Match(p.typ, e.Type); !ok {
-			return nil
-		}
-	}
-	var b strings.Builder
-	if p.format == "json" {
-		b.Write(se.Raw)
-		b.WriteByte('\n')
-	} else {
-		b.WriteString(event.Summary(e))
-		b.WriteByte('\n')
-		if p.patch {
-			for _, ch := range e.Data.Changes {
-				fmt.Fprintf(&b, "    %s\n", ch)
-			}
-		}
-	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return fmt.Errorf("history: %w", err)
-	}
-	return nil
+	f.Since = q.Since
+	return service.WriteHistory(c.stdout, trail, f)
 }

@@ -119,6 +119,8 @@ var subcommands = []func(*cli) *cobra.Command{
 	newReplayCmd,
 	newSilenceCmd,
 	newHistoryCmd,
+	newExplainCmd,
+	newDeadLetterCmd,
 	newTestCmd,
 }
 

@@ -138,10 +138,12 @@ func (s *Sink) sendThread(ctx context.Context, n *sinks.Notification, events []e
 			break
 		}
 	}
-	if _, _, err := s.c.post(ctx, s.cfg.Channel, th.Channel, opts...); err != nil {
+	ch, ts, err := s.c.post(ctx, s.cfg.Channel, th.Channel, opts...)
+	if err != nil {
 		return err
 	}
 	s.c.markSent(key)
+	n.SetReceipt(sinks.Receipt{Channel: ch, TS: ts}, eventIDs(events)...)
 	return nil
 }
 
@@ -192,16 +194,30 @@ func (s *Sink) replyKey(events []event.Event) string {
 
 // sendWebhook posts the whole notification as one message.
 func (s *Sink) sendWebhook(ctx context.Context, n *sinks.Notification) error {
-	return s.postWebhook(ctx, s.r.text(n, n.Events))
+	return s.postWebhook(ctx, n, s.r.text(n, n.Events))
 }
 
-// postWebhook posts text through the target's incoming webhook.
-func (s *Sink) postWebhook(ctx context.Context, text string) error {
+// postWebhook posts text through the target's incoming webhook; the
+// record gets the HTTP status of its answer.
+func (s *Sink) postWebhook(ctx context.Context, n *sinks.Notification, text string) error {
 	msg := &slack.WebhookMessage{Text: text}
 	hook := s.cfg.WebhookURL.Reveal()
-	return s.c.call(ctx, "incoming webhook", "webhook:"+s.name, true, func() error {
+	err := s.c.call(ctx, "incoming webhook", "webhook:"+s.name, true, func() error {
 		return slack.PostWebhookCustomHTTPContext(ctx, hook, s.c.http, msg)
 	})
+	if err == nil {
+		n.SetReceipt(sinks.Receipt{Status: http.StatusOK}, eventIDs(n.Events)...)
+	}
+	return err
+}
+
+// eventIDs are the ids of events, for receipts.
+func eventIDs(events []event.Event) []string {
+	ids := make([]string, len(events))
+	for i, e := range events {
+		ids[i] = e.ID
+	}
+	return ids
 }
 
 func (c *Client) projectLink(e event.Event) string {

@@ -28,15 +28,17 @@ func (s *Sink) sendFirstSight(ctx context.Context, n *sinks.Notification) error 
 		if len(problems) > 0 {
 			text += "\n" + s.r.text(n, problems)
 		}
-		return s.postWebhook(ctx, text)
+		return s.postWebhook(ctx, n, text)
 	}
 	key := s.replyKey(n.Events) + "|first sight"
 	if !s.c.wasSent(key) {
-		if _, _, err := s.c.post(ctx, s.cfg.Channel, s.cfg.Channel, slack.MsgOptionText(text, false),
-			slack.MsgOptionDisableLinkUnfurl()); err != nil {
+		ch, ts, err := s.c.post(ctx, s.cfg.Channel, s.cfg.Channel, slack.MsgOptionText(text, false),
+			slack.MsgOptionDisableLinkUnfurl())
+		if err != nil {
 			return err
 		}
 		s.c.markSent(key)
+		n.SetReceipt(sinks.Receipt{Channel: ch, TS: ts}, eventIDs(n.Events)...)
 	}
 	for _, events := range byProject(problems) {
 		if err := s.sendThread(ctx, n, events); err != nil {

@@ -104,12 +104,14 @@ func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
 			continue
 		}
 		body, ctype, err := s.render(&n, i)
+		status := 0
 		if err == nil {
-			err = s.post(ctx, e, body, ctype)
+			status, err = s.post(ctx, e, body, ctype)
 		}
 		switch {
 		case err == nil:
 			s.markSent(e.ID)
+			n.SetReceipt(sinks.Receipt{Status: status}, e.ID)
 		case sinks.IsPermanent(err) && ctx.Err() == nil:
 			if refused == nil {
 				refused = map[string]error{}
@@ -140,10 +142,10 @@ func (s *Sink) render(n *sinks.Notification, i int) ([]byte, string, error) {
 // post sends one request and classifies the answer: 2xx accepted; 408,
 // 429 (with its Retry-After), 5xx and network errors transient; any other
 // status permanent.
-func (s *Sink) post(ctx context.Context, e event.Event, body []byte, ctype string) error {
+func (s *Sink) post(ctx context.Context, e event.Event, body []byte, ctype string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.URL.Reveal(), bytes.NewReader(body))
 	if err != nil {
-		return sinks.Permanent(errors.New(s.red.Redact(err.Error())))
+		return 0, sinks.Permanent(errors.New(s.red.Redact(err.Error())))
 	}
 	for k, v := range s.cfg.Headers {
 		req.Header.Set(k, v.Reveal())
@@ -155,24 +157,24 @@ func (s *Sink) post(ctx context.Context, e event.Event, body []byte, ctype strin
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return errors.New(s.red.Redact(fmt.Sprintf("webhook %s: %v", s.name, err)))
+		return 0, errors.New(s.red.Redact(fmt.Sprintf("webhook %s: %v", s.name, err)))
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 == 2 {
-		return nil
+		return resp.StatusCode, nil
 	}
 	err = errors.New(s.red.Redact(fmt.Sprintf("webhook %s: %s: %s", s.name, resp.Status, strings.TrimSpace(string(snippet)))))
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil {
-			return sinks.RetryAfter(err, time.Duration(secs)*time.Second)
+			return resp.StatusCode, sinks.RetryAfter(err, time.Duration(secs)*time.Second)
 		}
-		return err
+		return resp.StatusCode, err
 	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
-		return err
+		return resp.StatusCode, err
 	}
-	return sinks.Permanent(err)
+	return resp.StatusCode, sinks.Permanent(err)
 }
 
 func (s *Sink) wasSent(id string) bool {

@@ -1,0 +1,4 @@
+package sinks
+
+// ReadStream is readStream, for the external tests.
+var ReadStream = readStream
