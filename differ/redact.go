@@ -117,3 +117,13 @@ func redact(segs []string, v any) (any, bool) {
 	}
 	return v, false
 }
+
+// Redact returns a canonical tree (or a merge patch of one) with every
+// credential, connection user name, host and connection string masked, as
+// events carry them. The tree is not modified; unchanged subtrees are
+// shared.
+func Redact(tree map[string]any) map[string]any {
+	r, _ := redact(make([]string, 0, 16), tree)
+	m, _ := r.(map[string]any)
+	return m
+}

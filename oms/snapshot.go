@@ -143,3 +143,13 @@ func (s *Snapshot) ID() string { return scalarText(s.tree["Id"]) }
 // (PascalCase, e.g. "Steps"), nil when it has none. Like Tree, it is shared:
 // do not modify it.
 func (s *Snapshot) Member(key string) any { return s.tree[key] }
+
+// StandingFor returns a copy of s that reports digest as its Digest: a
+// snapshot rebuilt from a redacted record (the observation log keeps no
+// credentials) stands for the original, whose digest made the ids of its
+// events, so a replay of it gives those same ids.
+func (s *Snapshot) StandingFor(digest string) *Snapshot {
+	c := *s
+	c.digest = digest
+	return &c
+}

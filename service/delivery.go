@@ -90,6 +90,7 @@ func newDelivery(ctx context.Context, cfg *config.Config, js jetstream.JetStream
 	}
 	d.pipe = &pipeline{eng: eng, state: state, outbox: outbox, silences: d.currentSilences,
 		observer: o.pipeObserver, announce: newAnnouncer(cfg), routes: newRouteNames(eng), log: o.log.With("component", "pipeline")}
+	d.pipe.record = newRecorder(outbox)
 	return d, nil
 }
 

@@ -72,6 +72,9 @@ func Once(ctx context.Context, cfg *config.Config, o OnceOptions) (OnceReport, e
 	if rep.Polls, err = a.poller.RunOnce(ctx); err != nil {
 		return rep, err
 	}
+	if err := a.delivery.FlushObservations(ctx); err != nil {
+		o.Logger.Warn("the observation log misses this run's quiet polls; a backtest sees a gap", "error", err)
+	}
 	dctx, cancel := context.WithTimeout(ctx, o.DrainTimeout)
 	defer cancel()
 	drainErr := a.delivery.Drain(dctx)

@@ -36,6 +36,9 @@ type pipeline struct {
 	routes    routeNames
 	noRecords bool
 	log       *slog.Logger
+
+	// record writes the observation log (backtests); may be nil.
+	record *recorder
 }
 
 // Handle turns one change into events, routes them and publishes them.
@@ -74,6 +77,11 @@ func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 		// logged, and the poll goes on.
 		if err := p.outbox.Record(ctx, conditionRecords(c.Source, c.Project, c.Time, out.Transitions)); err != nil {
 			p.log.Warn("condition records not stored", "project", c.Project, "error", err)
+		}
+	}
+	if p.record != nil {
+		if err := p.record.Record(ctx, c, out); err != nil {
+			return err
 		}
 	}
 	if out.StateChanged {

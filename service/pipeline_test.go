@@ -118,7 +118,7 @@ func TestCrashBetweenPublishAndSnapshotStoresNoDuplicate(t *testing.T) {
 // startDelivery starts an embedded NATS server and the delivery of a
 // configuration on it (the log target writing JSON to out), stopped with
 // the test.
-func startDelivery(ctx context.Context, t *testing.T, doc string) (*delivery, jetstream.JetStream, *proctest.Buffer) {
+func startDelivery(ctx context.Context, t testing.TB, doc string) (*delivery, jetstream.JetStream, *proctest.Buffer) {
 	t.Helper()
 	srv, err := natsembed.Start(ctx, natsembed.ServerOptions{Port: -1, StoreDir: t.TempDir()})
 	if err != nil {

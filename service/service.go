@@ -251,6 +251,9 @@ func (g *generation) stop(dctx context.Context) {
 	g.drainMu.Unlock()
 	g.stopPolls()
 	g.polls.Wait()
+	if err := g.a.delivery.FlushObservations(dctx); err != nil {
+		g.log.Warn("the observation log misses the last quiet polls; a backtest sees a gap", "error", err)
+	}
 	if g.a.leases == nil {
 		if err := g.a.delivery.StopDispatcher(dctx); err != nil {
 			g.log.Warn("not everything was delivered; it stays in the outbox for the next start", "error", err)

@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,6 +34,9 @@ type OutboxOptions struct {
 	// DeadLetterStream and DeadLetterPrefix name where dead letters go
 	// (default OMSWATCH_DEADLETTER, omswatch.deadletter).
 	DeadLetterStream, DeadLetterPrefix string
+	// ObservationStream and ObservationPrefix name the observation log
+	// (default OMSWATCH_OBSERVATIONS, omswatch.observations).
+	ObservationStream, ObservationPrefix string
 	// DecisionStream and DecisionPrefix name where the decision records
 	// go (default OMSWATCH_DECISIONS, omswatch.decisions).
 	DecisionStream, DecisionPrefix string
@@ -63,6 +67,8 @@ func (o *OutboxOptions) setDefaults() {
 	if o.DeadLetterPrefix == "" {
 		o.DeadLetterPrefix = DefaultDeadLetterPrefix
 	}
+	o.ObservationStream = cmp.Or(o.ObservationStream, DefaultObservationStream)
+	o.ObservationPrefix = cmp.Or(o.ObservationPrefix, DefaultObservationPrefix)
 	if o.DecisionStream == "" {
 		o.DecisionStream = DefaultDecisionStream
 	}
@@ -121,6 +127,8 @@ func NewOutbox(ctx context.Context, js jetstream.JetStream, o OutboxOptions) (*O
 			Subjects: []string{o.Prefix + ".>"}, Duplicates: o.DedupWindow},
 		{Name: o.DeadLetterStream, Description: "omswatch: events a target could not take, with the reason",
 			Subjects: []string{o.DeadLetterPrefix + ".>"}, Duplicates: min(o.DedupWindow, 2*time.Minute)},
+		{Name: o.ObservationStream, Description: "omswatch: what each poll saw, to rebuild the snapshots (replay --from-history)",
+			Subjects: []string{o.ObservationPrefix + ".>"}, Duplicates: o.DedupWindow},
 		{Name: o.DecisionStream, Description: "omswatch: what became of each event: conditions, groups, delivery attempts",
 			Subjects: []string{o.DecisionPrefix + ".>"}, Duplicates: min(o.DedupWindow, 2*time.Minute)},
 	} {

@@ -1,25 +1,18 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/omswatch/omswatch/event"
-	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/service"
-	"github.com/omswatch/omswatch/sinks"
 )
 
 func newReplayCmd(c *cli) *cobra.Command {
-	var file, format string
+	var file, format, project, since string
+	var fromHistory bool
 	cmd := &cobra.Command{
-		Use:   "replay --config FILE RECORDING.jsonl",
+		Use:   "replay --config FILE (RECORDING.jsonl | --from-history [--project ID] [--since 7d])",
 		Short: "Run a recording through diff, conditions and routes and print what would be sent",
 		Long: `replay feeds a recording (JSON Lines of DescribeProject answers, as the
 poller's --record and the simulator write them) through canonicalisation,
@@ -32,100 +25,49 @@ sent. A failed poll in the recording (Success:false) is skipped.
 --format text (default) prints each notification and its rendered payload;
 --format json prints one JSON object per notification.
 
-Exit status: 0, or 2 when the configuration or the recording is invalid.`,
-		Args: cobra.ExactArgs(1),
+--from-history backtests: it replays what the service observed (kept beside the
+audit trail; --config must name its store) through these rules and prints what
+they would send that was not sent (+), no longer (-), or otherwise (~);
+--project and --since narrow it. See docs/ARCHITECTURE.md, Backtest.
+
+Exit status: 0; 1 when the audit trail cannot be read; 2 for bad flags, configuration or recording.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
 				return service.Invalidf("--format %q: want text or json", format)
+			}
+			if fromHistory == (len(args) == 1) {
+				return service.Invalidf("give a RECORDING, or --from-history to replay the audit trail")
 			}
 			cfg, eng, err := loadRules(file, c.stderr)
 			if err != nil {
 				return err
 			}
+			log, err := c.logger()
+			if err != nil {
+				return err
+			}
+			if fromHistory {
+				return service.PrintBacktest(cmd.Context(), cfg, eng, service.BacktestOptions{Project: project,
+					Since: since, Format: format, Now: time.Now(), Out: c.stdout, Log: log})
+			}
 			obs, err := service.ReadRecording(args[0])
 			if err != nil {
 				return err
 			}
-			out := &replayPrinter{w: c.stdout, format: format, dr: service.NewDryRun(cfg)}
+			out := service.NewReplayPrinter(c.stdout, format, cfg)
 			if err := service.Replay(cmd.Context(), cfg, eng, obs, out); err != nil {
 				return err
 			}
-			return out.err
+			return out.Err()
 		},
 	}
 	cmd.Flags().StringVar(&file, "config", "", "the configuration file whose rules to use (required)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&fromHistory, "from-history", false, "replay the audit trail's history and compare with what was sent")
+	cmd.Flags().StringVar(&project, "project", "", "with --from-history: only this project")
+	cmd.Flags().StringVar(&since, "since", "", "with --from-history: compare from a duration ago (7d) or an RFC 3339 time")
 	return cmd
-}
-
-// replayPrinter writes notifications as text or JSON lines.
-type replayPrinter struct {
-	w      io.Writer
-	format string
-	dr     *service.DryRun
-	err    error
-}
-
-func (p *replayPrinter) printf(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
-	}
-}
-
-func (p *replayPrinter) Skipped(now time.Time, o omssim.Observation, err error) {
-	if p.format == "text" {
-		line, _, _ := strings.Cut(err.Error(), "\n")
-		p.printf("# %s %s: failed poll skipped: %s\n", stamp(now), o.Project, line)
-	}
-}
-
-func (p *replayPrinter) ExpressionError(now time.Time, err error) {
-	if p.format == "text" {
-		p.printf("# %s expression failed (counted as false): %v\n", stamp(now), err)
-	}
-}
-
-// replayJSON is one notification in --format json.
-type replayJSON struct {
-	Time    string            `json:"time"`
-	Target  string            `json:"target"`
-	Route   string            `json:"route"`
-	Group   map[string]string `json:"group"`
-	Dropped int               `json:"dropped,omitempty"`
-	Events  []event.Event     `json:"events"`
-	Payload []string          `json:"payload"`
-}
-
-func (p *replayPrinter) Notifications(ns []sinks.Notification) {
-	for _, n := range ns {
-		payload := p.dr.Payload(n.Target, n.Route, n.Events)
-		if p.format == "json" {
-			group := map[string]string{}
-			for _, g := range n.Group {
-				group[g.Name] = g.Value
-			}
-			b, err := json.Marshal(replayJSON{Time: stamp(n.Time), Target: n.Target, Route: n.Route, Group: group,
-				Dropped: n.Dropped, Events: n.Events, Payload: payload})
-			if err != nil {
-				p.err = errors.Join(p.err, err)
-				continue
-			}
-			p.printf("%s\n", b)
-			continue
-		}
-		route := n.Route
-		if route == "" {
-			route = "(default_to)"
-		}
-		p.printf("%s  %s  route %s  %s  %d %s\n", stamp(n.Time), p.dr.Describe(n.Target), route, n.GroupString(),
-			len(n.Events), service.Plural(len(n.Events), "event", "events"))
-		for _, e := range n.Events {
-			p.printf("    %s\n", event.Summary(e))
-		}
-		if p.dr.Kind(n.Target) == "slack" {
-			p.printf("%s\n", indent(payload[0], "    | "))
-		}
-	}
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

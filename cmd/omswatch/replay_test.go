@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/omswatch/omswatch/service"
 )
 
 // TestReplayGolden replays every recording through config/example.yaml, whose
@@ -45,7 +48,7 @@ func TestReplayJSON(t *testing.T) {
 	sc.Buffer(nil, 1<<20)
 	n := 0
 	for sc.Scan() {
-		var v replayJSON
+		var v service.ReplayJSON
 		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
 			t.Fatalf("line %d is not a notification: %v", n+1, err)
 		}
@@ -70,7 +73,9 @@ func TestReplayErrors(t *testing.T) {
 	}{
 		{"bad format", []string{"replay", "--config", "config/example.yaml", "--format", "yaml", "testdata/recordings/alarm-fires-and-clears.jsonl"}, `--format "yaml"`},
 		{"not a recording", []string{"replay", "--config", "config/example.yaml", "config/example.yaml"}, "recording line 1"},
-		{"no recording", []string{"replay", "--config", "config/example.yaml"}, "accepts 1 arg"},
+		{"no recording", []string{"replay", "--config", "config/example.yaml"}, "give a RECORDING, or --from-history"},
+		{"recording and history", []string{"replay", "--config", "config/example.yaml", "--from-history", "/dev/null"}, "give a RECORDING, or --from-history"},
+		{"bad since", []string{"replay", "--config", "config/example.yaml", "--from-history", "--since", "a week"}, `--since "a week"`},
 		{"an empty file", []string{"replay", "--config", "config/example.yaml", "/dev/null"}, "no observations"},
 	}
 	for _, tc := range cases {
@@ -80,5 +85,30 @@ func TestReplayErrors(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, errOut, tc.want)
 			}
 		})
+	}
+}
+
+// A once run's history backtested with its own configuration differs in
+// nothing (exit 0); a store that was never written is exit 1.
+func TestReplayFromHistory(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "omswatch.yaml")
+	doc := "oms: {mode: sim}\nnats: {embedded: {port: -1}}\nstore: {dir: " + filepath.Join(dir, "data") + "}\n"
+	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, "once", "--config", cfg); code != 0 {
+		t.Fatalf("once: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := runCLI(t, "replay", "--config", cfg, "--from-history", "--since", "2000-01-01T00:00:00Z")
+	if code != 0 || !strings.Contains(out, "No difference") || !strings.Contains(out, "Compared from 2000-01-01T00:00:00Z") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	none := filepath.Join(dir, "none.yaml")
+	if err := os.WriteFile(none, []byte(strings.ReplaceAll(doc, "data", "nothing")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, "replay", "--config", none, "--from-history"); code != exitFailure || !strings.Contains(errOut, "no store at") {
+		t.Fatalf("no store: exit %d, stderr %q", code, errOut)
 	}
 }
