@@ -54,7 +54,7 @@ func Default() Config {
 			StateBucket:    "omswatch-rules",
 			SilenceBucket:  "omswatch-silences",
 		},
-		HTTP:      HTTP{Listen: "127.0.0.1:9090"},
+		HTTP:      HTTP{Listen: "127.0.0.1:9090", Console: Console{Enabled: true, BearerUser: "token"}},
 		Heartbeat: Heartbeat{Every: Duration(5 * time.Minute)},
 		Log:       Log{Level: "info", Format: "text"},
 	}

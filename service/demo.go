@@ -67,7 +67,8 @@ projects moving through their lifecycles) and prints every event below.
 
   Follow the audit trail with the nats CLI:
     nats sub --server %s 'omswatch.events.>'
-  Metrics and health:  http://%s/metrics  /healthz  /readyz
+  Web console:         http://%[3]s/  (the fleet, each project's timeline and lag)
+  Metrics and health:  http://%[3]s/metrics  /healthz  /readyz
   Data (snapshots, outbox): %s
 
   To watch real projects, write a configuration (see config/example.yaml),

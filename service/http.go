@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// serveHTTP serves /metrics, /healthz and /readyz on listen (port 0: a
+// serveHTTP serves /metrics, /healthz, /readyz and the console on listen (port 0: a
 // free one, which the log names).
 func (s *Service) serveHTTP(listen string) error {
 	ln, err := net.Listen("tcp", listen)
@@ -35,6 +35,10 @@ func (s *Service) serveHTTP(listen string) error {
 		fmt.Fprintln(w, "ready")
 	})
 	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if s.console != nil {
+		s.console.c.Register(mux) // "/" and below; the paths above stay the service's
+		s.httpSrv.RegisterOnShutdown(s.console.live.Close)
+	}
 	s.httpAddr = ln.Addr().String()
 	go func() {
 		if err := s.httpSrv.Serve(ln); err != nil && err != http.ErrServerClosed {
@@ -42,6 +46,9 @@ func (s *Service) serveHTTP(listen string) error {
 		}
 	}()
 	s.log.Info("serving metrics and health", "address", s.httpAddr)
+	if s.console != nil {
+		s.log.Info("serving the web console", "url", "http://"+s.httpAddr+"/")
+	}
 	return nil
 }
 

@@ -33,6 +33,7 @@ type Service struct {
 	natsURL  string
 	httpAddr string
 	httpSrv  *http.Server
+	console  *webConsole // nil when http.console.enabled is false
 	simURL   string
 	storeDir string // where the embedded server keeps its store ("": external NATS)
 	rec      omsapi.Recorder
@@ -64,6 +65,11 @@ func (s *Service) open(ctx context.Context, cfg *config.Config) error {
 	}
 	s.rec, s.recClose = rec, recClose
 	if cfg.HTTP.Listen != "" {
+		if cfg.HTTP.Console.Enabled {
+			if s.console, err = s.openConsole(ctx, cfg); err != nil {
+				return err
+			}
+		}
 		if err := s.serveHTTP(cfg.HTTP.Listen); err != nil {
 			return err
 		}
@@ -97,6 +103,7 @@ func (s *Service) close() {
 		_ = s.httpSrv.Shutdown(sctx)
 		cancel()
 	}
+	s.console.close()
 	if s.base != nil {
 		s.base.close()
 	}
