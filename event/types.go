@@ -32,6 +32,11 @@ const (
 	TypeConditionResolved      = "oms.condition.resolved"
 	TypePollFailing            = "oms.poll.failing"
 	TypePollRecovered          = "oms.poll.recovered"
+	// Incidents (package incident): one lifecycle per problem of a project.
+	TypeIncidentOpened       = "oms.incident.opened"
+	TypeIncidentUpdated      = "oms.incident.updated"
+	TypeIncidentAcknowledged = "oms.incident.acknowledged"
+	TypeIncidentResolved     = "oms.incident.resolved"
 )
 
 // Spec is everything omswatch says about one event type apart from how it
@@ -271,6 +276,10 @@ var specs = [...]Spec{
 		Slack: `:white_check_mark: {{if .Data.scope}}*{{.Source}}*: OMS accepts the account again, polling resumed after {{.Data.failures}} refusals{{else}}` +
 			slackWho + ` polls recovered after {{.Data.failures}} failures{{end}}`,
 	},
+	incidentSpec(TypeIncidentOpened, anySeverity),
+	incidentSpec(TypeIncidentUpdated, anySeverity),
+	incidentSpec(TypeIncidentAcknowledged, infoOnly),
+	incidentSpec(TypeIncidentResolved, infoOnly),
 }
 
 // or is s, or def when s is empty (a null from or to is "none").
