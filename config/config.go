@@ -25,6 +25,7 @@ type Config struct {
 	Slack     slack.Config  `yaml:"slack"`
 	Webhook   Webhook       `yaml:"webhook"`
 	Rules     Rules         `yaml:"rules"`
+	Incidents Incidents     `yaml:"incidents"`
 	HTTP      HTTP          `yaml:"http"`
 	Log       Log           `yaml:"log"`
 
@@ -122,6 +123,7 @@ func (c *Config) validate(v *validator) {
 	c.Webhook.validate(v)
 	targets := c.targets(v)
 	c.Rules.validate(v, targets)
+	c.Incidents.validate(v, c)
 	c.HTTP.validate(v)
 	c.Log.validate(v)
 	c.checkRules(v) // last: it leaves out what the checks above reported

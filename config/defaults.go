@@ -53,8 +53,9 @@ func Default() Config {
 			StateBucket:    "omswatch-rules",
 			SilenceBucket:  "omswatch-silences",
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:9090"},
-		Log:  Log{Level: "info", Format: "text"},
+		Incidents: Incidents{ResolveHold: 2, Bucket: "omswatch-incidents"},
+		HTTP:      HTTP{Listen: "127.0.0.1:9090"},
+		Log:       Log{Level: "info", Format: "text"},
 	}
 }
 
