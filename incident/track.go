@@ -79,7 +79,9 @@ func Track(o Options, rec Record, p Poll) (Record, []event.Event) {
 	for _, in := range rec.Open {
 		in.Events = slices.Clone(in.Events)
 		t.refresh(&in)
-		members := t.members(in.Cause, false)
+		// Events it already has are a repeated hand-off (a crash before
+		// the snapshot was saved): nothing new.
+		members := slices.DeleteFunc(t.members(in.Cause, false), func(e event.Event) bool { return slices.Contains(in.Events, e.ID) })
 		c, ok := present[in.Cause.Key()]
 		switch {
 		case ok:
@@ -221,7 +223,8 @@ func (t *tracker) members(c Cause, first bool) []event.Event {
 		var ok bool
 		switch c.Kind {
 		case KindStep:
-			ok = strings.HasPrefix(e.Type, "oms.step.") && e.Type != event.TypeStepProgressChanged && e.Data.Text("step") == c.Name
+			ok = strings.HasPrefix(e.Type, "oms.step.") && e.Type != event.TypeStepProgressChanged && e.Data.Text("step") == c.Name ||
+				e.Type == event.TypeProjectStatusChanged // the project FAILED because its step did
 		case KindCondition:
 			ok = strings.HasPrefix(e.Type, "oms.condition.") && e.Data.Text("rule") == c.Name
 		case KindProject:

@@ -1,7 +1,9 @@
 package incident
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -34,6 +36,10 @@ func run(t *testing.T, hold int, polls []Poll) ([]string, Record) {
 	var types []string
 	for i, p := range polls {
 		p.Source, p.Time = "oms://test", t0.Add(time.Duration(i)*time.Minute)
+		p.Events = slices.Clone(p.Events)
+		for j := range p.Events {
+			p.Events[j].ID = fmt.Sprintf("e%d.%d", i, j) // each poll's events are new
+		}
 		var out []event.Event
 		rec, out = Track(Options{ResolveHold: hold}, rec, p)
 		for _, e := range out {
@@ -129,11 +135,15 @@ func TestTrackKeepsTheIncidentsStory(t *testing.T) {
 // A repeated poll (a retry, a restart before the record was saved) makes
 // the same events, so the outbox stores them once.
 func TestTrackIsDeterministic(t *testing.T) {
-	p := Poll{Source: "oms://test", Project: proj("FAILED"), Time: t0, Digest: "d1"}
+	p := Poll{Source: "oms://test", Project: proj("FAILED"), Time: t0, Digest: "d1",
+		Events: []event.Event{ev(event.TypeStepStatusChanged, event.Critical, map[string]any{"step": "FULL_TRANSFER"})}}
 	rec, a := Track(Options{}, Record{}, p)
 	_, b := Track(Options{}, Record{}, p)
 	if len(a) != 1 || a[0].ID != b[0].ID {
 		t.Fatalf("ids %v %v", a, b)
+	}
+	if _, again := Track(Options{}, rec, p); len(again) != 0 {
+		t.Fatalf("the same hand-off again made %v", again)
 	}
 	p.Project, p.Time = proj("RUNNING"), t0.Add(time.Minute)
 	_, c := Track(Options{}, rec, p)

@@ -31,6 +31,8 @@ type pipeline struct {
 	observer pipelineObserver
 	// announce says how first sightings reach chat targets.
 	announce announcer
+	// incidents follow each hand-off's events; nil when they are off.
+	incidents *incidents
 	log      *slog.Logger
 }
 
@@ -58,6 +60,11 @@ func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 	}
 	if err := p.outbox.Publish(ctx, p.announce.apply(entries(c, out))); err != nil {
 		return err
+	}
+	if p.incidents != nil {
+		if err := p.incidents.handle(ctx, p.outbox, c, out, sil); err != nil {
+			return fmt.Errorf("incidents of %s: %w", c.Project, err)
+		}
 	}
 	if out.StateChanged {
 		if err := p.state.Save(ctx, c.Source, c.Project, out.State); err != nil {

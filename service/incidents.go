@@ -1,0 +1,129 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"path"
+	"slices"
+	"time"
+
+	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/incident"
+	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/sinks"
+)
+
+// incidents is the pipeline's incident stage: after a hand-off's events
+// are in the outbox, the project's incidents follow them (package
+// incident), and their own events are routed and published, then the
+// project's record is saved. The pipeline runs it under the project's
+// poll (and lease), so one replica owns a project's incidents; an
+// acknowledgement written meanwhile is a conflict, and the stage reads
+// the record again and repeats.
+type incidents struct {
+	store *incident.KVStore
+	opts  incident.Options
+	eng   *rules.Engine
+}
+
+// newIncidents builds the stage cfg asks for; nil when incidents are off.
+func newIncidents(cfg *config.Config, store *incident.KVStore, eng *rules.Engine) *incidents {
+	if !cfg.Incidents.Enabled || store == nil {
+		return nil
+	}
+	return &incidents{store: store, eng: eng, opts: incident.Options{ResolveHold: cfg.Incidents.ResolveHold,
+		Runbook: runbookFunc(cfg.Incidents.Runbooks)}}
+}
+
+// runbookFunc finds an incident's runbook: the first entry whose glob
+// matches its error code or its cause.
+func runbookFunc(rbs []config.Runbook) func(*incident.Incident) string {
+	if len(rbs) == 0 {
+		return nil
+	}
+	return func(in *incident.Incident) string {
+		for _, rb := range rbs {
+			if in.Error != nil && in.Error.Code != "" {
+				if ok, _ := path.Match(rb.Match, in.Error.Code); ok {
+					return rb.Link
+				}
+			}
+			if ok, _ := path.Match(rb.Match, in.Cause.Key()); ok {
+				return rb.Link
+			}
+		}
+		return ""
+	}
+}
+
+// handle runs one hand-off's outcome through the project's incidents.
+func (s *incidents) handle(ctx context.Context, outbox *sinks.Outbox, c poller.Change, out rules.Outcome, sil *rules.Silences) error {
+	p := incident.Poll{Source: c.Source, Events: out.Events, Removed: c.Removed, Time: c.Time.UTC()}
+	if c.Current != nil {
+		pr := c.Current.Project()
+		p.Project, p.Digest = &pr, c.Current.Digest()
+	}
+	for name, cs := range out.State.Conditions {
+		if cs.Firing() {
+			p.Firing = append(p.Firing, name)
+		}
+	}
+	slices.Sort(p.Firing)
+	for attempt := 0; ; attempt++ {
+		rec, rev, err := s.store.Load(ctx, c.Source, c.Project)
+		if err != nil {
+			return err
+		}
+		next, events := incident.Track(s.opts, rec, p)
+		if len(events) == 0 && slices.EqualFunc(next.Open, rec.Open, sameCount) {
+			return nil // nothing changed: a quiet poll writes nothing
+		}
+		if err := outbox.Publish(ctx, s.entries(c, events, sil)); err != nil {
+			return err
+		}
+		err = s.store.Save(ctx, c.Source, c.Project, next, rev)
+		if !errors.Is(err, incident.ErrConflict) || attempt >= 3 {
+			return err
+		}
+	}
+}
+
+// sameCount reports whether an open incident is where it was: only a
+// change of its clearing count is written without an event.
+func sameCount(a, b incident.Incident) bool { return a.ID == b.ID && a.Clear == b.Clear && a.Seq == b.Seq }
+
+// entries routes incident events as the rules route any event (a silence
+// that matches mutes them too); the project's status goes along for
+// status cards.
+func (s *incidents) entries(c poller.Change, events []event.Event, sil *rules.Silences) []sinks.Entry {
+	var status *sinks.ProjectStatus
+	if last := lastSnapshot(c); last != nil {
+		status = projectStatus(last, c.Time)
+	}
+	es := make([]sinks.Entry, len(events))
+	for i, e := range events {
+		es[i] = sinks.Entry{Event: e, Status: status}
+		if sil != nil && sil.Match(e, e.Time) != "" {
+			continue
+		}
+		if d, err := s.eng.Route(e); err == nil {
+			es[i].Deliveries = Deliveries(d.Deliveries)
+		}
+	}
+	return es
+}
+
+// incidentEntries routes an event made by hand (an acknowledgement, a
+// resolution) for the outbox.
+func incidentEntries(eng *rules.Engine, e event.Event) []sinks.Entry {
+	es := []sinks.Entry{{Event: e}}
+	if d, err := eng.Route(e); err == nil {
+		es[0].Deliveries = Deliveries(d.Deliveries)
+	}
+	return es
+}
+
+// now is the wall clock of commands that act on incidents.
+func now() time.Time { return time.Now().UTC() }
