@@ -10,9 +10,9 @@ var incidentFields = []string{"incident", "cause", "title", "state", "started", 
 // incidentOptional are added where they apply: the last error (code,
 // message, reason, proposal), how long it lasted and why it ended
 // (resolved: cleared, removed, manual), who acknowledged or resolved it
-// and their comment, how often it relapsed while clearing, the polls it
+// and their comment, who has taken it (acked_by), how often it relapsed while clearing, the polls it
 // has been clear for, and a runbook.
-var incidentOptional = []string{"error", "lasted", "reason", "by", "comment", "relapses", "clear_polls", "runbook"}
+var incidentOptional = []string{"error", "lasted", "reason", "by", "comment", "acked_by", "relapses", "clear_polls", "runbook"}
 
 // incidentSpec is the catalog row of an incident event type.
 func incidentSpec(typ string, sevs []Severity) Spec {

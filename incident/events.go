@@ -29,6 +29,9 @@ func Event(in *Incident, typ string, members []event.Event, at time.Time, digest
 	if in.Clear > 0 && in.Open() {
 		f["clear_polls"] = in.Clear
 	}
+	if in.Ack != nil {
+		f["acked_by"] = in.Ack.By
+	}
 	if in.Runbook != "" {
 		f["runbook"] = in.Runbook
 	}
