@@ -5,7 +5,6 @@ import (
 	"errors"
 	"path"
 	"slices"
-	"time"
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
@@ -92,7 +91,9 @@ func (s *incidents) handle(ctx context.Context, outbox *sinks.Outbox, c poller.C
 
 // sameCount reports whether an open incident is where it was: only a
 // change of its clearing count is written without an event.
-func sameCount(a, b incident.Incident) bool { return a.ID == b.ID && a.Clear == b.Clear && a.Seq == b.Seq }
+func sameCount(a, b incident.Incident) bool {
+	return a.ID == b.ID && a.Clear == b.Clear && a.Seq == b.Seq
+}
 
 // entries routes incident events as the rules route any event (a silence
 // that matches mutes them too); the project's status goes along for
@@ -124,6 +125,3 @@ func incidentEntries(eng *rules.Engine, e event.Event) []sinks.Entry {
 	}
 	return es
 }
-
-// now is the wall clock of commands that act on incidents.
-func now() time.Time { return time.Now().UTC() }

@@ -33,7 +33,7 @@ type pipeline struct {
 	announce announcer
 	// incidents follow each hand-off's events; nil when they are off.
 	incidents *incidents
-	log      *slog.Logger
+	log       *slog.Logger
 }
 
 // Handle turns one change into events, routes them and publishes them.

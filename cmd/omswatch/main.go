@@ -119,6 +119,7 @@ var subcommands = []func(*cli) *cobra.Command{
 	newReplayCmd,
 	newSilenceCmd,
 	newHistoryCmd,
+	newIncidentCmd,
 	newTestCmd,
 }
 
