@@ -160,8 +160,14 @@ func (t *tracker) causes(rec Record) map[string]cause {
 		if strings.EqualFold(pr.Status, "FAILED") && !stepped {
 			add(cause{Cause: Cause{Kind: KindProject, Name: "FAILED"}, sev: event.Critical})
 		}
+		// A condition that fires while the project or a step FAILED (a
+		// failed_for rule, the delay of a failed sync) is that failure,
+		// not a second incident: its events join the failure's.
+		failing := stepped || strings.EqualFold(pr.Status, "FAILED")
 		for _, rule := range p.Firing {
-			add(cause{Cause: Cause{Kind: KindCondition, Name: rule}, sev: t.conditionSeverity(rec, rule)})
+			if !failing {
+				add(cause{Cause: Cause{Kind: KindCondition, Name: rule}, sev: t.conditionSeverity(rec, rule)})
+			}
 		}
 	}
 	if c, ok := t.pollCause(rec); ok {
@@ -224,11 +230,12 @@ func (t *tracker) members(c Cause, first bool) []event.Event {
 		switch c.Kind {
 		case KindStep:
 			ok = strings.HasPrefix(e.Type, "oms.step.") && e.Type != event.TypeStepProgressChanged && e.Data.Text("step") == c.Name ||
-				e.Type == event.TypeProjectStatusChanged // the project FAILED because its step did
+				e.Type == event.TypeProjectStatusChanged || // the project FAILED because its step did
+				e.Type == event.TypeConditionFiring // a condition that fires on the failure
 		case KindCondition:
 			ok = strings.HasPrefix(e.Type, "oms.condition.") && e.Data.Text("rule") == c.Name
 		case KindProject:
-			ok = e.Type == event.TypeProjectStatusChanged
+			ok = e.Type == event.TypeProjectStatusChanged || e.Type == event.TypeConditionFiring
 		case KindPoll:
 			ok = strings.HasPrefix(e.Type, "oms.poll.") && e.Data.Text("scope") != "account"
 		}
