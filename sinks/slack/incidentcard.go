@@ -47,6 +47,8 @@ func newIncidentCard(e event.Event, link string) incidentCard {
 		color, head = colorResolved, ":white_check_mark: *RESOLVED*"
 	case state == "acknowledged":
 		color, head = colorAcked, ":eyes: *ACKNOWLEDGED*"
+	case text("clear_polls") != "":
+		color, head = colorWarning, ":large_yellow_circle: *RECOVERING*"
 	case e.Severity == event.Critical:
 		color, head = colorCritical, ":red_circle: *FIRING*"
 	}
@@ -157,7 +159,7 @@ func incidentReply(e event.Event) string {
 	case event.TypeIncidentUpdated:
 		head = icon(e.Severity) + " " + Escape(text("title"))
 		if c := text("clear_polls"); c != "" {
-			head += " — clearing (" + c + " poll(s) without it)"
+			head = ":large_yellow_circle: Recovering: " + Escape(text("title")) + " gone for " + polls(c) + "; it resolves unless it comes back"
 		}
 	case event.TypeIncidentAcknowledged:
 		head = ":eyes: Acknowledged by *" + Escape(text("by")) + "*"
@@ -183,6 +185,14 @@ func incidentReply(e event.Event) string {
 		head += "\n" + icon(event.Severity(sev)) + " " + Escape(oneLine(what, 500))
 	}
 	return head
+}
+
+// polls writes a count of polls: "1 poll", "2 polls".
+func polls(n string) string {
+	if n == "1" {
+		return "1 poll"
+	}
+	return n + " polls"
 }
 
 func icon(sev event.Severity) string {
