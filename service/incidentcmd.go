@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -74,6 +75,7 @@ func Incidents(ctx context.Context, cfg *config.Config, r IncidentRequest, w io.
 			_, err := fmt.Fprintln(w, "no open incidents (--all shows the resolved ones too)")
 			return err
 		}
+		slices.SortStableFunc(shown, func(a, b incident.Incident) int { return a.Started.Compare(b.Started) })
 		return incident.WriteList(w, shown, r.Now)
 	case "show":
 		in, err := store.Find(ctx, r.ID)
