@@ -53,9 +53,10 @@ func Default() Config {
 			StateBucket:    "omswatch-rules",
 			SilenceBucket:  "omswatch-silences",
 		},
-		Incidents: Incidents{ResolveHold: 2, Bucket: "omswatch-incidents"},
-		HTTP:      HTTP{Listen: "127.0.0.1:9090"},
-		Log:       Log{Level: "info", Format: "text"},
+		Incidents: Incidents{ResolveHold: 2, Bucket: "omswatch-incidents",
+			Correlate: Correlate{Window: Duration(2 * time.Minute), By: []string{"error_code", "endpoint"}}},
+		HTTP: HTTP{Listen: "127.0.0.1:9090"},
+		Log:  Log{Level: "info", Format: "text"},
 	}
 }
 

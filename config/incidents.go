@@ -13,6 +13,16 @@ type Incidents struct {
 	ResolveHold int       `yaml:"resolve_hold"`
 	Bucket      string    `yaml:"bucket"`
 	Runbooks    []Runbook `yaml:"runbooks"`
+	Correlate   Correlate `yaml:"correlate"`
+}
+
+// Correlate makes the incidents of several projects that open within
+// Window with the same cause one fleet incident; By names what counts as
+// the same cause: error_code, endpoint, condition. An empty By turns
+// correlation off.
+type Correlate struct {
+	Window Duration `yaml:"window"`
+	By     []string `yaml:"by"`
 }
 
 // Runbook maps incidents to a link or a short text: Match is a glob
@@ -43,6 +53,12 @@ func (in *Incidents) validate(v *validator, c *Config) {
 		if in.Bucket == other.name {
 			v.errorf(p+".bucket", "%q is also %s; incidents need a bucket of their own", in.Bucket, other.path)
 		}
+	}
+	if in.Correlate.Window < 0 {
+		v.errorf(p+".correlate.window", "must not be negative")
+	}
+	for i, b := range in.Correlate.By {
+		v.oneOf(fmt.Sprintf("%s.correlate.by[%d]", p, i), b, "error_code", "endpoint", "condition")
 	}
 	for i, rb := range in.Runbooks {
 		at := fmt.Sprintf("%s.runbooks[%d]", p, i)

@@ -99,6 +99,13 @@ type Incident struct {
 	Seq int `json:"seq"`
 	// Runbook is the matching runbook's URL or text.
 	Runbook string `json:"runbook,omitempty"`
+	// Endpoints are the project's source and destination endpoint ids,
+	// which correlation may group by.
+	Endpoints []string `json:"endpoints,omitempty"`
+	// Fleet is the fleet incident it belongs to and FleetKey that fleet's
+	// key in the bucket ("" when it belongs to none).
+	Fleet    string `json:"fleet,omitempty"`
+	FleetKey string `json:"fleet_key,omitempty"`
 }
 
 // Open reports whether the incident has not ended.

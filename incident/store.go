@@ -102,13 +102,15 @@ func (s *KVStore) Save(ctx context.Context, source, project string, r Record, re
 // List returns every incident the bucket holds, open and recently
 // resolved, each project's in order.
 func (s *KVStore) List(ctx context.Context) ([]Incident, error) {
-	keys, err := s.kv.ListKeys(ctx)
+	lister, err := s.kv.ListKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}
 	var names []string
-	for k := range keys.Keys() {
-		names = append(names, k)
+	for k := range lister.Keys() {
+		if !isFleetKey(k) {
+			names = append(names, k)
+		}
 	}
 	slices.Sort(names)
 	var out []Incident

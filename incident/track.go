@@ -51,6 +51,8 @@ type Poll struct {
 	// Digest is the snapshot's digest (empty without one), part of the
 	// incident events' ids.
 	Digest string
+	// Endpoints are the project's source and destination endpoint ids.
+	Endpoints []string
 }
 
 // cause is a cause present in a poll.
@@ -257,7 +259,7 @@ func (t *tracker) refresh(in *Incident) {
 
 func (t *tracker) open(c cause) Incident {
 	in := Incident{Source: t.p.Source, Cause: c.Cause, State: Firing, Severity: c.sev, Started: t.p.Time,
-		Updated: t.p.Time, Error: c.err}
+		Updated: t.p.Time, Error: c.err, Endpoints: t.p.Endpoints}
 	t.refresh(&in)
 	if in.Project.ID == "" && len(t.p.Events) > 0 {
 		in.Project.ID = t.p.Events[0].Subject

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"time"
@@ -105,6 +106,11 @@ func changeIncident(ctx context.Context, cfg *config.Config, js jetstream.JetStr
 	})
 	if err != nil {
 		return err
+	}
+	if in, err := store.Find(ctx, ev.Data.Text("incident")); err == nil {
+		if f, ok, err := store.Follow(ctx, &in); err == nil && ok {
+			maps.Copy(ev.Data.Fields, incident.FleetFields(f))
+		}
 	}
 	st := cfg.Store
 	outbox, err := sinks.NewOutbox(ctx, js, sinks.OutboxOptions{MaxAge: st.Retention.MaxAge.Duration(),

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/incident"
 	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/secret"
@@ -94,18 +95,13 @@ func TestIncidentCommands(t *testing.T) {
 
 func incidentID(ctx context.Context, t *testing.T, js jetstream.JetStream) string {
 	t.Helper()
-	kv, err := js.KeyValue(ctx, "omswatch-incidents")
+	store, err := incident.OpenKVStore(ctx, js, "omswatch-incidents")
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := kv.Keys(ctx)
-	if err != nil || len(keys) != 1 {
-		t.Fatalf("keys %v %v", keys, err)
+	all, err := store.List(ctx)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("incidents %+v %v", all, err)
 	}
-	e, err := kv.Get(ctx, keys[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := strings.Index(string(e.Value()), `"id":"inc-`)
-	return string(e.Value())[i+6 : i+6+14]
+	return all[0].ID
 }

@@ -3,12 +3,15 @@ package service
 import (
 	"context"
 	"errors"
+	"maps"
 	"path"
 	"slices"
+	"time"
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/incident"
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/sinks"
@@ -25,6 +28,9 @@ type incidents struct {
 	store *incident.KVStore
 	opts  incident.Options
 	eng   *rules.Engine
+	// by and window are incidents.correlate's.
+	by     []string
+	window time.Duration
 }
 
 // newIncidents builds the stage cfg asks for; nil when incidents are off.
@@ -33,7 +39,8 @@ func newIncidents(cfg *config.Config, store *incident.KVStore, eng *rules.Engine
 		return nil
 	}
 	return &incidents{store: store, eng: eng, opts: incident.Options{ResolveHold: cfg.Incidents.ResolveHold,
-		Runbook: runbookFunc(cfg.Incidents.Runbooks)}}
+		Runbook: runbookFunc(cfg.Incidents.Runbooks)},
+		by: cfg.Incidents.Correlate.By, window: cfg.Incidents.Correlate.Window.Duration()}
 }
 
 // runbookFunc finds an incident's runbook: the first entry whose glob
@@ -62,7 +69,7 @@ func (s *incidents) handle(ctx context.Context, outbox *sinks.Outbox, c poller.C
 	p := incident.Poll{Source: c.Source, Events: out.Events, Removed: c.Removed, Time: c.Time.UTC()}
 	if c.Current != nil {
 		pr := c.Current.Project()
-		p.Project, p.Digest = &pr, c.Current.Digest()
+		p.Project, p.Digest, p.Endpoints = &pr, c.Current.Digest(), endpoints(c.Current)
 	}
 	for name, cs := range out.State.Conditions {
 		if cs.Firing() {
@@ -78,6 +85,9 @@ func (s *incidents) handle(ctx context.Context, outbox *sinks.Outbox, c poller.C
 		next, events := incident.Track(s.opts, rec, p)
 		if len(events) == 0 && slices.EqualFunc(next.Open, rec.Open, sameCount) {
 			return nil // nothing changed: a quiet poll writes nothing
+		}
+		if err := s.fleets(ctx, &next, events); err != nil {
+			return err
 		}
 		if err := outbox.Publish(ctx, s.entries(c, events, sil)); err != nil {
 			return err
@@ -124,4 +134,55 @@ func incidentEntries(eng *rules.Engine, e event.Event) []sinks.Entry {
 		es[0].Deliveries = Deliveries(d.Deliveries)
 	}
 	return es
+}
+
+// fleets puts the incidents that open into fleet incidents
+// (incidents.correlate), keeps the fleets' members up to date, and adds
+// each member's fleet (its id, title and projects) to its events.
+func (s *incidents) fleets(ctx context.Context, rec *incident.Record, events []event.Event) error {
+	for i := range events {
+		in := findIncident(rec, events[i].Data.Text("incident"))
+		if in == nil {
+			continue
+		}
+		var f incident.Fleet
+		var ok bool
+		var err error
+		if events[i].Type == event.TypeIncidentOpened && in.Fleet == "" {
+			f, ok, err = s.store.Correlate(ctx, in, s.by, s.window)
+		} else {
+			f, ok, err = s.store.Follow(ctx, in)
+		}
+		if err != nil {
+			return err
+		}
+		if ok {
+			maps.Copy(events[i].Data.Fields, incident.FleetFields(f))
+		}
+	}
+	return nil
+}
+
+func findIncident(rec *incident.Record, id string) *incident.Incident {
+	for _, list := range [][]incident.Incident{rec.Open, rec.Resolved} {
+		for i := range list {
+			if list[i].ID == id {
+				return &list[i]
+			}
+		}
+	}
+	return nil
+}
+
+// endpoints are a snapshot's source and destination endpoint ids.
+func endpoints(s *oms.Snapshot) []string {
+	var out []string
+	for _, side := range []string{"SourceConnectInfo", "SinkConnectInfo"} {
+		if m, ok := s.Member(side).(map[string]any); ok {
+			if id, ok := m["EndpointId"].(string); ok && id != "" {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
