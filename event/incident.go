@@ -11,8 +11,10 @@ var incidentFields = []string{"incident", "cause", "title", "state", "started", 
 // message, reason, proposal), how long it lasted and why it ended
 // (resolved: cleared, removed, manual), who acknowledged or resolved it
 // and their comment, who has taken it (acked_by), how often it relapsed while clearing, the polls it
-// has been clear for, and a runbook.
-var incidentOptional = []string{"error", "lasted", "reason", "by", "comment", "acked_by", "relapses", "clear_polls", "runbook"}
+// has been clear for, a runbook, and the fleet incident it belongs to (its
+// id, title, start, and projects with their incidents' states).
+var incidentOptional = []string{"error", "lasted", "reason", "by", "comment", "acked_by", "relapses", "clear_polls", "runbook",
+	"fleet", "fleet_title", "fleet_started", "projects"}
 
 // incidentSpec is the catalog row of an incident event type.
 func incidentSpec(typ string, sevs []Severity) Spec {

@@ -61,6 +61,7 @@ func WriteDetail(w io.Writer, in Incident, now time.Time) error {
 		line("relapses", fmt.Sprint(in.Relapses))
 	}
 	line("runbook", in.Runbook)
+	line("fleet", in.Fleet)
 	line("events", fmt.Sprintf("%d (omswatch history %s shows them)", len(in.Events), in.Project.ID))
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -43,8 +43,12 @@ func IncidentKey(channel, source, incident string) string {
 func (s *Sink) sendIncidents(ctx context.Context, events []event.Event) error {
 	for _, evs := range byIncident(events) {
 		first, last := evs[0], evs[len(evs)-1]
-		key := IncidentKey(s.cfg.Channel, first.Source, first.Data.Text("incident"))
-		th, err := s.incidentThread(ctx, key, newIncidentCard(last, s.c.projectLink(last)))
+		key := IncidentKey(s.cfg.Channel, first.Source, threadOf(first))
+		cd := newIncidentCard(last, s.c.projectLink(last))
+		if members := fleetMembers(last); len(members) > 1 {
+			cd = newFleetCard(last, members)
+		}
+		th, err := s.incidentThread(ctx, key, cd)
 		if err != nil {
 			return err
 		}
@@ -53,7 +57,11 @@ func (s *Sink) sendIncidents(ctx context.Context, events []event.Event) error {
 			if s.c.wasSent(rk) {
 				continue
 			}
-			opts := []slack.MsgOption{slack.MsgOptionText(incidentReply(e), false), slack.MsgOptionTS(th.TS),
+			text := incidentReply(e)
+			if e.Data.Text("fleet") != "" {
+				text = "*" + Escape(e.Data.Project.Name) + "* `" + Escape(e.Subject) + "`: " + text
+			}
+			opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionTS(th.TS),
 				slack.MsgOptionDisableLinkUnfurl()}
 			if _, _, err := s.c.post(ctx, s.cfg.Channel, th.Channel, opts...); err != nil {
 				return err
@@ -64,13 +72,13 @@ func (s *Sink) sendIncidents(ctx context.Context, events []event.Event) error {
 	return nil
 }
 
-// byIncident splits incident events by incident, in order of first
-// appearance.
+// byIncident splits incident events by thread (their fleet's, else their
+// incident's), in order of first appearance.
 func byIncident(events []event.Event) [][]event.Event {
 	idx := map[string]int{}
 	var out [][]event.Event
 	for _, e := range events {
-		id := e.Data.Text("incident")
+		id := threadOf(e)
 		i, ok := idx[id]
 		if !ok {
 			i = len(out)

@@ -128,3 +128,59 @@ func TestIncidentEditsAreCoalesced(t *testing.T) {
 		})
 	}
 }
+
+// A fleet incident has one parent for all its projects, listing them,
+// that turns green only when every one has resolved; each project's
+// events are replies in its thread, named.
+func TestFleetIncidentHasOneParent(t *testing.T) {
+	clock := newFakeClock()
+	f := newFakeSlack(t, clock)
+	s := newSink(t, f, clock, &slack.MemThreads{}, slack.Target{Channel: "#oms-alerts"})
+	states := map[string]string{}
+	member := func(project, typ, state string, at time.Duration) event.Event {
+		states[project] = state
+		var ps []any
+		for _, p := range []string{"np_1", "np_2", "np_3"} {
+			if st, ok := states[p]; ok {
+				ps = append(ps, map[string]any{"id": p, "name": "orders " + p, "incident": "inc-" + p, "state": st, "severity": "critical"})
+			}
+		}
+		e := incEvent(typ, state, event.Critical, len(states)*10+int(at/time.Minute), at, map[string]any{"incident": "inc-" + project,
+			"fleet": "fleet-0001", "fleet_title": fmt.Sprintf("error CM-RESO0207 on %d projects", len(ps)),
+			"fleet_started": "2026-11-24T10:00:00Z", "projects": ps})
+		e.Subject, e.Data.Project.ID, e.Data.Project.Name = project, project, "orders "+project
+		return e
+	}
+	for _, e := range []event.Event{
+		member("np_1", event.TypeIncidentOpened, "firing", 0),
+		member("np_2", event.TypeIncidentOpened, "firing", 30*time.Second),
+		member("np_3", event.TypeIncidentOpened, "firing", time.Minute),
+		member("np_1", event.TypeIncidentResolved, "resolved", 10*time.Minute),
+		member("np_2", event.TypeIncidentResolved, "resolved", 11*time.Minute),
+		member("np_3", event.TypeIncidentResolved, "resolved", 12*time.Minute),
+	} {
+		if err := s.Send(t.Context(), notify(e)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	posts, edits := f.requests("chat.postMessage"), f.requests("chat.update")
+	parents := 0
+	for _, p := range posts {
+		if p.ThreadTS == "" {
+			parents++
+		} else if !strings.HasPrefix(p.Text, "*orders np_") {
+			t.Errorf("a reply does not name its project: %q", p.Text)
+		}
+	}
+	if parents != 1 || len(posts) != 7 {
+		t.Fatalf("%d parents, %d posts; want 1 parent and 6 replies", parents, len(posts))
+	}
+	for i, want := range []string{"2 firing, 0 recovered", "3 firing, 0 recovered", "2 firing, 1 recovered", "1 firing, 2 recovered", "RESOLVED"} {
+		if i >= len(edits) || !strings.Contains(edits[i].Attachments, want) {
+			t.Errorf("edit %d lacks %q", i, want)
+		}
+	}
+	if last := edits[len(edits)-1]; !strings.Contains(last.Attachments, "#2EB67D") || !strings.Contains(last.Attachments, "resolved after 12 min") {
+		t.Errorf("the last edit: %s", last.Attachments)
+	}
+}
