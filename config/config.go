@@ -123,7 +123,7 @@ func (c *Config) validate(v *validator) {
 	c.Webhook.validate(v)
 	targets := c.targets(v)
 	c.Rules.validate(v, targets)
-	c.Incidents.validate(v, c)
+	c.Incidents.validate(v, c, targets)
 	c.HTTP.validate(v)
 	c.Log.validate(v)
 	c.checkRules(v) // last: it leaves out what the checks above reported

@@ -54,7 +54,8 @@ func Default() Config {
 			SilenceBucket:  "omswatch-silences",
 		},
 		Incidents: Incidents{ResolveHold: 2, Bucket: "omswatch-incidents",
-			Correlate: Correlate{Window: Duration(2 * time.Minute), By: []string{"error_code", "endpoint"}}},
+			Correlate: Correlate{Window: Duration(2 * time.Minute), By: []string{"error_code", "endpoint"}},
+			Remind:    Remind{Critical: Duration(4 * time.Hour)}},
 		HTTP: HTTP{Listen: "127.0.0.1:9090"},
 		Log:  Log{Level: "info", Format: "text"},
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"path"
+	"strings"
 )
 
 // Incidents turns each project's problems into incidents (package
@@ -14,6 +15,22 @@ type Incidents struct {
 	Bucket      string    `yaml:"bucket"`
 	Runbooks    []Runbook `yaml:"runbooks"`
 	Correlate   Correlate `yaml:"correlate"`
+	Remind      Remind    `yaml:"remind"`
+	Escalate    Escalate  `yaml:"escalate"`
+}
+
+// Remind is how often a firing incident nobody acknowledged is announced
+// again, by its severity; 0 never.
+type Remind struct {
+	Critical Duration `yaml:"critical"`
+	Warning  Duration `yaml:"warning"`
+}
+
+// Escalate sends an incident that fired unacknowledged for After (0:
+// never) to the targets To as well, from then on.
+type Escalate struct {
+	After Duration `yaml:"after"`
+	To    []string `yaml:"to"`
 }
 
 // Correlate makes the incidents of several projects that open within
@@ -38,7 +55,7 @@ type Runbook struct {
 // than this to resolve is one nobody trusts to resolve.
 const maxResolveHold = 100
 
-func (in *Incidents) validate(v *validator, c *Config) {
+func (in *Incidents) validate(v *validator, c *Config, targets map[string]string) {
 	const p = "incidents"
 	if in.ResolveHold < 1 || in.ResolveHold > maxResolveHold {
 		v.errorf(p+".resolve_hold", "%d polls; want 1 to %d (1 resolves at the first poll without the problem)", in.ResolveHold, maxResolveHold)
@@ -59,6 +76,14 @@ func (in *Incidents) validate(v *validator, c *Config) {
 	}
 	for i, b := range in.Correlate.By {
 		v.oneOf(fmt.Sprintf("%s.correlate.by[%d]", p, i), b, "error_code", "endpoint", "condition")
+	}
+	if in.Escalate.After > 0 && len(in.Escalate.To) == 0 {
+		v.errorf(p+".escalate.to", "is required with escalate.after: the targets an incident nobody took goes to")
+	}
+	for i, name := range in.Escalate.To {
+		if _, ok := targets[name]; !ok {
+			v.errorf(fmt.Sprintf("%s.escalate.to[%d]", p, i), "unknown target %q; defined targets: %s", name, strings.Join(sortedKeys(targets), ", "))
+		}
 	}
 	for i, rb := range in.Runbooks {
 		at := fmt.Sprintf("%s.runbooks[%d]", p, i)

@@ -12,9 +12,10 @@ var incidentFields = []string{"incident", "cause", "title", "state", "started", 
 // (resolved: cleared, removed, manual), who acknowledged or resolved it
 // and their comment, who has taken it (acked_by), how often it relapsed while clearing, the polls it
 // has been clear for, a runbook, and the fleet incident it belongs to (its
-// id, title, start, and projects with their incidents' states).
+// id, title, start, and projects with their incidents' states), the
+// number of a reminder, and whether it escalated.
 var incidentOptional = []string{"error", "lasted", "reason", "by", "comment", "acked_by", "relapses", "clear_polls", "runbook",
-	"fleet", "fleet_title", "fleet_started", "projects"}
+	"fleet", "fleet_title", "fleet_started", "projects", "reminder", "escalated"}
 
 // incidentSpec is the catalog row of an incident event type.
 func incidentSpec(typ string, sevs []Severity) Spec {

@@ -32,6 +32,9 @@ func Event(in *Incident, typ string, members []event.Event, at time.Time, digest
 	if in.Ack != nil {
 		f["acked_by"] = in.Ack.By
 	}
+	if in.Escalated {
+		f["escalated"] = true
+	}
 	if in.Runbook != "" {
 		f["runbook"] = in.Runbook
 	}

@@ -97,6 +97,12 @@ type Incident struct {
 	Relapses int `json:"relapses,omitempty"`
 	// Seq numbers the incident's own events, which makes their ids.
 	Seq int `json:"seq"`
+	// Announced is when its last event was made; Reminders counts the
+	// reminders sent; Escalated says it fired unacknowledged for
+	// escalate_after.
+	Announced time.Time `json:"announced,omitzero"`
+	Reminders int       `json:"reminders,omitempty"`
+	Escalated bool      `json:"escalated,omitempty"`
 	// Runbook is the matching runbook's URL or text.
 	Runbook string `json:"runbook,omitempty"`
 	// Endpoints are the project's source and destination endpoint ids,

@@ -31,6 +31,13 @@ type Options struct {
 	ResolveHold int
 	// Runbook returns the runbook for an incident (nil: none).
 	Runbook func(in *Incident) string
+	// Remind is how often a firing incident nobody acknowledged is
+	// announced again, by severity (absent or 0: never).
+	Remind map[event.Severity]time.Duration
+	// EscalateAfter is how long an incident may fire unacknowledged
+	// before it escalates (0: never): its next event says escalated, and
+	// so do all after it.
+	EscalateAfter time.Duration
 }
 
 // Poll is one hand-off of one project to the tracker.
@@ -90,6 +97,8 @@ func Track(o Options, rec Record, p Poll) (Record, []event.Event) {
 			seen[in.Cause.Key()] = true
 			if ev, changed := t.keep(&in, c, members); changed {
 				out = append(out, ev)
+			} else if extra := t.nudge(&in); extra != nil {
+				out = append(out, t.event(&in, event.TypeIncidentUpdated, nil, extra))
 			}
 		case p.Removed:
 			in.Reason = "removed"
@@ -294,6 +303,29 @@ func (t *tracker) keep(in *Incident, c cause, members []event.Event) (event.Even
 	return t.update(in, members), true
 }
 
+// nudge says whether a firing incident nobody took is due a reminder
+// (every Remind of its severity since it was last announced) or escalates
+// now (EscalateAfter since it started), and returns the fields to say so.
+func (t *tracker) nudge(in *Incident) map[string]any {
+	if in.State != Firing {
+		return nil
+	}
+	var extra map[string]any
+	now := t.p.Time
+	if d := t.o.EscalateAfter; d > 0 && !in.Escalated && now.Sub(in.Started) >= d {
+		in.Escalated = true
+		extra = map[string]any{}
+	}
+	if d := t.o.Remind[in.Severity]; d > 0 && now.Sub(in.Announced) >= d {
+		in.Reminders++
+		if extra == nil {
+			extra = map[string]any{}
+		}
+		extra["reminder"] = in.Reminders
+	}
+	return extra
+}
+
 func (t *tracker) update(in *Incident, members []event.Event) event.Event {
 	return t.event(in, event.TypeIncidentUpdated, members, nil)
 }
@@ -306,7 +338,7 @@ func (t *tracker) resolve(in *Incident, members []event.Event) event.Event {
 // event is the incident's next event, made from its state after the
 // change, with this poll's events of it.
 func (t *tracker) event(in *Incident, typ string, members []event.Event, extra map[string]any) event.Event {
-	in.Updated = t.p.Time
+	in.Updated, in.Announced = t.p.Time, t.p.Time
 	ids := make([]string, len(members))
 	for i, e := range members {
 		ids[i] = e.ID

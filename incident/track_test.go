@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,4 +206,45 @@ func mustEvent(t *testing.T, in Incident) event.Event {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// A firing incident nobody takes is announced again every remind of its
+// severity, and escalates once after escalate_after; an acknowledged one
+// is left alone.
+func TestRemindAndEscalate(t *testing.T) {
+	o := Options{Remind: map[event.Severity]time.Duration{event.Critical: 4 * time.Hour}, EscalateAfter: 30 * time.Minute}
+	for _, tc := range []struct {
+		name string
+		ack  bool
+		want []string
+	}{
+		{"nobody took it", false, []string{"opened", "updated escalated", "updated reminder 1", "updated reminder 2"}},
+		{"acknowledged", true, []string{"opened"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rec Record
+			var got []string
+			for m := 0; m <= 9*60; m += 10 { // a poll every 10 minutes for 9 hours
+				var out []event.Event
+				rec, out = Track(o, rec, Poll{Source: "oms://test", Project: proj("FAILED"), Time: t0.Add(time.Duration(m) * time.Minute)})
+				for _, e := range out {
+					s := strings.TrimPrefix(e.Type, "oms.incident.")
+					if e.Data.Fields["reminder"] != nil {
+						s += fmt.Sprint(" reminder ", e.Data.Fields["reminder"])
+					} else if e.Type == event.TypeIncidentUpdated && e.Data.Fields["escalated"] == true {
+						s += " escalated"
+					}
+					got = append(got, s)
+				}
+				if tc.ack && m == 0 {
+					if _, err := rec.Acknowledge(rec.Open[0].ID, Ack{By: "alice", At: t0}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
 }

@@ -31,6 +31,8 @@ type incidents struct {
 	// by and window are incidents.correlate's.
 	by     []string
 	window time.Duration
+	// escalateTo are the targets escalated incidents go to as well.
+	escalateTo []string
 }
 
 // newIncidents builds the stage cfg asks for; nil when incidents are off.
@@ -38,9 +40,11 @@ func newIncidents(cfg *config.Config, store *incident.KVStore, eng *rules.Engine
 	if !cfg.Incidents.Enabled || store == nil {
 		return nil
 	}
-	return &incidents{store: store, eng: eng, opts: incident.Options{ResolveHold: cfg.Incidents.ResolveHold,
-		Runbook: runbookFunc(cfg.Incidents.Runbooks)},
-		by: cfg.Incidents.Correlate.By, window: cfg.Incidents.Correlate.Window.Duration()}
+	ic := cfg.Incidents
+	return &incidents{store: store, eng: eng, opts: incident.Options{ResolveHold: ic.ResolveHold,
+		Runbook: runbookFunc(ic.Runbooks), EscalateAfter: ic.Escalate.After.Duration(),
+		Remind: map[event.Severity]time.Duration{event.Critical: ic.Remind.Critical.Duration(), event.Warning: ic.Remind.Warning.Duration()}},
+		by: ic.Correlate.By, window: ic.Correlate.Window.Duration(), escalateTo: ic.Escalate.To}
 }
 
 // runbookFunc finds an incident's runbook: the first entry whose glob
@@ -122,8 +126,22 @@ func (s *incidents) entries(c poller.Change, events []event.Event, sil *rules.Si
 		if d, err := s.eng.Route(e); err == nil {
 			es[i].Deliveries = Deliveries(d.Deliveries)
 		}
+		if e.Data.Fields["escalated"] == true {
+			es[i].Deliveries = escalate(es[i].Deliveries, e, s.escalateTo)
+		}
 	}
 	return es
+}
+
+// escalate adds the escalation targets an event's routes do not already
+// send it to.
+func escalate(ds []sinks.Delivery, e event.Event, to []string) []sinks.Delivery {
+	for _, t := range to {
+		if !slices.ContainsFunc(ds, func(d sinks.Delivery) bool { return d.Target == t }) {
+			ds = append(ds, sinks.Delivery{Event: e, Target: t, Route: "(escalate)", RouteIndex: -3})
+		}
+	}
+	return ds
 }
 
 // incidentEntries routes an event made by hand (an acknowledgement, a

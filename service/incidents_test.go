@@ -97,3 +97,33 @@ func TestPipelineFollowsAnIncident(t *testing.T) {
 		t.Errorf("incident %+v", in)
 	}
 }
+
+// An escalated incident's event goes to the escalation targets as well,
+// once each, besides its routes.
+func TestEscalateAddsTargets(t *testing.T) {
+	e := event.Event{ID: "e1", Type: event.TypeIncidentUpdated}
+	for _, tc := range []struct {
+		name   string
+		routed []string
+		to     []string
+		want   []string
+	}{
+		{"added", []string{"oncall"}, []string{"pager"}, []string{"oncall", "pager"}},
+		{"already routed", []string{"pager"}, []string{"pager"}, []string{"pager"}},
+		{"none routed", nil, []string{"pager", "oncall"}, []string{"pager", "oncall"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ds []sinks.Delivery
+			for _, r := range tc.routed {
+				ds = append(ds, sinks.Delivery{Event: e, Target: r})
+			}
+			var got []string
+			for _, d := range escalate(ds, e, tc.to) {
+				got = append(got, d.Target)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("targets %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

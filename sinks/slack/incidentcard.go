@@ -158,6 +158,11 @@ func incidentReply(e event.Event) string {
 		head = icon(e.Severity) + " Incident opened: *" + Escape(text("title")) + "*"
 	case event.TypeIncidentUpdated:
 		head = icon(e.Severity) + " " + Escape(text("title"))
+		if r := text("reminder"); r != "" {
+			head += " — still firing and nobody has taken it (reminder " + r + ")"
+		} else if text("escalated") == "true" && len(eventsOf(e)) == 0 {
+			head += " — escalated: firing with nobody on it"
+		}
 		if c := text("clear_polls"); c != "" {
 			head = ":large_yellow_circle: Recovering: " + Escape(text("title")) + " gone for " + polls(c) + "; it resolves unless it comes back"
 		}
@@ -177,14 +182,19 @@ func incidentReply(e event.Event) string {
 	if c := text("comment"); c != "" {
 		head += ": " + Escape(oneLine(c, 500))
 	}
-	list, _ := e.Data.Fields["events"].([]any)
-	for _, item := range list {
+	for _, item := range eventsOf(e) {
 		m, _ := item.(map[string]any)
 		what, _ := m["what"].(string)
 		sev, _ := m["severity"].(string)
 		head += "\n" + icon(event.Severity(sev)) + " " + Escape(oneLine(what, 500))
 	}
 	return head
+}
+
+// eventsOf is an incident event's events field.
+func eventsOf(e event.Event) []any {
+	list, _ := e.Data.Fields["events"].([]any)
+	return list
 }
 
 // polls writes a count of polls: "1 poll", "2 polls".
