@@ -76,26 +76,27 @@ func (s *KVStore) Load(ctx context.Context, source, project string) (Record, uin
 }
 
 // Save writes a project's record if it is still at revision rev (0: it
-// did not exist); else ErrConflict.
-func (s *KVStore) Save(ctx context.Context, source, project string, r Record, rev uint64) error {
+// did not exist) and returns its new revision; else ErrConflict.
+func (s *KVStore) Save(ctx context.Context, source, project string, r Record, rev uint64) (uint64, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	k := key(source, project)
+	var next uint64
 	if rev == 0 {
-		_, err = s.kv.Create(ctx, k, b)
+		next, err = s.kv.Create(ctx, k, b)
 	} else {
-		_, err = s.kv.Update(ctx, k, b, rev)
+		next, err = s.kv.Update(ctx, k, b, rev)
 	}
 	var apiErr *jetstream.APIError
 	switch {
 	case err == nil:
-		return nil
+		return next, nil
 	case errors.Is(err, jetstream.ErrKeyExists), errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence:
-		return fmt.Errorf("save incidents of %s: %w", project, ErrConflict)
+		return 0, fmt.Errorf("save incidents of %s: %w", project, ErrConflict)
 	default:
-		return fmt.Errorf("save incidents of %s: %w", project, err)
+		return 0, fmt.Errorf("save incidents of %s: %w", project, err)
 	}
 }
 
@@ -157,7 +158,7 @@ func (s *KVStore) Change(ctx context.Context, id string, f func(*Record, string)
 		if err != nil {
 			return event.Event{}, err
 		}
-		err = s.Save(ctx, in.Source, in.Project.ID, r, rev)
+		_, err = s.Save(ctx, in.Source, in.Project.ID, r, rev)
 		if errors.Is(err, ErrConflict) && attempt < 5 {
 			continue
 		}

@@ -24,10 +24,10 @@ func TestKVStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, _ := Track(Options{}, Record{}, Poll{Source: "oms://test", Project: proj("FAILED"), Time: t0})
-	if err := s.Save(ctx, "oms://test", "np_1", rec, 0); err != nil {
+	if _, err := s.Save(ctx, "oms://test", "np_1", rec, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(ctx, "oms://test", "np_1", rec, 0); !errors.Is(err, ErrConflict) {
+	if _, err := s.Save(ctx, "oms://test", "np_1", rec, 0); !errors.Is(err, ErrConflict) {
 		t.Fatalf("a second create: %v", err)
 	}
 	got, rev, err := s.Load(ctx, "oms://test", "np_1")
@@ -41,7 +41,7 @@ func TestKVStore(t *testing.T) {
 	if err != nil || e.Type != event.TypeIncidentAcknowledged || e.Data.Text("by") != "alice" {
 		t.Fatalf("ack: %v %v", e, err)
 	}
-	if err := s.Save(ctx, "oms://test", "np_1", rec, rev); !errors.Is(err, ErrConflict) {
+	if _, err := s.Save(ctx, "oms://test", "np_1", rec, rev); !errors.Is(err, ErrConflict) {
 		t.Fatalf("a stale update: %v", err)
 	}
 	all, err := s.List(ctx)

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/omswatch/omswatch/config"
@@ -33,6 +34,9 @@ type incidents struct {
 	window time.Duration
 	// escalateTo are the targets escalated incidents go to as well.
 	escalateTo []string
+
+	mu    sync.Mutex
+	cache map[string]cachedRecord
 }
 
 // newIncidents builds the stage cfg asks for; nil when incidents are off.
@@ -82,7 +86,7 @@ func (s *incidents) handle(ctx context.Context, outbox *sinks.Outbox, c poller.C
 	}
 	slices.Sort(p.Firing)
 	for attempt := 0; ; attempt++ {
-		rec, rev, err := s.store.Load(ctx, c.Source, c.Project)
+		rec, rev, cached, err := s.load(ctx, c.Source, c.Project, c.Time, attempt > 0)
 		if err != nil {
 			return err
 		}
@@ -90,17 +94,75 @@ func (s *incidents) handle(ctx context.Context, outbox *sinks.Outbox, c poller.C
 		if len(events) == 0 && slices.EqualFunc(next.Open, rec.Open, sameCount) {
 			return nil // nothing changed: a quiet poll writes nothing
 		}
+		if cached {
+			continue // events are made from the record in the bucket only
+		}
 		if err := s.fleets(ctx, &next, events); err != nil {
 			return err
 		}
 		if err := outbox.Publish(ctx, s.entries(c, events, sil)); err != nil {
 			return err
 		}
-		err = s.store.Save(ctx, c.Source, c.Project, next, rev)
-		if !errors.Is(err, incident.ErrConflict) || attempt >= 3 {
+		rev, err = s.store.Save(ctx, c.Source, c.Project, next, rev)
+		if err == nil {
+			s.remember(c.Source, c.Project, next, rev, c.Time)
+			return nil
+		}
+		if !errors.Is(err, incident.ErrConflict) || attempt >= 4 {
 			return err
 		}
 	}
+}
+
+// cacheFor is how long a project known to have no open incident is not
+// read again from the bucket (by poll time). With ha, another replica may
+// have opened one meanwhile: a poll that makes events reads the bucket
+// anyway, and one whose problem has gone resolves that incident at most
+// this late.
+const cacheFor = 5 * time.Minute
+
+// load reads a project's record: a quiet project known to have no open
+// incident (cached true) from memory, unless fresh, else from the bucket.
+// A cached record only says whether a poll changes anything: a poll that
+// makes events reads the record afresh, and the save's compare-and-set
+// catches a writer in between. So a quiet poll of a quiet project reads
+// nothing.
+func (s *incidents) load(ctx context.Context, source, project string, now time.Time, fresh bool) (incident.Record, uint64, bool, error) {
+	k := source + "\x00" + project
+	if !fresh {
+		s.mu.Lock()
+		c, ok := s.cache[k]
+		s.mu.Unlock()
+		if ok && now.Sub(c.at) < cacheFor {
+			return incident.Record{}, c.rev, true, nil
+		}
+	}
+	rec, rev, err := s.store.Load(ctx, source, project)
+	if err == nil {
+		s.remember(source, project, rec, rev, now)
+	}
+	return rec, rev, false, err
+}
+
+// remember notes a project without open incidents (and forgets one with).
+func (s *incidents) remember(source, project string, rec incident.Record, rev uint64, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := source + "\x00" + project
+	if len(rec.Open) > 0 {
+		delete(s.cache, k)
+		return
+	}
+	if s.cache == nil {
+		s.cache = map[string]cachedRecord{}
+	}
+	s.cache[k] = cachedRecord{rev: rev, at: now}
+}
+
+// cachedRecord is a project with no open incident, as of at.
+type cachedRecord struct {
+	rev uint64
+	at  time.Time
 }
 
 // sameCount reports whether an open incident is where it was: only a
