@@ -58,7 +58,7 @@ func (s *Sink) sendIncidents(ctx context.Context, events []event.Event) error {
 				continue
 			}
 			text := incidentReply(e)
-			if e.Data.Text("fleet") != "" {
+			if len(fleetMembers(e)) > 1 { // a thread of several projects: say whose
 				text = "*" + Escape(e.Data.Project.Name) + "* `" + Escape(e.Subject) + "`: " + text
 			}
 			opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionTS(th.TS),

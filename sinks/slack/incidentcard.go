@@ -95,7 +95,11 @@ func newIncidentCard(e event.Event, link string) incidentCard {
 		hint += "  ·  <" + Escape(link) + "|open in the OMS console>"
 	}
 	blocks = append(blocks, slack.NewContextBlock("", md(hint)))
-	fallback := fmt.Sprintf("%s %s: %s — %s", strings.ToUpper(state), e.Severity, Escape(p.Name), title)
+	label := strings.ToUpper(state)
+	if text("clear_polls") != "" {
+		label = "RECOVERING"
+	}
+	fallback := fmt.Sprintf("%s %s: %s — %s", label, e.Severity, Escape(p.Name), title)
 	if state == "resolved" {
 		fallback = fmt.Sprintf("RESOLVED after %s: %s — %s", dur(text("lasted")), Escape(p.Name), title)
 	}
