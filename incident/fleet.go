@@ -20,9 +20,6 @@ const (
 	ByCondition = "condition"  // the same condition fires
 )
 
-// CorrelateBy lists the criteria, in the order they are tried.
-var CorrelateBy = []string{ByErrorCode, ByEndpoint, ByCondition}
-
 // Member is one project's incident in a fleet incident.
 type Member struct {
 	Source   string         `json:"source"`
