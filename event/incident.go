@@ -13,9 +13,10 @@ var incidentFields = []string{"incident", "cause", "title", "state", "started", 
 // and their comment, who has taken it (acked_by), how often it relapsed while clearing, the polls it
 // has been clear for, a runbook, and the fleet incident it belongs to (its
 // id, title, start, and projects with their incidents' states), the
-// number of a reminder, and whether it escalated.
+// number of a reminder, whether it escalated, and where the project's sync
+// delay is going (eta: "catching up, ETA 35 min").
 var incidentOptional = []string{"error", "lasted", "reason", "by", "comment", "acked_by", "relapses", "clear_polls", "runbook",
-	"fleet", "fleet_title", "fleet_started", "projects", "reminder", "escalated"}
+	"fleet", "fleet_title", "fleet_started", "projects", "reminder", "escalated", "eta"}
 
 // incidentSpec is the catalog row of an incident event type.
 func incidentSpec(typ string, sevs []Severity) Spec {

@@ -35,6 +35,9 @@ func Event(in *Incident, typ string, members []event.Event, at time.Time, digest
 	if in.Escalated {
 		f["escalated"] = true
 	}
+	if e, ok := Estimate(in.Delays); ok && in.Open() {
+		f["eta"] = e.String()
+	}
 	if in.Runbook != "" {
 		f["runbook"] = in.Runbook
 	}

@@ -103,6 +103,9 @@ type Incident struct {
 	Announced time.Time `json:"announced,omitzero"`
 	Reminders int       `json:"reminders,omitempty"`
 	Escalated bool      `json:"escalated,omitempty"`
+	// Delays are the project's sync delay at its last polls (while
+	// OMS reports one), which say where the delay is going (Estimate).
+	Delays []Sample `json:"delays,omitempty"`
 	// Runbook is the matching runbook's URL or text.
 	Runbook string `json:"runbook,omitempty"`
 	// Endpoints are the project's source and destination endpoint ids,

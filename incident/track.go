@@ -92,12 +92,13 @@ func Track(o Options, rec Record, p Poll) (Record, []event.Event) {
 		// the snapshot was saved): nothing new.
 		members := slices.DeleteFunc(t.members(in.Cause, false), func(e event.Event) bool { return slices.Contains(in.Events, e.ID) })
 		c, ok := present[in.Cause.Key()]
+		trend := t.sample(&in) && in.Cause.Kind == KindCondition // a delay rule's news
 		switch {
 		case ok:
 			seen[in.Cause.Key()] = true
 			if ev, changed := t.keep(&in, c, members); changed {
 				out = append(out, ev)
-			} else if extra := t.nudge(&in); extra != nil {
+			} else if extra := t.nudge(&in); extra != nil || trend {
 				out = append(out, t.event(&in, event.TypeIncidentUpdated, nil, extra))
 			}
 		case p.Removed:
@@ -128,6 +129,7 @@ func Track(o Options, rec Record, p Poll) (Record, []event.Event) {
 			continue
 		}
 		in := t.open(present[c.Key()])
+		t.sample(&in)
 		out = append(out, t.event(&in, event.TypeIncidentOpened, t.members(in.Cause, true), nil))
 		next.Open = append(next.Open, in)
 	}
@@ -301,6 +303,16 @@ func (t *tracker) keep(in *Incident, c cause, members []event.Event) (event.Even
 		return event.Event{}, false
 	}
 	return t.update(in, members), true
+}
+
+// sample notes the project's sync delay on an incident, when OMS reports
+// one; it reports whether the delay's trend changed.
+func (t *tracker) sample(in *Incident) bool {
+	pr := t.p.Project
+	if pr == nil || !pr.SyncDelayKnown {
+		return false
+	}
+	return in.sample(Sample{At: t.p.Time, Delay: pr.SyncDelay})
 }
 
 // nudge says whether a firing incident nobody took is due a reminder

@@ -248,3 +248,25 @@ func TestRemindAndEscalate(t *testing.T) {
 		})
 	}
 }
+
+// A delay incident says where the delay is going: its events carry the
+// ETA, and a new trend is an update of its own.
+func TestTrackCarriesTheETA(t *testing.T) {
+	var rec Record
+	var got []string
+	for i, delay := range []time.Duration{20 * time.Minute, 18 * time.Minute, 16 * time.Minute, 14 * time.Minute, 14 * time.Minute,
+		14 * time.Minute, 14 * time.Minute, 14 * time.Minute} {
+		p := proj("RUNNING")
+		p.SyncDelay, p.SyncDelayKnown = delay, true
+		var out []event.Event
+		rec, out = Track(Options{}, rec, Poll{Source: "oms://test", Project: p, Firing: []string{"incr_delay_high"},
+			Time: t0.Add(time.Duration(i) * time.Minute)})
+		for _, e := range out {
+			got = append(got, strings.TrimPrefix(e.Type, "oms.incident.")+" "+e.Data.Text("eta"))
+		}
+	}
+	want := []string{"opened ", "updated catching up, ETA 8 min", "updated stalled at 14m0s behind"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -165,10 +165,11 @@ type cachedRecord struct {
 	at  time.Time
 }
 
-// sameCount reports whether an open incident is where it was: only a
-// change of its clearing count is written without an event.
+// sameCount reports whether an open incident is where it was: a change of
+// its clearing count or a new delay sample is written without an event.
 func sameCount(a, b incident.Incident) bool {
-	return a.ID == b.ID && a.Clear == b.Clear && a.Seq == b.Seq
+	return a.ID == b.ID && a.Clear == b.Clear && a.Seq == b.Seq && len(a.Delays) == len(b.Delays) &&
+		(len(a.Delays) == 0 || a.Delays[len(a.Delays)-1] == b.Delays[len(b.Delays)-1])
 }
 
 // entries routes incident events as the rules route any event (a silence

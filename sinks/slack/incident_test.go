@@ -35,7 +35,7 @@ func TestIncidentParentFollowsTheIncident(t *testing.T) {
 	stepFailed := []any{map[string]any{"id": "x", "type": event.TypeStepStatusChanged, "severity": "critical",
 		"what": "step INCR_TRANSFER (incr) RUNNING -> FAILED"}}
 	steps := []event.Event{
-		incEvent(event.TypeIncidentOpened, "firing", event.Critical, 1, 0, map[string]any{"events": stepFailed}),
+		incEvent(event.TypeIncidentOpened, "firing", event.Critical, 1, 0, map[string]any{"events": stepFailed, "eta": "catching up, ETA 35 min"}),
 		incEvent(event.TypeIncidentAcknowledged, "acknowledged", event.Info, 2, 5*time.Minute,
 			map[string]any{"by": "alice", "comment": "on it", "acked_by": "alice"}),
 		incEvent(event.TypeIncidentResolved, "resolved", event.Info, 3, 42*time.Minute,
@@ -56,7 +56,7 @@ func TestIncidentParentFollowsTheIncident(t *testing.T) {
 	}
 	for _, want := range []string{"#E01E5A", "FIRING", "critical", "orders &lt;prod&gt;", "CM-RESO0207", "binlog &lt;gone&gt;",
 		"*Reason:* the source purged its binlog", "*Proposal:* restart the step", "<https://wiki.example.com/oms/binlog>",
-		"omswatch incident ack inc-0001 --by NAME", "https://oms.example.com/project/np_1"} {
+		"omswatch incident ack inc-0001 --by NAME", "https://oms.example.com/project/np_1", "*Catch-up*\\ncatching up, ETA 35 min"} {
 		if !strings.Contains(parent.Attachments, want) {
 			t.Errorf("the parent lacks %q:\n%s", want, parent.Attachments)
 		}

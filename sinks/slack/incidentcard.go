@@ -76,6 +76,9 @@ func newIncidentCard(e event.Event, link string) incidentCard {
 	if by := text("acked_by"); by != "" {
 		fields = append(fields, md("*Taken by*\n"+Escape(by)))
 	}
+	if eta := text("eta"); eta != "" {
+		fields = append(fields, md("*Catch-up*\n"+Escape(eta)))
+	}
 	if r := text("relapses"); r != "" {
 		fields = append(fields, md("*Relapses*\n"+r+" (one incident, not "+r+")"))
 	}
