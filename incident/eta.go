@@ -37,6 +37,10 @@ type ETA struct {
 // minSamples is the fewest samples a trend is read from.
 const minSamples = 3
 
+// MinDelay is the least delay worth an ETA: below it a project is in
+// sync, whatever its trend.
+const MinDelay = time.Minute
+
 // Estimate reads the trend of the delay from samples (oldest first) by a
 // least-squares line through them; false with fewer than minSamples or a
 // span of no time. A delay that moves by less than a second a minute (or
@@ -76,6 +80,9 @@ func Estimate(samples []Sample) (ETA, bool) {
 func (e ETA) String() string {
 	switch e.Trend {
 	case CatchingUp:
+		if e.Remaining < time.Minute {
+			return "catching up, ETA under a minute"
+		}
 		return fmt.Sprintf("catching up, ETA %d min", int(e.Remaining.Minutes()))
 	case FallingBehind:
 		return fmt.Sprintf("falling behind by %.0f s/min", e.Rate)
@@ -94,5 +101,5 @@ func (in *Incident) sample(s Sample) bool {
 		in.Delays = append(in.Delays[:0:0], in.Delays[n:]...)
 	}
 	after, ok := Estimate(in.Delays)
-	return ok && (!had || before.Trend != after.Trend)
+	return ok && after.Delay >= MinDelay && (!had || before.Trend != after.Trend)
 }

@@ -35,7 +35,7 @@ func Event(in *Incident, typ string, members []event.Event, at time.Time, digest
 	if in.Escalated {
 		f["escalated"] = true
 	}
-	if e, ok := Estimate(in.Delays); ok && in.Open() {
+	if e, ok := Estimate(in.Delays); ok && in.Open() && e.Delay >= MinDelay {
 		f["eta"] = e.String()
 	}
 	if in.Runbook != "" {

@@ -165,10 +165,14 @@ func incidentReply(e event.Event) string {
 		head = icon(e.Severity) + " Incident opened: *" + Escape(text("title")) + "*"
 	case event.TypeIncidentUpdated:
 		head = icon(e.Severity) + " " + Escape(text("title"))
-		if r := text("reminder"); r != "" {
+		switch r := text("reminder"); {
+		case r != "":
 			head += " — still firing and nobody has taken it (reminder " + r + ")"
-		} else if text("escalated") == "true" && len(eventsOf(e)) == 0 {
+		case len(eventsOf(e)) > 0:
+		case text("escalated") == "true":
 			head += " — escalated: firing with nobody on it"
+		case text("eta") != "":
+			head += " — sync delay " + Escape(text("eta"))
 		}
 		if c := text("clear_polls"); c != "" {
 			head = ":large_yellow_circle: Recovering: " + Escape(text("title")) + " gone for " + polls(c) + "; it resolves unless it comes back"
