@@ -40,7 +40,10 @@ var allowedImports = map[string][]string{
 	"omsapi": {"oms", "secret", "setting", "internal/suggest", "internal/ctxsleep", "github.com/alibabacloud-go/", "github.com/aliyun/credentials-go", "golang.org/x/time/rate"},
 	// lease knows JetStream and nothing of what its keys stand for
 	// (projects, the dispatcher).
-	"lease":     {"internal/jsensure", "internal/ctxsleep", "github.com/nats-io/"},
+	"lease": {"internal/jsensure", "internal/ctxsleep", "github.com/nats-io/"},
+	// incident turns a project's events into incidents (pure Track) and
+	// keeps them in JetStream KV; it knows no stage, only what they made.
+	"incident":  {"oms", "event", "internal/jsensure", "github.com/nats-io/"},
 	"sinks":     {"event", "secret", "internal/suggest", "internal/jsensure", "github.com/nats-io/"},
 	"natsembed": {"secret", "setting", "github.com/nats-io/"},
 	// config composes the components' own configuration types.
@@ -68,10 +71,10 @@ var allowedImports = map[string][]string{
 	// service and reads what its own commands show (configuration, rules,
 	// silences, the simulator).
 	"cmd/omswatch": {"service", "config", "event", "oms/omssim", "omsapi", "rules", "rules/kvstate", "secret", "sinks",
-		"github.com/spf13/cobra"},
+		"incident", "github.com/spf13/cobra"},
 	// service is the application: it wires every component, so it may
 	// import all of them, and nothing but cmd imports it.
-	"service": {"config", "console", "differ", "event", "lease", "natsembed", "oms", "oms/omssim", "omsapi", "poller", "rules", "rules/kvstate", "setting",
+	"service": {"config", "console", "differ", "event", "incident", "lease", "natsembed", "oms", "oms/omssim", "omsapi", "poller", "rules", "rules/kvstate", "setting",
 		"secret", "sinks", "sinks/logsink", "sinks/natssink", "sinks/slack", "sinks/webhook",
 		"github.com/nats-io/", "github.com/prometheus/client_golang/"},
 }

@@ -25,6 +25,7 @@ type Config struct {
 	Slack     slack.Config  `yaml:"slack"`
 	Webhook   Webhook       `yaml:"webhook"`
 	Rules     Rules         `yaml:"rules"`
+	Incidents Incidents     `yaml:"incidents"`
 	HTTP      HTTP          `yaml:"http"`
 	Log       Log           `yaml:"log"`
 	Heartbeat Heartbeat     `yaml:"heartbeat"`
@@ -124,6 +125,7 @@ func (c *Config) validate(v *validator) {
 	targets := c.targets(v)
 	c.Rules.validate(v, targets)
 	c.validateSelfMonitoring(v, targets)
+	c.Incidents.validate(v, c, targets)
 	c.HTTP.validate(v)
 	c.Log.validate(v)
 	c.checkRules(v) // last: it leaves out what the checks above reported

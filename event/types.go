@@ -35,6 +35,11 @@ const (
 	TypeWatchHeartbeat         = "oms.watch.heartbeat"
 	TypeTargetFailing          = "oms.target.failing"
 	TypeTargetRecovered        = "oms.target.recovered"
+	// Incidents (package incident): one lifecycle per problem of a project.
+	TypeIncidentOpened       = "oms.incident.opened"
+	TypeIncidentUpdated      = "oms.incident.updated"
+	TypeIncidentAcknowledged = "oms.incident.acknowledged"
+	TypeIncidentResolved     = "oms.incident.resolved"
 )
 
 // Spec is everything omswatch says about one event type apart from how it
@@ -298,6 +303,10 @@ var specs = [...]Spec{
 		},
 		Slack: `:white_check_mark: omswatch delivers to *{{.Data.target}}* again after {{.Data.lasted}} of failures`,
 	},
+	incidentSpec(TypeIncidentOpened, anySeverity),
+	incidentSpec(TypeIncidentUpdated, anySeverity),
+	incidentSpec(TypeIncidentAcknowledged, infoOnly),
+	incidentSpec(TypeIncidentResolved, infoOnly),
 }
 
 // or is s, or def when s is empty (a null from or to is "none").

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/incident"
 	"github.com/omswatch/omswatch/rules"
 	"github.com/omswatch/omswatch/rules/kvstate"
 	"github.com/omswatch/omswatch/secret"
@@ -91,6 +92,13 @@ func newDelivery(ctx context.Context, cfg *config.Config, js jetstream.JetStream
 	d.pipe = &pipeline{eng: eng, state: state, outbox: outbox, silences: d.currentSilences,
 		observer: o.pipeObserver, announce: newAnnouncer(cfg), routes: newRouteNames(eng), log: o.log.With("component", "pipeline")}
 	d.pipe.record = newRecorder(outbox)
+	if cfg.Incidents.Enabled {
+		store, err := incident.NewKVStore(ctx, js, incident.KVOptions{Bucket: cfg.Incidents.Bucket, Replicas: st.Replicas})
+		if err != nil {
+			return nil, err
+		}
+		d.pipe.incidents = newIncidents(cfg, store, eng)
+	}
 	return d, nil
 }
 

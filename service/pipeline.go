@@ -35,6 +35,8 @@ type pipeline struct {
 	// benchmarks' baseline).
 	routes    routeNames
 	noRecords bool
+	// incidents follow each hand-off's events; nil when they are off.
+	incidents *incidents
 	log       *slog.Logger
 
 	// record writes the observation log (backtests); may be nil.
@@ -77,6 +79,11 @@ func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 		// logged, and the poll goes on.
 		if err := p.outbox.Record(ctx, conditionRecords(c.Source, c.Project, c.Time, out.Transitions)); err != nil {
 			p.log.Warn("condition records not stored", "project", c.Project, "error", err)
+		}
+	}
+	if p.incidents != nil {
+		if err := p.incidents.handle(ctx, p.outbox, c, out, sil); err != nil {
+			return fmt.Errorf("incidents of %s: %w", c.Project, err)
 		}
 	}
 	if p.record != nil {

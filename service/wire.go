@@ -142,7 +142,8 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 	opts.PollAtStart, opts.StopGrace = o.pollAtStart, o.stopGrace
 	// Conditions over time (a stall, a worker about to expire) hold
 	// without any change: every quiet poll hands its snapshot on to them.
-	opts.Reevaluate = len(a.delivery.eng.Config().Conditions) > 0
+	opts.Reevaluate = len(a.delivery.eng.Config().Conditions) > 0 ||
+		cfg.Incidents.Enabled // an incident resolves after resolve_hold quiet polls
 	if a.leases != nil {
 		opts.Leases = a.leases
 	}

@@ -22,7 +22,7 @@ import (
 func TestEventCatalogDocumentsEveryType(t *testing.T) {
 	consts := eventTypeConsts(t)
 	emitted := map[string]string{} // type -> where
-	for _, dir := range []string{"differ", "poller", "rules", "sinks"} {
+	for _, dir := range []string{"differ", "poller", "rules", "sinks", "incident"} {
 		for typ, where := range typesUsedIn(t, filepath.Join("../..", dir), consts) {
 			emitted[typ] = where
 		}

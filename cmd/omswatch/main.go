@@ -121,6 +121,7 @@ var subcommands = []func(*cli) *cobra.Command{
 	newHistoryCmd,
 	newExplainCmd,
 	newDeadLetterCmd,
+	newIncidentCmd,
 	newTestCmd,
 }
 

@@ -25,7 +25,9 @@ type Client struct {
 	api  *slack.Client
 	http *http.Client
 	lim  *limiter
-	link *template.Template
+	// edits spaces the edits of one message (incident parents).
+	edits *limiter
+	link  *template.Template
 
 	mu   sync.Mutex
 	sent map[string]bool // replies already posted, so a retry skips them
@@ -40,6 +42,7 @@ func NewClient(cfg Config, o ClientOptions) (*Client, error) {
 		interval = time.Duration(float64(time.Second) / perSec)
 	}
 	c := &Client{cfg: cfg, opts: o, http: &http.Client{Timeout: o.Timeout}, lim: newLimiter(o.Clock, interval), sent: map[string]bool{}}
+	c.edits = newLimiter(o.Clock, editInterval)
 	o.Redactor.Add(cfg.Token)
 	apiURL := cfg.APIURL
 	if apiURL == "" {
@@ -94,7 +97,13 @@ func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
 	if s.cfg.Channel == "" {
 		return s.sendWebhook(ctx, &n)
 	}
-	for _, events := range byProject(n.Events) {
+	// An incident has a parent message of its own, edited through its
+	// life; the other events go to their project's thread.
+	incidents, rest := splitIncidents(n.Events)
+	if err := s.sendIncidents(ctx, incidents); err != nil {
+		return err
+	}
+	for _, events := range byProject(rest) {
 		if err := s.sendThread(ctx, &n, events); err != nil {
 			return err
 		}

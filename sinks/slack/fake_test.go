@@ -39,6 +39,7 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 // request is one call the fake Slack received.
 type request struct {
 	Method, Channel, Text, Blocks, ThreadTS, TS string
+	Attachments                                 string
 	Broadcast                                   bool
 	At                                          time.Time
 }
@@ -87,6 +88,7 @@ func (f *fakeSlack) handler(method string) http.HandlerFunc {
 		} else {
 			_ = r.ParseForm()
 			req.Channel, req.Text, req.Blocks = r.FormValue("channel"), r.FormValue("text"), unescapeJSON(r.FormValue("blocks"))
+			req.Attachments = unescapeJSON(r.FormValue("attachments"))
 			req.ThreadTS, req.TS, req.Broadcast = r.FormValue("thread_ts"), r.FormValue("ts"), r.FormValue("reply_broadcast") == "true"
 		}
 		f.mu.Lock()
