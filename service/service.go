@@ -72,7 +72,7 @@ func (s *Service) open(ctx context.Context, cfg *config.Config) error {
 				return err
 			}
 		}
-		if s.slackAct, err = s.openSlackInteractions(cfg); err != nil {
+		if s.slackAct, err = s.openSlackInteractions(cfg, time.Now); err != nil {
 			return err
 		}
 		if err := s.serveHTTP(cfg.HTTP.Listen); err != nil {

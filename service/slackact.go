@@ -78,12 +78,13 @@ func (a slackActions) Silence(ctx context.Context, project string, d time.Durati
 }
 
 // openSlackInteractions builds the handler of the Slack app's
-// interactions when slack.signing_secret is set (nil otherwise).
-func (s *Service) openSlackInteractions(cfg *config.Config) (*slack.Interactions, error) {
+// interactions when slack.signing_secret is set (nil otherwise); now is
+// the time of an action.
+func (s *Service) openSlackInteractions(cfg *config.Config, now func() time.Time) (*slack.Interactions, error) {
 	if cfg.Slack.SigningSecret.IsZero() {
 		return nil, nil
 	}
-	acts := slackActions{js: s.js, now: time.Now, cfg: func() *config.Config {
+	acts := slackActions{js: s.js, now: now, cfg: func() *config.Config {
 		if g := s.current(); g != nil {
 			return g.cfg
 		}
