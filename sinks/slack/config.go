@@ -54,8 +54,7 @@ type Config struct {
 	// empty: no link.
 	ProjectURL setting.Template `yaml:"project_url"`
 	// ThreadsBucket is the key-value bucket of each project's thread.
-	ThreadsBucket string            `yaml:"threads_bucket"`
-	Targets       map[string]Target `yaml:"targets"`
+	ThreadsBucket string `yaml:"threads_bucket"`
 	// SigningSecret is the Slack app's signing secret. With it, run serves
 	// the app's interactions (POST /slack/interactions on http.listen)
 	// and an incident's parent message has the buttons Acknowledge and
@@ -64,7 +63,8 @@ type Config struct {
 	// ConsoleURL is the omswatch web console's address as Slack users
 	// reach it (https://omswatch.example.com): an incident's parent
 	// message gets an Open console button to the project's page.
-	ConsoleURL string `yaml:"console_url"`
+	ConsoleURL string            `yaml:"console_url"`
+	Targets    map[string]Target `yaml:"targets"`
 }
 
 // DefaultConfig is the slack section of a file that sets nothing.
