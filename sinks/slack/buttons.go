@@ -21,7 +21,9 @@ func (c *Client) incidentButtons(e event.Event) slack.Block {
 	state := e.Data.Text("state")
 	var els []slack.BlockElement
 	if !c.cfg.SigningSecret.IsZero() && state != "resolved" {
-		plain := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+		plain := func(s string) *slack.TextBlockObject {
+			return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+		}
 		if state != "acknowledged" {
 			b := slack.NewButtonBlockElement(ActionAck, e.Data.Text("incident"), plain("Acknowledge"))
 			b.Style = slack.StylePrimary
