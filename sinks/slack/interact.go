@@ -50,6 +50,9 @@ type InteractionOptions struct {
 	// (default: a client with a 10 s timeout).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Now is the clock that forgets the presses already done (default
+	// time.Now).
+	Now func() time.Time
 }
 
 // Interactions serves Slack's interaction requests (the Request URL of
@@ -62,7 +65,15 @@ type Interactions struct {
 	o       InteractionOptions
 	log     *slog.Logger
 	running sync.WaitGroup
+
+	mu   sync.Mutex
+	seen map[string]time.Time // the presses done lately, by trigger and action (or signature)
 }
+
+// rememberPresses is how long a press is remembered, so that the same
+// request again (Slack retrying, or a replay within the 5 minutes its
+// signature is good for) does nothing twice.
+const rememberPresses = 10 * time.Minute
 
 // NewInteractions builds the handler; it needs a signing secret and the
 // actions.
@@ -76,11 +87,14 @@ func NewInteractions(o InteractionOptions) (*Interactions, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Interactions{o: o, log: log.With("component", "slack-interactions")}, nil
+	return &Interactions{o: o, log: log.With("component", "slack-interactions"), seen: map[string]time.Time{}}, nil
 }
 
 // Wait waits for the actions under way (at shutdown, after the HTTP
@@ -118,6 +132,14 @@ func (h *Interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if a.ActionID != ActionAck && silenceFor[a.ActionID] == 0 {
 			continue // Open console is a link: Slack opens it, nothing to do
 		}
+		key := ic.TriggerID + "|" + a.ActionID + "|" + a.ActionTs
+		if ic.TriggerID == "" {
+			key = r.Header.Get("X-Slack-Signature") + "|" + a.ActionID
+		}
+		if !h.first(key) {
+			h.log.Info("a Slack button press came again; it was done once", "action", a.ActionID, "value", a.Value)
+			continue
+		}
 		h.running.Add(1)
 		go func() {
 			defer h.running.Done()
@@ -126,6 +148,23 @@ func (h *Interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.do(ctx, ic, a)
 		}()
 	}
+}
+
+// first reports whether the press key is new, and remembers it.
+func (h *Interactions) first(key string) bool {
+	now := h.o.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k, at := range h.seen {
+		if now.Sub(at) > rememberPresses {
+			delete(h.seen, k)
+		}
+	}
+	if _, ok := h.seen[key]; ok {
+		return false
+	}
+	h.seen[key] = now
+	return true
 }
 
 // do runs one button's action and reports its outcome to the user.

@@ -200,3 +200,31 @@ func TestIncidentButtons(t *testing.T) {
 		})
 	}
 }
+
+// The same press again (Slack retrying, or a replay while its signature
+// is good) is answered and done once; another press of the same button
+// is done again.
+func TestAPressIsDoneOnce(t *testing.T) {
+	acts := &recordedActions{}
+	h, err := slack.NewInteractions(slack.InteractionOptions{SigningSecret: signingSecret, Actions: acts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	now := time.Now() // Slack's verifier compares with the wall clock
+	for i, at := range []time.Time{now, now, now.Add(-time.Second)} {
+		res, err := http.DefaultClient.Do(SignedInteraction(t, srv.URL, signingSecret, at, "", slack.ActionSilence1h, "np_1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		h.Wait()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("request %d: status %d", i, res.StatusCode)
+		}
+	}
+	if len(acts.calls) != 2 {
+		t.Errorf("actions %q; want 2 (the repeated request done once)", acts.calls)
+	}
+}
