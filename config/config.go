@@ -127,6 +127,7 @@ func (c *Config) validate(v *validator) {
 	c.validateSelfMonitoring(v, targets)
 	c.Incidents.validate(v, c, targets)
 	c.HTTP.validate(v)
+	c.validateSlackInteractions(v)
 	c.Log.validate(v)
 	c.checkRules(v) // last: it leaves out what the checks above reported
 }

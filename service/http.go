@@ -34,6 +34,9 @@ func (s *Service) serveHTTP(listen string) error {
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	if s.slackAct != nil {
+		mux.Handle("POST /slack/interactions", s.slackAct)
+	}
 	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if s.console != nil {
 		s.console.c.Register(mux) // "/" and below; the paths above stay the service's
@@ -46,6 +49,9 @@ func (s *Service) serveHTTP(listen string) error {
 		}
 	}()
 	s.log.Info("serving metrics and health", "address", s.httpAddr)
+	if s.slackAct != nil {
+		s.log.Info("serving Slack interactions", "url", "http://"+s.httpAddr+"/slack/interactions")
+	}
 	if s.console != nil {
 		s.log.Info("serving the web console", "url", "http://"+s.httpAddr+"/")
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/lease"
 	"github.com/omswatch/omswatch/omsapi"
+	"github.com/omswatch/omswatch/sinks/slack"
 )
 
 // Service is what Run keeps for the life of the process: the NATS
@@ -33,7 +34,8 @@ type Service struct {
 	natsURL  string
 	httpAddr string
 	httpSrv  *http.Server
-	console  *webConsole // nil when http.console.enabled is false
+	console  *webConsole         // nil when http.console.enabled is false
+	slackAct *slack.Interactions // nil without slack.signing_secret
 	simURL   string
 	storeDir string // where the embedded server keeps its store ("": external NATS)
 	rec      omsapi.Recorder
@@ -70,6 +72,9 @@ func (s *Service) open(ctx context.Context, cfg *config.Config) error {
 				return err
 			}
 		}
+		if s.slackAct, err = s.openSlackInteractions(cfg, time.Now); err != nil {
+			return err
+		}
 		if err := s.serveHTTP(cfg.HTTP.Listen); err != nil {
 			return err
 		}
@@ -102,6 +107,9 @@ func (s *Service) close() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = s.httpSrv.Shutdown(sctx)
 		cancel()
+	}
+	if s.slackAct != nil {
+		s.slackAct.Wait() // the button presses under way, before NATS closes
 	}
 	s.console.close()
 	if s.base != nil {

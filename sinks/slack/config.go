@@ -54,8 +54,17 @@ type Config struct {
 	// empty: no link.
 	ProjectURL setting.Template `yaml:"project_url"`
 	// ThreadsBucket is the key-value bucket of each project's thread.
-	ThreadsBucket string            `yaml:"threads_bucket"`
-	Targets       map[string]Target `yaml:"targets"`
+	ThreadsBucket string `yaml:"threads_bucket"`
+	// SigningSecret is the Slack app's signing secret. With it, run serves
+	// the app's interactions (POST /slack/interactions on http.listen)
+	// and an incident's parent message has the buttons Acknowledge and
+	// Silence this project 1 h / 4 h.
+	SigningSecret secret.String `yaml:"signing_secret"`
+	// ConsoleURL is the omswatch web console's address as Slack users
+	// reach it (https://omswatch.example.com): an incident's parent
+	// message gets an Open console button to the project's page.
+	ConsoleURL string            `yaml:"console_url"`
+	Targets    map[string]Target `yaml:"targets"`
 }
 
 // DefaultConfig is the slack section of a file that sets nothing.
@@ -91,6 +100,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.APIURL != "" && !httpURL(c.APIURL) {
 		errs = append(errs, setting.Errorf("api_url", "not an http:// or https:// URL with a host"))
+	}
+	if c.ConsoleURL != "" && !httpURL(c.ConsoleURL) {
+		errs = append(errs, setting.Errorf("console_url", "not an http:// or https:// URL with a host"))
 	}
 	if !c.ProjectURL.IsZero() {
 		errs = append(errs, c.ProjectURL.CheckSyntax("project_url"), checkFields("project_url", c.ProjectURL, nil))

@@ -44,7 +44,7 @@ func (s *Sink) sendIncidents(ctx context.Context, events []event.Event) error {
 	for _, evs := range byIncident(events) {
 		first, last := evs[0], evs[len(evs)-1]
 		key := IncidentKey(s.cfg.Channel, first.Source, threadOf(first))
-		cd := newIncidentCard(last, s.c.projectLink(last))
+		cd := newIncidentCard(last, s.c.projectLink(last)).withButtons(s.c.incidentButtons(last))
 		if members := fleetMembers(last); len(members) > 1 {
 			cd = newFleetCard(last, members)
 		}
