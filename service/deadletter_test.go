@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -98,5 +99,46 @@ func TestResendSkipsTargetsNoLongerConfigured(t *testing.T) {
 	}
 	if len(resent) != 1 || resent[0].Target != "hook" {
 		t.Errorf("resent %+v, want hook's dead letter", resent)
+	}
+}
+
+// The commands that read the store find the omswatch that holds it where
+// its lock file says, not whatever answers on the configured port: there,
+// another omswatch keeps another store (a second instance, a demo, a
+// test), and reading it said "no dead letters".
+func TestReadersFindTheServerThatHoldsTheStore(t *testing.T) {
+	dir := t.TempDir()
+	_, js := proctest.StartEmbeddedNATS(t, dir) // the instance that holds dir
+	if _, err := sinks.NewOutbox(t.Context(), js, sinks.OutboxOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m := nats.NewMsg(sinks.DefaultDeadLetterPrefix + ".hook")
+	e := event.Event{ID: "e1", Source: "oms://x", Type: event.TypeProjectRemoved, Subject: "np_1",
+		Time: time.Now().UTC(), Severity: event.Warning, Data: event.Data{Fields: map[string]any{"last_status": "RUNNING"}}}
+	b, err := e.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Data = b
+	m.Header.Set(sinks.HeaderTarget, "hook")
+	m.Header.Set(sinks.HeaderReason, "401 Unauthorized")
+	m.Header.Set(sinks.HeaderAttempts, "1")
+	if _, err := js.PublishMsg(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	decoy, _ := proctest.StartEmbeddedNATS(t, t.TempDir()) // another store, on the configured port
+	u, err := url.Parse(decoy.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := u.Port()
+	cfg, err := config.Load([]byte(fmt.Sprintf("oms: {mode: sim}\nstore: {dir: %s}\nnats: {embedded: {port: %s}}\nwebhook: {targets: {hook: {url: http://127.0.0.1:9/}}}\n",
+		dir, port)), "omswatch.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dls, err := DeadLetters(t.Context(), cfg, "", slog.New(slog.DiscardHandler))
+	if err != nil || len(dls) != 1 || dls[0].Target != "hook" {
+		t.Errorf("dead letters %+v (error %v), want the one of the store's own server", dls, err)
 	}
 }

@@ -33,17 +33,19 @@ func openTrail(ctx context.Context, a *app, cfg *config.Config, log *slog.Logger
 	return historyStream(ctx, a, cfg, log)
 }
 
-// historyStream reaches the audit trail: a running omswatch's embedded
-// server (at the configured port, or where the store's lock file says),
-// or the configured NATS (an external one, or the store opened here).
+// historyStream reaches the audit trail: the store opened here when no
+// omswatch holds it (on a free port: a reader serves nobody), or the
+// server of the omswatch that holds it, where the store's lock file says
+// (the configured port only when the lock does not say yet: whatever else
+// answers on that port may keep another store), or the external NATS.
 func historyStream(ctx context.Context, a *app, cfg *config.Config, log *slog.Logger) (jetstream.JetStream, error) {
-	if js := runningEmbedded(ctx, cfg, ""); js != nil {
-		a.closers = append(a.closers, func() { js.Conn().Close() })
-		return js, nil
+	local := *cfg
+	if local.NATS.IsEmbedded() {
+		local.NATS.Embedded.Port = -1
 	}
-	js, err := a.jetStream(ctx, cfg, log)
+	js, err := a.jetStream(ctx, &local, log)
 	var locked *natsembed.LockedError
-	if errors.As(err, &locked) && locked.URL != "" {
+	if errors.As(err, &locked) {
 		if js := runningEmbedded(ctx, cfg, locked.URL); js != nil {
 			a.closers = append(a.closers, func() { js.Conn().Close() })
 			return js, nil
