@@ -16,7 +16,9 @@ import (
 )
 
 // withAuth puts basic-auth credentials, a secret, in a server's URL.
-func withAuth(url string) string { return strings.Replace(url, "http://", "http://am:basic-auth-secret@", 1) }
+func withAuth(url string) string {
+	return strings.Replace(url, "http://", "http://am:basic-auth-secret@", 1)
+}
 
 func newSink(t *testing.T, url string, now *time.Time) *alertmanager.Sink {
 	t.Helper()
