@@ -97,7 +97,7 @@ func TestA400IsDeadLetteredWithoutTheRoutingKey(t *testing.T) {
 	if !strings.Contains(reason, "pagerduty pd: 400 Bad Request") || strings.Contains(reason, routingKey) {
 		t.Errorf("dead letter reason %q", reason)
 	}
-	if !strings.Contains(logs.String(), "dead-lettering") || strings.Contains(logs.String(), routingKey) {
+	if !strings.Contains(logs.String(), "dead letter stored") || strings.Contains(logs.String(), routingKey) {
 		t.Errorf("no dead letter logged, or the routing key in the logs: %s", logs.String())
 	}
 }
