@@ -163,9 +163,17 @@ func (s *Sink) body(e event.Event, action string) ([]byte, error) {
 			pe.Links = append(pe.Links, Link{Href: rb, Text: "Runbook"})
 		}
 	}
+	b, err := jsonBody(pe)
+	if err != nil {
+		return nil, fmt.Errorf("pagerduty %s: event %s: %w", s.name, e.ID, err)
+	}
+	return b, nil
+}
+
+func jsonBody(pe Event) ([]byte, error) {
 	b, err := json.Marshal(pe)
 	if err != nil {
-		return nil, sinks.Permanent(fmt.Errorf("pagerduty %s: encode event %s: %w", s.name, e.ID, err))
+		return nil, sinks.Permanent(fmt.Errorf("encode the event: %w", err))
 	}
 	return b, nil
 }
