@@ -72,6 +72,9 @@ type Sink struct {
 	client *http.Client
 	o      Options
 
+	// postMu orders posts: a resend never overtakes the resolution of its
+	// alert (which would make it fire again).
+	postMu sync.Mutex
 	mu     sync.Mutex
 	sent   map[string]bool    // events posted, so a retry of a batch skips them
 	firing map[string]*firing // by incident id
@@ -117,10 +120,14 @@ func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
 			refused = addRefusal(refused, e.ID, sinks.Permanent(fmt.Errorf("alertmanager %s: event %s has no incident id", s.name, e.ID)))
 			continue
 		}
+		s.postMu.Lock()
 		status, err := s.post(ctx, []Alert{a})
+		if err == nil {
+			s.markSent(e.ID, e.Data.Text("incident"), a, resolved(e))
+		}
+		s.postMu.Unlock()
 		switch {
 		case err == nil:
-			s.markSent(e.ID, e.Data.Text("incident"), a, resolved(e))
 			n.SetReceipt(sinks.Receipt{Status: status}, e.ID)
 		case sinks.IsPermanent(err) && ctx.Err() == nil:
 			refused = addRefusal(refused, e.ID, err)
@@ -143,6 +150,8 @@ func addRefusal(m map[string]error, id string, err error) map[string]error {
 // resend interval, with endsAt moved ahead, so that Alertmanager does not
 // resolve them.
 func (s *Sink) Resend(ctx context.Context) error {
+	s.postMu.Lock()
+	defer s.postMu.Unlock()
 	now := s.o.Now()
 	interval := s.cfg.ResendInterval.Duration()
 	s.mu.Lock()
@@ -215,6 +224,8 @@ func (s *Sink) alert(e event.Event) (Alert, bool) {
 	}
 	if e.Type != event.TypeIncidentAcknowledged && e.Type != event.TypeIncidentResolved {
 		ann["severity"] = string(e.Severity) // the incident's: ack and resolve events are info
+	} else {
+		ann["severity"] = s.lastSeverity(id)
 	}
 	for k, key := range map[string]string{"runbook_url": "runbook", "acked_by": "acked_by", "fleet": "fleet_title", "lasted": "lasted", "eta": "eta"} {
 		if v := d.Text(key); v != "" {
@@ -281,6 +292,17 @@ func (s *Sink) post(ctx context.Context, alerts []Alert) (int, error) {
 // resolved says whether e ends its incident.
 func resolved(e event.Event) bool {
 	return e.Type == event.TypeIncidentResolved || e.Data.Text("state") == "resolved"
+}
+
+// lastSeverity is the severity the incident's firing alert last said, ""
+// when this sink has not posted it.
+func (s *Sink) lastSeverity(incident string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.firing[incident]; f != nil {
+		return f.alert.Annotations["severity"]
+	}
+	return ""
 }
 
 func (s *Sink) wasSent(id string) bool {

@@ -101,6 +101,9 @@ func TestEachIncidentFiresAndResolvesOnce(t *testing.T) {
 		!first.EndsAt.Equal(clock.Add(4*time.Minute)) {
 		t.Errorf("first alert %+v", first)
 	}
+	if ack := am.posts[2]; ack.Annotations["acked_by"] != "alice" || ack.Annotations["severity"] != "critical" || !ack.EndsAt.After(clock) {
+		t.Errorf("acknowledged alert %+v: firing with the incident's severity and who took it", ack)
+	}
 	if !last.EndsAt.Equal(lifecycle("inc-aaaa")[3].Time) || last.Annotations["state"] != "resolved" {
 		t.Errorf("resolution %+v: endsAt is not the resolution time", last)
 	}
