@@ -48,7 +48,7 @@ var allowedImports = map[string][]string{
 	"natsembed": {"secret", "setting", "github.com/nats-io/"},
 	// config composes the components' own configuration types.
 	"config": {"oms", "event", "secret", "setting", "internal/suggest", "poller", "differ", "rules", "sinks",
-		"sinks/natssink", "sinks/slack", "sinks/webhook", "natsembed", "omsapi", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
+		"sinks/natssink", "sinks/slack", "sinks/webhook", "sinks/alertmanager", "sinks/pagerduty", "natsembed", "omsapi", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
 	// console is the web console: pages over the fleet index, the audit
 	// trail and the silences, which it reads through interfaces of its own
 	// (service implements them on NATS); bcrypt checks its basic users.
@@ -76,7 +76,7 @@ var allowedImports = map[string][]string{
 	// import all of them, and nothing but cmd imports it.
 	"service": {"config", "console", "differ", "event", "incident", "lease", "natsembed", "oms", "oms/omssim", "omsapi", "poller", "rules", "rules/kvstate", "setting",
 		"secret", "sinks", "sinks/logsink", "sinks/natssink", "sinks/slack", "sinks/webhook",
-		"github.com/nats-io/", "github.com/prometheus/client_golang/"},
+		"sinks/alertmanager", "sinks/pagerduty", "github.com/nats-io/", "github.com/prometheus/client_golang/"},
 }
 
 const module = "github.com/omswatch/omswatch"

@@ -24,11 +24,14 @@ type Config struct {
 	NATS      NATS          `yaml:"nats"`
 	Slack     slack.Config  `yaml:"slack"`
 	Webhook   Webhook       `yaml:"webhook"`
-	Rules     Rules         `yaml:"rules"`
-	Incidents Incidents     `yaml:"incidents"`
-	HTTP      HTTP          `yaml:"http"`
-	Log       Log           `yaml:"log"`
-	Heartbeat Heartbeat     `yaml:"heartbeat"`
+	// Alertmanager and PagerDuty are where paging already lives.
+	Alertmanager Alertmanager `yaml:"alertmanager"`
+	PagerDuty    PagerDuty    `yaml:"pagerduty"`
+	Rules        Rules        `yaml:"rules"`
+	Incidents    Incidents    `yaml:"incidents"`
+	HTTP         HTTP         `yaml:"http"`
+	Log          Log          `yaml:"log"`
+	Heartbeat    Heartbeat    `yaml:"heartbeat"`
 
 	// File is the name the configuration was loaded from.
 	File string `yaml:"-"`
@@ -122,6 +125,8 @@ func (c *Config) validate(v *validator) {
 	c.NATS.validate(v)
 	v.component("slack", c.Slack.Validate())
 	c.Webhook.validate(v)
+	c.Alertmanager.validate(v)
+	c.PagerDuty.validate(v)
 	targets := c.targets(v)
 	c.Rules.validate(v, targets)
 	c.validateSelfMonitoring(v, targets)

@@ -13,6 +13,9 @@ const (
 	KindNATS    = "nats"
 	KindSlack   = "slack"
 	KindWebhook = "webhook"
+	// KindAlertmanager and KindPagerDuty get incidents only.
+	KindAlertmanager = "alertmanager"
+	KindPagerDuty    = "pagerduty"
 )
 
 // LogTarget is the built-in target that writes events as JSON lines on
@@ -26,7 +29,7 @@ type Target struct {
 }
 
 // Targets lists every target routes may name: the built-in log target and
-// the configured NATS, Slack and webhook targets, sorted by name.
+// the configured NATS, Slack, webhook, Alertmanager and PagerDuty targets, sorted by name.
 func (c *Config) Targets() []Target {
 	out := []Target{{Name: LogTarget, Kind: KindLog}}
 	for name := range c.NATS.Targets {
@@ -37,6 +40,12 @@ func (c *Config) Targets() []Target {
 	}
 	for name := range c.Webhook.Targets {
 		out = append(out, Target{Name: name, Kind: KindWebhook})
+	}
+	for name := range c.Alertmanager.Targets {
+		out = append(out, Target{Name: name, Kind: KindAlertmanager})
+	}
+	for name := range c.PagerDuty.Targets {
+		out = append(out, Target{Name: name, Kind: KindPagerDuty})
 	}
 	slices.SortFunc(out, func(a, b Target) int { return cmp.Compare(a.Name, b.Name) })
 	return out
@@ -53,6 +62,8 @@ func (c *Config) targets(v *validator) map[string]string {
 		{KindNATS, sortedKeys(c.NATS.Targets)},
 		{KindSlack, sortedKeys(c.Slack.Targets)},
 		{KindWebhook, sortedKeys(c.Webhook.Targets)},
+		{KindAlertmanager, sortedKeys(c.Alertmanager.Targets)},
+		{KindPagerDuty, sortedKeys(c.PagerDuty.Targets)},
 	}
 	for _, s := range sections {
 		for _, name := range s.names {
@@ -64,7 +75,7 @@ func (c *Config) targets(v *validator) map[string]string {
 			case name == LogTarget:
 				v.keyErrorf(p, "%q is the built-in log target; choose another name", name)
 			case taken:
-				v.keyErrorf(p, "target name %q is also used by %s.targets; target names must be unique across nats, slack and webhook", name, other)
+				v.keyErrorf(p, "target name %q is also used by %s.targets; target names must be unique across nats, slack, webhook, alertmanager and pagerduty", name, other)
 			default:
 				kinds[name] = s.kind
 			}

@@ -36,8 +36,9 @@ type delivery struct {
 	stopWatch context.CancelFunc
 	log       *slog.Logger
 
-	mu   sync.Mutex
-	disp *sinks.Dispatcher // nil while not delivering
+	mu     sync.Mutex
+	disp   *sinks.Dispatcher // nil while not delivering
+	resend *resendLoops      // started and stopped with disp
 }
 
 // deliveryOptions are what a command adds to the configuration.
@@ -79,7 +80,7 @@ func newDelivery(ctx context.Context, cfg *config.Config, js jetstream.JetStream
 	if err != nil {
 		return nil, err
 	}
-	d := &delivery{outbox: outbox, eng: eng, silences: silences, state: state,
+	d := &delivery{outbox: outbox, eng: eng, silences: silences, state: state, resend: newResendLoops(targets),
 		log: o.log.With("component", "delivery"),
 		dispOpts: sinks.DispatcherOptions{Outbox: outbox, MaxAttempts: st.Delivery.MaxAttempts,
 			InitialBackoff: st.Delivery.InitialBackoff.Duration(), MaxBackoff: st.Delivery.MaxBackoff.Duration(),
@@ -173,6 +174,7 @@ func (d *delivery) StartDispatcher(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	d.disp = disp
+	d.resend.start(ctx)
 	d.mu.Unlock()
 	return nil
 }
@@ -196,6 +198,7 @@ func (d *delivery) StopDispatcher(drain context.Context) error {
 	d.mu.Lock()
 	disp := d.disp
 	d.disp = nil
+	d.resend.stop()
 	d.mu.Unlock()
 	if disp == nil {
 		return nil

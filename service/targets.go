@@ -32,7 +32,7 @@ type targetOptions struct {
 }
 
 // buildTargets builds every target routes can name: the log target, then
-// the NATS, Slack and webhook ones. Chat targets and targets with a rate
+// the NATS, Slack, webhook, Alertmanager and PagerDuty ones. Chat targets and targets with a rate
 // limit are grouped (group_by, group_wait, the limit); the others send each
 // event as it comes, in batches. Every problem is reported at once.
 func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]sinks.Target, error) {
@@ -70,6 +70,7 @@ func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]s
 		s, err := webhook.New(name, cfg.Webhook.Targets[name], o.red)
 		add(name, s, false, err)
 	}
+	pagingTargets(cfg, o.red, add)
 	return out, errors.Join(errs...)
 }
 

@@ -68,6 +68,8 @@ func TestTarget(ctx context.Context, cfg *config.Config, name string, o TestOpti
 			return "", err
 		}
 		return "accepted (HTTP 2xx) the CloudEvent " + e.ID + " of type " + TestEventType, nil
+	case hasKey(cfg.Alertmanager.Targets, name), hasKey(cfg.PagerDuty.Targets, name):
+		return testPaging(ctx, cfg, name, e.ID, text, o.Redactor)
 	case hasKey(cfg.NATS.Targets, name):
 		a := &app{}
 		defer a.close()

@@ -15,11 +15,11 @@ func newTestCmd(c *cli) *cobra.Command {
 		Use:   "test TARGET --config FILE",
 		Short: "Send one clearly marked test message to a target and print its answer",
 		Long: `test sends one test message to the named target of the configuration and
-prints what the target answered: Slack a plain message in the channel (bot
-mode) or through the incoming webhook, with the ts it got; a webhook a POST
-of a CloudEvent of type omswatch.test; a NATS target that event on the
-subject its template gives. It checks the token, the channel, the bot's
-membership and the URLs before a real alert needs them.
+prints what the target answered: Slack a plain message (bot or webhook),
+with the ts; a webhook a POST of a CloudEvent of type omswatch.test; NATS
+that event on its subject; Alertmanager an alert already resolved and
+PagerDuty a resolve of a test dedup_key (neither pages). It checks tokens,
+channels, the bot's membership and URLs before a real alert needs them.
 
 Exit status: 0 when the target took the message, 1 when it refused it or
 could not be reached (the reason is printed), 2 for a bad configuration or

@@ -26,7 +26,7 @@ func unsetEnv(t *testing.T, names ...string) {
 var exampleEnv = []string{
 	"OMS_REGION", "OMS_ENDPOINT", "OMS_ACCESS_KEY_ID", "OMS_ACCESS_KEY_SECRET", "OMS_ACCESS_KEY_SECRET_FILE",
 	"OMS_SECURITY_TOKEN", "OMS_SECURITY_TOKEN_FILE", "SLACK_BOT_TOKEN", "SLACK_DBA_WEBHOOK_URL", "RELAY_URL",
-	"RELAY_HMAC_SECRET", "RELAY_HMAC_SECRET_FILE",
+	"RELAY_HMAC_SECRET", "RELAY_HMAC_SECRET_FILE", "ALERTMANAGER_URL", "PAGERDUTY_ROUTING_KEY",
 }
 
 func TestValidateAcceptsShippedConfigs(t *testing.T) {
@@ -66,7 +66,7 @@ func TestValidateSummaryOfExample(t *testing.T) {
   schedule:   @every 30s UTC, 1 group
   nats:       embedded
   rules:      4 routes, 6 conditions, 1 inhibition
-  targets:    archive (nats), dba-team (slack), events (nats), log (log), oncall (slack), relay (webhook)
+  targets:    am (alertmanager), archive (nats), dba-team (slack), events (nats), log (log), oncall (slack), pd (pagerduty), relay (webhook)
 `
 	if code != exitOK || out != want {
 		t.Fatalf("exit %d, stdout:\n%s\nwant:\n%s", code, out, want)
