@@ -47,7 +47,7 @@ type incidentsView struct {
 	State  string
 	States []string
 	List   []Incident
-	// Flash is the outcome of the last acknowledgement (?acked=ID).
+	// Acked names the incident just acknowledged (?acked=ID).
 	Acked string
 }
 
