@@ -65,12 +65,15 @@ type Threshold struct {
 // Options build a Console. Fleet and Live are required; a nil History,
 // Snapshots or Silences leaves that part of the pages empty with a note.
 type Options struct {
-	Fleet      *Fleet
-	Live       *Live
-	History    History
-	Snapshots  Snapshots
-	Silences   Silences
-	Audit      Recorder
+	Fleet     *Fleet
+	Live      *Live
+	History   History
+	Snapshots Snapshots
+	Silences  Silences
+	Audit     Recorder
+	// Incidents is nil when incidents are off (incidents.enabled: false):
+	// the incidents page says so.
+	Incidents  Incidents
 	Auth       Auth
 	Thresholds []Threshold
 	Logger     *slog.Logger
@@ -146,6 +149,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /login", c.secure(http.HandlerFunc(c.serveLogin)))
 	mux.Handle("POST /silences", c.write(http.HandlerFunc(c.createSilence)))
 	mux.Handle("POST /silences/{id}/expire", c.write(http.HandlerFunc(c.expireSilence)))
+	mux.Handle("POST /incidents/{id}/ack", c.write(http.HandlerFunc(c.ackIncident)))
 }
 
 type ctxKey struct{}

@@ -24,14 +24,16 @@ const maxTimeline = 300
 const maxSnapshotText = 2 << 20
 
 type projectView struct {
-	Row      Row
-	Known    bool
-	ETA      string // when the delay should be caught up ("": not falling)
-	Window   string
-	Windows  []string
-	Steps    []stepBar
-	Chart    chart
-	Timeline []timelineItem
+	Row    Row
+	Known  bool
+	ETA    string // when the delay should be caught up ("": not falling)
+	Window string
+	// Incidents are the project's open incidents.
+	Incidents []Incident
+	Windows   []string
+	Steps     []stepBar
+	Chart     chart
+	Timeline  []timelineItem
 	// Older counts the events of the window left out (beyond maxTimeline).
 	Older       int
 	HistoryErr  string
@@ -92,6 +94,7 @@ func (c *Console) serveProject(w http.ResponseWriter, r *http.Request) {
 	if title == "" {
 		title = id
 	}
+	v.Incidents = c.openIncidents(r.Context(), id)
 	c.render(w, r, http.StatusOK, "project", title, v)
 }
 

@@ -174,9 +174,3 @@ func newID() string {
 	_, _ = rand.Read(b)
 	return "web-" + hex.EncodeToString(b)
 }
-
-type incidentsView struct{}
-
-func (c *Console) serveIncidents(w http.ResponseWriter, r *http.Request) {
-	c.render(w, r, http.StatusOK, "incidents", "Incidents", incidentsView{})
-}

@@ -58,8 +58,9 @@ func (s *Service) openConsole(ctx context.Context, cfg *config.Config) (*webCons
 	fleet := console.NewFleet()
 	trail := auditTrail{js: s.js, cfg: cfg, log: s.root.With("component", "console")}
 	c, err := console.New(console.Options{Fleet: fleet, Live: wc.live, History: trail,
-		Snapshots: snapshots{store}, Silences: sil, Audit: trail, Thresholds: delayThresholds(cfg),
-		Logger: s.root, Auth: console.Auth{Users: cc.Users, BearerToken: cc.BearerToken.Reveal(), BearerUser: cc.BearerUser,
+		Snapshots: snapshots{store}, Silences: sil, Audit: trail, Incidents: s.consoleIncidentsOf(cfg),
+		Thresholds: delayThresholds(cfg),
+		Logger:     s.root, Auth: console.Auth{Users: cc.Users, BearerToken: cc.BearerToken.Reveal(), BearerUser: cc.BearerUser,
 			TrustedProxies: proxies, OpenReads: open}})
 	if err != nil {
 		return nil, Invalid(err)

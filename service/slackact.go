@@ -84,12 +84,19 @@ func (s *Service) openSlackInteractions(cfg *config.Config, now func() time.Time
 	if cfg.Slack.SigningSecret.IsZero() {
 		return nil, nil
 	}
-	acts := slackActions{js: s.js, now: now, cfg: func() *config.Config {
+	acts := s.actions(cfg)
+	acts.now = now
+	return slack.NewInteractions(slack.InteractionOptions{SigningSecret: cfg.Slack.SigningSecret.Reveal(),
+		Actions: acts, Logger: s.root})
+}
+
+// actions acts on incidents and silences as the CLI does, with the
+// configuration in force (cfg until the service has one).
+func (s *Service) actions(cfg *config.Config) slackActions {
+	return slackActions{js: s.js, now: time.Now, cfg: func() *config.Config {
 		if g := s.current(); g != nil {
 			return g.cfg
 		}
 		return cfg
 	}}
-	return slack.NewInteractions(slack.InteractionOptions{SigningSecret: cfg.Slack.SigningSecret.Reveal(),
-		Actions: acts, Logger: s.root})
 }

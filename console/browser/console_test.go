@@ -67,12 +67,17 @@ schedule:
   jitter: 0s
 rules:
   group_wait: 1s
+  conditions:
+    - name: browser_running
+      expr: 'project.Status == "RUNNING"'
 store:
   dir: %s
 nats:
   url: %s
 log:
   format: json
+incidents:
+  enabled: true
 http:
   listen: 127.0.0.1:0
   console:
@@ -263,6 +268,14 @@ func TestConsoleInABrowser(t *testing.T) {
 	if got := auditTrail(t, c, id); !strings.Contains(got, `"user":"alice"`) {
 		t.Fatalf("the audit trail does not record alice's silence: %s", got)
 	}
+
+	// A logged-in user acknowledges an incident (browser_running fires on
+	// every running project) with a comment; the page then shows it taken by alice.
+	within(t, user, "an incident to acknowledge", reloadUntil(c.addr+"/incidents", `document.querySelector("form.ack button") != null`))
+	within(t, user, "acknowledge as alice",
+		chromedp.SetValue(chromedp.CSS(`form.ack input[name=comment]`), "browser test: looking"),
+		chromedp.Click(chromedp.CSS(`form.ack button`)),
+		waitJS(`document.getElementById("acked") != null && Array.from(document.querySelectorAll("#incidents tr.state-acknowledged")).some(tr => tr.textContent.includes("alice") && tr.textContent.includes("browser test: looking"))`))
 
 	// For the README: a project in incremental sync once its chart has a
 	// few points, if one gets there within a minute (not a check).
