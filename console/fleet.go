@@ -46,6 +46,22 @@ func RowOf(source string, s *oms.Snapshot, observed time.Time) Row {
 	if st := p.RunningStep(); st.Name != "" {
 		r.Step, r.StepProgress, r.Phase = st.Name, st.Progress, string(st.Phase)
 	}
+	return r.detached()
+}
+
+// detached copies the row's strings: a snapshot's strings share the whole
+// answer they were decoded from, and a row that kept one would keep that
+// answer alive as long as the project is watched (at 10,000 projects,
+// hundreds of megabytes).
+func (r Row) detached() Row {
+	for _, s := range []*string{&r.Source, &r.ID, &r.Name, &r.Type, &r.Status, &r.Phase, &r.Importance, &r.Step, &r.digest} {
+		*s = strings.Clone(*s)
+	}
+	labels := make([]string, len(r.Labels))
+	for i, l := range r.Labels {
+		labels[i] = strings.Clone(l)
+	}
+	r.Labels = labels
 	return r
 }
 

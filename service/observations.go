@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -167,7 +168,10 @@ func (r *recorder) Record(ctx context.Context, c poller.Change, out rules.Outcom
 	if c.Current != nil && !keyframe && !c.Removed && len(c.Events) == 0 && len(out.Events) == 0 && !out.StateChanged {
 		w := waiting{at: c.Time.UTC(), prev: prev, digest: c.Current.Digest()}
 		if w.digest != prev {
-			w.patch = differ.Redact(mergePatch(oms.Delta(c.Previous, c.Current)))
+			// detached: the values share the answer the snapshot was
+			// decoded from (a whole ListProjects page for a telemetry
+			// refresh), which they would keep alive while they wait.
+			w.patch, _ = detach(differ.Redact(mergePatch(oms.Delta(c.Previous, c.Current)))).(map[string]any)
 		}
 		p.idle, p.last = append(p.idle, w), w.digest
 		if c.Time.Sub(p.idle[0].at) < idleFlush && len(p.idle) < idleMax {
@@ -403,4 +407,27 @@ func applyMergePatch(doc, patch map[string]any) map[string]any {
 		}
 	}
 	return out
+}
+
+// detach deep-copies a decoded JSON value with strings of its own.
+func detach(v any) any {
+	switch v := v.(type) {
+	case string:
+		return strings.Clone(v)
+	case json.Number:
+		return json.Number(strings.Clone(string(v)))
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[strings.Clone(k)] = detach(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = detach(x)
+		}
+		return out
+	}
+	return v
 }
