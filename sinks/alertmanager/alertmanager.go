@@ -5,17 +5,13 @@
 package alertmanager
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -265,28 +261,7 @@ func (s *Sink) post(ctx context.Context, alerts []Alert) (int, error) {
 	if err != nil {
 		return 0, sinks.Permanent(fmt.Errorf("alertmanager %s: encode alerts: %w", s.name, err))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
-	if err != nil {
-		return 0, sinks.Permanent(errors.New(s.o.Redactor.Redact(err.Error())))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return 0, errors.New(s.o.Redactor.Redact(fmt.Sprintf("alertmanager %s: %v", s.name, err)))
-	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode/100 == 2 {
-		return resp.StatusCode, nil
-	}
-	err = errors.New(s.o.Redactor.Redact(fmt.Sprintf("alertmanager %s: %s: %s", s.name, resp.Status, strings.TrimSpace(string(snippet)))))
-	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode < 500 {
-		return resp.StatusCode, sinks.Permanent(err)
-	}
-	if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs >= 0 {
-		return resp.StatusCode, sinks.RetryAfter(err, time.Duration(secs)*time.Second)
-	}
-	return resp.StatusCode, err
+	return sinks.PostJSON(ctx, s.client, s.url, body, "alertmanager "+s.name, s.o.Redactor)
 }
 
 // resolved says whether e ends its incident.

@@ -7,17 +7,12 @@
 package pagerduty
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/secret"
@@ -226,28 +221,7 @@ func severity(s event.Severity) string {
 // (with its Retry-After), 5xx and network errors transient; any other
 // status (400: an invalid event; 401, 403, 404) permanent.
 func (s *Sink) post(ctx context.Context, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
-	if err != nil {
-		return 0, sinks.Permanent(errors.New(s.o.Redactor.Redact(err.Error())))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return 0, errors.New(s.o.Redactor.Redact(fmt.Sprintf("pagerduty %s: %v", s.name, err)))
-	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode/100 == 2 {
-		return resp.StatusCode, nil
-	}
-	err = errors.New(s.o.Redactor.Redact(fmt.Sprintf("pagerduty %s: %s: %s", s.name, resp.Status, strings.TrimSpace(string(snippet)))))
-	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode < 500 {
-		return resp.StatusCode, sinks.Permanent(err)
-	}
-	if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs >= 0 {
-		return resp.StatusCode, sinks.RetryAfter(err, time.Duration(secs)*time.Second)
-	}
-	return resp.StatusCode, err
+	return sinks.PostJSON(ctx, s.client, s.url, body, "pagerduty "+s.name, s.o.Redactor)
 }
 
 func (s *Sink) wasSent(id string) bool {
