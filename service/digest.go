@@ -30,6 +30,24 @@ type DigestRequest struct {
 	JSON bool
 }
 
+// DigestRequestOf checks the flags of `omswatch digest` (--format,
+// --since) and makes its request; its errors are the input's
+// (ErrInvalid).
+func DigestRequestOf(format, since string, now time.Time) (DigestRequest, error) {
+	r := DigestRequest{Now: now, JSON: format == "json"}
+	if format != "text" && format != "json" {
+		return r, Invalidf("--format %q: want text or json", format)
+	}
+	if since != "" {
+		t, err := ParseSince(since, now)
+		if err != nil {
+			return r, Invalid(err)
+		}
+		r.Since = t
+	}
+	return r, nil
+}
+
 // digestDay is how far back `omswatch digest` looks for the incidents
 // opened and resolved, there being no previous digest to start from.
 const digestDay = 24 * time.Hour
