@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -37,8 +36,8 @@ func (d *Digest) validate(v *validator, targets map[string]string) {
 	checkTargetRefs(v, p+".to", d.To, targets)
 	for i, name := range d.To {
 		if kind, ok := targets[name]; ok && (kind == KindAlertmanager || kind == KindPagerDuty) {
-			v.errorf(fmt.Sprintf("%s.to[%d]", p, i), "%q is an %s target, which takes incidents only; a digest goes to %s targets",
-				name, kind, strings.Join(digestKinds, ", "))
+			v.errorf(fmt.Sprintf("%s.to[%d]", p, i), "%q is a target of %s, which takes incidents only; a digest goes to %s targets",
+				name, kind, orList(digestKinds))
 		}
 	}
 	if d.Cron == "" {
