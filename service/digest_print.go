@@ -24,14 +24,14 @@ func WriteDigest(w io.Writer, d event.Digest, now time.Time) error {
 		section(tw, "open incidents", len(d.Open), d.OpenCount)
 		for _, in := range d.Open {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\topen %s\t%s\n", in.ID, in.State, in.Severity, projectText(in.Project),
-				in.Title, in.Lasted, takenBy(in))
+				in.Title, ageText(in.Lasted), takenBy(in))
 		}
 	} else {
 		fmt.Fprintln(tw, "\nincidents: off (incidents.enabled)")
 	}
 	section(tw, "sync delays of a minute or more", len(d.Delays), len(d.Delays))
 	for _, dl := range d.Delays {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", projectText(dl.Project), dl.Delay, cmp.Or(dl.ETA, "-"))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", projectText(dl.Project), ageText(dl.Delay), cmp.Or(dl.ETA, "-"))
 	}
 	if d.Incidents {
 		section(tw, "incidents opened since "+minuteStamp(d.Since), len(d.Opened), d.OpenedCount)
@@ -40,14 +40,14 @@ func WriteDigest(w io.Writer, d event.Digest, now time.Time) error {
 		}
 		section(tw, "incidents resolved since "+minuteStamp(d.Since), len(d.Resolved), d.ResolvedCount)
 		for _, in := range d.Resolved {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\tat %s\tafter %s\n", in.ID, projectText(in.Project), in.Title, minuteStamp(in.Ended), in.Lasted)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\tat %s\tafter %s\n", in.ID, projectText(in.Project), in.Title, minuteStamp(in.Ended), ageText(in.Lasted))
 		}
 	}
-	section(tw, "quiet for "+d.QuietAfter+" or more", len(d.Quiet), d.QuietCount)
+	section(tw, "quiet for "+ageText(d.QuietAfter)+" or more", len(d.Quiet), d.QuietCount)
 	for _, p := range d.Quiet {
 		last := "no change in the audit trail"
 		if !p.Changed.IsZero() {
-			last = "last change " + minuteStamp(p.Changed) + " (" + now.Sub(p.Changed).Truncate(time.Minute).String() + " ago)"
+			last = "last change " + minuteStamp(p.Changed) + " (" + ageText(now.Sub(p.Changed).String()) + " ago)"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", projectText(p), p.Status, last)
 	}
@@ -90,6 +90,19 @@ func takenBy(in event.DigestIncident) string {
 		return "not taken"
 	}
 	return "taken by " + in.AckedBy
+}
+
+// ageText writes a duration (Go's, as the digest carries it) to the
+// minute, in days from two days up: 26h0m, 7d.
+func ageText(s string) string {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return s
+	}
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+	}
+	return strings.TrimSuffix(d.Truncate(time.Minute).String(), "0s")
 }
 
 // minuteStamp is a time to the minute, in UTC, as people read it.

@@ -89,6 +89,8 @@ func newMetrics(buildVersion string, state func() runState) *metrics {
 		[]string{"target"})
 	m.digests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "omswatch_digests_total",
 		Help: "Digests (digest.cron) by result: ok (stored for its targets), failed (not made or not stored; logged)."}, []string{"result"})
+	m.digests.WithLabelValues("ok").Add(0) // served from the start, so an alert on failed has a series to read
+	m.digests.WithLabelValues("failed").Add(0)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "omswatch_build_info",
 		Help: "Always 1; the version the binary was built as."}, []string{"version"})
 	build.WithLabelValues(buildVersion).Set(1)
