@@ -30,11 +30,14 @@ type DigestRequest struct {
 	JSON bool
 }
 
-// DigestRequestOf checks the flags of `omswatch digest` (--format,
-// --since) and makes its request; its errors are the input's
+// DigestRequestOf checks the flags of `omswatch digest` (--config,
+// --format, --since) and makes its request; its errors are the input's
 // (ErrInvalid).
-func DigestRequestOf(format, since string, now time.Time) (DigestRequest, error) {
+func DigestRequestOf(file, format, since string, now time.Time) (DigestRequest, error) {
 	r := DigestRequest{Now: now, JSON: format == "json"}
+	if file == "" {
+		return r, Invalidf("--config is required")
+	}
 	if format != "text" && format != "json" {
 		return r, Invalidf("--format %q: want text or json", format)
 	}

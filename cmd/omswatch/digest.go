@@ -18,7 +18,7 @@ func newDigestCmd(c *cli) *cobra.Command {
 omswatch's NATS, nats.url, or the store opened here). Exit status: 0, 1 when it cannot be read, 2 for bad flags.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := service.DigestRequestOf(format, since, time.Now())
+			r, err := service.DigestRequestOf(file, format, since, time.Now())
 			if err != nil {
 				return err
 			}
@@ -33,6 +33,5 @@ omswatch's NATS, nats.url, or the store opened here). Exit status: 0, 1 when it 
 	cmd.Flags().StringVar(&file, "config", "", "configuration file (required)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().StringVar(&since, "since", "", "incidents opened and resolved since a duration ago (24h, 7d) or an RFC 3339 time")
-	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }
