@@ -71,33 +71,16 @@ func (s *Sink) sendDigest(ctx context.Context, n *sinks.Notification, e event.Ev
 // Project names link to the OMS console when slack.project_url is set;
 // times are UTC with how long ago next to them. Every text is escaped.
 func digestMessage(d event.Digest, now time.Time, link func(event.Event) string) ([]slack.Block, string) {
-	md := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
 	text := fmt.Sprintf("omswatch digest: %d %s", d.Projects, plural(d.Projects, "project", "projects"))
 	if d.Incidents {
 		text += fmt.Sprintf(", %d open %s", d.OpenCount, plural(d.OpenCount, "incident", "incidents"))
 	}
-	blocks := []slack.Block{
+	m := &digestMsg{now: now, link: link, blocks: []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, ":newspaper: "+text, true, false)),
-		slack.NewContextBlock("", md(fmt.Sprintf("%s · since the last digest, %s", when(now, now), when(d.Since, now)))),
-		slack.NewSectionBlock(nil, []*slack.TextBlockObject{md("*By status*\n" + countText(d.ByStatus)), md("*By phase*\n" + countText(d.ByPhase))}, nil),
-	}
-	name := func(p event.DigestProject) string {
-		e := event.Event{Source: p.Source, Subject: p.ID, Data: event.Data{Project: event.Project{ID: p.ID, Name: p.Name, Status: p.Status}}}
-		return "*" + linkedName(p.Name, link, e) + "*"
-	}
-	add := func(title string, total int, lines []string) {
-		if len(lines) < total {
-			lines = append(lines, fmt.Sprintf("_and %d more_", total-len(lines)))
-		}
-		body := "*" + title + "*\n" + strings.Join(lines, "\n")
-		if total == 0 {
-			body = "*" + title + "*: none"
-		}
-		if len(body) > 2900 {
-			body = body[:2900] + "…"
-		}
-		blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(md(body), nil, nil))
-	}
+		slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%s · since the last digest, %s", when(now, now), when(d.Since, now)))),
+		slack.NewSectionBlock(nil, []*slack.TextBlockObject{mrkdwn("*By status*\n" + countText(d.ByStatus)),
+			mrkdwn("*By phase*\n" + countText(d.ByPhase))}, nil),
+	}}
 	if d.Incidents {
 		var lines []string
 		for _, in := range d.Open[:min(len(d.Open), digestLines)] {
@@ -105,30 +88,22 @@ func digestMessage(d event.Digest, now time.Time, link func(event.Event) string)
 			if in.AckedBy != "" {
 				taken = "taken by *" + Escape(in.AckedBy) + "*"
 			}
-			lines = append(lines, fmt.Sprintf("%s %s %s, open %s since %s; %s", icon(in.Severity), name(in.Project), Escape(in.Title),
+			lines = append(lines, fmt.Sprintf("%s %s %s, open %s since %s; %s", icon(in.Severity), m.name(in.Project), Escape(in.Title),
 				since(in.Started, now), when(in.Started, now), taken))
 		}
-		add(fmt.Sprintf("Open incidents (%d)", d.OpenCount), max(d.OpenCount, len(lines)), lines)
+		m.section(fmt.Sprintf("Open incidents (%d)", d.OpenCount), max(d.OpenCount, len(lines)), lines)
 	}
 	var lines []string
 	for _, dl := range d.Delays[:min(len(d.Delays), digestLines)] {
-		line := fmt.Sprintf("• %s %s behind", name(dl.Project), dur(time.Duration(dl.DelaySeconds)*time.Second))
+		line := fmt.Sprintf("• %s %s behind", m.name(dl.Project), dur(time.Duration(dl.DelaySeconds)*time.Second))
 		if dl.ETA != "" {
 			line += ", " + Escape(dl.ETA)
 		}
 		lines = append(lines, line)
 	}
-	add("Top sync delays", len(lines), lines)
+	m.section("Top sync delays", len(lines), lines)
 	if d.Incidents {
-		lines = nil
-		for _, in := range d.Opened[:min(len(d.Opened), digestLines)] {
-			lines = append(lines, fmt.Sprintf("%s %s %s, %s (%s)", icon(in.Severity), name(in.Project), Escape(in.Title), when(in.Started, now), in.State))
-		}
-		for _, in := range d.Resolved[:min(len(d.Resolved), digestLines)] {
-			lines = append(lines, fmt.Sprintf(":white_check_mark: %s %s resolved after %s", name(in.Project), Escape(in.Title), dur(in.Lasted)))
-		}
-		add(fmt.Sprintf("Since the last digest: %d opened, %d resolved", d.OpenedCount, d.ResolvedCount),
-			max(d.OpenedCount+d.ResolvedCount, len(lines)), lines)
+		m.sinceLast(d)
 	}
 	lines = nil
 	for _, p := range d.Quiet[:min(len(d.Quiet), digestLines)] {
@@ -136,10 +111,62 @@ func digestMessage(d event.Digest, now time.Time, link func(event.Event) string)
 		if !p.Changed.IsZero() {
 			last = "last change " + when(p.Changed, now)
 		}
-		lines = append(lines, fmt.Sprintf("• %s %s, %s", name(p), Escape(p.Status), last))
+		lines = append(lines, fmt.Sprintf("• %s %s, %s", m.name(p), Escape(p.Status), last))
 	}
-	add(fmt.Sprintf("Quiet for %s or more (%d)", dur(d.QuietAfter), d.QuietCount), d.QuietCount, lines)
-	return blocks, Escape(text)
+	m.section(fmt.Sprintf("Quiet for %s or more (%d)", dur(d.QuietAfter), d.QuietCount), d.QuietCount, lines)
+	return m.blocks, Escape(text)
+}
+
+// digestMsg is a digest message being built.
+type digestMsg struct {
+	now    time.Time
+	link   func(event.Event) string
+	blocks []slack.Block
+}
+
+// name is a project's name in bold, linked to its console page.
+func (m *digestMsg) name(p event.DigestProject) string {
+	e := event.Event{Source: p.Source, Subject: p.ID, Data: event.Data{Project: event.Project{ID: p.ID, Name: p.Name, Status: p.Status}}}
+	return "*" + linkedName(p.Name, m.link, e) + "*"
+}
+
+// section adds a divider and a section of lines under a title, saying
+// how many of total it leaves out; lines that would take the section
+// over Slack's 3,000 characters are left out too, whole.
+func (m *digestMsg) section(title string, total int, lines []string) {
+	body := "*" + title + "*: none"
+	if total > 0 {
+		shown := lines
+		for {
+			body = "*" + title + "*\n" + strings.Join(shown, "\n")
+			if more := total - len(shown); more > 0 {
+				body += fmt.Sprintf("\n_and %d more_", more)
+			}
+			if len(body) <= 2900 || len(shown) == 0 {
+				break
+			}
+			shown = shown[:len(shown)-1]
+		}
+	}
+	m.blocks = append(m.blocks, slack.NewDividerBlock(), slack.NewSectionBlock(mrkdwn(body), nil, nil))
+}
+
+// sinceLast adds the incidents opened and resolved since the last digest.
+func (m *digestMsg) sinceLast(d event.Digest) {
+	var lines []string
+	for _, in := range d.Opened[:min(len(d.Opened), digestLines)] {
+		lines = append(lines, fmt.Sprintf("%s %s %s, %s (%s)", icon(in.Severity), m.name(in.Project), Escape(in.Title),
+			when(in.Started, m.now), in.State))
+	}
+	for _, in := range d.Resolved[:min(len(d.Resolved), digestLines)] {
+		lines = append(lines, fmt.Sprintf(":white_check_mark: %s %s resolved after %s", m.name(in.Project), Escape(in.Title), dur(in.Lasted)))
+	}
+	m.section(fmt.Sprintf("Since the last digest: %d opened, %d resolved", d.OpenedCount, d.ResolvedCount),
+		max(d.OpenedCount+d.ResolvedCount, len(lines)), lines)
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
 }
 
 // countText is "180 RUNNING · 3 FAILED".

@@ -1,6 +1,7 @@
 package slack_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -26,8 +27,8 @@ func digestEvent(t *testing.T) event.Event {
 			{ID: "inc-b1", Project: billing, Title: "condition incr_delay_high", Severity: event.Warning, State: "acknowledged",
 				Started: now.Add(-3 * time.Hour), Lasted: "3h0m0s", AckedBy: "alice", AckedAt: now.Add(-2 * time.Hour)}},
 		OpenCount: 2,
-		Delays: []event.DigestDelay{{Project: billing, Delay: "30m0s", DelaySeconds: 1800, Trend: "catching_up", ETA: "catching up, ETA 9 min"}},
-		Opened: []event.DigestIncident{}, Resolved: []event.DigestIncident{{ID: "inc-o4", Project: billing, Title: "polls failing",
+		Delays:    []event.DigestDelay{{Project: billing, Delay: "30m0s", DelaySeconds: 1800, Trend: "catching_up", ETA: "catching up, ETA 9 min"}},
+		Opened:    []event.DigestIncident{}, Resolved: []event.DigestIncident{{ID: "inc-o4", Project: billing, Title: "polls failing",
 			Severity: event.Warning, State: "resolved", Started: now.Add(-5 * time.Hour), Ended: now.Add(-4 * time.Hour), Lasted: "42m0s"}},
 		ResolvedCount: 1,
 		Quiet:         []event.DigestProject{{Source: src, ID: "np_archive", Name: "archive", Status: "RUNNING", Changed: now.Add(-10 * 24 * time.Hour)}},
@@ -86,5 +87,55 @@ func TestDigestIsOneMessage(t *testing.T) {
 				t.Errorf("fallback text %q", reqs[0].Text)
 			}
 		})
+	}
+}
+
+// digestLinesShown is how many lines a section shows at most.
+const digestLinesShown = 10
+
+// A section never exceeds Slack's 3,000 characters: lines that would
+// take it over are left out whole and counted in "and N more".
+func TestDigestSectionsFitSlacksLimit(t *testing.T) {
+	clock := newFakeClock()
+	f := newFakeSlack(t, clock)
+	s := newSink(t, f, clock, nil, slack.Target{Channel: "#dba"})
+	e := digestEvent(t)
+	d, err := event.DigestOf(e.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := d.Open[0]
+	long.Title = strings.Repeat("a very long title ", 30)
+	d.Open, d.OpenCount = nil, 25
+	for range 20 {
+		d.Open = append(d.Open, long)
+	}
+	if e.Data.Fields, err = d.Fields(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(t.Context(), sinks.Notification{Target: "oncall", Events: []event.Event{e}}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := f.requests("chat.postMessage")
+	if len(reqs) != 1 {
+		t.Fatalf("%d posts", len(reqs))
+	}
+	var blocks []struct {
+		Text struct{ Text string } `json:"text"`
+	}
+	if err := json.Unmarshal([]byte(reqs[0].Blocks), &blocks); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, b := range blocks {
+		if len(b.Text.Text) > 3000 {
+			t.Errorf("a section of %d characters", len(b.Text.Text))
+		}
+		if strings.HasPrefix(b.Text.Text, "*Open incidents (25)*") {
+			found = strings.Contains(b.Text.Text, "_and ") && strings.Count(b.Text.Text, ":red_circle:") < digestLinesShown
+		}
+	}
+	if !found {
+		t.Errorf("the open incidents section is not cut short with \"and N more\":\n%s", reqs[0].Blocks)
 	}
 }
