@@ -73,7 +73,7 @@ func TestDigesterOwnershipAndFailures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	srv, js := proctest.StartEmbeddedNATS(t, t.TempDir())
-	cfg, err := config.Load([]byte("oms: {mode: sim}\nnats:\n  url: "+srv.ClientURL()+"\ndigest:\n  to: [log]\n  cron: \"@every 1s\"\n"), "test.yaml")
+	cfg, err := config.Load([]byte("oms: {mode: sim}\nnats:\n  url: "+srv.ClientURL()+"\nincidents: {enabled: true}\ndigest:\n  to: [log]\n  cron: \"@every 1s\"\n"), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +129,17 @@ func storedDigests(t *testing.T, js jetstream.JetStream) int {
 	t.Helper()
 	n := 0
 	for _, s := range storedEvents(t, js) {
-		if s.e.Type == event.TypeWatchDigest {
-			n++
+		if s.e.Type != event.TypeWatchDigest {
+			continue
+		}
+		n++
+		// What a NATS or webhook target gets: a valid CloudEvent whose
+		// data reads back as the digest, for digest.to only.
+		if err := s.e.Validate(); err != nil || s.e.Subject != s.e.Source || strings.Join(s.targets, ",") != "log" {
+			t.Errorf("stored digest %+v to %v: %v", s.e, s.targets, err)
+		}
+		if d, err := event.DigestOf(s.e.Data); err != nil || d.Projects != len(digestProjects) || d.OpenCount != 2 {
+			t.Errorf("stored digest reads back as %+v, %v", d, err)
 		}
 	}
 	return n
