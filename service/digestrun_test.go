@@ -166,3 +166,36 @@ func digestsCounted(t *testing.T, m *metrics, result string) float64 {
 	}
 	return 0
 }
+
+// The digest's schedule is read in digest.timezone, and the first digest
+// after a start looks back to the schedule's previous fire: a day for a
+// daily digest, the Friday for a Monday one of a weekdays schedule.
+func TestDigestScheduleAndPreviousFire(t *testing.T) {
+	for _, tc := range []struct {
+		name, cron, tz     string
+		after, fire, prev time.Time
+	}{
+		{"daily in Shanghai", "0 9 * * *", "Asia/Shanghai", time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC),
+			time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC), time.Date(2026, 12, 6, 1, 0, 0, 0, time.UTC)},
+		{"weekdays, on a Monday", "0 9 * * 1-5", "UTC", time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC),
+			time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)},
+		{"CRON_TZ wins", "CRON_TZ=Asia/Tokyo 0 9 * * *", "Asia/Shanghai", time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC),
+			time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)},
+		{"every second", "@every 1s", "UTC", time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC),
+			time.Date(2026, 12, 7, 8, 0, 1, 0, time.UTC), time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			next, err := config.Digest{Cron: tc.cron, Timezone: tc.tz}.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fire := next(tc.after)
+			if !fire.Equal(tc.fire) {
+				t.Fatalf("fires at %s, want %s", fire.UTC(), tc.fire)
+			}
+			if prev := previousFire(next, fire); !prev.Equal(tc.prev) {
+				t.Errorf("previous fire %s, want %s", prev.UTC(), tc.prev)
+			}
+		})
+	}
+}
