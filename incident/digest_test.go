@@ -19,7 +19,9 @@ func TestSummarizeEdges(t *testing.T) {
 		return FleetProject{Source: "oms://x", Changed: changed, Project: oms.Project{ID: fmt.Sprintf("np_%02d", i), Name: fmt.Sprintf("p%02d", i),
 			Status: status, Steps: steps, SyncDelay: delay, SyncDelayKnown: delay > 0}}
 	}
-	incr := func(status string) []oms.Step { return []oms.Step{{Name: "INCR_TRANSFER", Phase: oms.PhaseIncr, Status: status}} }
+	incr := func(status string) []oms.Step {
+		return []oms.Step{{Name: "INCR_TRANSFER", Phase: oms.PhaseIncr, Status: status}}
+	}
 	var in DigestInput
 	in.Now, in.Since, in.QuietAfter, in.IncidentsOn = now, now.Add(-24*time.Hour), 7*24*time.Hour, true
 	for i := range 30 {

@@ -172,7 +172,7 @@ func digestsCounted(t *testing.T, m *metrics, result string) float64 {
 // daily digest, the Friday for a Monday one of a weekdays schedule.
 func TestDigestScheduleAndPreviousFire(t *testing.T) {
 	for _, tc := range []struct {
-		name, cron, tz     string
+		name, cron, tz    string
 		after, fire, prev time.Time
 	}{
 		{"daily in Shanghai", "0 9 * * *", "Asia/Shanghai", time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC),
