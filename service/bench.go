@@ -30,6 +30,9 @@ type BenchOptions struct {
 	Schedule string
 	Jitter   time.Duration
 	Mode     string
+	// QPS is the account's request rate (oms.qps; default 2000, so that
+	// the API does not bound the run).
+	QPS float64
 	// Dir is where the service keeps its data ("": a temporary directory,
 	// removed after).
 	Dir string
@@ -56,6 +59,10 @@ type BenchReport struct {
 	CPU         time.Duration
 	MaxRSSBytes int64
 	Polls       int64
+	// Describes and Pages count the DescribeProject and ListProjects calls;
+	// FromList the changes and first sightings taken from list entries for
+	// want of describe budget.
+	Describes, Pages, FromList int64
 	// Latencies are, per event delivered on NATS, the time from its
 	// observation to its arrival, sorted.
 	Latencies []time.Duration
@@ -155,6 +162,11 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 		return rep, err
 	}
 	rep.Polls = s.metrics.pollsDone.Load()
+	s.mu.Lock()
+	if s.cur != nil {
+		rep.Describes, rep.Pages, rep.FromList = s.cur.apiCalls()
+	}
+	s.mu.Unlock()
 	rep.Wall = time.Since(t0)
 	cancel()
 	if err := <-done; err != nil {
@@ -183,7 +195,7 @@ func benchConfig(o BenchOptions, simURL, dataDir string) string {
   credentials: static
   access_key_id: %s
   access_key_secret: %s
-  qps: 2000
+  qps: %g
   max_in_flight: 16
 discovery:
   list:
@@ -207,7 +219,7 @@ rules:
 %s
 http:
   listen: 127.0.0.1:0
-`, simURL, omssim.DemoAccessKeyID, omssim.DemoAccessKeySecret, o.Mode, o.Schedule, o.Jitter, dataDir, shippedConditions())
+`, simURL, omssim.DemoAccessKeyID, omssim.DemoAccessKeySecret, cmp.Or(o.QPS, 2000), o.Mode, o.Schedule, o.Jitter, dataDir, shippedConditions())
 }
 
 // shippedConditions is the conditions block of the demo's rules (the ones

@@ -293,6 +293,13 @@ func (g *generation) LeasesHeld() int {
 // Throttled counts the throttling answers of this generation's API.
 func (g *generation) Throttled() int64 { return g.a.api.Stats().Throttled }
 
+// apiCalls is what this generation asked OMS (describes, list pages) and
+// the changes its poller took from list entries for want of describes.
+func (g *generation) apiCalls() (describes, pages, fromList int64) {
+	c := g.a.api.Stats().Calls
+	return c[omsapi.ActionDescribeProject], c[omsapi.ActionListProjects], g.a.poller.FromList()
+}
+
 // Paused reports whether the poller paused because OMS refuses the account.
 func (g *generation) Paused() bool { return g.a.poller.Paused() }
 
