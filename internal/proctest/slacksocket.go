@@ -30,6 +30,7 @@ type SlackSocket struct {
 	mu    sync.Mutex
 	cur   *socketConn
 	opens int
+	fail  int // apps.connections.open calls still to answer 503
 }
 
 type socketConn struct {
@@ -73,7 +74,15 @@ func (s *SlackSocket) open(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	s.mu.Lock()
 	s.opens++
+	down := s.fail > 0
+	if down {
+		s.fail--
+	}
 	s.mu.Unlock()
+	if down {
+		http.Error(w, "slack is down", http.StatusServiceUnavailable)
+		return
+	}
 	if r.Header.Get("Authorization") != "Bearer "+s.token {
 		_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
 		return
@@ -121,6 +130,14 @@ func (s *SlackSocket) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.acks <- ack.EnvelopeID
 	}
+}
+
+// FailOpens makes the next n calls of apps.connections.open fail with
+// 503, as during an outage of Slack.
+func (s *SlackSocket) FailOpens(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = n
 }
 
 // Opens is how many times apps.connections.open was called.

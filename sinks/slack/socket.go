@@ -84,7 +84,7 @@ func (h *Interactions) RunSocketMode(ctx context.Context, o SocketOptions) error
 		h.log.Info("Slack Socket Mode stopped")
 		return nil
 	}
-	return fmt.Errorf("slack socket mode: %s", red.Redact(err.Error()))
+	return fmt.Errorf("slack socket mode: %w", err)
 }
 
 // socketEvent handles one event of the Socket Mode client: an envelope
@@ -102,8 +102,6 @@ func (h *Interactions) socketEvent(ctx context.Context, c *socketmode.Client, ev
 		if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
 			st.set("failing", ce.ErrorObj)
 		}
-	case socketmode.EventTypeInvalidAuth:
-		st.set("refused", errors.New("invalid_auth"))
 	case socketmode.EventTypeErrorWriteFailed:
 		if wf, ok := evt.Data.(*socketmode.ErrorWriteFailed); ok {
 			h.log.Warn("could not acknowledge a Slack Socket Mode envelope; Slack may send it again", "error", st.red.Redact(wf.Cause.Error()))
@@ -142,7 +140,5 @@ func (s *socketState) set(state string, err error) {
 		s.log.Info("Slack Socket Mode disconnected; connecting again")
 	case "failing":
 		s.log.Warn("cannot connect to Slack Socket Mode; retrying with backoff", "error", s.red.Redact(err.Error()))
-	case "refused":
-		s.log.Error("Slack refused the app token (slack.app_token); no Socket Mode until it changes", "error", err)
 	}
 }

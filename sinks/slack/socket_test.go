@@ -36,7 +36,8 @@ func (a *recordedActions) list() []string {
 // Over Socket Mode each envelope is acknowledged and its press done as
 // over HTTP: the same envelope again (Slack retrying it) is acknowledged
 // and not done twice, other envelopes are acknowledged and ignored; when
-// the connection drops the client connects again and goes on; each
+// the connection drops, or Slack asks for a new one, the client connects
+// again and goes on; each
 // change of the connection is logged once, never with the token; the
 // end of ctx stops it without an error.
 func TestSocketModeDoesThePresses(t *testing.T) {
@@ -72,12 +73,17 @@ func TestSocketModeDoesThePresses(t *testing.T) {
 	fake.WaitAck(t, "env-3", 3*time.Second)
 	want = append(want, "ack inc-0001 by alice: from Slack")
 	waitFor(t, 10*time.Second, "the press after the reconnection done", func() bool { return len(acts.list()) == 2 })
+	fake.Send(t, "", "disconnect", map[string]any{}) // Slack asks for a new connection (refresh_requested)
+	fake.WaitConnected(t, 15*time.Second)
+	waitFor(t, 10*time.Second, "the third connection logged", func() bool {
+		return strings.Count(logs.String(), "Slack Socket Mode connected") == 3
+	})
 	h.Wait()
 	if got := acts.list(); !slices.Equal(got, want) {
 		t.Errorf("actions %q, want %q (the repeated envelope done once)", got, want)
 	}
-	if n := fake.Opens(); n != 2 {
-		t.Errorf("apps.connections.open called %d times, want 2", n)
+	if n := fake.Opens(); n != 3 {
+		t.Errorf("apps.connections.open called %d times, want 3", n)
 	}
 
 	stop()
@@ -90,7 +96,7 @@ func TestSocketModeDoesThePresses(t *testing.T) {
 		t.Fatal("Socket Mode did not stop when its context ended")
 	}
 	out := logs.String()
-	for line, n := range map[string]int{"Slack Socket Mode connected": 2, "Slack Socket Mode disconnected; connecting again": 1,
+	for line, n := range map[string]int{"Slack Socket Mode connected": 3, "Slack Socket Mode disconnected; connecting again": 2,
 		"came again; it was done once": 1, "Slack Socket Mode stopped": 1} {
 		if got := strings.Count(out, line); got != n {
 			t.Errorf("logged %q %d times, want %d:\n%s", line, got, n, out)
@@ -125,5 +131,38 @@ func TestSocketModeRefusedToken(t *testing.T) {
 	}
 	if err := h.RunSocketMode(ctx, slack.SocketOptions{APIURL: fake.APIURL}); err == nil {
 		t.Error("ran without an app token")
+	}
+}
+
+// While Slack is down the client retries with backoff, and the outage is
+// one warning in the log, not one a retry; then it connects.
+func TestSocketModeRetriesAnOutage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	fake := proctest.StartSlackSocket(t, appToken)
+	fake.FailOpens(3)
+	var logs proctest.Buffer
+	h, err := slack.NewInteractions(slack.InteractionOptions{Actions: &recordedActions{}, Logger: logs.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- h.RunSocketMode(ctx, slack.SocketOptions{AppToken: secret.New(appToken), APIURL: fake.APIURL})
+	}()
+	fake.WaitConnected(t, 20*time.Second)
+	waitFor(t, 10*time.Second, "the connection logged", func() bool {
+		return strings.Contains(logs.String(), "Slack Socket Mode connected")
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("stopped with %v", err)
+	}
+	out := logs.String()
+	if n := fake.Opens(); n != 4 {
+		t.Errorf("apps.connections.open called %d times, want 4 (3 failed)", n)
+	}
+	if n := strings.Count(out, "cannot connect to Slack Socket Mode"); n != 1 || strings.Contains(out, appToken) {
+		t.Errorf("want one warning for the outage, without the token:\n%s", out)
 	}
 }
