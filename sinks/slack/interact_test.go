@@ -235,3 +235,27 @@ func TestAPressIsDoneOnce(t *testing.T) {
 		t.Errorf("actions %q; want 2 (the repeated request done once)", acts.calls)
 	}
 }
+
+// Without a signing secret (Socket Mode only) ServeHTTP takes nothing,
+// not even a request signed with the empty key.
+func TestInteractionsWithoutSigningSecretRefuseHTTP(t *testing.T) {
+	acts := &recordedActions{}
+	h, err := slack.NewInteractions(slack.InteractionOptions{Actions: acts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Signed() {
+		t.Error("signed without a signing secret")
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	res, err := http.DefaultClient.Do(SignedInteraction(t, srv.URL, "", time.Now(), "", slack.ActionAck, "inc-0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	h.Wait()
+	if res.StatusCode != http.StatusUnauthorized || len(acts.list()) != 0 {
+		t.Errorf("status %d, actions %q; want 401 and none", res.StatusCode, acts.list())
+	}
+}
