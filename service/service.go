@@ -35,7 +35,8 @@ type Service struct {
 	httpAddr string
 	httpSrv  *http.Server
 	console  *webConsole         // nil when http.console.enabled is false
-	slackAct *slack.Interactions // nil without slack.signing_secret
+	slackAct *slack.Interactions // the Slack buttons: HTTP with slack.signing_secret, Socket Mode with slack.app_token
+	socket   *slackSocket        // nil without slack.app_token
 	simURL   string
 	storeDir string // where the embedded server keeps its store ("": external NATS)
 	rec      omsapi.Recorder
@@ -66,14 +67,14 @@ func (s *Service) open(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	s.rec, s.recClose = rec, recClose
+	if s.slackAct, err = s.openSlackInteractions(cfg, time.Now); err != nil {
+		return err
+	}
 	if cfg.HTTP.Listen != "" {
 		if cfg.HTTP.Console.Enabled {
 			if s.console, err = s.openConsole(ctx, cfg); err != nil {
 				return err
 			}
-		}
-		if s.slackAct, err = s.openSlackInteractions(cfg, time.Now); err != nil {
-			return err
 		}
 		if err := s.serveHTTP(cfg.HTTP.Listen); err != nil {
 			return err
@@ -108,6 +109,7 @@ func (s *Service) close() {
 		_ = s.httpSrv.Shutdown(sctx)
 		cancel()
 	}
+	s.stopSlackSocket()
 	if s.slackAct != nil {
 		s.slackAct.Wait() // the button presses under way, before NATS closes
 	}
