@@ -43,14 +43,18 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 		return outcomeSkipped
 	}
 	now := p.opts.Now()
-	if entry != nil && p.listIsEnough(pr, entry, now) {
+	listState := "" // the entry's state digest, computed once: it encodes the whole entry
+	if entry != nil {
+		listState = entry.StateDigest()
+	}
+	if entry != nil && p.listIsEnough(pr, listState, now) {
 		return p.refresh(ctx, pr, entry, now)
 	}
 	if w.unlisted && p.describeCanWait(pr, now) {
 		return outcomeUnlisted // its last listed state stands until the fleet is read again
 	}
-	if entry != nil && !p.mayDescribe(pr, entry, now) {
-		return p.listed(ctx, pr, entry, now)
+	if entry != nil && !p.mayDescribe(pr, listState, now) {
+		return p.listed(ctx, pr, entry, listState, now)
 	}
 	p.describes.Add(1)
 	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
@@ -71,7 +75,7 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 	}
 	listDigest, listFull := pr.listDigest, pr.listFull
 	if entry != nil {
-		listDigest, listFull = entry.StateDigest(), entry.Digest()
+		listDigest, listFull = listState, entry.Digest()
 	}
 	return p.observed(ctx, pr, snap, listDigest, listFull, now)
 }
@@ -80,8 +84,8 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 // describe: two-tier mode, the project described before and its periodic
 // re-describe not due (see refreshAt), not marked describe-always, and its
 // listed state unchanged.
-func (p *Poller) listIsEnough(pr *project, entry *oms.Snapshot, now time.Time) bool {
-	return p.describeCanWait(pr, now) && entry.StateDigest() == pr.listDigest
+func (p *Poller) listIsEnough(pr *project, listState string, now time.Time) bool {
+	return p.describeCanWait(pr, now) && listState == pr.listDigest
 }
 
 // describeCanWait reports whether only a change of the project's listed
@@ -93,12 +97,12 @@ func (p *Poller) describeCanWait(pr *project, now time.Time) bool {
 }
 
 // mayDescribe reports whether the describe budget (see budget.go) lets a
-// project that has a list entry be described now; always without one.
-func (p *Poller) mayDescribe(pr *project, entry *oms.Snapshot, now time.Time) bool {
+// project whose list entry's state is listState be described now.
+func (p *Poller) mayDescribe(pr *project, listState string, now time.Time) bool {
 	if p.budget == nil || p.always[pr.id] {
 		return true
 	}
-	changed := pr.digest != "" && entry.StateDigest() != pr.listDigest
+	changed := pr.digest != "" && listState != pr.listDigest
 	return p.budget.allow(changed, now)
 }
 
@@ -106,8 +110,8 @@ func (p *Poller) mayDescribe(pr *project, entry *oms.Snapshot, now time.Time) bo
 // describe (see budget.go): the entry's members, and those it lacks from
 // the stored snapshot (the last describe's). The describe it stands for
 // is still due: the project's last describe stays as it was.
-func (p *Poller) listed(ctx context.Context, pr *project, entry *oms.Snapshot, now time.Time) outcome {
-	if pr.digest != "" && entry.StateDigest() == pr.listDigest {
+func (p *Poller) listed(ctx context.Context, pr *project, entry *oms.Snapshot, listState string, now time.Time) outcome {
+	if pr.digest != "" && listState == pr.listDigest {
 		return p.refresh(ctx, pr, entry, now) // nothing new but telemetry
 	}
 	evs := p.succeeded(pr, now)
@@ -127,7 +131,7 @@ func (p *Poller) listed(ctx context.Context, pr *project, entry *oms.Snapshot, n
 		}
 	}
 	p.fromList.Add(1)
-	next := Record{Snapshot: cur, ListDigest: entry.StateDigest(), ListFull: entry.Digest(), DescribedAt: pr.describedAt,
+	next := Record{Snapshot: cur, ListDigest: listState, ListFull: entry.Digest(), DescribedAt: pr.describedAt,
 		ObservedAt: now, Status: textField(cur, "Status")}
 	return p.commit(ctx, pr, prev, next, evs)
 }
