@@ -109,9 +109,10 @@ type Outcome struct {
 	// Deliveries are what to send, in event order.
 	Deliveries []Delivery
 	// State is the project's next State; save it after publishing the
-	// deliveries (StateChanged says whether it differs from Poll.State).
-	State        State
-	StateChanged bool
+	// deliveries (StateChanged says whether it differs from Poll.State,
+	// DecisionsChanged whether more than its delays do).
+	State                          State
+	StateChanged, DecisionsChanged bool
 	// Errors are expressions that failed at run time; they count as false
 	// (a condition keeps its state). Log them.
 	Errors []error
@@ -181,6 +182,7 @@ func (e *Engine) Evaluate(p Poll) (Outcome, error) {
 	}
 	out.State = st
 	out.StateChanged = !st.Equal(p.State)
+	out.DecisionsChanged = !st.SameDecisions(p.State)
 	if env != nil {
 		out.ETA = env.Project.Incr.ETA
 	}

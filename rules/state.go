@@ -60,8 +60,13 @@ func (s State) Clone() State {
 
 // Equal reports whether two states hold the same, so callers skip writes.
 func (s State) Equal(o State) bool {
-	return maps.Equal(s.Conditions, o.Conditions) && maps.EqualFunc(s.OncePer, o.OncePer, time.Time.Equal) &&
-		slices.EqualFunc(s.Delays, o.Delays, func(a, b oms.DelaySample) bool { return a.At.Equal(b.At) && a.Delay == b.Delay })
+	return s.SameDecisions(o) && slices.EqualFunc(s.Delays, o.Delays, func(a, b oms.DelaySample) bool { return a.At.Equal(b.At) && a.Delay == b.Delay })
+}
+
+// SameDecisions reports whether two states hold the same conditions and
+// once_per keys: whatever their delays, the same poll decides the same.
+func (s State) SameDecisions(o State) bool {
+	return maps.Equal(s.Conditions, o.Conditions) && maps.EqualFunc(s.OncePer, o.OncePer, time.Time.Equal)
 }
 
 // StateStore keeps each project's State across polls and restarts (the
