@@ -198,12 +198,14 @@ func (r *renderer) text(n *sinks.Notification, events []event.Event) string {
 // test` and `replay` show it, so a dry run shows exactly what Slack gets.
 type Renderer struct{ r *renderer }
 
-// NewRenderer compiles a target's templates.
-func NewRenderer(t Target, routes RouteTemplates) (*Renderer, error) {
+// NewRenderer compiles a target's templates; runbook is the client's
+// (ClientOptions.Runbook; nil for none).
+func NewRenderer(t Target, routes RouteTemplates, runbook func(*event.Event) string) (*Renderer, error) {
 	r, err := newRenderer(t, routes, nil)
 	if err != nil {
 		return nil, err
 	}
+	r.runbook = runbook
 	return &Renderer{r: r}, nil
 }
 
