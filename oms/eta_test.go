@@ -10,7 +10,9 @@ import (
 // hour before the newest (no line is drawn across an outage).
 func TestAddDelaySample(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
-	at := func(min int, d time.Duration) DelaySample { return DelaySample{At: t0.Add(time.Duration(min) * time.Minute), Delay: d} }
+	at := func(min int, d time.Duration) DelaySample {
+		return DelaySample{At: t0.Add(time.Duration(min) * time.Minute), Delay: d}
+	}
 	var ds []DelaySample
 	for i := range 7 {
 		ds = AddDelaySample(ds, at(i, time.Duration(i)*time.Minute))
