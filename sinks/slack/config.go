@@ -202,6 +202,9 @@ type ClientOptions struct {
 	// Redactor also learns the token and webhook URLs, so errors never
 	// show them.
 	Redactor *secret.Redactor
+	// Runbook returns the runbook (a URL or a short text) of the problem
+	// an event reports, shown under its line; "" or a nil func for none.
+	Runbook func(*event.Event) string
 }
 
 func (o *ClientOptions) setDefaults() {
