@@ -61,7 +61,7 @@ var allowedImports = map[string][]string{
 	"chaos/faults": {},
 	// internal/proctest is the tests' shared harness for omswatch as a
 	// child process and the services it talks to; only tests import it.
-	"internal/proctest": {"oms/omssim", "sinks/sinktest", "natsembed", "github.com/nats-io/"},
+	"internal/proctest": {"oms/omssim", "sinks/sinktest", "natsembed", "github.com/nats-io/", "github.com/gorilla/websocket"},
 	// internal/jsensure is how every package that owns a JetStream stream
 	// or bucket creates it (retrying the races of a cluster).
 	"internal/jsensure": {"github.com/nats-io/"},

@@ -36,6 +36,7 @@ type Discovery struct {
 	List                   List     `yaml:"list"`
 	Mode                   string   `yaml:"mode"`
 	DescribeRefresh        Duration `yaml:"describe_refresh"`
+	DescribeRate           float64  `yaml:"describe_rate"`
 	DescribeAlwaysProjects []string `yaml:"describe_always_projects"`
 	Announce               string   `yaml:"announce"`
 }
@@ -67,6 +68,9 @@ func (d *Discovery) validate(v *validator, mode string) {
 		v.errorf("discovery.describe_always_projects", "is redundant with mode describe_always, which describes every project every cycle")
 	}
 	v.positive("discovery.describe_refresh", d.DescribeRefresh > 0)
+	if d.DescribeRate < 0 {
+		v.errorf("discovery.describe_rate", "%g describes a second; want 0 (a fifth of oms.qps) or more", d.DescribeRate)
+	}
 	v.oneOf("discovery.announce", d.Announce, AnnounceEach, AnnounceSummary, AnnounceNone)
 	checkProjectIDs(v, "discovery.describe_always_projects", d.DescribeAlwaysProjects)
 	if (mode == omsapi.ModeCloud || mode == omsapi.ModeOnPrem) && len(d.Projects) == 0 && !d.List.Enabled && !v.failed("discovery.projects") {

@@ -8,15 +8,19 @@ import (
 
 // Incidents turns each project's problems into incidents (package
 // incident): one lifecycle per problem, kept in Bucket, resolved after
-// ResolveHold polls without the problem; Runbooks name what to do.
+// ResolveHold polls without the problem; Runbooks name what to do, then,
+// unless ShippedRunbooks is false, the runbooks omswatch ships
+// (incident.Shipped). Runbooks apply to incidents and to the Slack
+// messages of problem events, whether incidents are enabled or not.
 type Incidents struct {
-	Enabled     bool      `yaml:"enabled"`
-	ResolveHold int       `yaml:"resolve_hold"`
-	Bucket      string    `yaml:"bucket"`
-	Runbooks    []Runbook `yaml:"runbooks"`
-	Correlate   Correlate `yaml:"correlate"`
-	Remind      Remind    `yaml:"remind"`
-	Escalate    Escalate  `yaml:"escalate"`
+	Enabled         bool      `yaml:"enabled"`
+	ResolveHold     int       `yaml:"resolve_hold"`
+	Bucket          string    `yaml:"bucket"`
+	Runbooks        []Runbook `yaml:"runbooks"`
+	ShippedRunbooks bool      `yaml:"shipped_runbooks"`
+	Correlate       Correlate `yaml:"correlate"`
+	Remind          Remind    `yaml:"remind"`
+	Escalate        Escalate  `yaml:"escalate"`
 }
 
 // Remind is how often a firing incident nobody acknowledged is announced
@@ -42,10 +46,11 @@ type Correlate struct {
 	By     []string `yaml:"by"`
 }
 
-// Runbook maps incidents to a link or a short text: Match is a glob
-// (path.Match) over the incident's error code and its cause
-// (condition:RULE, step:STEP, project:FAILED, poll); the first entry that
-// matches is the incident's runbook.
+// Runbook maps incidents and events to a link or a short text: Match is a
+// glob (path.Match) over the error code (a step's or a poll's), the OMS
+// alarm kind (oms_sync_delay), the cause (condition:RULE, step:STEP,
+// project:FAILED, poll) and the event type (oms.worker.expired); the first
+// entry that matches is the runbook.
 type Runbook struct {
 	Match string `yaml:"match"`
 	Link  string `yaml:"link"`
@@ -88,7 +93,7 @@ func (in *Incidents) validate(v *validator, c *Config, targets map[string]string
 	for i, rb := range in.Runbooks {
 		at := fmt.Sprintf("%s.runbooks[%d]", p, i)
 		if rb.Match == "" {
-			v.errorf(at+".match", "is required: an error code glob (OMS-11*) or a cause (condition:RULE, step:STEP, poll)")
+			v.errorf(at+".match", "is required: an error code glob (CM-*), an alarm kind (oms_sync_delay), a cause (condition:RULE, step:STEP, poll) or an event type (oms.worker.expired)")
 		} else if _, err := path.Match(rb.Match, ""); err != nil {
 			v.errorf(at+".match", "%q is not a valid glob (use * and ?)", rb.Match)
 		}

@@ -12,7 +12,7 @@ import (
 var knownSecrets = []string{
 	"AKSECRET-inline-7f3a", "STSTOKEN-inline-91c2", "ONPREMPW-file-4d1e", "NATSPW-inline-0b7c",
 	"SLACKTOKEN-file-a8e4", "HOOKSECRET-inline-c3f9", "HOOKHEADER-inline-55aa", "hooks.slack.com/services/T9/B9/WEBHOOK-d00d",
-	"relay.example.com/hook?access_token=URLTOKEN-e1e1",
+	"relay.example.com/hook?access_token=URLTOKEN-e1e1", "APPTOKEN-inline-6b6b",
 }
 
 func TestSecretsNeverPrinted(t *testing.T) {
@@ -31,6 +31,7 @@ nats:
   password: NATSPW-inline-0b7c
 slack:
   token_file: slack_token
+  app_token: xapp-1-A0TEST-APPTOKEN-inline-6b6b
   targets:
     oncall: {channel: "#oms"}
     hook: {webhook_url: "https://hooks.slack.com/services/T9/B9/WEBHOOK-d00d"}
@@ -47,7 +48,8 @@ webhook:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.OMS.AccessKeySecret.Reveal() != "AKSECRET-inline-7f3a" || cfg.Slack.Token.Reveal() != "SLACKTOKEN-file-a8e4" {
+	if cfg.OMS.AccessKeySecret.Reveal() != "AKSECRET-inline-7f3a" || cfg.Slack.Token.Reveal() != "SLACKTOKEN-file-a8e4" ||
+		cfg.Slack.AppToken.Reveal() != "xapp-1-A0TEST-APPTOKEN-inline-6b6b" {
 		t.Fatal("the secrets did not load; the test would prove nothing")
 	}
 	js, err := json.Marshal(cfg)
@@ -82,6 +84,7 @@ nats:
 slack:
   token: SLACKTOKEN-file-a8e4
   token_file: pw
+  app_token: xoxb-APPTOKEN-inline-6b6b
   targets:
     hook: {webhook_url: "ftp://hooks.slack.com/services/T9/B9/WEBHOOK-d00d", channel: "#x"}
     hook2: {webhook_url: "hooks.slack.com/services/T9/B9/WEBHOOK-d00d"}
@@ -100,7 +103,7 @@ discovery: {projects: [np_1]}
 	if err == nil {
 		t.Fatal("the broken configuration loaded")
 	}
-	if n := strings.Count(err.Error(), "\n") + 1; n < 9 {
+	if n := strings.Count(err.Error(), "\n") + 1; n < 10 || !strings.Contains(err.Error(), "slack.app_token: not an app-level token") {
 		t.Fatalf("only %d errors; the test wants one per broken secret:\n%v", n, err)
 	}
 	assertNoSecret(t, "errors", err.Error())

@@ -25,6 +25,7 @@ nats:
   password: NATSPW-inline-0b7c
 slack:
   token_file: secrets/slack_token
+  app_token: xapp-1-A0TEST-APPTOKEN-inline-6b6b
   targets:
     hook: {webhook_url: "https://hooks.slack.com/services/T9/B9/WEBHOOK-d00d"}
 webhook:

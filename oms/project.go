@@ -28,8 +28,11 @@ type Project struct {
 	// ExtraInfo.IncrSyncTimestamp, else the incrTimestampCheckpoint in the
 	// StepInfo of INCR_TRANSFER (or another incremental step).
 	IncrCheckpoint time.Time
-	Alarm          AlarmStats
-	Worker         Worker
+	// Incr is incremental sync over the last polls (its ETA), which the
+	// rules engine fills; zero in a view of one snapshot.
+	Incr   Incr
+	Alarm  AlarmStats
+	Worker Worker
 	// SourceType and SinkType are SourceEndpointType and SinkEndpointType.
 	SourceType, SinkType string
 	// Created, Modified, Started and Finished are GmtCreate, GmtModified,

@@ -40,7 +40,11 @@ func (p *Poller) cycleUntil(ctx, workCtx context.Context, g int, jitter bool, t 
 		return // OMS refuses the account: paused until a probe is accepted
 	}
 	members := p.members(g)
-	if len(members) == 0 {
+	// Until a fleet read reached its end, the group's members are not
+	// known yet (see discoversByReading): read it whatever their number.
+	twoTier := p.opts.Mode == TwoTier && p.opts.Lister != nil &&
+		(len(members) > p.pagesEstimate() || (p.discoversByReading() && !p.fleetListed()))
+	if len(members) == 0 && !twoTier {
 		return
 	}
 	start := time.Now()
@@ -53,7 +57,7 @@ func (p *Poller) cycleUntil(ctx, workCtx context.Context, g int, jitter bool, t 
 			"failed", s.Failed, "removed", s.Removed, "duration", time.Since(start).Round(time.Millisecond))
 		p.logEnded(t)
 	}()
-	if p.opts.Mode == TwoTier && p.opts.Lister != nil && len(members) > p.pagesEstimate() {
+	if twoTier {
 		p.twoTier(ctx, workCtx, g, members, start, jitter, t)
 		return
 	}

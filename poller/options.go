@@ -67,6 +67,14 @@ type Options struct {
 	DescribeRefresh time.Duration
 	// DescribeAlways lists projects described every cycle in TwoTier mode.
 	DescribeAlways []string
+	// DescribeRate bounds, in TwoTier mode, the describes per second spent
+	// on projects whose list entry already says what they are: a changed
+	// listed state, a first sighting, a periodic re-describe (see
+	// budget.go). Beyond it a changed or new project's state is taken from
+	// its entry and the describe waits. 0: no bound, every one of them is
+	// described. Projects without an entry (describe-always, not listed,
+	// the fleet read failed) are described regardless.
+	DescribeRate float64
 	// FleetRetries is how many times a ListProjects page that failed (after
 	// the Lister's own retries) is asked again within a cycle (default 3, a
 	// negative value: never);
@@ -215,6 +223,9 @@ func (o *Options) validate() error {
 	}
 	if len(o.Projects) == 0 && o.List == nil {
 		errs = append(errs, errors.New("nothing to watch: give Projects or List"))
+	}
+	if o.DescribeRate < 0 {
+		errs = append(errs, fmt.Errorf("describe rate %g: must not be negative", o.DescribeRate))
 	}
 	if o.Schedule.Jitter < 0 {
 		errs = append(errs, fmt.Errorf("jitter %s: must not be negative", o.Schedule.Jitter))

@@ -43,11 +43,18 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 		return outcomeSkipped
 	}
 	now := p.opts.Now()
-	if entry != nil && p.listIsEnough(pr, entry, now) {
+	listState := "" // the entry's state digest, computed once: it encodes the whole entry
+	if entry != nil {
+		listState = entry.StateDigest()
+	}
+	if entry != nil && p.listIsEnough(pr, listState, now) {
 		return p.refresh(ctx, pr, entry, now)
 	}
 	if w.unlisted && p.describeCanWait(pr, now) {
 		return outcomeUnlisted // its last listed state stands until the fleet is read again
+	}
+	if entry != nil && !p.mayDescribe(pr, listState, now) {
+		return p.listed(ctx, pr, entry, listState, now)
 	}
 	p.describes.Add(1)
 	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
@@ -68,7 +75,7 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 	}
 	listDigest, listFull := pr.listDigest, pr.listFull
 	if entry != nil {
-		listDigest, listFull = entry.StateDigest(), entry.Digest()
+		listDigest, listFull = listState, entry.Digest()
 	}
 	return p.observed(ctx, pr, snap, listDigest, listFull, now)
 }
@@ -77,8 +84,8 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 // describe: two-tier mode, the project described before and its periodic
 // re-describe not due (see refreshAt), not marked describe-always, and its
 // listed state unchanged.
-func (p *Poller) listIsEnough(pr *project, entry *oms.Snapshot, now time.Time) bool {
-	return p.describeCanWait(pr, now) && entry.StateDigest() == pr.listDigest
+func (p *Poller) listIsEnough(pr *project, listState string, now time.Time) bool {
+	return p.describeCanWait(pr, now) && listState == pr.listDigest
 }
 
 // describeCanWait reports whether only a change of the project's listed
@@ -87,6 +94,46 @@ func (p *Poller) listIsEnough(pr *project, entry *oms.Snapshot, now time.Time) b
 // re-describe not due.
 func (p *Poller) describeCanWait(pr *project, now time.Time) bool {
 	return p.opts.Mode == TwoTier && !p.always[pr.id] && pr.listDigest != "" && !p.refreshDue(pr, now)
+}
+
+// mayDescribe reports whether the describe budget (see budget.go) lets a
+// project whose list entry's state is listState be described now.
+func (p *Poller) mayDescribe(pr *project, listState string, now time.Time) bool {
+	if p.budget == nil || p.always[pr.id] {
+		return true
+	}
+	changed := pr.digest != "" && listState != pr.listDigest
+	return p.budget.allow(changed, now)
+}
+
+// listed takes the project's state from its list entry, for want of a
+// describe (see budget.go): the entry's members, and those it lacks from
+// the stored snapshot (the last describe's). The describe it stands for
+// is still due: the project's last describe stays as it was.
+func (p *Poller) listed(ctx context.Context, pr *project, entry *oms.Snapshot, listState string, now time.Time) outcome {
+	if pr.digest != "" && listState == pr.listDigest {
+		return p.refresh(ctx, pr, entry, now) // nothing new but telemetry
+	}
+	evs := p.succeeded(pr, now)
+	if len(evs) == 0 {
+		pr.resetFailures() // a success ends a run of failures that sent nothing
+	}
+	prev, cur := Record{Revision: pr.rev}, entry
+	if pr.digest != "" {
+		var err error
+		if prev, err = p.opts.Store.Get(ctx, p.opts.Source, pr.id); err != nil || prev.Snapshot == nil {
+			pr.loaded = false // read it afresh next time
+			p.log.Error("cannot read the stored snapshot", "project", pr.id, "error", err)
+			return outcomeFailed
+		}
+		if cur, err = entry.WithMembersFrom(prev.Snapshot); err != nil {
+			return p.failed(ctx, pr, err, now)
+		}
+	}
+	p.fromList.Add(1)
+	next := Record{Snapshot: cur, ListDigest: listState, ListFull: entry.Digest(), DescribedAt: pr.describedAt,
+		ObservedAt: now, Status: textField(cur, "Status")}
+	return p.commit(ctx, pr, prev, next, evs)
 }
 
 // refresh brings the stored snapshot's telemetry (sync delay, checkpoints,
@@ -136,6 +183,13 @@ func (p *Poller) observed(ctx context.Context, pr *project, snap *oms.Snapshot, 
 			pr.loaded = false
 			p.log.Error("cannot read the stored snapshot", "project", pr.id, "error", err)
 			return outcomeFailed
+		}
+		if prev.Snapshot != nil && prev.DescribedAt.IsZero() {
+			// Only ever listed (see listed): what the list does not carry
+			// is seen now for the first time, and is no change.
+			if prev.Snapshot, err = prev.Snapshot.WithMembersFrom(snap); err != nil {
+				return p.failed(ctx, pr, err, now)
+			}
 		}
 	}
 	return p.commit(ctx, pr, prev, next, evs)

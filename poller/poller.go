@@ -26,7 +26,9 @@ type Poller struct {
 	always     map[string]bool
 	log        *slog.Logger
 
+	budget    *budget      // the describes two-tier may spend on listed projects (nil: no bound)
 	describes atomic.Int64 // DescribeProject calls made (for two-tier figures)
+	fromList  atomic.Int64 // changes and first sightings taken from a list entry for want of budget
 	cycles    atomic.Int64 // cycles ended
 	oneShot   atomic.Bool  // RunOnce: a pause is reported in its Summary, not told as an event
 
@@ -54,6 +56,9 @@ func New(o Options) (*Poller, error) {
 	}
 	p := &Poller{opts: o, groups: groups, rediscover: refresh, always: map[string]bool{},
 		log: o.Logger.With("component", "poller", "source", o.Source), projects: map[string]*project{}}
+	if o.Mode == TwoTier && o.DescribeRate > 0 {
+		p.budget = newBudget(o.DescribeRate)
+	}
 	for _, id := range o.DescribeAlways {
 		p.always[id] = true
 	}
@@ -141,6 +146,10 @@ func (p *Poller) Ready() error {
 
 // Describes is how many DescribeProject calls the poller has made.
 func (p *Poller) Describes() int64 { return p.describes.Load() }
+
+// FromList is how many changes and first sightings the poller took from a
+// ListProjects entry because the describe budget was spent.
+func (p *Poller) FromList() int64 { return p.fromList.Load() }
 
 // Summary tells how one round of polls went.
 type Summary struct {
@@ -233,8 +242,10 @@ func (t *tally) unread(err error) {
 func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
 	p.oneShot.Store(true)
 	t := &tally{}
-	if err := p.discover(ctx, t); err != nil && len(p.opts.Projects) == 0 {
-		return Summary{}, err
+	if !p.discoversByReading() {
+		if err := p.discover(ctx, t); err != nil && len(p.opts.Projects) == 0 {
+			return Summary{}, err
+		}
 	}
 	for g := range p.groups {
 		p.cycle(ctx, g, false, t)
@@ -249,7 +260,9 @@ func (p *Poller) RunOnce(ctx context.Context) (Summary, error) {
 // returns. A job still running when its next time comes is skipped, and a
 // panic in a job is logged and recovered.
 func (p *Poller) Run(ctx context.Context) error {
-	if err := p.discover(ctx, nil); err != nil && !oms.IsRefused(err) { // a refusal paused polling and said so
+	if p.discoversByReading() {
+		// The first cycle's fleet read discovers.
+	} else if err := p.discover(ctx, nil); err != nil && !oms.IsRefused(err) { // a refusal paused polling and said so
 		p.log.Error("initial discovery failed; polling the projects known so far", "error", p.opts.Redactor.Redact(err.Error()))
 	}
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -280,6 +293,22 @@ func (p *Poller) Run(ctx context.Context) error {
 	cancelWork()
 	<-stopped.Done()
 	return nil
+}
+
+// discoversByReading reports whether two-tier fleet reads do the initial
+// discovery: they list the discovery's projects with everything a poll
+// needs, so a separate listing first (a thousand light pages at 100,000
+// projects, 100 s at 10 requests a second) would only delay the first
+// sight.
+func (p *Poller) discoversByReading() bool {
+	return p.opts.Mode == TwoTier && p.opts.List != nil && p.opts.Lister != nil
+}
+
+// fleetListed reports whether a fleet read reached its last page.
+func (p *Poller) fleetListed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pageCount > 0
 }
 
 // relist is the discovery job (Options.DiscoveryRefresh): a ListProjects

@@ -109,15 +109,19 @@ type Outcome struct {
 	// Deliveries are what to send, in event order.
 	Deliveries []Delivery
 	// State is the project's next State; save it after publishing the
-	// deliveries (StateChanged says whether it differs from Poll.State).
-	State        State
-	StateChanged bool
+	// deliveries (StateChanged says whether it differs from Poll.State,
+	// DecisionsChanged whether more than its delays do).
+	State                          State
+	StateChanged, DecisionsChanged bool
 	// Errors are expressions that failed at run time; they count as false
 	// (a condition keeps its state). Log them.
 	Errors []error
 	// Transitions are the conditions whose state this poll changed, for
 	// the record (why a condition did or did not fire).
 	Transitions []Transition
+	// ETA is the project's catch-up ETA as the expressions saw it
+	// (project.Incr.ETA), for the status card: the zero ETA when not known.
+	ETA oms.ETA
 }
 
 // Evaluate runs one poll of one project through the conditions, the
@@ -135,6 +139,10 @@ func (e *Engine) Evaluate(p Poll) (Outcome, error) {
 		env = NewEnv(&cur, prev, p.Now)
 	}
 	st := p.State.Clone()
+	if p.Cur != nil && env != nil {
+		st.Delays = nextDelays(st.Delays, env.Project, p.Now)
+		env.Project.Incr.ETA = oms.LaggingETA(st.Delays)
+	}
 	var out Outcome
 	var condEvents []condEvent
 	if p.Cur != nil {
@@ -174,7 +182,23 @@ func (e *Engine) Evaluate(p Poll) (Outcome, error) {
 	}
 	out.State = st
 	out.StateChanged = !st.Equal(p.State)
+	out.DecisionsChanged = !st.SameDecisions(p.State)
+	if env != nil {
+		out.ETA = env.Project.Incr.ETA
+	}
 	return out, nil
+}
+
+// nextDelays notes the project's sync delay at this poll (at now, the
+// poll's time, as incidents do: a delay OMS did not sample again reads as
+// stalled). Only a lagging project's delays are kept, from half of
+// oms.MinETADelay: a project in sync drops them, so that the states of a
+// fleet in sync are not written at every poll.
+func nextDelays(ds []oms.DelaySample, pr *oms.Project, now time.Time) []oms.DelaySample {
+	if !pr.SyncDelayKnown || pr.SyncDelay < oms.MinETADelay/2 {
+		return nil
+	}
+	return oms.AddDelaySample(ds, oms.DelaySample{At: now, Delay: pr.SyncDelay})
 }
 
 // resolveAll ends every firing condition of a project that is gone

@@ -23,6 +23,8 @@ import (
 //
 //	event      the event being routed (Event)
 //	project    the Project view of the new snapshot (oms.Project)
+//	           with project.Incr.ETA, the catch-up ETA read from the sync
+//	           delay at the project's last polls (kept in its State)
 //	prev       the previous snapshot's view; the zero Project (prev.ID == "")
 //	           on first sight
 //	step(n)    project's step named n in either spelling (oms.Step; Name ""

@@ -3,18 +3,25 @@ package rules
 import (
 	"context"
 	"maps"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/omswatch/omswatch/oms"
 )
 
 // State is what the engine remembers about one project between polls: its
-// conditions that hold (pending or firing) and the once_per keys its routes
-// have sent. The engine returns a new State from each evaluation; the
+// conditions that hold (pending or firing), the once_per keys its routes
+// have sent and its sync delay at the last polls (project.Incr.ETA). The engine returns a new State from each evaluation; the
 // caller saves it (after publishing what the evaluation produced) so that a
 // restart neither fires a condition again nor forgets one.
 type State struct {
 	Conditions map[string]CondState `json:"conditions,omitempty"`
 	OncePer    map[string]time.Time `json:"once_per,omitempty"`
+	// Delays are the project's sync delay at its last polls while it lags
+	// (oms.AddDelaySample), which project.Incr.ETA is read from; kept here
+	// so that a restart goes on with them.
+	Delays []oms.DelaySample `json:"delays,omitempty"`
 }
 
 // CondState is one condition that currently holds for the project.
@@ -42,15 +49,23 @@ type CondState struct {
 func (c CondState) Firing() bool { return !c.FiredAt.IsZero() }
 
 // IsZero reports whether the state holds nothing: the store may delete it.
-func (s State) IsZero() bool { return len(s.Conditions) == 0 && len(s.OncePer) == 0 }
+func (s State) IsZero() bool {
+	return len(s.Conditions) == 0 && len(s.OncePer) == 0 && len(s.Delays) == 0
+}
 
 // Clone returns a deep copy, so an evaluation never changes its input.
 func (s State) Clone() State {
-	return State{Conditions: maps.Clone(s.Conditions), OncePer: maps.Clone(s.OncePer)}
+	return State{Conditions: maps.Clone(s.Conditions), OncePer: maps.Clone(s.OncePer), Delays: slices.Clone(s.Delays)}
 }
 
 // Equal reports whether two states hold the same, so callers skip writes.
 func (s State) Equal(o State) bool {
+	return s.SameDecisions(o) && slices.EqualFunc(s.Delays, o.Delays, func(a, b oms.DelaySample) bool { return a.At.Equal(b.At) && a.Delay == b.Delay })
+}
+
+// SameDecisions reports whether two states hold the same conditions and
+// once_per keys: whatever their delays, the same poll decides the same.
+func (s State) SameDecisions(o State) bool {
 	return maps.Equal(s.Conditions, o.Conditions) && maps.EqualFunc(s.OncePer, o.OncePer, time.Time.Equal)
 }
 

@@ -30,6 +30,9 @@ type BenchOptions struct {
 	Schedule string
 	Jitter   time.Duration
 	Mode     string
+	// QPS is the account's request rate (oms.qps; 0: 2000, so that the
+	// API does not bound the run; the command's default is oms.qps's, 10).
+	QPS float64
 	// Dir is where the service keeps its data ("": a temporary directory,
 	// removed after).
 	Dir string
@@ -40,6 +43,9 @@ type BenchOptions struct {
 	// HeapProfile, when set, is where the service's heap profile is
 	// written when Duration is over (pprof format): where the memory went.
 	HeapProfile string
+	// CPUProfile, when set, is where the service's CPU profile of the
+	// whole Duration is written (pprof format): where the time went.
+	CPUProfile string
 	// Service is how the service logs and prints (its ConfigFile and
 	// Started are set by Bench).
 	Service Options
@@ -56,6 +62,10 @@ type BenchReport struct {
 	CPU         time.Duration
 	MaxRSSBytes int64
 	Polls       int64
+	// Describes and Pages count the DescribeProject and ListProjects calls;
+	// FromList the changes and first sightings taken from list entries for
+	// want of describe budget.
+	Describes, Pages, FromList int64
 	// Latencies are, per event delivered on NATS, the time from its
 	// observation to its arrival, sorted.
 	Latencies []time.Duration
@@ -121,6 +131,13 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	var ru0 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	t0 := time.Now()
+	if o.CPUProfile != "" {
+		stop, err := startCPUProfile(o.CPUProfile)
+		if err != nil {
+			return rep, err
+		}
+		defer stop()
+	}
 	go func() { done <- Run(rctx, so) }()
 	var s *Service
 	select {
@@ -141,6 +158,9 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	case <-time.After(o.Duration):
 	case <-ctx.Done():
 	}
+	if o.CPUProfile != "" {
+		pprof.StopCPUProfile() // the Duration's, not the settling's
+	}
 	if o.HeapProfile != "" {
 		if err := writeHeapProfile(o.HeapProfile); err != nil {
 			cancel()
@@ -155,6 +175,11 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 		return rep, err
 	}
 	rep.Polls = s.metrics.pollsDone.Load()
+	s.mu.Lock()
+	if s.cur != nil {
+		rep.Describes, rep.Pages, rep.FromList = s.cur.apiCalls()
+	}
+	s.mu.Unlock()
 	rep.Wall = time.Since(t0)
 	cancel()
 	if err := <-done; err != nil {
@@ -183,7 +208,7 @@ func benchConfig(o BenchOptions, simURL, dataDir string) string {
   credentials: static
   access_key_id: %s
   access_key_secret: %s
-  qps: 2000
+  qps: %g
   max_in_flight: 16
 discovery:
   list:
@@ -207,7 +232,7 @@ rules:
 %s
 http:
   listen: 127.0.0.1:0
-`, simURL, omssim.DemoAccessKeyID, omssim.DemoAccessKeySecret, o.Mode, o.Schedule, o.Jitter, dataDir, shippedConditions())
+`, simURL, omssim.DemoAccessKeyID, omssim.DemoAccessKeySecret, cmp.Or(o.QPS, 2000), o.Mode, o.Schedule, o.Jitter, dataDir, shippedConditions())
 }
 
 // shippedConditions is the conditions block of the demo's rules (the ones
@@ -256,6 +281,20 @@ func startBenchSimulator(ctx context.Context, o BenchOptions) (string, func(), e
 // omswatch (cmd/omswatch's TestMain), so that the load run's child works
 // from tests too; the real binary ignores it.
 const AsMainEnv = "OMSWATCH_TEST_AS_MAIN"
+
+// startCPUProfile starts the CPU profile into file name; stop ends it
+// (if still running) and closes the file.
+func startCPUProfile(name string) (stop func(), err error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
 
 // writeHeapProfile writes the heap profile of live objects (after a GC,
 // as pprof's inuse_space shows them) to name.

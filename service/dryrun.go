@@ -85,7 +85,11 @@ func (d *DryRun) slackText(target, route string, events []event.Event) string {
 	r, ok := d.slack[target]
 	if !ok {
 		var err error
-		r, err = slack.NewRenderer(d.cfg.Slack.Targets[target], slackRouteTemplates(d.cfg))
+		var runbook func(*event.Event) string
+		if rbs := runbooksOf(d.cfg); !rbs.IsZero() {
+			runbook = rbs.Event
+		}
+		r, err = slack.NewRenderer(d.cfg.Slack.Targets[target], slackRouteTemplates(d.cfg), runbook)
 		if err != nil {
 			return "(template error: " + err.Error() + ")"
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/event"
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/sinks"
 )
 
@@ -74,6 +75,9 @@ func (t *Trail) findEvent(id string) (*TrailEvent, error) {
 func (t *Trail) explainEvent(b *bytes.Buffer, te *TrailEvent) {
 	e := te.Event
 	fmt.Fprintf(b, "%s\n  event %s\n", event.Summary(e), e.ID)
+	if st := sinks.StatusOf(te.Header); st != nil && st.ETA != "" {
+		fmt.Fprintf(b, "  incremental sync then: %s behind, %s\n", st.SyncDelay.Round(time.Second), trend(st.ETA))
+	}
 	r := te.Routing
 	if r == nil {
 		b.WriteString("  no decision was recorded with this event (stored before decision records were kept)\n")
@@ -173,6 +177,9 @@ func (t *Trail) explainAt(b *bytes.Buffer, cfg *config.Config, q ExplainQuery) {
 	from, to := q.At.Add(-win), q.At.Add(win)
 	fmt.Fprintf(b, "project %s at %s (looking from %s to %s)\n\n", t.Project, q.At.UTC().Format(time.RFC3339),
 		clock(from, q.At), clock(to, q.At))
+	if line := t.incrAt(from, q.At); line != "" {
+		b.WriteString(line + "\n\n")
+	}
 	names := conditionNames(cfg, t)
 	if len(names) == 0 {
 		b.WriteString("no conditions are configured\n")
@@ -297,4 +304,38 @@ func (t *Trail) lastFiring(rule string, at time.Time) time.Time {
 		}
 	}
 	return last
+}
+
+// incrAt says where the project's incremental sync stood at `at`: its
+// delay and catch-up ETA as the status of its last event between from and
+// at carried them (what its status card showed); "" when none says.
+func (t *Trail) incrAt(from, at time.Time) string {
+	for i := len(t.Events) - 1; i >= 0; i-- {
+		te := &t.Events[i]
+		if te.Event.Time.After(at) || te.Event.Time.Before(from) {
+			continue
+		}
+		st := sinks.StatusOf(te.Header)
+		if st == nil || !st.SyncDelayKnown {
+			continue
+		}
+		head := "incremental sync at " + clock(st.Time, at) + ": " + st.SyncDelay.Round(time.Second).String() + " behind"
+		switch {
+		case st.ETA != "":
+			return head + ", " + trend(st.ETA)
+		case st.SyncDelay < oms.MinETADelay:
+			return head + ", in sync"
+		}
+		return head + ", no trend yet (it takes 3 polls of the delay)"
+	}
+	return ""
+}
+
+// trend is an ETA's words after its delay: "stalled at 5m0s behind" says
+// the delay again.
+func trend(eta string) string {
+	if strings.HasPrefix(eta, oms.Stalled) {
+		return oms.Stalled
+	}
+	return eta
 }

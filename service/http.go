@@ -34,7 +34,7 @@ func (s *Service) serveHTTP(listen string) error {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	if s.slackAct != nil {
+	if s.slackAct != nil && s.slackAct.Signed() {
 		mux.Handle("POST /slack/interactions", s.slackAct)
 	}
 	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -49,7 +49,7 @@ func (s *Service) serveHTTP(listen string) error {
 		}
 	}()
 	s.log.Info("serving metrics and health", "address", s.httpAddr)
-	if s.slackAct != nil {
+	if s.slackAct != nil && s.slackAct.Signed() {
 		s.log.Info("serving Slack interactions", "url", "http://"+s.httpAddr+"/slack/interactions")
 	}
 	if s.console != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"path"
 	"slices"
 	"sync"
 	"time"
@@ -46,30 +45,28 @@ func newIncidents(cfg *config.Config, store *incident.KVStore, eng *rules.Engine
 	}
 	ic := cfg.Incidents
 	return &incidents{store: store, eng: eng, opts: incident.Options{ResolveHold: ic.ResolveHold,
-		Runbook: runbookFunc(ic.Runbooks), EscalateAfter: ic.Escalate.After.Duration(),
+		Runbook: runbookFunc(runbooksOf(cfg)), EscalateAfter: ic.Escalate.After.Duration(),
 		Remind: map[event.Severity]time.Duration{event.Critical: ic.Remind.Critical.Duration(), event.Warning: ic.Remind.Warning.Duration()}},
 		by: ic.Correlate.By, window: ic.Correlate.Window.Duration(), escalateTo: ic.Escalate.To}
 }
 
+// runbooksOf is incidents.runbooks, then the shipped runbooks unless
+// incidents.shipped_runbooks is false.
+func runbooksOf(cfg *config.Config) incident.Runbooks {
+	user := make([]incident.Runbook, len(cfg.Incidents.Runbooks))
+	for i, rb := range cfg.Incidents.Runbooks {
+		user[i] = incident.Runbook{Match: rb.Match, Text: rb.Link}
+	}
+	return incident.NewRunbooks(user, cfg.Incidents.ShippedRunbooks)
+}
+
 // runbookFunc finds an incident's runbook: the first entry whose glob
-// matches its error code or its cause.
-func runbookFunc(rbs []config.Runbook) func(*incident.Incident) string {
-	if len(rbs) == 0 {
+// matches its error code or its cause; nil without any entry.
+func runbookFunc(rbs incident.Runbooks) func(*incident.Incident) string {
+	if rbs.IsZero() {
 		return nil
 	}
-	return func(in *incident.Incident) string {
-		for _, rb := range rbs {
-			if in.Error != nil && in.Error.Code != "" {
-				if ok, _ := path.Match(rb.Match, in.Error.Code); ok {
-					return rb.Link
-				}
-			}
-			if ok, _ := path.Match(rb.Match, in.Cause.Key()); ok {
-				return rb.Link
-			}
-		}
-		return ""
-	}
+	return rbs.Incident
 }
 
 // handle runs one hand-off's outcome through the project's incidents.

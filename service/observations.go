@@ -165,7 +165,7 @@ func (r *recorder) Record(ctx context.Context, c poller.Change, out rules.Outcom
 		prev = c.Previous.Digest()
 	}
 	keyframe := c.Current != nil && (prev == "" || prev != p.last || c.Time.Sub(p.keyframe) >= keyframeEvery)
-	if c.Current != nil && !keyframe && !c.Removed && len(c.Events) == 0 && len(out.Events) == 0 && !out.StateChanged {
+	if c.Current != nil && !keyframe && !c.Removed && len(c.Events) == 0 && len(out.Events) == 0 && !out.DecisionsChanged {
 		w := waiting{at: c.Time.UTC(), prev: prev, digest: c.Current.Digest()}
 		if w.digest != prev {
 			// detached: the values share the answer the snapshot was

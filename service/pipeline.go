@@ -119,6 +119,7 @@ func entries(c poller.Change, out rules.Outcome) []sinks.Entry {
 	var status *sinks.ProjectStatus
 	if last := lastSnapshot(c); last != nil && len(out.Deliveries) > 0 {
 		status = projectStatus(last, c.Time)
+		status.ETA = out.ETA.String()
 	}
 	es := make([]sinks.Entry, len(out.Events))
 	for i, e := range out.Events {

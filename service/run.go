@@ -103,6 +103,7 @@ func Run(ctx context.Context, o Options) error {
 		return s.startFailed(ctx, err)
 	}
 	s.setCurrent(gen)
+	s.syncSlackSocket(ctx, cfg)
 	if demo {
 		s.printDemo(cfg)
 	}
@@ -146,6 +147,7 @@ func (s *Service) shutdown() error {
 	dctx, cancel := context.WithTimeout(context.Background(), s.o.ShutdownTimeout)
 	defer cancel()
 	start := time.Now()
+	s.stopSlackSocket() // no new presses while the rest drains
 	if g := s.current(); g != nil {
 		g.stop(dctx)
 	}
@@ -195,6 +197,7 @@ func (s *Service) reload(ctx context.Context, why string) {
 	gen, err := s.run(ctx, cfg, a)
 	if err == nil {
 		s.setCurrent(gen)
+		s.syncSlackSocket(ctx, cfg)
 		log.Info("configuration reloaded", "config", s.o.ConfigFile)
 		return
 	}

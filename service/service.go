@@ -35,7 +35,8 @@ type Service struct {
 	httpAddr string
 	httpSrv  *http.Server
 	console  *webConsole         // nil when http.console.enabled is false
-	slackAct *slack.Interactions // nil without slack.signing_secret
+	slackAct *slack.Interactions // the Slack buttons: HTTP with slack.signing_secret, Socket Mode with slack.app_token
+	socket   *slackSocket        // nil without slack.app_token
 	simURL   string
 	storeDir string // where the embedded server keeps its store ("": external NATS)
 	rec      omsapi.Recorder
@@ -66,14 +67,14 @@ func (s *Service) open(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	s.rec, s.recClose = rec, recClose
+	if s.slackAct, err = s.openSlackInteractions(cfg, time.Now); err != nil {
+		return err
+	}
 	if cfg.HTTP.Listen != "" {
 		if cfg.HTTP.Console.Enabled {
 			if s.console, err = s.openConsole(ctx, cfg); err != nil {
 				return err
 			}
-		}
-		if s.slackAct, err = s.openSlackInteractions(cfg, time.Now); err != nil {
-			return err
 		}
 		if err := s.serveHTTP(cfg.HTTP.Listen); err != nil {
 			return err
@@ -108,6 +109,7 @@ func (s *Service) close() {
 		_ = s.httpSrv.Shutdown(sctx)
 		cancel()
 	}
+	s.stopSlackSocket()
 	if s.slackAct != nil {
 		s.slackAct.Wait() // the button presses under way, before NATS closes
 	}
@@ -295,6 +297,13 @@ func (g *generation) LeasesHeld() int {
 
 // Throttled counts the throttling answers of this generation's API.
 func (g *generation) Throttled() int64 { return g.a.api.Stats().Throttled }
+
+// apiCalls is what this generation asked OMS (describes, list pages) and
+// the changes its poller took from list entries for want of describes.
+func (g *generation) apiCalls() (describes, pages, fromList int64) {
+	c := g.a.api.Stats().Calls
+	return c[omsapi.ActionDescribeProject], c[omsapi.ActionListProjects], g.a.poller.FromList()
+}
 
 // Paused reports whether the poller paused because OMS refuses the account.
 func (g *generation) Paused() bool { return g.a.poller.Paused() }

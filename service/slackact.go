@@ -78,12 +78,11 @@ func (a slackActions) Silence(ctx context.Context, project string, d time.Durati
 }
 
 // openSlackInteractions builds the handler of the Slack app's
-// interactions when slack.signing_secret is set (nil otherwise); now is
-// the time of an action.
+// interactions, for the process: over HTTP when slack.signing_secret is
+// set (it is checked with the secret at start), over Socket Mode while
+// the configuration in force has slack.app_token (syncSlackSocket); now
+// is the time of an action.
 func (s *Service) openSlackInteractions(cfg *config.Config, now func() time.Time) (*slack.Interactions, error) {
-	if cfg.Slack.SigningSecret.IsZero() {
-		return nil, nil
-	}
 	acts := s.actions(cfg)
 	acts.now = now
 	return slack.NewInteractions(slack.InteractionOptions{SigningSecret: cfg.Slack.SigningSecret.Reveal(),

@@ -16,10 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/console"
 	"github.com/omswatch/omswatch/incident"
 	"github.com/omswatch/omswatch/internal/proctest"
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/rules/kvstate"
 	"github.com/omswatch/omswatch/secret"
@@ -63,28 +65,13 @@ func signedInteraction(t *testing.T, target, secret string, ts time.Time, respon
 func TestSlackButtonsActOnTheIncident(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	srv, js := proctest.StartEmbeddedNATS(t, t.TempDir())
-	cfg, err := config.Load([]byte("oms: {mode: sim}\nnats:\n  url: "+srv.ClientURL()+
-		"\nincidents:\n  enabled: true\nslack:\n  signing_secret: "+testSigningSecret+"\n"), "test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openIncidentForButtons(ctx, t, "signing_secret: "+testSigningSecret)
+	js, cfg, d, failed, project, id, now := b.js, b.cfg, b.d, b.failed, b.project, b.id, b.now
 	log := slog.New(slog.DiscardHandler)
-	d, err := newDelivery(ctx, cfg, js, deliveryOptions{stdout: &proctest.Buffer{}, logFormat: "json", red: &secret.Redactor{}, log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	failed := diffSnapshot(t, "sim_lag-fail-recover_step_error_raised", "new.json")
-	project := failed.ID()
-	t0 := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
-	if err := d.Handler().Handle(ctx, poller.Change{Source: "oms://cn-hangzhou", Project: project, Current: failed, Time: t0}); err != nil {
-		t.Fatal(err)
-	}
-	id := incidentID(ctx, t, js)
-	now := t0.Add(10 * time.Minute)
 
 	s := &Service{root: log, log: log, js: js, nc: js.Conn()}
 	s.metrics = newMetrics("test", s.state)
+	var err error
 	if s.slackAct, err = s.openSlackInteractions(cfg, func() time.Time { return now }); err != nil || s.slackAct == nil {
 		t.Fatalf("interactions %v, %v", s.slackAct, err)
 	}
@@ -212,6 +199,41 @@ func TestSlackButtonsActOnTheIncident(t *testing.T) {
 	}
 }
 
+// buttonsSetup is an incident for the buttons to act on: its project
+// failed (a step error) at t0; now is 10 minutes later, the time of the
+// actions.
+type buttonsSetup struct {
+	js          jetstream.JetStream
+	cfg         *config.Config
+	d           *delivery
+	failed      *oms.Snapshot
+	project, id string
+	now         time.Time
+}
+
+// openIncidentForButtons starts an embedded NATS and opens an incident
+// through the pipeline, with slack (a YAML mapping's body) as the slack
+// section.
+func openIncidentForButtons(ctx context.Context, t *testing.T, slack string) buttonsSetup {
+	t.Helper()
+	srv, js := proctest.StartEmbeddedNATS(t, t.TempDir())
+	cfg, err := config.Load([]byte("oms: {mode: sim}\nnats:\n  url: "+srv.ClientURL()+
+		"\nincidents:\n  enabled: true\nslack: {"+slack+"}\n"), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := newDelivery(ctx, cfg, js, deliveryOptions{stdout: &proctest.Buffer{}, logFormat: "json", red: &secret.Redactor{}, log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := diffSnapshot(t, "sim_lag-fail-recover_step_error_raised", "new.json")
+	t0 := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	if err := d.Handler().Handle(ctx, poller.Change{Source: "oms://cn-hangzhou", Project: failed.ID(), Current: failed, Time: t0}); err != nil {
+		t.Fatal(err)
+	}
+	return buttonsSetup{js: js, cfg: cfg, d: d, failed: failed, project: failed.ID(), id: incidentID(ctx, t, js), now: t0.Add(10 * time.Minute)}
+}
+
 // sameTimes compares two sets of times, in any order.
 func sameTimes(a, b []time.Time) bool {
 	if len(a) != len(b) {
@@ -232,15 +254,30 @@ func sameTimes(a, b []time.Time) bool {
 	return true
 }
 
-// Without a signing secret there is no interactions endpoint.
+// Without a signing secret there is no interactions endpoint, even with
+// an app token (Socket Mode): no request is taken unsigned.
 func TestSlackInteractionsNeedTheSigningSecret(t *testing.T) {
-	cfg, err := config.Load([]byte("oms: {mode: sim}\n"), "test.yaml")
+	cfg, err := config.Load([]byte("oms: {mode: sim}\nslack: {app_token: xapp-1-A0TEST-1-abc}\n"), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Service{root: slog.New(slog.DiscardHandler)}
-	h, err := s.openSlackInteractions(cfg, time.Now)
-	if err != nil || h != nil {
-		t.Fatalf("interactions %v, %v; want none", h, err)
+	log := slog.New(slog.DiscardHandler)
+	s := &Service{root: log, log: log}
+	s.metrics = newMetrics("test", s.state)
+	if s.slackAct, err = s.openSlackInteractions(cfg, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.serveHTTP("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer s.httpSrv.Close()
+	req := signedInteraction(t, "http://"+s.httpAddr+"/slack/interactions", "", time.Now(), "", slack.ActionAck, "inc-0001")
+	res, err := http.DefaultClient.Do(req.WithContext(t.Context()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("status %d, want 404: no endpoint", res.StatusCode)
 	}
 }

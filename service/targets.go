@@ -78,6 +78,9 @@ func buildTargets(ctx context.Context, cfg *config.Config, o targetOptions) ([]s
 // a key-value bucket when a target posts as the bot.
 func slackClient(ctx context.Context, cfg *config.Config, o targetOptions) (*slack.Client, error) {
 	co := slack.ClientOptions{Redactor: o.red}
+	if rbs := runbooksOf(cfg); !rbs.IsZero() {
+		co.Runbook = rbs.Event
+	}
 	for _, t := range cfg.Slack.Targets {
 		if t.Channel == "" {
 			continue

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -162,12 +163,20 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 	return a, nil
 }
 
+// describeShare is the share of the account's request rate that two-tier
+// spends by default on describing projects whose list entry already shows
+// their state (1/5): the rest reads the fleet, so that a fleet too big to
+// describe every change still has every change seen within a cycle or two
+// (docs/PERFORMANCE.md, 100,000 projects).
+const describeShare = 5
+
 // pollerOptions maps the discovery and schedule sections.
 func pollerOptions(cfg *config.Config, source string) poller.Options {
 	d, s := cfg.Discovery, cfg.Schedule
 	o := poller.Options{
 		Source: source, Projects: d.Projects, DiscoveryRefresh: d.List.Refresh, Mode: poller.Mode(d.Mode),
 		DescribeRefresh: d.DescribeRefresh.Duration(), DescribeAlways: d.DescribeAlwaysProjects,
+		DescribeRate:     cmp.Or(d.DescribeRate, cfg.OMS.QPS/describeShare),
 		FailureThreshold: s.FailureThreshold,
 		Schedule:         poller.Schedule{Default: s.Default, Location: s.Location(), Jitter: s.Jitter.Duration()},
 	}

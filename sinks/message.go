@@ -76,6 +76,10 @@ func addressed(h nats.Header, target string) bool {
 	return false
 }
 
+// StatusOf is the project's status a stored message carries (nil for
+// none): what its status card showed when the event was published.
+func StatusOf(h nats.Header) *ProjectStatus { return decodeStatus(h.Get(HeaderStatus)) }
+
 func decodeStatus(raw string) *ProjectStatus {
 	if raw == "" {
 		return nil

@@ -330,6 +330,7 @@ func trimProject(p event.Project) event.Project {
 func trimStatus(st ProjectStatus) ProjectStatus {
 	st.ID, st.Name, st.Type, st.Status = trimString(st.ID), trimString(st.Name), trimString(st.Type), trimString(st.Status)
 	st.Importance, st.AlarmContent, st.LastError = trimString(st.Importance), trimString(st.AlarmContent), trimString(st.LastError)
+	st.ETA = trimString(st.ETA)
 	steps := make([]StepStatus, len(st.Steps))
 	for i, sp := range st.Steps {
 		sp.Name, sp.Status = trimString(sp.Name), trimString(sp.Status)

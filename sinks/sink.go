@@ -140,8 +140,12 @@ type ProjectStatus struct {
 	// OMS reported one.
 	SyncDelay      time.Duration `json:"sync_delay,omitempty"`
 	SyncDelayKnown bool          `json:"sync_delay_known,omitempty"`
-	Alarming       bool          `json:"alarming,omitempty"`
-	AlarmContent   string        `json:"alarm_content,omitempty"`
+	// ETA is where the delay is going, in words ("catching up, ETA 35
+	// min", "falling behind by 3 s/min", "stalled at 5m0s behind"); ""
+	// when not known or in sync.
+	ETA          string `json:"eta,omitempty"`
+	Alarming     bool   `json:"alarming,omitempty"`
+	AlarmContent string `json:"alarm_content,omitempty"`
 	// LastError is the newest step error's message, with its code.
 	LastError string `json:"last_error,omitempty"`
 	// Time is when the snapshot was observed.

@@ -48,8 +48,10 @@ seen) and the latency from an observation to its delivery on NATS.`,
 	f.DurationVar(&o.Jitter, "jitter", 30*time.Second, "per-project jitter of the schedule")
 	f.DurationVar(&o.Tick, "tick", 10*time.Second, "how often the simulator's projects move on")
 	f.StringVar(&o.Mode, "mode", "two_tier", "discovery mode: two_tier or describe_always")
+	f.Float64Var(&o.QPS, "qps", 10, "the account's requests a second (oms.qps; 10 is its default)")
 	f.DurationVar(&o.Settle, "settle", 3*time.Minute, "how long the service may catch up with the last changes once the run is over")
 	f.StringVar(&o.HeapProfile, "heap-profile", "", "write the service's heap profile (pprof) here when --duration is over")
+	f.StringVar(&o.CPUProfile, "cpu-profile", "", "write the service's CPU profile (pprof) of --duration here")
 	f.StringVar(&o.Dir, "dir", "", "where the service keeps its data (default: a temporary directory, removed after)")
 	return cmd
 }
@@ -63,11 +65,11 @@ func printBench(w io.Writer, r service.BenchReport) {
 wall            %s
 cpu             %s (%.2f cores)
 peak rss        %.0f MB
-polls           %d (%.1f/s)
+polls           %d (%.1f/s; %d describes, %d list pages, %d taken from the list)
 events          %d delivered (%.1f/s)
 detection       p50 %s  p90 %s  p99 %s  max %s  (changed in the simulator -> event on NATS; %d changes, %d never seen)
 latency         p50 %s  p90 %s  p99 %s  max %s  (observed -> delivered on NATS)
 `, o.Projects, o.Mode, o.Schedule, o.Jitter, r.Wall.Round(time.Second), r.CPU.Round(time.Second), r.CPU.Seconds()/sec,
-		float64(r.MaxRSSBytes)/(1<<20), r.Polls, float64(r.Polls)/sec, len(r.Latencies), float64(len(r.Latencies))/sec,
+		float64(r.MaxRSSBytes)/(1<<20), r.Polls, float64(r.Polls)/sec, r.Describes, r.Pages, r.FromList, len(r.Latencies), float64(len(r.Latencies))/sec,
 		det(.5), det(.9), det(.99), det(1), r.Changes, r.Unseen, ms(.5), ms(.9), ms(.99), ms(1))
 }

@@ -149,8 +149,17 @@ func (q *listQuery) match(p ProjectInfo) bool {
 	return true
 }
 
-// apply filters, sorts (stable; ties by id) and pages ps.
-func (q *listQuery) apply(ps []ProjectInfo) (pageItems []ProjectInfo, total int) {
+// page is the query's page of kept (filtered and sorted).
+func (q *listQuery) page(kept []ProjectInfo) (pageItems []ProjectInfo, total int) {
+	from := (q.pageNumber - 1) * q.pageSize
+	if from >= len(kept) {
+		return nil, len(kept)
+	}
+	return kept[from:min(from+q.pageSize, len(kept))], len(kept)
+}
+
+// filter filters and sorts ps (stable; ties by id).
+func (q *listQuery) filter(ps []ProjectInfo) []ProjectInfo {
 	var kept []ProjectInfo
 	for _, p := range ps {
 		if q.match(p) {
@@ -171,16 +180,12 @@ func (q *listQuery) apply(ps []ProjectInfo) (pageItems []ProjectInfo, total int)
 		}
 		return c
 	})
-	from := (q.pageNumber - 1) * q.pageSize
-	if from >= len(kept) {
-		return nil, len(kept)
-	}
-	return kept[from:min(from+q.pageSize, len(kept))], len(kept)
+	return kept
 }
 
 // list answers ListProjects.
 func (s *Server) list(x *exchange, m Moment, q listQuery) {
-	items, total := q.apply(s.scenario.Projects(m))
+	items, total := q.page(s.filtered(m, q))
 	var buf bytes.Buffer
 	buf.WriteByte('[')
 	n := 0

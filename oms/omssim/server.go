@@ -126,6 +126,8 @@ type Server struct {
 	seq      atomic.Uint64 // request sequence, for RequestIds
 	requests atomic.Int64  // OMS API requests answered, for /_sim/state
 
+	lists listCache // the last tick's filtered, sorted ListProjects answer
+
 	done      chan struct{} // closed by Close: releases held requests
 	closeOnce sync.Once
 }

@@ -14,13 +14,13 @@ import (
 
 // incidentButtons are the actions of an incident's parent message, as e
 // (its latest event) stands: Acknowledge while it fires, Silence this
-// project 1 h / 4 h until it resolves (with the app's interactions, a
-// signing secret), and Open console to the project's page in the omswatch
+// project 1 h / 4 h until it resolves (with the app's interactions: a
+// signing secret or an app token), and Open console to the project's page in the omswatch
 // console when its address is known. nil when there are none.
 func (c *Client) incidentButtons(e event.Event) slack.Block {
 	state := e.Data.Text("state")
 	var els []slack.BlockElement
-	if !c.cfg.SigningSecret.IsZero() && state != "resolved" {
+	if c.cfg.Interactive() && state != "resolved" {
 		plain := func(s string) *slack.TextBlockObject {
 			return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 		}

@@ -103,11 +103,21 @@ func statusIcon(status string) string {
 	return ":white_circle:"
 }
 
+// syncDelay is the delay and, while it lags, where it is going:
+// "12m0s, catching up, ETA 35 min", "2m30s, falling behind by 3 s/min",
+// "5m0s, stalled".
 func syncDelay(st *sinks.ProjectStatus) string {
 	if !st.SyncDelayKnown {
 		return "unknown"
 	}
-	return st.SyncDelay.Round(time.Second).String()
+	d := st.SyncDelay.Round(time.Second).String()
+	switch {
+	case strings.HasPrefix(st.ETA, "stalled"):
+		d += ", stalled" // the delay is already said
+	case st.ETA != "":
+		d += ", " + Escape(st.ETA)
+	}
+	return d
 }
 
 func alarm(st *sinks.ProjectStatus) string {

@@ -78,6 +78,9 @@ func (c *Client) Target(name string, t Target, routes RouteTemplates) (*Sink, er
 	}
 	c.opts.Redactor.Add(t.WebhookURL)
 	r, err := newRenderer(t, routes, c.projectLink)
+	if r != nil {
+		r.runbook = c.opts.Runbook
+	}
 	if err != nil {
 		return nil, targetError(name, err)
 	}

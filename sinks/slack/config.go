@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,12 +61,21 @@ type Config struct {
 	// and an incident's parent message has the buttons Acknowledge and
 	// Silence this project 1 h / 4 h.
 	SigningSecret secret.String `yaml:"signing_secret"`
+	// AppToken is an app-level token (xapp-..., with connections:write).
+	// With it, run receives the app's interactions over Socket Mode (no
+	// public endpoint) and an incident's parent message has the buttons.
+	AppToken secret.String `yaml:"app_token"`
 	// ConsoleURL is the omswatch web console's address as Slack users
 	// reach it (https://omswatch.example.com): an incident's parent
 	// message gets an Open console button to the project's page.
 	ConsoleURL string            `yaml:"console_url"`
 	Targets    map[string]Target `yaml:"targets"`
 }
+
+// Interactive reports whether the app's interactions reach run, over
+// HTTP (a signing secret) or Socket Mode (an app token): then an
+// incident's parent message has buttons.
+func (c Config) Interactive() bool { return !c.SigningSecret.IsZero() || !c.AppToken.IsZero() }
 
 // DefaultConfig is the slack section of a file that sets nothing.
 func DefaultConfig() Config {
@@ -103,6 +113,9 @@ func (c Config) Validate() error {
 	}
 	if c.ConsoleURL != "" && !httpURL(c.ConsoleURL) {
 		errs = append(errs, setting.Errorf("console_url", "not an http:// or https:// URL with a host"))
+	}
+	if !c.AppToken.IsZero() && !strings.HasPrefix(c.AppToken.Reveal(), "xapp-") {
+		errs = append(errs, setting.Errorf("app_token", "not an app-level token: want xapp-... (Basic Information → App-Level Tokens, with connections:write)"))
 	}
 	if !c.ProjectURL.IsZero() {
 		errs = append(errs, c.ProjectURL.CheckSyntax("project_url"), checkFields("project_url", c.ProjectURL, nil))
@@ -189,6 +202,9 @@ type ClientOptions struct {
 	// Redactor also learns the token and webhook URLs, so errors never
 	// show them.
 	Redactor *secret.Redactor
+	// Runbook returns the runbook (a URL or a short text) of the problem
+	// an event reports, shown under its line; "" or a nil func for none.
+	Runbook func(*event.Event) string
 }
 
 func (o *ClientOptions) setDefaults() {

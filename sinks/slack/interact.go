@@ -43,7 +43,8 @@ type Actions interface {
 type InteractionOptions struct {
 	// SigningSecret is the Slack app's signing secret: requests that are
 	// not signed with it, or whose timestamp is more than 5 minutes away,
-	// are refused with 401.
+	// are refused with 401. Empty: ServeHTTP refuses every request (the
+	// presses arrive over Socket Mode only).
 	SigningSecret string
 	Actions       Actions
 	// HTTPClient posts the outcome to the interaction's response_url
@@ -55,12 +56,14 @@ type InteractionOptions struct {
 	Now func() time.Time
 }
 
-// Interactions serves Slack's interaction requests (the Request URL of
-// the app's Interactivity): it checks the signature, answers at once (Slack
-// wants an answer within 3 s), then does the button's action and tells the
-// user the outcome through the response_url, as a message only they see.
-// The parent message itself changes when the action's event reaches the
-// target, as for the same command from the CLI.
+// Interactions does what the buttons of Slack messages ask, whichever way
+// the press arrives: as an HTTP request to the Request URL of the app's
+// Interactivity (ServeHTTP, which checks the signature) or over Socket
+// Mode (RunSocketMode). Either answers Slack at once (it wants an answer
+// within 3 s); then handle does the button's action, once per press, and
+// tells the user the outcome through the response_url, as a message only
+// they see. The parent message itself changes when the action's event
+// reaches the target, as for the same command from the CLI.
 type Interactions struct {
 	o       InteractionOptions
 	log     *slog.Logger
@@ -75,12 +78,8 @@ type Interactions struct {
 // signature is good for) does nothing twice.
 const rememberPresses = 10 * time.Minute
 
-// NewInteractions builds the handler; it needs a signing secret and the
-// actions.
+// NewInteractions builds the handler; it needs the actions.
 func NewInteractions(o InteractionOptions) (*Interactions, error) {
-	if o.SigningSecret == "" {
-		return nil, errors.New("slack interactions need the app's signing secret (slack.signing_secret)")
-	}
 	if o.Actions == nil {
 		return nil, errors.New("slack interactions need their actions")
 	}
@@ -98,20 +97,28 @@ func NewInteractions(o InteractionOptions) (*Interactions, error) {
 }
 
 // Wait waits for the actions under way (at shutdown, after the HTTP
-// server stopped taking requests).
+// server and the Socket Mode connection stopped taking presses).
 func (h *Interactions) Wait() { h.running.Wait() }
 
-// ServeHTTP handles one interaction request.
+// Signed reports whether ServeHTTP can take requests: it has the signing
+// secret to check them with.
+func (h *Interactions) Signed() bool { return h.o.SigningSecret != "" }
+
+// ServeHTTP handles one interaction request: signed with the signing
+// secret, or refused with 401.
 func (h *Interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInteraction))
 	if err != nil {
 		http.Error(w, "cannot read the request", http.StatusBadRequest)
 		return
 	}
-	sv, err := slack.NewSecretsVerifier(r.Header, h.o.SigningSecret)
-	if err == nil {
-		_, _ = sv.Write(body)
-		err = sv.Ensure()
+	err = errors.New("no signing secret to check it with")
+	if h.Signed() {
+		var sv slack.SecretsVerifier
+		if sv, err = slack.NewSecretsVerifier(r.Header, h.o.SigningSecret); err == nil {
+			_, _ = sv.Write(body)
+			err = sv.Ensure()
+		}
 	}
 	if err != nil {
 		h.log.Warn("refused a Slack interaction that is not signed with the signing secret, or too old", "remote", r.RemoteAddr, "error", err)
@@ -125,6 +132,15 @@ func (h *Interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK) // within Slack's 3 s; the work follows
+	h.handle(r.Context(), ic, r.Header.Get("X-Slack-Signature"))
+}
+
+// handle starts the action of each button pressed in ic, the same press
+// once: a press is known by its trigger id and action (Slack's retries
+// and replays carry the same), else by request, the signature of an HTTP
+// request or the envelope id of a Socket Mode message. The actions run on
+// after ctx ends, within 30 s; Wait waits for them.
+func (h *Interactions) handle(ctx context.Context, ic slack.InteractionCallback, request string) {
 	if ic.Type != slack.InteractionTypeBlockActions {
 		return
 	}
@@ -134,19 +150,17 @@ func (h *Interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		key := ic.TriggerID + "|" + a.ActionID + "|" + a.ActionTs
 		if ic.TriggerID == "" {
-			key = r.Header.Get("X-Slack-Signature") + "|" + a.ActionID
+			key = request + "|" + a.ActionID
 		}
 		if !h.first(key) {
 			h.log.Info("a Slack button press came again; it was done once", "action", a.ActionID, "value", a.Value)
 			continue
 		}
-		h.running.Add(1)
-		go func() {
-			defer h.running.Done()
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
+		h.running.Go(func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
 			h.do(ctx, ic, a)
-		}()
+		})
 	}
 }
 

@@ -141,11 +141,12 @@ func TestInteractionsAreSigned(t *testing.T) {
 // The parent message of an incident has the buttons its state allows:
 // Acknowledge while it fires, Silence 1 h / 4 h until it resolves (with a
 // signing secret: the app's interactions are served), Open console to the
-// project's page when the console's address is known.
+// project's page when the console's address is known. An app token
+// (Socket Mode) serves the interactions as the signing secret does.
 func TestIncidentButtons(t *testing.T) {
 	cases := []struct {
 		name       string
-		secret     string
+		secret     string // the signing secret, or an app token when it starts with xapp-
 		consoleURL string
 		state      string
 		want, not  []string
@@ -164,13 +165,19 @@ func TestIncidentButtons(t *testing.T) {
 			[]string{slack.ActionAck, slack.ActionSilence1h}},
 		{"console only", "", "https://omswatch.example.com", "firing", []string{slack.ActionConsole},
 			[]string{slack.ActionAck, slack.ActionSilence1h}},
+		{"socket mode", "xapp-1-A0123-4567-abcdef", "", "firing",
+			[]string{`"action_id":"omswatch_ack","value":"inc-0001"`, `"action_id":"omswatch_silence_4h","value":"np_1"`},
+			[]string{slack.ActionConsole}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := newFakeClock()
 			f := newFakeSlack(t, clock)
-			c, err := slack.NewClient(slack.Config{Token: secret.New(botToken), APIURL: f.apiURL(),
-				SigningSecret: secret.New(tc.secret), ConsoleURL: tc.consoleURL}, slack.ClientOptions{Clock: clock, Threads: &slack.MemThreads{}})
+			cfg := slack.Config{Token: secret.New(botToken), APIURL: f.apiURL(), SigningSecret: secret.New(tc.secret), ConsoleURL: tc.consoleURL}
+			if strings.HasPrefix(tc.secret, "xapp-") {
+				cfg.SigningSecret, cfg.AppToken = secret.String{}, secret.New(tc.secret)
+			}
+			c, err := slack.NewClient(cfg, slack.ClientOptions{Clock: clock, Threads: &slack.MemThreads{}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,5 +233,29 @@ func TestAPressIsDoneOnce(t *testing.T) {
 	}
 	if len(acts.calls) != 2 {
 		t.Errorf("actions %q; want 2 (the repeated request done once)", acts.calls)
+	}
+}
+
+// Without a signing secret (Socket Mode only) ServeHTTP takes nothing,
+// not even a request signed with the empty key.
+func TestInteractionsWithoutSigningSecretRefuseHTTP(t *testing.T) {
+	acts := &recordedActions{}
+	h, err := slack.NewInteractions(slack.InteractionOptions{Actions: acts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Signed() {
+		t.Error("signed without a signing secret")
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	res, err := http.DefaultClient.Do(SignedInteraction(t, srv.URL, "", time.Now(), "", slack.ActionAck, "inc-0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	h.Wait()
+	if res.StatusCode != http.StatusUnauthorized || len(acts.list()) != 0 {
+		t.Errorf("status %d, actions %q; want 401 and none", res.StatusCode, acts.list())
 	}
 }

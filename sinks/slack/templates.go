@@ -123,6 +123,9 @@ type renderer struct {
 	routes          map[string]*templateSet
 	// link is the project's page in the OMS console ("" for none).
 	link func(event.Event) string
+	// runbook is the runbook of an event's problem ("" for none); nil
+	// shows none.
+	runbook func(*event.Event) string
 }
 
 func newRenderer(t Target, routes RouteTemplates, link func(event.Event) string) (*renderer, error) {
@@ -173,8 +176,16 @@ func (r *renderer) line(route string, e event.Event) string {
 // text renders a notification's events, one line each.
 func (r *renderer) text(n *sinks.Notification, events []event.Event) string {
 	lines := make([]string, 0, len(events)+1)
+	var shown []string // each runbook once a message
 	for _, e := range events {
 		lines = append(lines, r.line(n.Route, e))
+		if r.runbook == nil {
+			continue
+		}
+		if rb := r.runbook(&e); rb != "" && !slices.Contains(shown, rb) {
+			shown = append(shown, rb)
+			lines = append(lines, ":book: *Runbook:* "+runbookText(oneLine(rb, 500)))
+		}
 	}
 	if n.Dropped > 0 {
 		lines = append(lines, fmt.Sprintf("_(%d earlier notifications were dropped by the rate limit)_", n.Dropped))
@@ -187,12 +198,14 @@ func (r *renderer) text(n *sinks.Notification, events []event.Event) string {
 // test` and `replay` show it, so a dry run shows exactly what Slack gets.
 type Renderer struct{ r *renderer }
 
-// NewRenderer compiles a target's templates.
-func NewRenderer(t Target, routes RouteTemplates) (*Renderer, error) {
+// NewRenderer compiles a target's templates; runbook is the client's
+// (ClientOptions.Runbook; nil for none).
+func NewRenderer(t Target, routes RouteTemplates, runbook func(*event.Event) string) (*Renderer, error) {
 	r, err := newRenderer(t, routes, nil)
 	if err != nil {
 		return nil, err
 	}
+	r.runbook = runbook
 	return &Renderer{r: r}, nil
 }
 
