@@ -12,12 +12,14 @@ import (
 )
 
 // FleetProject is one watched project as a digest sees it: its last
-// snapshot's view and when it last changed (its last event in the audit
-// trail; zero when the trail keeps none).
+// snapshot's view, when it last changed (its last event in the audit
+// trail; zero when the trail keeps none) and its sync delay at its last
+// polls (the samples the rules keep in their state, project.Incr.ETA's).
 type FleetProject struct {
 	Source  string
 	Project oms.Project
 	Changed time.Time
+	Delays  []oms.DelaySample
 }
 
 // DigestInput is what a digest is made of: the fleet, the incidents the
@@ -48,14 +50,13 @@ const PhaseNone = "none"
 // same digest, which is what the golden test reads.
 //
 // The delays are the snapshots' (ExtraInfo.SyncDelay, every project's,
-// as of its last poll). Their trend comes from the delay samples an open
-// incident keeps of its project's last polls (Incident.Delays, the ones
-// Estimate reads for the incident's ETA): they are in the incidents
-// bucket, so a digest made offline from the store has them, where the
+// as of its last poll). Their trend is read (Estimate, as everywhere an
+// ETA is shown) from the delay samples of the project's last polls that
+// the rules keep in their state bucket (FleetProject.Delays, every lagging
+// project's), else from those an open incident keeps (Incident.Delays):
+// both are in the store, so a digest made offline has them, where the
 // observation log (OMSWATCH_OBSERVATIONS) would have to be replayed patch
-// by patch and a snapshot holds one sample only. A lagging project with
-// no incident (no delay rule fires for it) gets its delay without an
-// ETA.
+// by patch and a snapshot holds one sample only.
 func Summarize(in DigestInput) event.Digest {
 	d := event.Digest{Since: in.Since.UTC(), Projects: len(in.Projects), Incidents: in.IncidentsOn,
 		QuietAfter: in.QuietAfter.String(), ByStatus: []event.Count{}, ByPhase: []event.Count{},
@@ -140,6 +141,9 @@ func comparePhases(a, b string) int {
 // the project reads from its samples.
 func delays(in DigestInput, byKey map[string]event.DigestProject) []event.DigestDelay {
 	samples := map[string][]Sample{}
+	for _, p := range in.Projects {
+		samples[p.Source+"\x00"+p.Project.ID] = p.Delays
+	}
 	for _, inc := range in.Incidents {
 		k := inc.Source + "\x00" + inc.Project.ID
 		if inc.Open() && len(inc.Delays) > len(samples[k]) {

@@ -17,6 +17,7 @@ import (
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/incident"
 	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/rules/kvstate"
 	"github.com/omswatch/omswatch/sinks"
 )
 
@@ -83,14 +84,17 @@ func Digest(ctx context.Context, cfg *config.Config, r DigestRequest, w io.Write
 
 // collectDigest reads what a digest is made of, the same way for `run`
 // and the command: the projects' last snapshots (the snapshot bucket),
-// their incidents (the incidents bucket) and their last changes (the
-// audit trail).
+// their incidents (the incidents bucket), their last changes (the audit
+// trail) and the delay samples of the lagging ones (the rules state).
 func collectDigest(ctx context.Context, js jetstream.JetStream, cfg *config.Config, now, since time.Time) (event.Digest, error) {
 	fleet, err := fleetOf(ctx, js, cfg.Store.Bucket)
 	if err != nil {
 		return event.Digest{}, err
 	}
 	if err := lastChanges(ctx, js, fleet); err != nil {
+		return event.Digest{}, err
+	}
+	if err := delaySamples(ctx, js, cfg.Rules.StateBucket, fleet); err != nil {
 		return event.Digest{}, err
 	}
 	incs, err := digestIncidents(ctx, js, cfg)
@@ -145,6 +149,31 @@ func lastChanges(ctx context.Context, js jetstream.JetStream, fleet []incident.F
 		if e, err := sinks.DecodeEvent(m.Data); err == nil {
 			p.Changed = e.Time
 		}
+	}
+	return nil
+}
+
+// delaySamples sets the delay samples the rules keep of each project that
+// lags a minute or more (the others get no ETA): the rules state of a few
+// projects, read where the service wrote it.
+func delaySamples(ctx context.Context, js jetstream.JetStream, bucket string, fleet []incident.FleetProject) error {
+	var st *kvstate.Store
+	for i := range fleet {
+		p := &fleet[i]
+		if !p.Project.SyncDelayKnown || p.Project.SyncDelay < incident.MinDelay {
+			continue
+		}
+		if st == nil {
+			var err error
+			if st, err = kvstate.OpenStore(ctx, js, bucket); err != nil || st == nil {
+				return err // no bucket: the rules never kept a sample
+			}
+		}
+		state, err := st.Load(ctx, p.Source, p.Project.ID)
+		if err != nil {
+			return fmt.Errorf("digest: %w", err)
+		}
+		p.Delays = state.Delays
 	}
 	return nil
 }

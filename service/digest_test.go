@@ -15,7 +15,10 @@ import (
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/incident"
 	"github.com/omswatch/omswatch/internal/proctest"
+	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
+	"github.com/omswatch/omswatch/rules"
+	"github.com/omswatch/omswatch/rules/kvstate"
 	"github.com/omswatch/omswatch/sinks"
 )
 
@@ -71,6 +74,19 @@ func seedDigestStore(ctx context.Context, t *testing.T, js jetstream.JetStream, 
 		if err := outbox.Publish(ctx, []sinks.Entry{{Event: e}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The rules keep the delays of orders' last polls: falling behind by
+	// 60 s/min, an ETA with no incident.
+	rulesState, err := kvstate.NewStore(ctx, js, kvstate.Options{Bucket: cfg.Rules.StateBucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st rules.State
+	for i, d := range []int{420, 480, 540, 600} {
+		st.Delays = append(st.Delays, oms.DelaySample{At: digestNow.Add(time.Duration(i-4) * time.Minute), Delay: time.Duration(d) * time.Second})
+	}
+	if err := rulesState.Save(ctx, digestSource, "np_orders", st); err != nil {
+		t.Fatal(err)
 	}
 	incs, err := incident.NewKVStore(ctx, js, incident.KVOptions{Bucket: cfg.Incidents.Bucket})
 	if err != nil {
