@@ -30,7 +30,7 @@ func TestSummarizeEdges(t *testing.T) {
 			State: Firing, Started: now.Add(-time.Duration(i) * time.Hour)})
 	}
 	in.Projects = append(in.Projects, project(30, "RUNNING", incr("RUNNING"), 0, now), project(31, "FINISHED", incr("FINISHED"), 0, now))
-	in.Incidents[29].Delays = []Sample{{now.Add(-2 * time.Minute), 290 * time.Second}, {now.Add(-time.Minute), 290 * time.Second}, {now, 290 * time.Second}}
+	in.Incidents[29].Delays = []Sample{{At: now.Add(-2 * time.Minute), Delay: 290 * time.Second}, {At: now.Add(-time.Minute), Delay: 290 * time.Second}, {At: now, Delay: 290 * time.Second}}
 	d := Summarize(in)
 	if d.Projects != 32 || d.OpenCount != 30 || len(d.Open) != digestListed || d.Open[0].ID != "inc-29" {
 		t.Errorf("projects %d, open %d listed %d first %s", d.Projects, d.OpenCount, len(d.Open), d.Open[0].ID)

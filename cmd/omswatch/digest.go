@@ -14,9 +14,8 @@ func newDigestCmd(c *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "digest --config FILE [--format text|json] [--since DURATION|TIME]",
 		Short: "Print the fleet digest now (docs/INCIDENTS.md, Digest)",
-		Long: `digest prints what run posts on digest.cron, as of now, from the store as history reads it (a running
-omswatch's NATS, nats.url, or the store opened here). Exit status: 0, 1 when it cannot be read, 2 for bad flags.`,
-		Args: cobra.NoArgs,
+		Long:  "digest prints what run posts on digest.cron, now, from the store as history reads it (even one a running omswatch holds).\nExit status: 0, 1 when it cannot be read, 2 for bad flags.",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := service.DigestRequestOf(file, format, since, time.Now())
 			if err != nil {
