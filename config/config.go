@@ -32,6 +32,7 @@ type Config struct {
 	HTTP         HTTP         `yaml:"http"`
 	Log          Log          `yaml:"log"`
 	Heartbeat    Heartbeat    `yaml:"heartbeat"`
+	Digest       Digest       `yaml:"digest"`
 
 	// File is the name the configuration was loaded from.
 	File string `yaml:"-"`
@@ -131,6 +132,7 @@ func (c *Config) validate(v *validator) {
 	c.Rules.validate(v, targets)
 	c.validateSelfMonitoring(v, targets)
 	c.Incidents.validate(v, c, targets)
+	c.Digest.validate(v, targets)
 	c.HTTP.validate(v)
 	c.validateSlackInteractions(v)
 	c.Log.validate(v)

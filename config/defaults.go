@@ -59,6 +59,7 @@ func Default() Config {
 			Remind:    Remind{Critical: Duration(4 * time.Hour)}},
 		HTTP:      HTTP{Listen: "127.0.0.1:9090", Console: Console{Enabled: true, BearerUser: "token"}},
 		Heartbeat: Heartbeat{Every: Duration(5 * time.Minute)},
+		Digest:    Digest{Cron: "0 9 * * *", Timezone: "UTC", QuietAfter: Duration(7 * 24 * time.Hour)},
 		Log:       Log{Level: "info", Format: "text"},
 	}
 }

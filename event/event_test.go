@@ -155,7 +155,7 @@ func TestTypesMatching(t *testing.T) {
 	if _, err := TypesMatching("oms.[step"); err == nil {
 		t.Fatal("malformed glob accepted")
 	}
-	if len(Types()) != 25 || !IsKnownType(TypeWorkerExpired) || IsKnownType("oms.nope") {
+	if len(Types()) != 26 || !IsKnownType(TypeWorkerExpired) || IsKnownType("oms.nope") {
 		t.Fatal("catalog incomplete")
 	}
 }

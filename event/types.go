@@ -33,6 +33,7 @@ const (
 	TypePollFailing            = "oms.poll.failing"
 	TypePollRecovered          = "oms.poll.recovered"
 	TypeWatchHeartbeat         = "oms.watch.heartbeat"
+	TypeWatchDigest            = "oms.watch.digest"
 	TypeTargetFailing          = "oms.target.failing"
 	TypeTargetRecovered        = "oms.target.recovered"
 	// Incidents (package incident): one lifecycle per problem of a project.
@@ -288,6 +289,15 @@ var specs = [...]Spec{
 		},
 		Slack: `:heartbeat: omswatch is alive (*{{.Source}}*): {{.Data.polls}} polls succeeded, {{.Data.failed}} failed ` +
 			`in the last {{.Data.every}}; {{.Data.projects}} projects watched`,
+	},
+	{
+		// omswatch's own, like the heartbeat: the fleet summary of
+		// digest.cron (Digest). The Slack sink posts it as a message of
+		// its own; this text is for a route's template and the log.
+		Type: TypeWatchDigest, Severity: Info, Severities: infoOnly, Fields: digestFields, What: digestWhat,
+		Slack: `:newspaper: omswatch digest (*{{.Source}}*): {{.Data.projects}} projects watched{{if .Data.incidents}}, ` +
+			`{{.Data.open_count}} open incidents, {{.Data.opened_count}} opened and {{.Data.resolved_count}} resolved since the last digest{{end}}` +
+			`{{with .Data.quiet_count}}, {{.}} quiet for {{$.Data.quiet_after}} or more{{end}}`,
 	},
 	{
 		Type: TypeTargetFailing, Severity: Warning, Severities: warningOnly, Fields: []string{"target", "since", "error"},

@@ -7,5 +7,7 @@
 // poll of a project, under that project's poll and lease, so one replica
 // owns a project's incidents); KVStore keeps them in JetStream KV.
 // Incidents are events themselves: oms.incident.opened, updated,
-// acknowledged and resolved.
+// acknowledged and resolved. Summarize makes the fleet digest (the
+// oms.watch.digest event's data) from the fleet's snapshots and the
+// incidents the bucket keeps.
 package incident

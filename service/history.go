@@ -14,7 +14,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/natsembed"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // openTrail reaches the audit trail where the configuration keeps it: an
@@ -95,4 +97,26 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 		return now.Add(-d), nil
 	}
 	return time.Time{}, Invalidf("%q: want a duration (90m, 24h, 7d) or an RFC 3339 time", s)
+}
+
+// HistoryQueryOf checks the flags of `omswatch history` and makes its
+// query; its errors are the input's (ErrInvalid).
+func HistoryQueryOf(project, since, typ, format string, now time.Time) (sinks.HistoryQuery, error) {
+	q := sinks.HistoryQuery{Project: project}
+	if format != "text" && format != "json" {
+		return q, Invalidf("--format %q: want text or json", format)
+	}
+	if typ != "" {
+		if _, err := event.TypesMatching(typ); err != nil {
+			return q, Invalidf("--type: %v", err)
+		}
+	}
+	if since != "" {
+		t, err := ParseSince(since, now)
+		if err != nil {
+			return q, Invalid(err)
+		}
+		q.Since = t
+	}
+	return q, nil
 }

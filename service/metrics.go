@@ -31,6 +31,7 @@ type metrics struct {
 	deliveries   *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	failing      *prometheus.GaugeVec
+	digests      *prometheus.CounterVec
 
 	// throttledBefore counts the throttling answers of the generations a
 	// reload replaced: each generation's API counts from zero, the metric
@@ -86,13 +87,26 @@ func newMetrics(buildVersion string, state func() runState) *metrics {
 	m.failing = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "omswatch_target_failing",
 		Help: "1 while a target has failed for longer than store.delivery.failing_after without one success (oms.target.failing); 0 once it delivers again."},
 		[]string{"target"})
+	m.digests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "omswatch_digests_total",
+		Help: "Digests (digest.cron) by result: ok (stored for its targets), failed (not made or not stored; logged)."}, []string{"result"})
+	m.digests.WithLabelValues("ok").Add(0) // served from the start, so an alert on failed has a series to read
+	m.digests.WithLabelValues("failed").Add(0)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "omswatch_build_info",
 		Help: "Always 1; the version the binary was built as."}, []string{"version"})
 	build.WithLabelValues(buildVersion).Set(1)
-	m.reg.MustRegister(m.polls, m.pollDuration, m.fleetUnread, m.events, m.deliveries, m.latency, m.failing, build,
+	m.reg.MustRegister(m.polls, m.pollDuration, m.fleetUnread, m.events, m.deliveries, m.latency, m.failing, m.digests, build,
 		&stateCollector{m: m, state: state},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// Digested counts a digest's outcome (digester.counted).
+func (m *metrics) Digested(ok bool) {
+	result := "ok"
+	if !ok {
+		result = "failed"
+	}
+	m.digests.WithLabelValues(result).Inc()
 }
 
 // Polled counts one poll (poller.Observer).

@@ -166,7 +166,7 @@ func (s *Service) ready() error {
 func (s *Service) wire(ctx context.Context, cfg *config.Config) (*app, error) {
 	return wire(ctx, cfg, wireOptions{recorder: s.rec, log: s.root, red: s.o.Redactor, stdout: s.o.Stdout, logFormat: s.o.Format,
 		js: s.js, simulator: s.simulator, ha: true,
-		pollObserver: s.metrics, deliveryObserver: s.metrics, pipeObserver: s.metrics,
+		pollObserver: s.metrics, deliveryObserver: s.metrics, pipeObserver: s.metrics, digested: s.metrics.Digested,
 		pollAtStart: true, stopGrace: s.o.ShutdownTimeout / 2})
 }
 
@@ -240,6 +240,9 @@ func (s *Service) run(ctx context.Context, cfg *config.Config, a *app) (*generat
 	})
 	if a.heartbeat != nil {
 		g.polls.Go(func() { a.heartbeat.run(pollCtx, a.poller) })
+	}
+	if a.digest != nil {
+		g.polls.Go(func() { a.digest.run(pollCtx) })
 	}
 	return g, nil
 }

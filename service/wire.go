@@ -46,6 +46,9 @@ type app struct {
 
 	// heartbeat beats while polls succeed (run only; nil without one).
 	heartbeat *heartbeat
+	// digest posts the fleet digest on digest.cron (run only; nil without
+	// digest.to).
+	digest *digester
 }
 
 func (a *app) close() {
@@ -80,6 +83,8 @@ type wireOptions struct {
 	pollObserver     poller.Observer
 	deliveryObserver sinks.Observer
 	pipeObserver     pipelineObserver
+	// digested counts the digests' outcomes (nil: not counted).
+	digested func(ok bool)
 	// pollAtStart and stopGrace are the poller's (see poller.Options).
 	pollAtStart bool
 	stopGrace   time.Duration
@@ -131,6 +136,9 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 		if err := a.wireLeases(ctx, cfg, js, o.log); err != nil {
 			return nil, err
 		}
+	}
+	if err := a.wireDigest(cfg, js, o); err != nil {
+		return nil, err
 	}
 	opts := pollerOptions(cfg, a.source)
 	opts.Fetcher, opts.Lister, opts.Store, opts.Handler = a.api, a.api, store, a.delivery.Handler()

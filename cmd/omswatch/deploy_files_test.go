@@ -153,8 +153,8 @@ func metricContract(t *testing.T) map[string]string {
 	for _, m := range row.FindAllStringSubmatch(string(b), -1) {
 		out[m[1]] = m[2]
 	}
-	if len(out) != 14 {
-		t.Fatalf("deploy/README.md's metric contract has %d metrics, want 14: %v", len(out), out)
+	if len(out) != 15 {
+		t.Fatalf("deploy/README.md's metric contract has %d metrics, want 15: %v", len(out), out)
 	}
 	return out
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/omswatch/omswatch/config"
-	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/service"
 	"github.com/omswatch/omswatch/sinks"
 )
@@ -35,7 +34,7 @@ Exit status: 0, 1 when the stream cannot be read, 2 for bad flags or
 configuration.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q, err := historyQuery(args[0], since, typ, format, time.Now())
+			q, err := service.HistoryQueryOf(args[0], since, typ, format, time.Now())
 			if err != nil {
 				return err
 			}
@@ -55,27 +54,6 @@ configuration.`,
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&patch, "patch", false, "print each event's JSON Patch (text format)")
 	return cmd
-}
-
-// historyQuery checks the flags.
-func historyQuery(project, since, typ, format string, now time.Time) (sinks.HistoryQuery, error) {
-	q := sinks.HistoryQuery{Project: project}
-	if format != "text" && format != "json" {
-		return q, service.Invalidf("--format %q: want text or json", format)
-	}
-	if typ != "" {
-		if _, err := event.TypesMatching(typ); err != nil {
-			return q, service.Invalidf("--type: %v", err)
-		}
-	}
-	if since != "" {
-		t, err := service.ParseSince(since, now)
-		if err != nil {
-			return q, service.Invalid(err)
-		}
-		q.Since = t
-	}
-	return q, nil
 }
 
 func runHistory(ctx context.Context, c *cli, cfg *config.Config, q sinks.HistoryQuery, f service.HistoryFormat) error {

@@ -122,6 +122,7 @@ var subcommands = []func(*cli) *cobra.Command{
 	newExplainCmd,
 	newDeadLetterCmd,
 	newIncidentCmd,
+	newDigestCmd,
 	newTestCmd,
 }
 

@@ -94,6 +94,17 @@ func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
 	if len(n.Events) == 0 {
 		return nil
 	}
+	if digests, rest := splitDigests(n.Events); len(digests) > 0 {
+		// A digest is a message of its own, whatever it was grouped with.
+		for _, e := range digests {
+			if err := s.sendDigest(ctx, &n, e); err != nil {
+				return err
+			}
+		}
+		if n.Events = rest; len(rest) == 0 {
+			return nil
+		}
+	}
 	if n.Route == sinks.RouteFirstSight {
 		return s.sendFirstSight(ctx, &n)
 	}

@@ -81,10 +81,11 @@ func (f *fakeSlack) handler(method string) http.HandlerFunc {
 		req := request{Method: method, At: f.clock.Now()}
 		if method == "webhook" {
 			var body struct {
-				Text string `json:"text"`
+				Text   string          `json:"text"`
+				Blocks json.RawMessage `json:"blocks"`
 			}
 			_ = json.NewDecoder(r.Body).Decode(&body)
-			req.Text = body.Text
+			req.Text, req.Blocks = body.Text, unescapeJSON(string(body.Blocks))
 		} else {
 			_ = r.ParseForm()
 			req.Channel, req.Text, req.Blocks = r.FormValue("channel"), r.FormValue("text"), unescapeJSON(r.FormValue("blocks"))
