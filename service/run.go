@@ -90,6 +90,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	log := root.With("component", "run")
 	o.Redactor.Add(cfg.Secrets()...)
+	setDefaultGCPercent()
 	setDefaultMemoryLimit(log)
 	s := &Service{o: o, root: root, log: log}
 	s.metrics = newMetrics(o.Version, s.state)
