@@ -11,7 +11,7 @@ import (
 // simulator made: polled every second, each is seen.
 func TestBenchPrintsFigures(t *testing.T) {
 	code, out, errOut := runCLI(t, "bench", "--projects", "30", "--duration", "6s", "--schedule", "@every 1s",
-		"--jitter", "0s", "--tick", "500ms", "--settle", "1m", "--log-level", "warn", "--dir", t.TempDir())
+		"--jitter", "0s", "--tick", "500ms", "--settle", "1m", "--qps", "1000", "--log-level", "warn", "--dir", t.TempDir())
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
