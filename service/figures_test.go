@@ -205,8 +205,15 @@ func reportFigures(t *testing.T, demo time.Duration, runs []*figureRun) {
 	for _, r := range runs {
 		t.Logf("FIGURE demo's first %s (run %d× faster: tick 400ms, @every 1s, group_wait 400ms, for/windows ÷%d), %s: Slack: %s; log target: %d events",
 			demo, figureScale, figureScale, r.v.name, r.slack.counts(), r.log.lines())
-		for _, rep := range r.slack.repeats() {
+		for _, p := range r.slack.parentTitles() {
+			t.Logf("  %s: incident parents: %s", r.v.name, p)
+		}
+		reps := r.slack.repeats()
+		for _, rep := range reps[:min(len(reps), 8)] {
 			t.Logf("  %s: repeated: %s", r.v.name, rep)
+		}
+		if len(reps) > 8 {
+			t.Logf("  %s: and %d more texts repeated", r.v.name, len(reps)-8)
 		}
 		if w := strings.TrimSpace(r.warns.String()); w != "" {
 			t.Logf("  %s: logged:\n%s", r.v.name, proctest.Tail(w, 4000))
@@ -219,21 +226,27 @@ func reportFigures(t *testing.T, demo time.Duration, runs []*figureRun) {
 	}
 }
 
-// checkFigures asserts what the figures show: incidents put fewer
-// messages at the top of the channel than events did, nothing else goes
-// to Slack under the documented routes, and every incident whose thread
-// says it resolved shows "resolved after" on its parent.
+// checkFigures asserts what the figures show at any length of run: before
+// incidents the channel has a status card per project (and the first
+// sight's summary) with everything else in their threads; with incidents
+// routed as documented, only incident parents reach the top of the
+// channel, their threads get fewer replies and edits than the projects'
+// did, the rest goes to the log, and every incident whose thread says it
+// resolved shows "resolved after" on its parent. Whether the top of the
+// channel gets fewer messages is the figure's to tell, not an assertion:
+// over the hour it gets more (docs/INCIDENTS.md, What it changes).
 func checkFigures(t *testing.T, runs []*figureRun) {
 	t.Helper()
+	const projects = 8
 	before, after := runs[0].slack.counts(), runs[1].slack.counts()
-	if before.top == 0 || before.replies+before.edits == 0 {
-		t.Errorf("before: %s; the demo's events reached Slack?", before)
+	if before.top == 0 || before.top > projects+1 || before.parents != 0 || before.replies == 0 || before.edits == 0 {
+		t.Errorf("before: %s; want at most a status card per project and the summary at the top, events in their threads", before)
 	}
-	if after.parents == 0 || after.top >= before.top {
-		t.Errorf("after: %s; want incident parents, and fewer top-level messages than before (%d)", after, before.top)
-	}
-	if after.top != after.parents {
+	if after.parents == 0 || after.top != after.parents {
 		t.Errorf("after: %s; with only incident events routed to Slack, every top-level message is an incident's", after)
+	}
+	if after.replies >= before.replies || after.edits >= before.edits {
+		t.Errorf("after: %s; want fewer replies and edits than before (%s)", after, before)
 	}
 	if runs[1].log.lines() == 0 {
 		t.Error("after: nothing reached the log target")

@@ -155,6 +155,40 @@ func (c *slackCounter) repeats() []string {
 	return out
 }
 
+// parentTitles counts the incident parents by what they are about (the
+// project and the problem of their first version), most first.
+func (c *slackCounter) parentTitles() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := map[string]int{}
+	for _, call := range c.calls {
+		if call.method == "chat.postMessage" && call.threadTS == "" && isIncidentParent(call) {
+			_, about, _ := strings.Cut(firstLine(call.body), ": ")
+			n[about]++
+		}
+	}
+	return byCount(n)
+}
+
+// byCount is "N× key" for each key, most first.
+func byCount(n map[string]int) []string {
+	keys := make([]string, 0, len(n))
+	for k := range n {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if n[keys[i]] != n[keys[j]] {
+			return n[keys[i]] > n[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = fmt.Sprintf("%d× %s", n[k], k)
+	}
+	return out
+}
+
 // texts are the first lines of the posts, in order, each with its place.
 func (c *slackCounter) texts() []string {
 	c.mu.Lock()
