@@ -15,6 +15,7 @@ import (
 type Incidents struct {
 	Enabled         bool      `yaml:"enabled"`
 	ResolveHold     int       `yaml:"resolve_hold"`
+	ResolveAfter    Duration  `yaml:"resolve_after"`
 	Bucket          string    `yaml:"bucket"`
 	Runbooks        []Runbook `yaml:"runbooks"`
 	ShippedRunbooks bool      `yaml:"shipped_runbooks"`
@@ -64,6 +65,9 @@ func (in *Incidents) validate(v *validator, c *Config, targets map[string]string
 	const p = "incidents"
 	if in.ResolveHold < 1 || in.ResolveHold > maxResolveHold {
 		v.errorf(p+".resolve_hold", "%d polls; want 1 to %d (1 resolves at the first poll without the problem)", in.ResolveHold, maxResolveHold)
+	}
+	if in.ResolveAfter < 0 {
+		v.errorf(p+".resolve_after", "must not be negative (0: resolve_hold polls alone)")
 	}
 	if !bucketPattern().MatchString(in.Bucket) {
 		v.errorf(p+".bucket", "%q is not a bucket name; use letters, digits, '_' and '-'", in.Bucket)

@@ -95,6 +95,9 @@ type Incident struct {
 	// at resolve_hold. A relapse sets it back to 0 and counts in Relapses.
 	Clear    int `json:"clear,omitempty"`
 	Relapses int `json:"relapses,omitempty"`
+	// ClearSince is the poll its cause was first absent at, while Clear
+	// counts (for Options.ResolveAfter).
+	ClearSince time.Time `json:"clear_since,omitzero"`
 	// Seq numbers the incident's own events, which makes their ids.
 	Seq int `json:"seq"`
 	// Announced is when its last event was made; Reminders counts the

@@ -29,6 +29,11 @@ type Options struct {
 	// ResolveHold is the polls in a row a cause must be absent before its
 	// incident resolves (0: DefaultResolveHold).
 	ResolveHold int
+	// ResolveAfter is how long, besides ResolveHold polls, a cause must
+	// have been absent before its incident resolves (0: the polls alone).
+	// A step that fails every few minutes and recovers in between is one
+	// incident while it flaps faster than this, not one an episode.
+	ResolveAfter time.Duration
 	// Runbook returns the runbook for an incident (nil: none).
 	Runbook func(in *Incident) string
 	// Remind is how often a firing incident nobody acknowledged is
@@ -110,8 +115,11 @@ func Track(o Options, rec Record, p Poll) (Record, []event.Event) {
 				out = append(out, t.update(&in, members))
 			}
 		default:
+			if in.Clear == 0 {
+				in.ClearSince = p.Time
+			}
 			in.Clear++
-			if in.Clear >= hold {
+			if in.Clear >= hold && !p.Time.Before(in.ClearSince.Add(o.ResolveAfter)) {
 				in.Reason = "cleared"
 				out = append(out, t.resolve(&in, members))
 			} else if len(members) > 0 {
@@ -287,7 +295,7 @@ func (t *tracker) open(c cause) Incident {
 func (t *tracker) keep(in *Incident, c cause, members []event.Event) (event.Event, bool) {
 	changed := len(members) > 0
 	if in.Clear > 0 {
-		in.Clear = 0
+		in.Clear, in.ClearSince = 0, time.Time{}
 		in.Relapses++
 		changed = true
 	}

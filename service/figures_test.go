@@ -68,6 +68,14 @@ func figureVariants() []figureVariant {
 			rules["routes"] = []any{incidentRoute,
 				map[string]any{"match": map[string]any{"severity_at_least": "info"}, "to": []any{"log"}}}
 		}},
+		// As after, with resolve_after (10 min in the demo): a step that
+		// fails every minute or two is one incident while it flaps.
+		{name: "after, resolve_after 10m", edit: func(doc, rules map[string]any) {
+			incidents(doc)
+			doc["incidents"].(map[string]any)["resolve_after"] = scaled(10 * time.Minute)
+			rules["routes"] = []any{incidentRoute,
+				map[string]any{"match": map[string]any{"severity_at_least": "info"}, "to": []any{"log"}}}
+		}},
 		// Incidents turned on and the routes of before kept: every other
 		// event still goes to Slack too.
 		{name: "after, other events still to Slack", edit: func(doc, rules map[string]any) {

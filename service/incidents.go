@@ -44,7 +44,7 @@ func newIncidents(cfg *config.Config, store *incident.KVStore, eng *rules.Engine
 		return nil
 	}
 	ic := cfg.Incidents
-	return &incidents{store: store, eng: eng, opts: incident.Options{ResolveHold: ic.ResolveHold,
+	return &incidents{store: store, eng: eng, opts: incident.Options{ResolveHold: ic.ResolveHold, ResolveAfter: ic.ResolveAfter.Duration(),
 		Runbook: runbookFunc(runbooksOf(cfg)), EscalateAfter: ic.Escalate.After.Duration(),
 		Remind: map[event.Severity]time.Duration{event.Critical: ic.Remind.Critical.Duration(), event.Warning: ic.Remind.Warning.Duration()}},
 		by: ic.Correlate.By, window: ic.Correlate.Window.Duration(), escalateTo: ic.Escalate.To}
