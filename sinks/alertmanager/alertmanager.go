@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -178,10 +180,22 @@ func (s *Sink) Resend(ctx context.Context) error {
 }
 
 // Run resends the firing alerts every resend interval until ctx ends.
-// Each replica resends what it posted itself; after a restart an alert is
-// posted again at its incident's next event, and until then Alertmanager
-// keeps it for the endsAt of its last post (4 resend intervals).
+// It starts by adopting the alerts Alertmanager has from an earlier run
+// (see Adopt) and posting them again at once: a restart, or another
+// replica taking the delivery over, must not let an incident's alert
+// expire for want of news of it.
 func (s *Sink) Run(ctx context.Context) {
+	if n, err := s.Adopt(ctx); err != nil {
+		if ctx.Err() == nil {
+			s.o.Logger.Warn("cannot read the alerts Alertmanager has; those posted before this start stay alive only with their incident's next event",
+				"target", s.name, "err", err)
+		}
+	} else if n > 0 {
+		s.o.Logger.Info("keeping the firing alerts of an earlier run alive", "target", s.name, "alerts", n)
+		if err := s.Resend(ctx); err != nil && ctx.Err() == nil {
+			s.o.Logger.Warn("alertmanager resend failed; retrying at the next interval", "target", s.name, "err", err)
+		}
+	}
 	t := time.NewTicker(s.cfg.ResendInterval.Duration())
 	defer t.Stop()
 	for {
@@ -195,6 +209,50 @@ func (s *Sink) Run(ctx context.Context) {
 		}
 	}
 }
+
+// Adopt asks Alertmanager for the active omswatch alerts (GET
+// /api/v2/alerts, alertname OmswatchIncident) and keeps those it does not
+// know for resending, due at once; it returns how many it took. They are
+// the alerts an earlier run (or another replica) posted: this sink's firing
+// set lives in memory. An alert whose incident ended meanwhile resolves with
+// its incident's resolved event, which the outbox still holds.
+func (s *Sink) Adopt(ctx context.Context) (int, error) {
+	q := url.Values{"active": {"true"}, "silenced": {"true"}, "inhibited": {"true"}, "unprocessed": {"true"},
+		"filter": {`alertname="` + AlertName + `"`}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"?"+q.Encode(), nil)
+	if err != nil {
+		return 0, fmt.Errorf("alertmanager %s: %s", s.name, s.o.Redactor.Redact(err.Error()))
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("alertmanager %s: %s", s.name, s.o.Redactor.Redact(err.Error()))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return 0, fmt.Errorf("alertmanager %s: listing alerts: HTTP %d", s.name, resp.StatusCode)
+	}
+	var alerts []Alert
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxListing)).Decode(&alerts); err != nil {
+		return 0, fmt.Errorf("alertmanager %s: listing alerts: %w", s.name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, a := range alerts {
+		id := a.Labels["incident"]
+		if id == "" || a.Labels["alertname"] != AlertName || s.firing[id] != nil || len(s.firing) >= maxFiring {
+			continue
+		}
+		s.firing[id] = &firing{alert: Alert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.StartsAt,
+			GeneratorURL: a.GeneratorURL}}
+		n++
+	}
+	return n, nil
+}
+
+// maxListing bounds the answer Adopt reads: maxFiring alerts of a few
+// kilobytes.
+const maxListing = 64 << 20
 
 // alert is the incident event e as an alert: firing with endsAt a few
 // resend intervals ahead, or resolved at the event's time.

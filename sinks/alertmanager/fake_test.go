@@ -26,21 +26,36 @@ type fakeAM struct {
 
 	mu       sync.Mutex
 	requests int
-	firing   map[string]bool // by label set
-	triggers map[string]int  // by incident
-	resolves map[string]int  // by incident
+	firing   map[string]bool               // by label set
+	last     map[string]alertmanager.Alert // the last post of each label set
+	lists    int                           // GET requests
+	triggers map[string]int                // by incident
+	resolves map[string]int                // by incident
 	posts    []alertmanager.Alert
 	bad      []string
 }
 
 func newFakeAM(t *testing.T) *fakeAM {
-	return &fakeAM{t: t, now: func() time.Time { return clock }, firing: map[string]bool{}, triggers: map[string]int{}, resolves: map[string]int{}}
+	return &fakeAM{t: t, now: func() time.Time { return clock }, firing: map[string]bool{}, last: map[string]alertmanager.Alert{}, triggers: map[string]int{}, resolves: map[string]int{}}
 }
 
 func (f *fakeAM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests++
+	if r.Method == http.MethodGet && r.URL.Path == "/api/v2/alerts" {
+		// Alertmanager lists the active alerts matching filter.
+		f.lists++
+		want := r.URL.Query().Get("filter")
+		var out []alertmanager.Alert
+		for key, a := range f.last {
+			if f.firing[key] && (want == "" || want == `alertname="`+a.Labels["alertname"]+`"`) {
+				out = append(out, a)
+			}
+		}
+		_ = json.NewEncoder(w).Encode(out)
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/api/v2/alerts" || r.Header.Get("Content-Type") != "application/json" {
 		f.bad = append(f.bad, r.Method+" "+r.URL.Path)
 		http.Error(w, "not found", http.StatusNotFound)
@@ -74,6 +89,7 @@ func (f *fakeAM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.resolves[inc]++
 		}
 		f.firing[string(key)] = a.EndsAt.After(f.now())
+		f.last[string(key)] = a
 	}
 	w.WriteHeader(http.StatusOK)
 }
