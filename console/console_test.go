@@ -244,6 +244,9 @@ func TestProjectPageShowsStepsChartTimelineAndSnapshot(t *testing.T) {
 
 func TestLiveStreamsNewEvents(t *testing.T) {
 	f := start(t, Auth{OpenReads: true})
+	if f.live.Watched() {
+		t.Fatal("watched before any page follows it")
+	}
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.srv.URL+"/live?project=np_3", nil)
 	must(t, err)
 	resp, err := http.DefaultClient.Do(req)
@@ -257,6 +260,9 @@ func TestLiveStreamsNewEvents(t *testing.T) {
 	must(t, err)
 	if !strings.HasPrefix(line, "retry:") {
 		t.Fatalf("first line %q", line)
+	}
+	if !f.live.Watched() {
+		t.Fatal("a page follows the live events, and Watched says none does")
 	}
 	for _, id := range []string{"np_1", "np_3"} { // np_1 is not this page's
 		f.live.Publish(event.Event{ID: "ev-" + id, Subject: id, Type: "oms.project.status_changed", Time: testNow,

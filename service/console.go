@@ -88,6 +88,9 @@ func (s *Service) openConsole(ctx context.Context, cfg *config.Config) (*webCons
 	// Every event the outbox stores is also seen by core subscribers: the
 	// live pages get them from whichever replica published.
 	wc.sub, err = s.nc.Subscribe(sinks.DefaultPrefix+".>", func(m *nats.Msg) {
+		if !wc.live.Watched() {
+			return
+		}
 		if e, err := sinks.DecodeEvent(m.Data); err == nil {
 			wc.live.Publish(e)
 		}
