@@ -54,7 +54,7 @@ func Default() Config {
 			StateBucket:    "omswatch-rules",
 			SilenceBucket:  "omswatch-silences",
 		},
-		Incidents: Incidents{ResolveHold: 2, Bucket: "omswatch-incidents", ShippedRunbooks: true,
+		Incidents: Incidents{ResolveHold: 2, ResolveAfter: Duration(5 * time.Minute), Bucket: "omswatch-incidents", ShippedRunbooks: true,
 			Correlate: Correlate{Window: Duration(2 * time.Minute), By: []string{"error_code", "endpoint"}},
 			Remind:    Remind{Critical: Duration(4 * time.Hour)}},
 		HTTP:      HTTP{Listen: "127.0.0.1:9090", Console: Console{Enabled: true, BearerUser: "token"}},

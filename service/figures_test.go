@@ -54,7 +54,7 @@ type figureVariant struct {
 
 func figureVariants() []figureVariant {
 	incidents := func(doc map[string]any) {
-		doc["incidents"] = map[string]any{"enabled": true,
+		doc["incidents"] = map[string]any{"enabled": true, "resolve_after": scaled(5 * time.Minute),
 			"correlate": map[string]any{"window": scaled(2 * time.Minute)},
 			"remind":    map[string]any{"critical": scaled(4 * time.Hour)}}
 	}
@@ -68,11 +68,12 @@ func figureVariants() []figureVariant {
 			rules["routes"] = []any{incidentRoute,
 				map[string]any{"match": map[string]any{"severity_at_least": "info"}, "to": []any{"log"}}}
 		}},
-		// As after, with resolve_after (10 min in the demo): a step that
-		// fails every minute or two is one incident while it flaps.
-		{name: "after, resolve_after 10m", edit: func(doc, rules map[string]any) {
+		// As after, with resolve_after 0s: resolve_hold polls alone end an
+		// incident, so a step that fails every minute or two makes one an
+		// episode (the default resolve_after, 5 min, makes it one).
+		{name: "after, resolve_after 0s", edit: func(doc, rules map[string]any) {
 			incidents(doc)
-			doc["incidents"].(map[string]any)["resolve_after"] = scaled(10 * time.Minute)
+			doc["incidents"].(map[string]any)["resolve_after"] = "0s"
 			rules["routes"] = []any{incidentRoute,
 				map[string]any{"match": map[string]any{"severity_at_least": "info"}, "to": []any{"log"}}}
 		}},

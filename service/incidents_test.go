@@ -37,7 +37,8 @@ func diffSnapshot(t *testing.T, dir, name string) *oms.Snapshot {
 func TestPipelineFollowsAnIncident(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	d, js, out := startDelivery(ctx, t, "oms: {mode: sim}\nstore:\n  dir: unused\nincidents:\n  enabled: true\n"+
+	// resolve_after 0s: the incident resolves at resolve_hold polls, a minute apart here.
+	d, js, out := startDelivery(ctx, t, "oms: {mode: sim}\nstore:\n  dir: unused\nincidents:\n  enabled: true\n  resolve_after: 0s\n"+
 		"  runbooks:\n    - {match: CM-RESO*, link: https://wiki.example.com/oms/reso}\n")
 	running := diffSnapshot(t, "sim_lag-fail-recover_step_error_raised", "old.json")
 	failed := diffSnapshot(t, "sim_lag-fail-recover_step_error_raised", "new.json")

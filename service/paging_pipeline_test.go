@@ -85,7 +85,7 @@ func TestPagersFollowAnIncident(t *testing.T) {
 	hs := httptest.NewServer(p)
 	defer hs.Close()
 	srv, js := proctest.StartEmbeddedNATS(t, t.TempDir())
-	doc := fmt.Sprintf("oms: {mode: sim}\nnats:\n  url: %s\nincidents:\n  enabled: true\n"+
+	doc := fmt.Sprintf("oms: {mode: sim}\nnats:\n  url: %s\nincidents:\n  enabled: true\n  resolve_after: 0s\n"+
 		"alertmanager:\n  targets:\n    am: {url: %s}\npagerduty:\n  targets:\n    pd: {routing_key: %s, url: %s}\n"+
 		"rules:\n  routes:\n    - match: {types: [\"oms.incident.*\"]}\n      to: [am, pd]\n", srv.ClientURL(), hs.URL, pdKey, hs.URL)
 	cfg, err := config.Load([]byte(doc), "test.yaml")
