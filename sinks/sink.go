@@ -231,6 +231,41 @@ func Partial(failed map[string]error, err error) error {
 	return &PartialError{Failed: failed, Err: err}
 }
 
+// EventOutcomes gathers what happened to each event of a notification a
+// target sends one by one (a webhook, Alertmanager, PagerDuty): delivered
+// (its receipt), refused for good (it does not stop the others), or a
+// transient failure (the batch stops there, for a retry in order).
+type EventOutcomes struct {
+	refused map[string]error
+}
+
+// Refuse notes that event id is refused for good.
+func (o *EventOutcomes) Refuse(id string, err error) {
+	if o.refused == nil {
+		o.refused = map[string]error{}
+	}
+	o.refused[id] = err
+}
+
+// Record notes event id's outcome: err nil is delivered with status, a
+// permanent error (while ctx lasts) a refusal. It reports false for a
+// transient failure: the caller returns Err(err).
+func (o *EventOutcomes) Record(ctx context.Context, n *Notification, id string, status int, err error) bool {
+	switch {
+	case err == nil:
+		n.SetReceipt(Receipt{Status: status}, id)
+	case IsPermanent(err) && ctx.Err() == nil:
+		o.Refuse(id, err)
+	default:
+		return false
+	}
+	return true
+}
+
+// Err is the notification's error: the refusals, and err (nil when the
+// batch ran to its end, else the transient failure that stopped it).
+func (o *EventOutcomes) Err(err error) error { return Partial(o.refused, err) }
+
 // Error names up to three refused events with their reasons, then the
 // others' error.
 func (p *PartialError) Error() string {

@@ -108,14 +108,14 @@ func New(name string, cfg Config, o Options) (*Sink, error) {
 // does not stop the others: it is reported in a sinks.PartialError. A
 // transient failure stops the batch there, for a retry in order.
 func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
-	var refused map[string]error
+	var out sinks.EventOutcomes
 	for _, e := range n.Events {
 		if !strings.HasPrefix(e.Type, "oms.incident.") || s.wasSent(e.ID) {
 			continue
 		}
 		a, ok := s.alert(e)
 		if !ok {
-			refused = addRefusal(refused, e.ID, sinks.Permanent(fmt.Errorf("alertmanager %s: event %s has no incident id", s.name, e.ID)))
+			out.Refuse(e.ID, sinks.Permanent(fmt.Errorf("alertmanager %s: event %s has no incident id", s.name, e.ID)))
 			continue
 		}
 		s.postMu.Lock()
@@ -124,24 +124,11 @@ func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
 			s.markSent(e.ID, e.Data.Text("incident"), a, resolved(e))
 		}
 		s.postMu.Unlock()
-		switch {
-		case err == nil:
-			n.SetReceipt(sinks.Receipt{Status: status}, e.ID)
-		case sinks.IsPermanent(err) && ctx.Err() == nil:
-			refused = addRefusal(refused, e.ID, err)
-		default:
-			return sinks.Partial(refused, err)
+		if !out.Record(ctx, &n, e.ID, status, err) {
+			return out.Err(err)
 		}
 	}
-	return sinks.Partial(refused, nil)
-}
-
-func addRefusal(m map[string]error, id string, err error) map[string]error {
-	if m == nil {
-		m = map[string]error{}
-	}
-	m[id] = err
-	return m
+	return out.Err(nil)
 }
 
 // Resend posts again, in one request, the firing alerts not posted for a

@@ -113,7 +113,7 @@ func Action(e event.Event) string {
 // event) does not stop the others: it is reported in a sinks.PartialError.
 // A transient failure stops the batch there, for a retry in order.
 func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
-	var refused map[string]error
+	var out sinks.EventOutcomes
 	for _, e := range n.Events {
 		action := Action(e)
 		if action == "" || s.wasSent(e.ID) {
@@ -124,20 +124,14 @@ func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
 		if err == nil {
 			status, err = s.post(ctx, body)
 		}
-		switch {
-		case err == nil:
+		if err == nil {
 			s.markSent(e.ID)
-			n.SetReceipt(sinks.Receipt{Status: status}, e.ID)
-		case sinks.IsPermanent(err) && ctx.Err() == nil:
-			if refused == nil {
-				refused = map[string]error{}
-			}
-			refused[e.ID] = err
-		default:
-			return sinks.Partial(refused, err)
+		}
+		if !out.Record(ctx, &n, e.ID, status, err) {
+			return out.Err(err)
 		}
 	}
-	return sinks.Partial(refused, nil)
+	return out.Err(nil)
 }
 
 // body is the Events API event of e.

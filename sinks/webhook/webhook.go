@@ -98,7 +98,7 @@ func toJSON(v any) (string, error) {
 // the others: it is reported in a sinks.PartialError. A transient failure
 // stops the batch there, for a retry in order.
 func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
-	var refused map[string]error
+	var out sinks.EventOutcomes
 	for i, e := range n.Events {
 		if s.wasSent(e.ID) {
 			continue
@@ -108,20 +108,14 @@ func (s *Sink) Send(ctx context.Context, n sinks.Notification) error {
 		if err == nil {
 			status, err = s.post(ctx, e, body, ctype)
 		}
-		switch {
-		case err == nil:
+		if err == nil {
 			s.markSent(e.ID)
-			n.SetReceipt(sinks.Receipt{Status: status}, e.ID)
-		case sinks.IsPermanent(err) && ctx.Err() == nil:
-			if refused == nil {
-				refused = map[string]error{}
-			}
-			refused[e.ID] = err
-		default:
-			return sinks.Partial(refused, err)
+		}
+		if !out.Record(ctx, &n, e.ID, status, err) {
+			return out.Err(err)
 		}
 	}
-	return sinks.Partial(refused, nil)
+	return out.Err(nil)
 }
 
 func (s *Sink) render(n *sinks.Notification, i int) ([]byte, string, error) {
