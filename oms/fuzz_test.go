@@ -52,6 +52,10 @@ func FuzzCanonical(f *testing.F) {
 		if !bytes.Equal(again.JSON(), s.JSON()) || again.Digest() != s.Digest() {
 			t.Fatalf("not idempotent:\n%q\n%q", s.JSON(), again.JSON())
 		}
+		stored, err := ParseStored(s.JSON(), s.Digest())
+		if err != nil || !reflect.DeepEqual(stored.Tree(), s.Tree()) {
+			t.Fatalf("canonical JSON %q read back as stored: %v, or a different tree", s.JSON(), err)
+		}
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(false)
