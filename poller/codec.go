@@ -73,6 +73,28 @@ var writers = sync.Pool{New: func() any {
 	return w
 }}
 
+// readers reuses DEFLATE decompressors (about 40 KB each).
+var readers sync.Pool
+
+// inflate decompresses a stored snapshot into a slice of its own (the
+// snapshot read back keeps it).
+func inflate(compressed []byte) ([]byte, error) {
+	src := bytes.NewReader(compressed)
+	r, _ := readers.Get().(io.ReadCloser)
+	if r == nil {
+		r = flate.NewReader(src)
+	} else if err := r.(flate.Resetter).Reset(src, nil); err != nil {
+		return nil, err
+	}
+	defer readers.Put(r)
+	var out bytes.Buffer
+	out.Grow(6 * len(compressed)) // canonical JSON compresses about sixfold
+	if _, err := out.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
 // encodeRecord builds the stored value of rec.
 func encodeRecord(rec Record) ([]byte, error) {
 	m := metaOf(rec)
@@ -160,18 +182,13 @@ func decodeRecord(v []byte) (Record, error) {
 		}
 		return rec, nil
 	}
-	r := flate.NewReader(bytes.NewReader(rest))
-	defer r.Close()
-	body, err := io.ReadAll(r)
+	body, err := inflate(rest)
 	if err != nil {
 		return Record{}, fmt.Errorf("decompress stored snapshot: %w", err)
 	}
-	s, err := oms.ParseSnapshot(body)
+	s, err := oms.ParseStored(body, m.Digest)
 	if err != nil {
 		return Record{}, fmt.Errorf("stored snapshot: %w", err)
-	}
-	if s.Digest() != m.Digest {
-		return Record{}, fmt.Errorf("stored snapshot digest %.12s does not match its metadata %.12s", s.Digest(), m.Digest)
 	}
 	rec.Snapshot = s
 	return rec, nil
