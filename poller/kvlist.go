@@ -39,7 +39,7 @@ func (s *KVStore) Each(ctx context.Context, fn WatchFunc) error {
 			if !ok || e == nil {
 				return nil
 			}
-			watchEntry(e, fn)
+			watchEntry(e, nil, fn) // a reading, not the watch the echoes are for
 		}
 	}
 }

@@ -15,7 +15,8 @@ import (
 // digest, every write a compare-and-set on the key's revision so that two
 // writers cannot silently overwrite each other.
 type KVStore struct {
-	kv jetstream.KeyValue
+	kv     jetstream.KeyValue
+	echoes *Echoes
 }
 
 // KVOptions configure the bucket.
@@ -26,6 +27,9 @@ type KVOptions struct {
 	Replicas int
 	// MaxValueSize bounds a value (default: the server's max payload).
 	MaxValueSize int32
+	// Echoes, shared with a KVStore of the same bucket that watches it,
+	// spares that watch decoding what this one writes (nil: none).
+	Echoes *Echoes
 }
 
 // NewKVStore creates the bucket, or updates its settings, and returns the
@@ -48,7 +52,7 @@ func NewKVStore(ctx context.Context, js jetstream.JetStream, o KVOptions) (*KVSt
 	if err != nil {
 		return nil, fmt.Errorf("snapshot store: bucket %s: %w", o.Bucket, err)
 	}
-	return &KVStore{kv: kv}, nil
+	return &KVStore{kv: kv, echoes: o.Echoes}, nil
 }
 
 // Key is the KV key of a project: the source in unpadded base64url (KV keys
@@ -81,10 +85,15 @@ func (s *KVStore) Put(ctx context.Context, source, project string, rec Record) (
 		return 0, fmt.Errorf("save snapshot %s: %w", project, err)
 	}
 	var rev uint64
+	key := Key(source, project)
+	s.echoes.wrote(key, v, rec)
 	if rec.Revision == 0 {
-		rev, err = s.kv.Create(ctx, Key(source, project), v)
+		rev, err = s.kv.Create(ctx, key, v)
 	} else {
-		rev, err = s.kv.Update(ctx, Key(source, project), v, rec.Revision)
+		rev, err = s.kv.Update(ctx, key, v, rec.Revision)
+	}
+	if err != nil {
+		s.echoes.failed(key, v)
 	}
 	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		return 0, fmt.Errorf("save snapshot %s at revision %d: %w", project, rec.Revision, ErrConflict)

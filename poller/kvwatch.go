@@ -38,14 +38,14 @@ func (s *KVStore) Watch(ctx context.Context, fn WatchFunc, loaded func()) error 
 					loaded()
 					continue
 				}
-				watchEntry(e, fn)
+				watchEntry(e, s.echoes, fn)
 			}
 		}
 	}()
 	return nil
 }
 
-func watchEntry(e jetstream.KeyValueEntry, fn WatchFunc) {
+func watchEntry(e jetstream.KeyValueEntry, echoes *Echoes, fn WatchFunc) {
 	src, project, ok := strings.Cut(e.Key(), ".")
 	if !ok {
 		return // not a key of ours
@@ -58,7 +58,10 @@ func watchEntry(e jetstream.KeyValueEntry, fn WatchFunc) {
 		fn(string(b), project, Record{}, true, nil)
 		return
 	}
-	rec, err := decodeRecord(e.Value())
+	rec, ours := echoes.take(e.Key(), e.Value())
+	if !ours {
+		rec, err = decodeRecord(e.Value())
+	}
 	if err != nil {
 		fn(string(b), project, Record{}, false, fmt.Errorf("snapshot %s (revision %d): %w", project, e.Revision(), err))
 		return

@@ -27,6 +27,22 @@ type webConsole struct {
 	live   *console.Live
 	cancel context.CancelFunc
 	sub    *nats.Subscription
+	// echoes are the records the poller writes, handed to the watch of
+	// the fleet index as they were written rather than decoded again
+	// (while the poller writes the bucket the console watches).
+	echoes *poller.Echoes
+	bucket string
+}
+
+// echoesFor returns the echoes for a poller writing the snapshot store
+// bucket: nil when the console does not watch that bucket (it was
+// opened on another one, which a reload does not change), so that
+// nothing keeps records no watch takes.
+func (wc *webConsole) echoesFor(bucket string) *poller.Echoes {
+	if wc == nil || wc.bucket != bucket {
+		return nil
+	}
+	return wc.echoes
 }
 
 // openConsole builds the console over the same store and streams the CLI
@@ -46,7 +62,8 @@ func (s *Service) openConsole(ctx context.Context, cfg *config.Config) (*webCons
 	if err != nil {
 		return nil, Invalid(fmt.Errorf("http.console.trusted_proxies: %w", err))
 	}
-	store, err := poller.NewKVStore(ctx, s.js, poller.KVOptions{Bucket: cfg.Store.Bucket, Replicas: cfg.Store.Replicas})
+	echoes := poller.NewEchoes()
+	store, err := poller.NewKVStore(ctx, s.js, poller.KVOptions{Bucket: cfg.Store.Bucket, Replicas: cfg.Store.Replicas, Echoes: echoes})
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +71,7 @@ func (s *Service) openConsole(ctx context.Context, cfg *config.Config) (*webCons
 	if err != nil {
 		return nil, err
 	}
-	wc := &webConsole{live: console.NewLive()}
+	wc := &webConsole{live: console.NewLive(), echoes: echoes, bucket: cfg.Store.Bucket}
 	fleet := console.NewFleet()
 	trail := auditTrail{js: s.js, cfg: cfg, log: s.root.With("component", "console")}
 	c, err := console.New(console.Options{Fleet: fleet, Live: wc.live, History: trail,

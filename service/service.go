@@ -165,7 +165,7 @@ func (s *Service) ready() error {
 // simulator.
 func (s *Service) wire(ctx context.Context, cfg *config.Config) (*app, error) {
 	return wire(ctx, cfg, wireOptions{recorder: s.rec, log: s.root, red: s.o.Redactor, stdout: s.o.Stdout, logFormat: s.o.Format,
-		js: s.js, simulator: s.simulator, ha: true,
+		js: s.js, simulator: s.simulator, ha: true, echoes: s.console.echoesFor(cfg.Store.Bucket),
 		pollObserver: s.metrics, deliveryObserver: s.metrics, pipeObserver: s.metrics, digested: s.metrics.Digested,
 		pollAtStart: true, stopGrace: s.o.ShutdownTimeout / 2})
 }

@@ -79,6 +79,9 @@ type wireOptions struct {
 	// ha builds the leases cfg.HA asks for (run only: once polls every
 	// project).
 	ha bool
+	// echoes, when set, is shared with the console's watch of the
+	// snapshot store (see poller.Echoes).
+	echoes *poller.Echoes
 	// The observers of the stages (metrics); each may be nil.
 	pollObserver     poller.Observer
 	deliveryObserver sinks.Observer
@@ -121,7 +124,7 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (_ *app, err e
 			return nil, err
 		}
 	}
-	store, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: cfg.Store.Bucket, Replicas: cfg.Store.Replicas})
+	store, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: cfg.Store.Bucket, Replicas: cfg.Store.Replicas, Echoes: o.echoes})
 	if err != nil {
 		return nil, err
 	}
