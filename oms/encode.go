@@ -17,6 +17,14 @@ func appendCanonical(buf []byte, v any) []byte {
 	return e.append(buf, v)
 }
 
+// CanonicalJSON returns the canonical JSON of tree, which must already be
+// canonical: a snapshot's tree, or one made from it by replacing values
+// with canonical ones (a redacted copy). It spares such a tree the
+// canonicalisation Canonicalize would do again; it computes no digest.
+func CanonicalJSON(tree map[string]any) []byte {
+	return appendCanonical(make([]byte, 0, 4096), tree)
+}
+
 // keyValue is one object member, sorted by key before it is written.
 type keyValue struct {
 	key string

@@ -314,11 +314,8 @@ func (o *observation) fill(c poller.Change, keyframe bool) error {
 	o.Digest = c.Current.Digest()
 	switch {
 	case keyframe:
-		s, err := oms.Canonicalize(differ.Redact(c.Current.Tree()))
-		if err != nil {
-			return fmt.Errorf("observation of %s: %w", c.Project, err)
-		}
-		o.Snapshot = s.JSON()
+		// Redacting a canonical tree masks values: it stays canonical.
+		o.Snapshot = oms.CanonicalJSON(differ.Redact(c.Current.Tree()))
 	case c.Previous != nil && c.Previous.Digest() != o.Digest:
 		o.Patch = differ.Redact(mergePatch(oms.Delta(c.Previous, c.Current)))
 	}
