@@ -58,21 +58,31 @@ func TestProjectFromSeed(t *testing.T) {
 	}
 }
 
-func TestProjectIsACopy(t *testing.T) {
+// A snapshot's Project is built once and shared by its callers; what a
+// caller does to its view never reaches the snapshot's tree or JSON.
+func TestProjectIsBuiltOnceAndLeavesTheSnapshot(t *testing.T) {
 	s := mustParse(t, readFile(t, "../testdata/oms/seed_describeproject.json"))
 	before := bytes.Clone(s.JSON())
 	p := s.Project()
+	if again := s.Project(); &again.Steps[0] != &p.Steps[0] {
+		t.Error("the view was built again")
+	}
 	p.Steps[0].Info["test"] = "changed"
 	p.Alarm.Rules["key"] = 7
 	p.Labels[0].Name = "changed"
 	p.Steps[0].Errors[0].Code = "changed"
-	again := s.Project()
-	if again.Steps[0].Info["test"] != "test" || again.Alarm.Rules["key"] != 0 || again.Labels[0].Name != "test_tag" ||
-		again.Steps[0].Errors[0].Code != "CM-RESOAT1111" {
-		t.Errorf("changing a view changed the snapshot: %+v", again)
-	}
 	if !bytes.Equal(before, s.JSON()) {
 		t.Error("snapshot JSON changed")
+	}
+	fresh, err := ParseSnapshot(s.JSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fresh.Tree(), s.Tree()) {
+		t.Error("changing a view changed the snapshot's tree")
+	}
+	if got := append(p.Steps, Step{Name: "x"}); &got[0] == &p.Steps[0] {
+		t.Error("an append to the shared steps wrote into them")
 	}
 }
 

@@ -158,7 +158,7 @@ func parseReusing(body []byte, prev *Snapshot) *Snapshot {
 		return nil
 	}
 	if root.from >= 0 { // the whole Data is what prev was parsed from
-		return &Snapshot{tree: prev.tree, json: prev.json, digest: prev.digest, index: prev.index, reuse: prev.reuse}
+		return &Snapshot{tree: prev.tree, json: prev.json, digest: prev.digest, index: prev.index, reuse: prev.reuse, view: prev.view}
 	}
 	tree, ok := root.val.(map[string]any)
 	if !ok {
@@ -189,7 +189,7 @@ func (p *rawParse) snapshot(root *rnode, tree map[string]any, data rawValue) *Sn
 	m := &memo{seed: p.seed, raw: bytes.Clone(p.b[data.start:data.end]), json: slices.Clip(w.buf),
 		index: w.enc.index, entries: w.entries}
 	m.table = hashTable(m.entries)
-	return &Snapshot{tree: tree, json: m.json, digest: hex.EncodeToString(sum[:]), index: m.index, reuse: m}
+	return &Snapshot{tree: tree, json: m.json, digest: hex.EncodeToString(sum[:]), index: m.index, reuse: m, view: &lazyProject{}}
 }
 
 // data finds the project object of the document: the root itself, or the

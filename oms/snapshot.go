@@ -22,6 +22,8 @@ type Snapshot struct {
 	// reuse is what ParseSnapshotReusing remembers of the response for the
 	// next parse; nil for snapshots made otherwise.
 	reuse *memo
+	// view is the snapshot's Project once built (nil: built on each call).
+	view *lazyProject
 }
 
 // Canonicalize builds the canonical snapshot of a project object decoded by
@@ -66,7 +68,7 @@ func canonicalize(data any, w walker, sizeHint int) (*Snapshot, error) {
 	e := encoder{indexing: true}
 	buf := e.append(make([]byte, 0, max(sizeHint, 4096)), tree)
 	sum := sha256.Sum256(buf)
-	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:]), index: e.index}, nil
+	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:]), index: e.index, view: &lazyProject{}}, nil
 }
 
 // ParseSnapshot reads a DescribeProject response, a full envelope or a bare

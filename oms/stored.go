@@ -31,7 +31,7 @@ func ParseStored(body []byte, digest string) (*Snapshot, error) {
 	if !ok {
 		return nil, &MalformedError{Reason: "the stored snapshot is " + jsonKind(v) + ", not an object", Excerpt: excerpt(body)}
 	}
-	s := &Snapshot{tree: tree, json: body, digest: digest}
+	s := &Snapshot{tree: tree, json: body, digest: digest, view: &lazyProject{}}
 	if len(body) < indexFrom {
 		return s, nil
 	}
