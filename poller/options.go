@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"time"
 
 	"github.com/omswatch/omswatch/oms"
@@ -97,14 +96,6 @@ type Options struct {
 	// Workers bounds projects polled at the same time (default 16); the
 	// client's own in-flight bound applies below it.
 	Workers int
-	// Busy bounds the polls working on the CPU at the same time (reading
-	// the stored snapshot, handing a change off, saving it; default
-	// GOMAXPROCS): a page of 150 changed entries run by all the Workers at
-	// once would each take eight times as long on two cores, and the
-	// events of each would wait that much longer for their delivery (at
-	// 10,000 projects, observation to NATS p99 44 ms with 16, 21 ms with
-	// 2). A poll waiting for OMS's answer holds no slot.
-	Busy int
 
 	// Reevaluate hands off every successful poll that found nothing new as
 	// a quiet Change (Previous and Current both the stored snapshot), so
@@ -207,9 +198,6 @@ func (o *Options) setDefaults() {
 	}
 	if o.Workers < 1 {
 		o.Workers = 16
-	}
-	if o.Busy < 1 {
-		o.Busy = runtime.GOMAXPROCS(0)
 	}
 }
 

@@ -35,15 +35,6 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 	if ctx.Err() != nil || p.isRemoved(pr) || p.isPaused() {
 		return outcomeSkipped
 	}
-	if !p.busy.acquire(ctx) {
-		return outcomeSkipped
-	}
-	held := true
-	defer func() {
-		if held {
-			p.busy.release()
-		}
-	}()
 	if err := p.load(ctx, pr); err != nil {
 		p.log.Error("cannot read the stored snapshot; not polling", "project", pr.id, "error", err)
 		return outcomeFailed
@@ -66,13 +57,7 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 		return p.listed(ctx, pr, entry, listState, now)
 	}
 	p.describes.Add(1)
-	p.busy.release() // the answer may take a while: the slot is for work
-	held = false
 	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
-	if !p.busy.acquire(ctx) {
-		return outcomeSkipped
-	}
-	held = true
 	if err != nil {
 		if ctx.Err() != nil {
 			return outcomeSkipped // shutting down: not the project's failure
@@ -94,21 +79,6 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 	}
 	return p.observed(ctx, pr, snap, listDigest, listFull, now)
 }
-
-// slots bounds the goroutines doing some work at the same time.
-type slots chan struct{}
-
-// acquire takes a slot, false when ctx ended first.
-func (s slots) acquire(ctx context.Context) bool {
-	select {
-	case s <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func (s slots) release() { <-s }
 
 // listIsEnough reports whether the ListProjects entry can stand in for a
 // describe: two-tier mode, the project described before and its periodic

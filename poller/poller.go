@@ -27,7 +27,6 @@ type Poller struct {
 	log        *slog.Logger
 
 	budget    *budget      // the describes two-tier may spend on listed projects (nil: no bound)
-	busy      slots        // polls working on the CPU (see Options.Busy)
 	describes atomic.Int64 // DescribeProject calls made (for two-tier figures)
 	fromList  atomic.Int64 // changes and first sightings taken from a list entry for want of budget
 	cycles    atomic.Int64 // cycles ended
@@ -56,8 +55,7 @@ func New(o Options) (*Poller, error) {
 		return nil, fmt.Errorf("poller: discovery refresh: %w", err)
 	}
 	p := &Poller{opts: o, groups: groups, rediscover: refresh, always: map[string]bool{},
-		log: o.Logger.With("component", "poller", "source", o.Source), projects: map[string]*project{},
-		busy: make(slots, o.Busy)}
+		log: o.Logger.With("component", "poller", "source", o.Source), projects: map[string]*project{}}
 	if o.Mode == TwoTier && o.DescribeRate > 0 {
 		p.budget = newBudget(o.DescribeRate)
 	}
