@@ -3,6 +3,7 @@ package oms
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"sync"
 )
 
 // Telemetry is the part of a snapshot that moves on its own while nothing
@@ -65,9 +66,19 @@ func contains(list []string, s string) bool {
 // poller compares it between consecutive ListProjects entries to decide
 // whether a project's state changed and needs a DescribeProject.
 func (s *Snapshot) StateDigest() string {
-	sum := sha256.Sum256(appendCanonical(make([]byte, 0, len(s.json)), withoutTelemetry(s.tree)))
+	bp := stateBuffers.Get().(*[]byte)
+	buf := appendCanonical((*bp)[:0], withoutTelemetry(s.tree))
+	sum := sha256.Sum256(buf)
+	if cap(buf) <= 1<<20 { // a rare huge project's buffer is not kept
+		*bp = buf[:0]
+		stateBuffers.Put(bp)
+	}
 	return hex.EncodeToString(sum[:])
 }
+
+// stateBuffers reuses StateDigest's buffers: it runs for every ListProjects
+// entry, and its JSON is only hashed.
+var stateBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // withoutTelemetry returns a shallow copy of a canonical tree with the
 // telemetry members left out. Only the objects on telemetry paths are

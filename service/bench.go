@@ -61,6 +61,9 @@ type BenchReport struct {
 	// simulator not); MaxRSS its peak resident set.
 	CPU         time.Duration
 	MaxRSSBytes int64
+	// AtPeak is what the memory was made of when the resident set was
+	// highest (sampled every 200 ms: close to MaxRSSBytes, not equal).
+	AtPeak MemoryAtPeak
 	Polls       int64
 	// Describes and Pages count the DescribeProject and ListProjects calls;
 	// FromList the changes and first sightings taken from list entries for
@@ -76,6 +79,9 @@ type BenchReport struct {
 	Changes    int
 	Detections []time.Duration
 	Unseen     int
+	// UnseenExamples are the first few changes no event showed, to look
+	// them up in the audit trail.
+	UnseenExamples []omssim.StateChange
 }
 
 // Percentile returns the p-th (0..1) latency, 0 without any.
@@ -138,6 +144,10 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 		}
 		defer stop()
 	}
+	mem := newPeakSampler()
+	mctx, stopSampling := context.WithCancel(ctx)
+	defer stopSampling()
+	go mem.run(mctx, 200*time.Millisecond)
 	go func() { done <- Run(rctx, so) }()
 	var s *Service
 	select {
@@ -190,9 +200,11 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	rep.CPU = tvDur(ru.Utime) + tvDur(ru.Stime) - tvDur(ru0.Utime) - tvDur(ru0.Stime)
 	rep.MaxRSSBytes = ru.Maxrss * 1024
+	stopSampling()
+	rep.AtPeak = mem.result()
 	rep.Latencies = lat.sorted()
 	rep.Changes = len(changes)
-	rep.Detections, rep.Unseen = lat.detect(changes)
+	rep.Detections, rep.Unseen, rep.UnseenExamples = lat.detect(changes)
 	return rep, nil
 }
 

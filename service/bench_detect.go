@@ -60,8 +60,9 @@ const observedEarly = time.Second
 
 // detect times each change: from the moment the simulator began answering
 // it to the arrival of the first event of its project observed at or after
-// it. It returns the delays, sorted, and how many changes no event showed.
-func (a *arrivals) detect(changes []omssim.StateChange) (delays []time.Duration, unseen int) {
+// it. It returns the delays, sorted, how many changes no event showed and
+// the first few of them.
+func (a *arrivals) detect(changes []omssim.StateChange) (delays []time.Duration, unseen int, examples []omssim.StateChange) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, c := range changes {
@@ -74,12 +75,15 @@ func (a *arrivals) detect(changes []omssim.StateChange) (delays []time.Duration,
 		}
 		if first.IsZero() {
 			unseen++
+			if len(examples) < 5 {
+				examples = append(examples, c)
+			}
 			continue
 		}
 		delays = append(delays, max(first.Sub(c.Time), 0))
 	}
 	slices.Sort(delays)
-	return delays, unseen
+	return delays, unseen, examples
 }
 
 // simControl calls the simulator's control endpoint and decodes its
@@ -124,7 +128,7 @@ func settle(ctx context.Context, simURL string, from int64, d time.Duration, a *
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		if _, unseen := a.detect(changes); unseen == 0 {
+		if _, unseen, _ := a.detect(changes); unseen == 0 {
 			return changes, nil
 		}
 		select {

@@ -72,4 +72,5 @@ latency         p50 %s  p90 %s  p99 %s  max %s  (observed -> delivered on NATS)
 `, o.Projects, o.Mode, o.Schedule, o.Jitter, r.Wall.Round(time.Second), r.CPU.Round(time.Second), r.CPU.Seconds()/sec,
 		float64(r.MaxRSSBytes)/(1<<20), r.Polls, float64(r.Polls)/sec, r.Describes, r.Pages, r.FromList, len(r.Latencies), float64(len(r.Latencies))/sec,
 		det(.5), det(.9), det(.99), det(1), r.Changes, r.Unseen, ms(.5), ms(.9), ms(.99), ms(1))
+	fmt.Fprint(w, r.Details())
 }

@@ -33,9 +33,8 @@ func main() {
 // cli is what every subcommand receives: where to write, and the logger built
 // from the global flags once they are parsed.
 type cli struct {
-	stdout, stderr io.Writer
-	logLevel       string
-	logFormat      string
+	stdout, stderr      io.Writer
+	logLevel, logFormat string
 	// red masks every secret a command learns (the service adds the
 	// configuration's) in every log line.
 	red *secret.Redactor

@@ -1,0 +1,40 @@
+package service
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omswatch/omswatch/oms/omssim"
+)
+
+// The sampler keeps the runtime's breakdown of the highest resident set,
+// and a report says it with the first changes never seen.
+func TestBenchReportSaysWhereThePeakWent(t *testing.T) {
+	s := newPeakSampler()
+	s.sample()
+	m := s.result()
+	if m.RSS <= 0 || m.Heap <= 0 || m.Goal <= 0 || m.Stacks <= 0 || m.Runtime <= 0 {
+		t.Fatalf("sampled %+v; want the resident set and the runtime's figures", m)
+	}
+	ballast := make([]byte, 64<<20)
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	s.sample()
+	if got := s.result(); got.RSS < m.RSS+32<<20 {
+		t.Errorf("after 64 MB more resident, the peak is %d bytes (was %d)", got.RSS, m.RSS)
+	}
+	_ = ballast[len(ballast)-1]
+	at := time.Date(2026, 12, 7, 13, 12, 32, 0, time.UTC)
+	r := BenchReport{AtPeak: MemoryAtPeak{RSS: 300 << 20, Heap: 150 << 20, Live: 100 << 20, Goal: 160 << 20, Free: 40 << 20, Stacks: 2 << 20, Runtime: 10 << 20},
+		UnseenExamples: []omssim.StateChange{{Project: "np_1", Tick: 12, Time: at}}}
+	want := "at peak rss     300 MB: heap 150 MB (live 100 MB at the last collection, next at 160 MB), free heap not returned 40 MB, stacks 2 MB, runtime 10 MB\n" +
+		"never seen      np_1 changed at 13:12:32 (simulator tick 12)\n"
+	if got := r.Details(); got != want {
+		t.Errorf("details:\n%s\nwant:\n%s", got, want)
+	}
+	if got := (BenchReport{}).Details(); strings.TrimSpace(got) != "" {
+		t.Errorf("a report without a sample or unseen change adds %q", got)
+	}
+}
