@@ -64,7 +64,7 @@ type BenchReport struct {
 	// AtPeak is what the memory was made of when the resident set was
 	// highest (sampled every 200 ms: close to MaxRSSBytes, not equal).
 	AtPeak MemoryAtPeak
-	Polls       int64
+	Polls  int64
 	// Describes and Pages count the DescribeProject and ListProjects calls;
 	// FromList the changes and first sightings taken from list entries for
 	// want of describe budget.
