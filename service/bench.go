@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/oms/omssim"
+	"github.com/omswatch/omswatch/sinks"
 )
 
 // BenchOptions shape a load run.
@@ -61,6 +62,10 @@ type BenchReport struct {
 	// simulator not); MaxRSS its peak resident set.
 	CPU         time.Duration
 	MaxRSSBytes int64
+	// ToOutbox and FromOutbox split the latency of the events: from the
+	// observation to the event stored in the outbox, and from there to
+	// its arrival on the target; sorted.
+	ToOutbox, FromOutbox []time.Duration
 	// AtPeak is what the memory was made of when the resident set was
 	// highest (sampled every 200 ms: close to MaxRSSBytes, not equal).
 	AtPeak MemoryAtPeak
@@ -161,6 +166,12 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 		<-done
 		return rep, err
 	}
+	outSub, err := s.nc.Subscribe(sinks.DefaultPrefix+".>", lat.outboxed)
+	if err != nil {
+		cancel()
+		<-done
+		return rep, err
+	}
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, "bench: %d projects, schedule %s, %s; running for %s\n", o.Projects, o.Schedule, o.Mode, o.Duration)
 	}
@@ -195,7 +206,7 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	if err := <-done; err != nil {
 		return rep, err
 	}
-	_ = sub.Unsubscribe()
+	_, _ = sub.Unsubscribe(), outSub.Unsubscribe()
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	rep.CPU = tvDur(ru.Utime) + tvDur(ru.Stime) - tvDur(ru0.Utime) - tvDur(ru0.Stime)
@@ -203,6 +214,7 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	stopSampling()
 	rep.AtPeak = mem.result()
 	rep.Latencies = lat.sorted()
+	rep.ToOutbox, rep.FromOutbox = lat.split()
 	rep.Changes = len(changes)
 	rep.Detections, rep.Unseen, rep.UnseenExamples = lat.detect(changes)
 	return rep, nil

@@ -23,25 +23,63 @@ type arrivals struct {
 	mu        sync.Mutex
 	latencies []time.Duration
 	byProject map[string][]arrival
+	// The same latency in two parts: from the observation to the event
+	// stored in the outbox (the poll's hand-off), and from there to the
+	// target (the dispatcher); stored holds events not yet arrived.
+	toOutbox, fromOutbox []time.Duration
+	stored               map[string]time.Time
 }
 
 type arrival struct{ observed, arrived time.Time }
 
-func newArrivals() *arrivals { return &arrivals{byProject: map[string][]arrival{}} }
+func newArrivals() *arrivals {
+	return &arrivals{byProject: map[string][]arrival{}, stored: map[string]time.Time{}}
+}
 
+type benchEvent struct {
+	ID      string    `json:"id"`
+	Subject string    `json:"subject"`
+	Time    time.Time `json:"time"`
+}
+
+// observe takes an event arriving on the NATS target.
 func (a *arrivals) observe(m *nats.Msg) {
 	now := time.Now()
-	var e struct {
-		Subject string    `json:"subject"`
-		Time    time.Time `json:"time"`
-	}
+	var e benchEvent
 	if json.Unmarshal(m.Data, &e) != nil || e.Time.IsZero() {
 		return
 	}
 	a.mu.Lock()
 	a.latencies = append(a.latencies, now.Sub(e.Time))
 	a.byProject[e.Subject] = append(a.byProject[e.Subject], arrival{e.Time, now})
+	if at, ok := a.stored[e.ID]; ok {
+		a.fromOutbox = append(a.fromOutbox, now.Sub(at))
+		delete(a.stored, e.ID)
+	}
 	a.mu.Unlock()
+}
+
+// outboxed takes an event as the outbox stores it (its core subject).
+func (a *arrivals) outboxed(m *nats.Msg) {
+	now := time.Now()
+	var e benchEvent
+	if json.Unmarshal(m.Data, &e) != nil || e.Time.IsZero() || e.ID == "" {
+		return
+	}
+	a.mu.Lock()
+	a.toOutbox = append(a.toOutbox, now.Sub(e.Time))
+	a.stored[e.ID] = now
+	a.mu.Unlock()
+}
+
+// split returns the two parts of the latency, sorted.
+func (a *arrivals) split() (toOutbox, fromOutbox []time.Duration) {
+	a.mu.Lock()
+	toOutbox, fromOutbox = slices.Clone(a.toOutbox), slices.Clone(a.fromOutbox)
+	a.mu.Unlock()
+	slices.Sort(toOutbox)
+	slices.Sort(fromOutbox)
+	return toOutbox, fromOutbox
 }
 
 func (a *arrivals) sorted() []time.Duration {

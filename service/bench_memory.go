@@ -115,6 +115,11 @@ func (r BenchReport) Details() string {
 		lines = append(lines, fmt.Sprintf("at peak rss     %s: heap %s (live %s at the last collection, next at %s), free heap not returned %s, stacks %s, runtime %s",
 			mb(m.RSS), mb(m.Heap), mb(m.Live), mb(m.Goal), mb(m.Free), mb(m.Stacks), mb(m.Runtime)))
 	}
+	if len(r.ToOutbox) > 0 && len(r.FromOutbox) > 0 {
+		ms := func(d []time.Duration, p float64) time.Duration { return percentile(d, p).Round(time.Millisecond) }
+		lines = append(lines, fmt.Sprintf("latency split   to the outbox p50 %s  p99 %s; outbox to NATS p50 %s  p99 %s",
+			ms(r.ToOutbox, .5), ms(r.ToOutbox, .99), ms(r.FromOutbox, .5), ms(r.FromOutbox, .99)))
+	}
 	for _, c := range r.UnseenExamples {
 		lines = append(lines, fmt.Sprintf("never seen      %s changed at %s (simulator tick %d)", c.Project, c.Time.UTC().Format(time.TimeOnly), c.Tick))
 	}
