@@ -17,6 +17,8 @@ import (
 // load run says what its peak RSS is made of.
 type MemoryAtPeak struct {
 	RSS int64 // resident set (bytes), from /proc/self/statm
+	// After is when, from the start of the run.
+	After time.Duration
 	// Heap is the heap's objects, live and not yet collected; Live what the
 	// last collection found live; Goal the size at which the next starts.
 	Heap, Live, Goal int64
@@ -37,13 +39,14 @@ var memorySamples = []string{
 // peakSampler samples the resident set every interval and keeps the
 // runtime's breakdown at the highest one.
 type peakSampler struct {
-	mu   sync.Mutex
-	peak MemoryAtPeak
-	buf  []rtmetrics.Sample
+	start time.Time
+	mu    sync.Mutex
+	peak  MemoryAtPeak
+	buf   []rtmetrics.Sample
 }
 
 func newPeakSampler() *peakSampler {
-	s := &peakSampler{buf: make([]rtmetrics.Sample, len(memorySamples))}
+	s := &peakSampler{start: time.Now(), buf: make([]rtmetrics.Sample, len(memorySamples))}
 	for i, name := range memorySamples {
 		s.buf[i].Name = name
 	}
@@ -78,7 +81,7 @@ func (s *peakSampler) sample() {
 		}
 		return int64(s.buf[i].Value.Uint64())
 	}
-	s.peak = MemoryAtPeak{RSS: rss, Heap: v(0), Live: v(1), Goal: v(2), Free: v(3), Stacks: v(4) + v(5),
+	s.peak = MemoryAtPeak{RSS: rss, After: time.Since(s.start).Round(time.Second), Heap: v(0), Live: v(1), Goal: v(2), Free: v(3), Stacks: v(4) + v(5),
 		Runtime: v(6) + v(7) + v(8) + v(9) + v(10)}
 }
 
@@ -112,8 +115,8 @@ func (r BenchReport) Details() string {
 	var lines []string
 	if m := r.AtPeak; m.RSS > 0 {
 		mb := func(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
-		lines = append(lines, fmt.Sprintf("at peak rss     %s: heap %s (live %s at the last collection, next at %s), free heap not returned %s, stacks %s, runtime %s",
-			mb(m.RSS), mb(m.Heap), mb(m.Live), mb(m.Goal), mb(m.Free), mb(m.Stacks), mb(m.Runtime)))
+		lines = append(lines, fmt.Sprintf("at peak rss     %s after %s: heap %s (live %s at the last collection, next at %s), free heap not returned %s, stacks %s, runtime %s",
+			mb(m.RSS), m.After, mb(m.Heap), mb(m.Live), mb(m.Goal), mb(m.Free), mb(m.Stacks), mb(m.Runtime)))
 	}
 	if len(r.ToOutbox) > 0 && len(r.FromOutbox) > 0 {
 		ms := func(d []time.Duration, p float64) time.Duration { return percentile(d, p).Round(time.Millisecond) }

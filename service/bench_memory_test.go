@@ -27,10 +27,10 @@ func TestBenchReportSaysWhereThePeakWent(t *testing.T) {
 	}
 	_ = ballast[len(ballast)-1]
 	at := time.Date(2026, 12, 7, 13, 12, 32, 0, time.UTC)
-	r := BenchReport{AtPeak: MemoryAtPeak{RSS: 300 << 20, Heap: 150 << 20, Live: 100 << 20, Goal: 160 << 20, Free: 40 << 20, Stacks: 2 << 20, Runtime: 10 << 20},
+	r := BenchReport{AtPeak: MemoryAtPeak{RSS: 300 << 20, After: 90 * time.Second, Heap: 150 << 20, Live: 100 << 20, Goal: 160 << 20, Free: 40 << 20, Stacks: 2 << 20, Runtime: 10 << 20},
 		ToOutbox: []time.Duration{time.Millisecond, 3 * time.Millisecond}, FromOutbox: []time.Duration{2 * time.Millisecond},
 		UnseenExamples: []omssim.StateChange{{Project: "np_1", Tick: 12, Time: at}}}
-	want := "at peak rss     300 MB: heap 150 MB (live 100 MB at the last collection, next at 160 MB), free heap not returned 40 MB, stacks 2 MB, runtime 10 MB\n" +
+	want := "at peak rss     300 MB after 1m30s: heap 150 MB (live 100 MB at the last collection, next at 160 MB), free heap not returned 40 MB, stacks 2 MB, runtime 10 MB\n" +
 		"latency split   to the outbox p50 3ms  p99 3ms; outbox to NATS p50 2ms  p99 2ms\n" +
 		"never seen      np_1 changed at 13:12:32 (simulator tick 12)\n"
 	if got := r.Details(); got != want {
