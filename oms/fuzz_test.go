@@ -52,6 +52,9 @@ func FuzzCanonical(f *testing.F) {
 		if !bytes.Equal(again.JSON(), s.JSON()) || again.Digest() != s.Digest() {
 			t.Fatalf("not idempotent:\n%q\n%q", s.JSON(), again.JSON())
 		}
+		if got, ok := s.appendState(nil); ok && !bytes.Equal(got, appendCanonical(nil, withoutTelemetry(s.tree))) {
+			t.Fatalf("the state written from the index of %q differs from the state encoded: %q", s.JSON(), got)
+		}
 		stored, err := ParseStored(s.JSON(), s.Digest())
 		if err != nil || !reflect.DeepEqual(stored.Tree(), s.Tree()) {
 			t.Fatalf("canonical JSON %q read back as stored: %v, or a different tree", s.JSON(), err)

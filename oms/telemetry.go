@@ -67,7 +67,10 @@ func contains(list []string, s string) bool {
 // whether a project's state changed and needs a DescribeProject.
 func (s *Snapshot) StateDigest() string {
 	bp := stateBuffers.Get().(*[]byte)
-	buf := appendCanonical((*bp)[:0], withoutTelemetry(s.tree))
+	buf, ok := s.appendState((*bp)[:0])
+	if !ok {
+		buf = appendCanonical(buf[:0], withoutTelemetry(s.tree))
+	}
 	sum := sha256.Sum256(buf)
 	if cap(buf) <= 1<<20 { // a rare huge project's buffer is not kept
 		*bp = buf[:0]
