@@ -71,6 +71,16 @@ func canonicalize(data any, w walker, sizeHint int) (*Snapshot, error) {
 	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:]), index: e.index, view: &lazyProject{}}, nil
 }
 
+// snapshotOf makes the snapshot of a tree already canonical: one made of
+// the members of canonical trees (WithMembersFrom, WithTelemetryFrom),
+// which canonicalising would only copy.
+func snapshotOf(tree map[string]any, sizeHint int) *Snapshot {
+	e := encoder{indexing: true}
+	buf := e.append(make([]byte, 0, max(sizeHint, 4096)), tree)
+	sum := sha256.Sum256(buf)
+	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:]), index: e.index, view: &lazyProject{}}
+}
+
 // ParseSnapshot reads a DescribeProject response, a full envelope or a bare
 // Data object, in either spelling, and canonicalises its Data. A document
 // with a Success, Data, RequestId or HostId member is an envelope. It
