@@ -42,7 +42,8 @@ type BenchOptions struct {
 	// still not shown on NATS then counts as never seen.
 	Settle time.Duration
 	// HeapProfile, when set, is where the service's heap profile is
-	// written when Duration is over (pprof format): where the memory went.
+	// written when Duration is over (pprof format): where the memory went;
+	// and with ".settled" appended, once the service has caught up.
 	HeapProfile string
 	// CPUProfile, when set, is where the service's CPU profile of the
 	// whole Duration is written (pprof format): where the time went.
@@ -190,6 +191,9 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 		}
 	}
 	changes, err := settle(ctx, simURL, st0.Tick, cmp.Or(o.Settle, 3*time.Minute), lat)
+	if err == nil && o.HeapProfile != "" {
+		err = writeHeapProfile(o.HeapProfile + ".settled")
+	}
 	if err != nil {
 		cancel()
 		<-done

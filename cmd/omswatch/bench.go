@@ -50,7 +50,7 @@ seen) and the latency from an observation to its delivery on NATS.`,
 	f.StringVar(&o.Mode, "mode", "two_tier", "discovery mode: two_tier or describe_always")
 	f.Float64Var(&o.QPS, "qps", 10, "the account's requests a second (oms.qps; 10 is its default)")
 	f.DurationVar(&o.Settle, "settle", 3*time.Minute, "how long the service may catch up with the last changes once the run is over")
-	f.StringVar(&o.HeapProfile, "heap-profile", "", "write the service's heap profile (pprof) here when --duration is over")
+	f.StringVar(&o.HeapProfile, "heap-profile", "", "write the service's heap profile (pprof) here when --duration is over, and here.settled once settled")
 	f.StringVar(&o.CPUProfile, "cpu-profile", "", "write the service's CPU profile (pprof) of --duration here")
 	f.StringVar(&o.Dir, "dir", "", "where the service keeps its data (default: a temporary directory, removed after)")
 	return cmd
