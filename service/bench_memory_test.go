@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms/omssim"
 )
 
@@ -38,5 +39,22 @@ func TestBenchReportSaysWhereThePeakWent(t *testing.T) {
 	}
 	if got := (BenchReport{}).Details(); strings.TrimSpace(got) != "" {
 		t.Errorf("a report without a sample or unseen change adds %q", got)
+	}
+}
+
+func TestEventHeadReadsTheAttributesBeforeTheData(t *testing.T) {
+	at := time.Date(2026, 12, 7, 13, 0, 0, 123, time.UTC)
+	e := event.Event{ID: "0123abcd", Source: "oms://cn-hangzhou", Type: event.TypeProjectDiscovered, Subject: "np_1", Time: at,
+		Data: event.Data{Project: event.Project{ID: "np_1"}, Fields: map[string]any{"id": "not this", "time": "nor this"}}}
+	b, err := e.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := eventHead(b)
+	if !ok || got.ID != "0123abcd" || got.Subject != "np_1" || !got.Time.Equal(at) {
+		t.Errorf("eventHead = %+v, %v", got, ok)
+	}
+	if _, ok := eventHead([]byte(`{"data":{"id":"x"}}`)); ok {
+		t.Error("an event without attributes was read")
 	}
 }

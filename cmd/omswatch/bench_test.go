@@ -16,7 +16,8 @@ func TestBenchPrintsFigures(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, re := range []string{`(?m)^cpu +\S+ \(\d+\.\d\d cores\)$`, `(?m)^peak rss +\d+ MB$`,
-		`(?m)^latency +p50 \S+ +p90 \S+ +p99 \S+ +max \S+`} {
+		`(?m)^latency +p50 \S+ +p90 \S+ +p99 \S+ +max \S+`, `(?m)^at peak rss +\d+ MB after \S+: heap \d+ MB \(live \d+ MB`,
+		`(?m)^latency split +to the outbox p50 \S+ +p99 \S+; outbox to NATS p50 \S+ +p99 \S+$`} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("no line matching %s in:\n%s", re, out)
 		}
