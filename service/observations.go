@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/differ"
+	"github.com/omswatch/omswatch/internal/cpuslot"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/rules"
@@ -134,7 +135,7 @@ func (r *recorder) project(ctx context.Context, source, project string) (*record
 	if p.loaded {
 		return p, nil
 	}
-	data, err := r.outbox.LastObservation(ctx, source, project)
+	data, err := cpuslot.Wait(ctx, func() ([]byte, error) { return r.outbox.LastObservation(ctx, source, project) })
 	if err == nil && data != nil {
 		var o observation
 		if o, err = decodeObservation(data); err == nil {
@@ -290,7 +291,7 @@ func (r *recorder) write(ctx context.Context, source, project string, p *recorde
 	if err != nil {
 		return err
 	}
-	if err := r.outbox.RecordObservation(ctx, source, project, data); err != nil {
+	if err := cpuslot.Do(ctx, func() error { return r.outbox.RecordObservation(ctx, source, project, data) }); err != nil {
 		return err
 	}
 	p.idle = nil
