@@ -195,7 +195,7 @@ func (p *Poller) confirmVanished(ctx context.Context, pr *project) outcome {
 	}
 	now := p.opts.Now()
 	p.describes.Add(1)
-	snap, err := p.fetch(ctx, pr.id)
+	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
 	switch {
 	case err != nil && oms.IsProjectNotFound(err):
 		return p.remove(ctx, pr, now)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"time"
 
 	"github.com/omswatch/omswatch/oms"
@@ -97,12 +96,6 @@ type Options struct {
 	// Workers bounds projects polled at the same time (default 16); the
 	// client's own in-flight bound applies below it.
 	Workers int
-	// Busy bounds the polls working on the CPU at the same time (default
-	// GOMAXPROCS); a poll gives its slot up while it waits for OMS or NATS
-	// (internal/cpuslot). Sixteen polls of a page of changed entries
-	// sharing two cores each took eight times as long, and their events
-	// waited that long before they were stored.
-	Busy int
 
 	// Reevaluate hands off every successful poll that found nothing new as
 	// a quiet Change (Previous and Current both the stored snapshot), so
@@ -205,9 +198,6 @@ func (o *Options) setDefaults() {
 	}
 	if o.Workers < 1 {
 		o.Workers = 16
-	}
-	if o.Busy < 1 {
-		o.Busy = runtime.GOMAXPROCS(0)
 	}
 }
 

@@ -35,11 +35,6 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 	if ctx.Err() != nil || p.isRemoved(pr) || p.isPaused() {
 		return outcomeSkipped
 	}
-	ctx, release, ok := p.busy.Acquire(ctx)
-	if !ok {
-		return outcomeSkipped
-	}
-	defer release()
 	if err := p.load(ctx, pr); err != nil {
 		p.log.Error("cannot read the stored snapshot; not polling", "project", pr.id, "error", err)
 		return outcomeFailed
@@ -62,7 +57,7 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 		return p.listed(ctx, pr, entry, listState, now)
 	}
 	p.describes.Add(1)
-	snap, err := p.fetch(ctx, pr.id)
+	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
 	if err != nil {
 		if ctx.Err() != nil {
 			return outcomeSkipped // shutting down: not the project's failure
@@ -126,7 +121,7 @@ func (p *Poller) listed(ctx context.Context, pr *project, entry *oms.Snapshot, l
 	prev, cur := Record{Revision: pr.rev}, entry
 	if pr.digest != "" {
 		var err error
-		if prev, err = p.store.Get(ctx, p.opts.Source, pr.id); err != nil || prev.Snapshot == nil {
+		if prev, err = p.opts.Store.Get(ctx, p.opts.Source, pr.id); err != nil || prev.Snapshot == nil {
 			pr.loaded = false // read it afresh next time
 			p.log.Error("cannot read the stored snapshot", "project", pr.id, "error", err)
 			return outcomeFailed
@@ -151,7 +146,7 @@ func (p *Poller) refresh(ctx context.Context, pr *project, entry *oms.Snapshot, 
 	if entry.Digest() == pr.listFull {
 		return p.quiet(ctx, pr, nil, evs, now)
 	}
-	rec, err := p.store.Get(ctx, p.opts.Source, pr.id)
+	rec, err := p.opts.Store.Get(ctx, p.opts.Source, pr.id)
 	if err != nil || rec.Snapshot == nil {
 		pr.loaded = false // read it afresh next time
 		p.log.Error("cannot read the stored snapshot", "project", pr.id, "error", err)
@@ -184,7 +179,7 @@ func (p *Poller) observed(ctx context.Context, pr *project, snap *oms.Snapshot, 
 	prev := Record{Revision: pr.rev}
 	if pr.digest != "" {
 		var err error
-		if prev, err = p.store.Get(ctx, p.opts.Source, pr.id); err != nil {
+		if prev, err = p.opts.Store.Get(ctx, p.opts.Source, pr.id); err != nil {
 			pr.loaded = false
 			p.log.Error("cannot read the stored snapshot", "project", pr.id, "error", err)
 			return outcomeFailed
@@ -215,7 +210,7 @@ func (p *Poller) commit(ctx context.Context, pr *project, prev, next Record, evs
 	if final {
 		save = tombstone(next.Status, next.ObservedAt, prev.Revision)
 	}
-	rev, err := p.store.Put(ctx, p.opts.Source, pr.id, save)
+	rev, err := p.opts.Store.Put(ctx, p.opts.Source, pr.id, save)
 	if err != nil {
 		return p.saveFailed(pr, err)
 	}
@@ -251,7 +246,7 @@ func (p *Poller) handOffQuiet(ctx context.Context, pr *project, snap *oms.Snapsh
 	c := Change{Source: p.opts.Source, Project: pr.id, Time: now, Events: evs, Quiet: true}
 	if p.opts.Reevaluate {
 		if snap == nil {
-			rec, err := p.store.Get(ctx, p.opts.Source, pr.id)
+			rec, err := p.opts.Store.Get(ctx, p.opts.Source, pr.id)
 			if err != nil {
 				pr.loaded = false // read it afresh next time
 				p.log.Error("cannot read the stored snapshot", "project", pr.id, "error", err)
@@ -281,7 +276,7 @@ func (p *Poller) saveState(ctx context.Context, pr *project) {
 	if pr.lastErr != nil {
 		errText = p.opts.Redactor.Redact(pr.lastErr.Error())
 	}
-	rev, err := p.store.PutMeta(ctx, p.opts.Source, pr.id, pr.state(errText))
+	rev, err := p.opts.Store.PutMeta(ctx, p.opts.Source, pr.id, pr.state(errText))
 	if err != nil {
 		if errors.Is(err, ErrConflict) {
 			pr.loaded = false // another writer moved the record: read it afresh
@@ -331,7 +326,7 @@ func (p *Poller) remove(ctx context.Context, pr *project, now time.Time) outcome
 	prev := Record{Revision: pr.rev}
 	if pr.digest != "" {
 		var err error
-		if prev, err = p.store.Get(ctx, p.opts.Source, pr.id); err != nil {
+		if prev, err = p.opts.Store.Get(ctx, p.opts.Source, pr.id); err != nil {
 			pr.loaded = false
 			return outcomeFailed
 		}
@@ -341,7 +336,7 @@ func (p *Poller) remove(ctx context.Context, pr *project, now time.Time) outcome
 	if err := p.handoff(ctx, c); err != nil {
 		return outcomeFailed
 	}
-	rev, err := p.store.Put(ctx, p.opts.Source, pr.id, tombstone(pr.status, now, prev.Revision))
+	rev, err := p.opts.Store.Put(ctx, p.opts.Source, pr.id, tombstone(pr.status, now, prev.Revision))
 	if err != nil {
 		return p.saveFailed(pr, err)
 	}
@@ -358,7 +353,7 @@ func (p *Poller) load(ctx context.Context, pr *project) error {
 	if pr.loaded {
 		return nil
 	}
-	rec, err := p.store.Get(ctx, p.opts.Source, pr.id)
+	rec, err := p.opts.Store.Get(ctx, p.opts.Source, pr.id)
 	if errors.Is(err, ErrNotFound) {
 		pr.loaded, pr.rev, pr.digest, pr.saved = true, 0, "", durable{}
 		return nil

@@ -14,7 +14,6 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/omswatch/omswatch/event"
-	"github.com/omswatch/omswatch/internal/cpuslot"
 	"github.com/omswatch/omswatch/oms"
 )
 
@@ -27,9 +26,7 @@ type Poller struct {
 	always     map[string]bool
 	log        *slog.Logger
 
-	budget    *budget // the describes two-tier may spend on listed projects (nil: no bound)
-	busy      *cpuslot.Slots
-	store     Store        // Options.Store, its calls made without the poll's CPU slot
+	budget    *budget      // the describes two-tier may spend on listed projects (nil: no bound)
 	describes atomic.Int64 // DescribeProject calls made (for two-tier figures)
 	fromList  atomic.Int64 // changes and first sightings taken from a list entry for want of budget
 	cycles    atomic.Int64 // cycles ended
@@ -58,8 +55,7 @@ func New(o Options) (*Poller, error) {
 		return nil, fmt.Errorf("poller: discovery refresh: %w", err)
 	}
 	p := &Poller{opts: o, groups: groups, rediscover: refresh, always: map[string]bool{},
-		log: o.Logger.With("component", "poller", "source", o.Source), projects: map[string]*project{},
-		busy: cpuslot.New(o.Busy), store: slotStore{o.Store}}
+		log: o.Logger.With("component", "poller", "source", o.Source), projects: map[string]*project{}}
 	if o.Mode == TwoTier && o.DescribeRate > 0 {
 		p.budget = newBudget(o.DescribeRate)
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/omswatch/omswatch/differ"
-	"github.com/omswatch/omswatch/internal/cpuslot"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/rules"
@@ -135,7 +134,7 @@ func (r *recorder) project(ctx context.Context, source, project string) (*record
 	if p.loaded {
 		return p, nil
 	}
-	data, err := cpuslot.Wait(ctx, func() ([]byte, error) { return r.outbox.LastObservation(ctx, source, project) })
+	data, err := r.outbox.LastObservation(ctx, source, project)
 	if err == nil && data != nil {
 		var o observation
 		if o, err = decodeObservation(data); err == nil {
@@ -291,7 +290,7 @@ func (r *recorder) write(ctx context.Context, source, project string, p *recorde
 	if err != nil {
 		return err
 	}
-	if err := cpuslot.Do(ctx, func() error { return r.outbox.RecordObservation(ctx, source, project, data) }); err != nil {
+	if err := r.outbox.RecordObservation(ctx, source, project, data); err != nil {
 		return err
 	}
 	p.idle = nil

@@ -8,7 +8,6 @@ import (
 	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/differ"
 	"github.com/omswatch/omswatch/event"
-	"github.com/omswatch/omswatch/internal/cpuslot"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/rules"
@@ -50,8 +49,7 @@ func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 	if err != nil {
 		return err
 	}
-	// The waits on NATS are made without the poll's CPU slot (cpuslot).
-	st, err := cpuslot.Wait(ctx, func() (rules.State, error) { return p.state.Load(ctx, c.Source, c.Project) })
+	st, err := p.state.Load(ctx, c.Source, c.Project)
 	if err != nil {
 		return err
 	}
@@ -73,19 +71,18 @@ func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 			es[i].Routing = p.routes.routing(&out.Decisions[i], p.eng.Config().DefaultTo)
 		}
 	}
-	if err := cpuslot.Do(ctx, func() error { return p.outbox.Publish(ctx, p.announce.apply(es)) }); err != nil {
+	if err := p.outbox.Publish(ctx, p.announce.apply(es)); err != nil {
 		return err
 	}
 	if len(out.Transitions) > 0 && !p.noRecords {
 		// The events are stored: a condition record that cannot be is
 		// logged, and the poll goes on.
-		recs := conditionRecords(c.Source, c.Project, c.Time, out.Transitions)
-		if err := cpuslot.Do(ctx, func() error { return p.outbox.Record(ctx, recs) }); err != nil {
+		if err := p.outbox.Record(ctx, conditionRecords(c.Source, c.Project, c.Time, out.Transitions)); err != nil {
 			p.log.Warn("condition records not stored", "project", c.Project, "error", err)
 		}
 	}
 	if p.incidents != nil {
-		if err := cpuslot.Do(ctx, func() error { return p.incidents.handle(ctx, p.outbox, c, out, sil) }); err != nil {
+		if err := p.incidents.handle(ctx, p.outbox, c, out, sil); err != nil {
 			return fmt.Errorf("incidents of %s: %w", c.Project, err)
 		}
 	}
@@ -95,7 +92,7 @@ func (p *pipeline) Handle(ctx context.Context, c poller.Change) error {
 		}
 	}
 	if out.StateChanged {
-		if err := cpuslot.Do(ctx, func() error { return p.state.Save(ctx, c.Source, c.Project, out.State) }); err != nil {
+		if err := p.state.Save(ctx, c.Source, c.Project, out.State); err != nil {
 			return err
 		}
 	}
