@@ -31,7 +31,10 @@ type ConnOptions struct {
 	Token secret.String
 	// TLS, when set, is used for the connection.
 	TLS *setting.TLS
-	// Logger receives disconnect and reconnect notices (default: none).
+	// Logger receives disconnect and reconnect notices, and the client's
+	// asynchronous errors (a subscription dropping messages it could not
+	// keep up with) as log lines rather than the client's own lines on
+	// stderr (default: none).
 	Logger *slog.Logger
 }
 
@@ -69,7 +72,14 @@ func Connect(ctx context.Context, o ConnOptions) (*nats.Conn, error) {
 					l.Warn("NATS disconnected", "error", err)
 				}
 			}),
-			nats.ReconnectHandler(func(c *nats.Conn) { l.Info("NATS reconnected", "url", c.ConnectedUrlRedacted()) }))
+			nats.ReconnectHandler(func(c *nats.Conn) { l.Info("NATS reconnected", "url", c.ConnectedUrlRedacted()) }),
+			nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+				subject := ""
+				if sub != nil {
+					subject = sub.Subject
+				}
+				l.Warn("NATS client error", "subject", subject, "error", err)
+			}))
 	}
 	nc, err := nats.Connect(o.URL, opts...)
 	if err != nil {

@@ -2,11 +2,14 @@ package natsembed
 
 import (
 	"context"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/secret"
@@ -116,4 +119,63 @@ func TestConnectAuthenticates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A subscription that falls behind is said in the log, with its subject,
+// not in the client's own line on stderr.
+func TestConnectLogsASlowConsumer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	s, err := Start(ctx, ServerOptions{Port: -1, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(ctx)
+	var logs syncBuffer
+	nc, err := Connect(ctx, ConnOptions{URL: s.ClientURL(), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	block := make(chan struct{})
+	defer close(block)
+	sub, err := nc.Subscribe("busy.subject", func(*nats.Msg) { <-block })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.SetPendingLimits(2, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if err := nc.Publish("busy.subject", []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(logs.String(), `msg="NATS client error" component=nats_client subject=busy.subject`) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no log line of the slow consumer; logs: %s", logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
