@@ -64,10 +64,3 @@ func (e *Echoes) take(key string, value []byte) (Record, bool) {
 	delete(e.m, key)
 	return w.rec, true
 }
-
-// pending is the number of writes not yet seen come back (for tests).
-func (e *Echoes) pending() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.m)
-}

@@ -82,3 +82,10 @@ func TestWatchTakesItsOwnWritesFromEchoes(t *testing.T) {
 		t.Errorf("%d writes kept after the watch saw them or they failed, want 0", n)
 	}
 }
+
+// pending is the number of writes not yet seen come back.
+func (e *Echoes) pending() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.m)
+}
