@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/omswatch/omswatch/poller"
 )
 
 // MemoryAtPeak is where the process's memory was when its resident set
@@ -123,6 +126,12 @@ func (r BenchReport) Details() string {
 		lines = append(lines, fmt.Sprintf("latency split   to the outbox p50 %s  p99 %s; outbox to NATS p50 %s  p99 %s",
 			ms(r.ToOutbox, .5), ms(r.ToOutbox, .99), ms(r.FromOutbox, .5), ms(r.FromOutbox, .99)))
 	}
+	if r.Unseen > 0 {
+		if cycle := r.cycle(); r.settle() < cycle {
+			lines = append(lines, fmt.Sprintf("note            --settle %s is shorter than a poll cycle (%s with its jitter): a change made after "+
+				"the last cycle began cannot be seen in time; give --settle more than %s", r.settle(), cycle, cycle))
+		}
+	}
 	for _, c := range r.UnseenExamples {
 		lines = append(lines, fmt.Sprintf("never seen      %s changed at %s (simulator tick %d)", c.Project, c.Time.UTC().Format(time.TimeOnly), c.Tick))
 	}
@@ -130,4 +139,19 @@ func (r BenchReport) Details() string {
 		return ""
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// settle is the catching up the run allowed.
+func (r BenchReport) settle() time.Duration { return cmp.Or(r.Options.Settle, 3*time.Minute) }
+
+// cycle is the longest wait for a project's next poll: the schedule's
+// interval and its jitter (0 when the schedule does not parse).
+func (r BenchReport) cycle() time.Duration {
+	s, err := poller.ParseSpec(r.Options.Schedule)
+	if err != nil {
+		return 0
+	}
+	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	next := s.Next(t)
+	return s.Next(next).Sub(next) + r.Options.Jitter
 }

@@ -58,3 +58,15 @@ func TestEventHeadReadsTheAttributesBeforeTheData(t *testing.T) {
 		t.Error("an event without attributes was read")
 	}
 }
+
+// A run whose settling is shorter than a cycle says why changes went unseen.
+func TestBenchReportSaysASettleTooShort(t *testing.T) {
+	r := BenchReport{Options: BenchOptions{Schedule: "@every 60s", Jitter: 30 * time.Second, Settle: 30 * time.Second}, Unseen: 44}
+	if got := r.Details(); !strings.Contains(got, "--settle 30s is shorter than a poll cycle (1m30s with its jitter)") {
+		t.Errorf("details %q do not say the settling was too short", got)
+	}
+	r.Options.Settle = 3 * time.Minute
+	if got := r.Details(); strings.Contains(got, "shorter") {
+		t.Errorf("details %q blame a settling long enough", got)
+	}
+}
