@@ -2,7 +2,6 @@ package poller
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/flate"
 
 	"github.com/omswatch/omswatch/oms"
 )

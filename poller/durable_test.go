@@ -39,7 +39,9 @@ func (s *countingStore) PutMeta(ctx context.Context, source, project string, rec
 func (s *countingStore) take() (puts, metas int64) { return s.puts.Swap(0), s.metas.Swap(0) }
 
 // Records written before the two-tier state was kept (no list_full, no
-// failure fields) read as they did, the new fields zero.
+// failure fields) read as they did, the new fields zero; their snapshots
+// were compressed by the standard library's compress/flate, which the
+// codec no longer uses (DEFLATE is DEFLATE).
 func TestOldRecordsStayReadable(t *testing.T) {
 	sim, ids := newSim(t, 1, 5)
 	snap := snapshotOf(t, cloudAPI(t, sim, omsapi.Options{}, omssim.DemoAccessKeySecret), ids[0])

@@ -2,7 +2,6 @@ package service
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/flate"
 
 	"github.com/omswatch/omswatch/differ"
 	"github.com/omswatch/omswatch/oms"
