@@ -18,27 +18,7 @@ type Change struct {
 // MarshalJSON writes exactly the members RFC 6902 defines for the op: value
 // is present (even when null, false or 0) for add, replace and test, and
 // absent otherwise.
-func (c Change) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString(`{"op":`)
-	writeJSON(&buf, c.Op)
-	buf.WriteString(`,"path":`)
-	writeJSON(&buf, c.Path)
-	switch c.Op {
-	case "move", "copy":
-		buf.WriteString(`,"from":`)
-		writeJSON(&buf, c.From)
-	case "add", "replace", "test":
-		buf.WriteString(`,"value":`)
-		v, err := encode(c.Value)
-		if err != nil {
-			return nil, fmt.Errorf("patch %s %s: %w", c.Op, c.Path, err)
-		}
-		buf.Write(v)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
+func (c Change) MarshalJSON() ([]byte, error) { return appendChange(nil, c) }
 
 // UnmarshalJSON reads an operation back; numbers stay json.Number.
 func (c *Change) UnmarshalJSON(b []byte) error {
@@ -60,11 +40,6 @@ func (c *Change) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
-}
-
-func writeJSON(buf *bytes.Buffer, s string) {
-	b, _ := encode(s) // encoding a string cannot fail
-	buf.Write(b)
 }
 
 // String writes the operation on one line, as op path [from] [= value],

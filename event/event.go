@@ -98,7 +98,8 @@ func (e *Event) Validate() error {
 	return errors.Join(errs...)
 }
 
-// envelope is the wire form of Event; Data is marshalled by Data.MarshalJSON.
+// envelope is the wire form of Event as it is read back (appendEvent
+// writes it).
 type envelope struct {
 	SpecVersion     string   `json:"specversion"`
 	ID              string   `json:"id"`
@@ -115,12 +116,7 @@ type envelope struct {
 // and without HTML escaping, so "<" in an OMS message stays "<" for every
 // consumer. Every sink sends exactly these bytes.
 func (e Event) JSON() ([]byte, error) {
-	env := envelope{
-		SpecVersion: SpecVersion, ID: e.ID, Source: e.Source, Type: e.Type,
-		Subject: e.Subject, Time: e.Time.UTC().Format(time.RFC3339Nano),
-		DataContentType: ContentType, Severity: e.Severity, Data: e.Data,
-	}
-	return encode(env)
+	return appendEvent(make([]byte, 0, 1024), e)
 }
 
 // MarshalJSON makes json.Marshal produce the same document as JSON (up to
@@ -148,23 +144,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes "changes", the type-specific fields and "project" as one
 // object with sorted keys.
-func (d Data) MarshalJSON() ([]byte, error) {
-	m := make(map[string]any, len(d.Fields)+2)
-	for k, v := range d.Fields {
-		m[k] = v
-	}
-	p := d.Project
-	if p.Labels == nil {
-		p.Labels = []string{}
-	}
-	m[dataKeyProject] = p
-	changes := d.Changes
-	if changes == nil {
-		changes = []Change{}
-	}
-	m[dataKeyChanges] = changes
-	return encode(m)
-}
+func (d Data) MarshalJSON() ([]byte, error) { return appendData(nil, d) }
 
 // UnmarshalJSON splits the data object back into project, fields and changes.
 // Numbers in fields stay json.Number so nothing is rounded.
@@ -196,14 +176,4 @@ func (d *Data) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
-}
-
-func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
