@@ -120,3 +120,22 @@ func BenchmarkSemanticDiff(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRedact is the redacted copy of a whole snapshot, what the
+// observation log keeps of a keyframe: every member's name is checked.
+//
+//	go test ./differ -run '^$' -bench Redact -benchmem
+func BenchmarkRedact(b *testing.B) {
+	for _, in := range benchInputs(b)[:2] {
+		s, err := oms.ParseSnapshot(in.new)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(in.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Redact(s.Tree())
+			}
+		})
+	}
+}

@@ -1,8 +1,10 @@
 package differ
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/secret"
@@ -13,8 +15,35 @@ import (
 var secretWords = []string{"password", "passwd", "secret", "token", "credential",
 	"accesskey", "apikey", "privatekey", "signature", "authorization"}
 
-// secretName reports whether a member's name says its value is a credential.
+// secretName reports whether a member's name says its value is a
+// credential. Every member of every snapshot written to the observation
+// log passes here, so it folds the name into a buffer on the stack
+// rather than allocating a lowered copy of it.
 func secretName(k string) bool {
+	var stack [64]byte
+	n := stack[:0]
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c == '_' || c == '-' || c == '.':
+			continue // dropped
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= utf8.RuneSelf:
+			return secretNameSlow(k) // strings.ToLower knows Unicode
+		}
+		n = append(n, c)
+	}
+	for _, w := range secretWords {
+		if bytes.Contains(n, []byte(w)) {
+			return true
+		}
+	}
+	return bytes.HasSuffix(n, []byte("pwd"))
+}
+
+// secretNameSlow is secretName for a name that is not ASCII.
+func secretNameSlow(k string) bool {
 	n := strings.ToLower(strings.Map(func(r rune) rune {
 		if r == '_' || r == '-' || r == '.' {
 			return -1 // dropped
