@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/omswatch/omswatch/internal/jsonw"
 )
 
 // The encoder below writes an event in one pass, byte for byte what
@@ -21,21 +22,21 @@ import (
 // appendEvent appends e's one JSON encoding (see Event.JSON).
 func appendEvent(b []byte, e Event) ([]byte, error) {
 	b = append(b, `{"specversion":`...)
-	b = appendString(b, SpecVersion)
+	b = jsonw.AppendString(b, SpecVersion)
 	b = append(b, `,"id":`...)
-	b = appendString(b, e.ID)
+	b = jsonw.AppendString(b, e.ID)
 	b = append(b, `,"source":`...)
-	b = appendString(b, e.Source)
+	b = jsonw.AppendString(b, e.Source)
 	b = append(b, `,"type":`...)
-	b = appendString(b, e.Type)
+	b = jsonw.AppendString(b, e.Type)
 	b = append(b, `,"subject":`...)
-	b = appendString(b, e.Subject)
+	b = jsonw.AppendString(b, e.Subject)
 	b = append(b, `,"time":`...)
-	b = appendString(b, e.Time.UTC().Format(time.RFC3339Nano))
+	b = jsonw.AppendString(b, e.Time.UTC().Format(time.RFC3339Nano))
 	b = append(b, `,"datacontenttype":`...)
-	b = appendString(b, ContentType)
+	b = jsonw.AppendString(b, ContentType)
 	b = append(b, `,"severity":`...)
-	b = appendString(b, string(e.Severity))
+	b = jsonw.AppendString(b, string(e.Severity))
 	b = append(b, `,"data":`...)
 	b, err := appendData(b, e.Data)
 	if err != nil {
@@ -60,7 +61,7 @@ func appendData(b []byte, d Data) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonw.AppendString(b, k)
 		b = append(b, ':')
 		var err error
 		switch k {
@@ -82,24 +83,24 @@ func appendData(b []byte, d Data) ([]byte, error) {
 // are [] rather than null.
 func appendProject(b []byte, p Project) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, p.ID)
+	b = jsonw.AppendString(b, p.ID)
 	b = append(b, `,"name":`...)
-	b = appendString(b, p.Name)
+	b = jsonw.AppendString(b, p.Name)
 	b = append(b, `,"type":`...)
-	b = appendString(b, p.Type)
+	b = jsonw.AppendString(b, p.Type)
 	b = append(b, `,"status":`...)
-	b = appendString(b, p.Status)
+	b = jsonw.AppendString(b, p.Status)
 	b = append(b, `,"importance":`...)
-	b = appendString(b, p.Importance)
+	b = jsonw.AppendString(b, p.Importance)
 	b = append(b, `,"labels":[`...)
 	for i, l := range p.Labels {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, l)
+		b = jsonw.AppendString(b, l)
 	}
 	b = append(b, `],"owner":`...)
-	b = appendString(b, p.Owner)
+	b = jsonw.AppendString(b, p.Owner)
 	return append(b, '}')
 }
 
@@ -121,13 +122,13 @@ func appendChanges(b []byte, cs []Change) ([]byte, error) {
 // appendChange writes exactly the members RFC 6902 defines for the op.
 func appendChange(b []byte, c Change) ([]byte, error) {
 	b = append(b, `{"op":`...)
-	b = appendString(b, c.Op)
+	b = jsonw.AppendString(b, c.Op)
 	b = append(b, `,"path":`...)
-	b = appendString(b, c.Path)
+	b = jsonw.AppendString(b, c.Path)
 	switch c.Op {
 	case "move", "copy":
 		b = append(b, `,"from":`...)
-		b = appendString(b, c.From)
+		b = jsonw.AppendString(b, c.From)
 	case "add", "replace", "test":
 		b = append(b, `,"value":`...)
 		var err error
@@ -144,7 +145,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendString(b, v), nil
+		return jsonw.AppendString(b, v), nil
 	case bool:
 		return strconv.AppendBool(b, v), nil
 	case json.Number:
@@ -191,7 +192,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b = jsonw.AppendString(b, s)
 		}
 		return append(b, ']'), nil
 	}
@@ -213,7 +214,7 @@ func appendObject(b []byte, m map[string]any) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonw.AppendString(b, k)
 		b = append(b, ':')
 		var err error
 		if b, err = appendValue(b, m[k]); err != nil {
@@ -244,63 +245,6 @@ func appendFloat(b []byte, f float64) []byte {
 func isNumber(n json.Number) bool {
 	last := n[len(n)-1]
 	return (n[0] == '-' || n[0] >= '0' && n[0] <= '9') && last >= '0' && last <= '9' && json.Valid([]byte(n))
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s quoted as encoding/json does without HTML
-// escaping: \b \f \n \r \t and \u00XX for the other control characters,
-// \ufffd for invalid UTF-8, \u2028 and \u2029 (JSONP).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // encode is encoding/json's encoding of v: compact, without HTML

@@ -5,7 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/omswatch/omswatch/internal/jsonw"
 )
 
 // appendCanonical appends the canonical JSON of a canonical tree: object
@@ -51,7 +52,7 @@ func (e *encoder) append(buf []byte, v any) []byte {
 	case nil:
 		return append(buf, "null"...)
 	case string:
-		return appendString(buf, t)
+		return jsonw.AppendString(buf, t)
 	case json.Number:
 		return append(buf, t...)
 	case bool:
@@ -93,7 +94,7 @@ func (e *encoder) appendObject(buf []byte, m map[string]any) []byte {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendString(buf, mb.key)
+		buf = jsonw.AppendString(buf, mb.key)
 		buf = append(buf, ':')
 		start := len(buf)
 		buf = e.append(buf, mb.val)
@@ -105,59 +106,6 @@ func (e *encoder) appendObject(buf []byte, m map[string]any) []byte {
 	clear(members) // drop references so the scratch does not pin the tree
 	e.scratch[e.depth] = members
 	return append(buf, '}')
-}
-
-// appendString appends s as a JSON string the way encoding/json does with
-// HTML escaping off: \b \f \n \r \t short escapes, other control characters
-// as \u00XX, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
-func appendString(buf []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			buf = append(buf, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				buf = append(buf, '\\', c)
-			case '\b':
-				buf = append(buf, '\\', 'b')
-			case '\f':
-				buf = append(buf, '\\', 'f')
-			case '\n':
-				buf = append(buf, '\\', 'n')
-			case '\r':
-				buf = append(buf, '\\', 'r')
-			case '\t':
-				buf = append(buf, '\\', 't')
-			default:
-				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
-			buf = append(buf, s[start:i]...)
-			if r == utf8.RuneError {
-				buf = append(buf, `\ufffd`...)
-			} else {
-				buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			}
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
 }
 
 // sortMembers sorts members by key. Most objects have a handful of members,

@@ -1,5 +1,7 @@
 package oms
 
+import "github.com/omswatch/omswatch/internal/jsonw"
+
 // rawWriter writes the canonical JSON of a reusing parse's nodes: reused
 // values as the previous snapshot's bytes, assembled objects member by
 // member, the rest with the encoder. It builds the span index and the new
@@ -76,7 +78,7 @@ func (w *rawWriter) object(n *rnode) {
 		if i > 0 {
 			w.buf = append(w.buf, ',')
 		}
-		w.buf = appendString(w.buf, k.key)
+		w.buf = jsonw.AppendString(w.buf, k.key)
 		w.buf = append(w.buf, ':')
 		s := len(w.buf)
 		w.write(k)

@@ -1,5 +1,7 @@
 package oms
 
+import "github.com/omswatch/omswatch/internal/jsonw"
+
 // appendState appends the canonical JSON of the snapshot's tree without
 // its telemetry, exactly what appendCanonical(withoutTelemetry(tree))
 // writes, by copying the members of s's canonical JSON that are state:
@@ -71,7 +73,7 @@ func (s *Snapshot) appendKey(buf []byte, i int, sp span) []byte {
 	if i > 0 {
 		buf = append(buf, ',')
 	}
-	buf = appendString(buf, sp.key)
+	buf = jsonw.AppendString(buf, sp.key)
 	return append(buf, ':')
 }
 
