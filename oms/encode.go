@@ -18,6 +18,10 @@ func appendCanonical(buf []byte, v any) []byte {
 	return e.append(buf, v)
 }
 
+// AppendCanonical appends the canonical JSON of v: a canonical tree, a
+// value of one, or an RFC 7396 merge patch between two (nulls and all).
+func AppendCanonical(buf []byte, v any) []byte { return appendCanonical(buf, v) }
+
 // CanonicalJSON returns the canonical JSON of tree, which must already be
 // canonical: a snapshot's tree, or one made from it by replacing values
 // with canonical ones (a redacted copy). It spares such a tree the

@@ -326,10 +326,7 @@ func (o *observation) fill(c poller.Change, keyframe bool) error {
 // encode returns the stored record: its JSON, or 'z' and the JSON
 // DEFLATE-compressed, with a compressor from writers.
 func (o *observation) encode(writers *sync.Pool) ([]byte, error) {
-	plain, err := json.Marshal(o)
-	if err != nil {
-		return nil, fmt.Errorf("observation of %s: %w", o.Project, err)
-	}
+	plain := o.appendJSON(make([]byte, 0, 512+len(o.Snapshot)))
 	if len(plain) < compressAbove {
 		return plain, nil
 	}
