@@ -14,6 +14,7 @@ import (
 	"github.com/klauspost/compress/flate"
 
 	"github.com/omswatch/omswatch/differ"
+	"github.com/omswatch/omswatch/event"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/poller"
 	"github.com/omswatch/omswatch/rules"
@@ -184,7 +185,7 @@ func (r *recorder) Record(ctx context.Context, c poller.Change, out rules.Outcom
 	if keyframe {
 		o.Keyframe = o.Time
 	}
-	if err := o.fill(c, keyframe); err != nil {
+	if err := o.fill(c, out.Events, keyframe); err != nil {
 		return err
 	}
 	err = r.write(ctx, c.Source, c.Project, p, o)
@@ -300,8 +301,9 @@ func (r *recorder) write(ctx context.Context, source, project string, p *recorde
 
 func short(digest string) string { return digest[:min(len(digest), prevLen)] }
 
-// fill sets what the change carries: its snapshots and the poller's events.
-func (o *observation) fill(c poller.Change, keyframe bool) error {
+// fill sets what the change carries: its snapshots and the poller's
+// events; events are the change's events after the rules.
+func (o *observation) fill(c poller.Change, events []event.Event, keyframe bool) error {
 	for _, e := range c.Events {
 		b, err := e.JSON()
 		if err != nil {
@@ -316,11 +318,29 @@ func (o *observation) fill(c poller.Change, keyframe bool) error {
 	switch {
 	case keyframe:
 		// Redacting a canonical tree masks values: it stays canonical.
-		o.Snapshot = oms.CanonicalJSON(differ.Redact(c.Current.Tree()))
+		o.Snapshot = oms.CanonicalJSON(redactedTree(c, events))
 	case c.Previous != nil && c.Previous.Digest() != o.Digest:
 		o.Patch = differ.Redact(mergePatch(oms.Delta(c.Previous, c.Current)))
 	}
 	return nil
+}
+
+// redactedTree is c.Current redacted. On first sight the differ redacted
+// it already, for the oms.project.discovered event's "add" of the whole
+// document: a keyframe takes that rather than redacting every member of
+// the snapshot a second time.
+func redactedTree(c poller.Change, events []event.Event) map[string]any {
+	for _, e := range events {
+		if c.Previous != nil || e.Type != event.TypeProjectDiscovered || len(e.Data.Changes) != 1 {
+			continue
+		}
+		if ch := e.Data.Changes[0]; ch.Op == "add" && ch.Path == "" {
+			if tree, ok := ch.Value.(map[string]any); ok {
+				return tree
+			}
+		}
+	}
+	return differ.Redact(c.Current.Tree())
 }
 
 // encode returns the stored record: its JSON, or 'z' and the JSON

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/omswatch/omswatch/config"
+	"github.com/omswatch/omswatch/differ"
 	"github.com/omswatch/omswatch/internal/proctest"
 	"github.com/omswatch/omswatch/natsembed"
 	"github.com/omswatch/omswatch/oms"
@@ -99,12 +101,26 @@ func TestObservationRecordsKeepNoSecret(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		keyframe bool
-	}{{"whole snapshot", true}, {"patch", false}} {
+		prev     *oms.Snapshot
+	}{{"whole snapshot", true, old}, {"patch", false, old}, {"first sight", true, nil}} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := observation{Time: time.Unix(0, 0), Source: "oms://r", Project: "np_1"}
-			c := poller.Change{Source: "oms://r", Project: "np_1", Previous: old, Current: cur}
-			if err := o.fill(c, tc.keyframe); err != nil {
+			c := poller.Change{Source: "oms://r", Project: "np_1", Previous: tc.prev, Current: cur}
+			diff, err := differ.Diff(tc.prev, cur, differ.Observation{Source: c.Source, Time: time.Unix(1, 0)})
+			if err != nil {
 				t.Fatal(err)
+			}
+			if err := o.fill(c, diff.Events, tc.keyframe); err != nil {
+				t.Fatal(err)
+			}
+			if tc.prev == nil { // the differ's redacted tree is taken, not made again
+				if got, want := reflect.ValueOf(redactedTree(c, diff.Events)).UnsafePointer(),
+					reflect.ValueOf(diff.Events[0].Data.Changes[0].Value).UnsafePointer(); got != want {
+					t.Error("the first sight's keyframe redacted the snapshot again")
+				}
+			}
+			if want := oms.CanonicalJSON(differ.Redact(cur.Tree())); tc.keyframe && !bytes.Equal(o.Snapshot, want) {
+				t.Errorf("keyframe\n%s\nwant the redacted snapshot\n%s", o.Snapshot, want)
 			}
 			b, err := json.Marshal(o)
 			if err != nil {
@@ -450,7 +466,7 @@ func TestRebuildKeepsTheChain(t *testing.T) {
 			c.Previous = snaps[from]
 			o.Prev = short(snaps[from].Digest())
 		}
-		if err := o.fill(c, from < 0); err != nil {
+		if err := o.fill(c, nil, from < 0); err != nil {
 			t.Fatal(err)
 		}
 		return o
