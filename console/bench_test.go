@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,4 +104,28 @@ func BenchmarkProjectPage(b *testing.B) {
 		size = rec.Body.Len()
 	}
 	b.ReportMetric(float64(size), "bytes/page")
+}
+
+// What the fleet's delay samples hold once every project has a day of
+// them (a poll every 30 s), in heap bytes per project.
+//
+//	go test ./console -run '^$' -bench FleetSamplesMemory -benchtime 1x
+func BenchmarkFleetSamplesMemory(b *testing.B) {
+	const projects = 10000
+	start := testNow.Unix()
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		series := make([][]point, projects)
+		for t := int64(0); t < 24*3600; t += 30 {
+			for i := range series {
+				series[i] = addPoint(series[i], samplePoint(start+t+int64(i%30), int32(t%600)))
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/projects, "bytes/project")
+		runtime.KeepAlive(series)
+	}
 }

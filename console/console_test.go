@@ -364,12 +364,16 @@ func TestCatchUpEstimate(t *testing.T) {
 }
 
 // A day of samples every 10 s stays within maxPoints, in order, covering
-// the day, with the newest sample last.
+// the day, with the newest sample last; the series never holds more
+// memory than maxPoints take.
 func TestFleetSamplesStayBounded(t *testing.T) {
 	var s []point
-	start := testNow.Unix()
-	for k := int64(0); k < 2*24*360; k++ { // two days, every 10 s
+	start := uint32(testNow.Unix())
+	for k := uint32(0); k < 2*24*360; k++ { // two days, every 10 s
 		s = addPoint(s, point{at: start + 10*k, delay: int32(k % 500), lag: -1})
+		if cap(s) > maxPoints {
+			t.Fatalf("after %d samples the series has room for %d points (want <= %d)", k+1, cap(s), maxPoints)
+		}
 	}
 	last := start + 10*(2*24*360-1)
 	if len(s) > maxPoints || s[len(s)-1].at != last {

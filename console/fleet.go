@@ -74,25 +74,32 @@ type sample struct {
 	Lag time.Duration
 }
 
-// point is a sample as the fleet keeps it: 16 bytes (unix seconds,
-// whole seconds; lag -1 when there is no checkpoint).
+// point is a sample as the fleet keeps it: 12 bytes (unix seconds, which
+// fit 32 bits until 2106; whole seconds; lag -1 when there is no
+// checkpoint).
 type point struct {
-	at         int64
+	at         uint32
 	delay, lag int32
 }
 
 func (p point) sample() sample {
-	return sample{At: time.Unix(p.at, 0).UTC(), Delay: time.Duration(p.delay) * time.Second, Lag: time.Duration(p.lag) * time.Second}
+	return sample{At: time.Unix(int64(p.at), 0).UTC(), Delay: time.Duration(p.delay) * time.Second, Lag: time.Duration(p.lag) * time.Second}
 }
 
-// Bounds of a project's series: at most maxPoints (about 5 KB), at most
-// two a minute; when full, the older half is thinned to half as many (the
-// higher delay of each pair kept), so a day still fits.
+// Bounds of a project's series: at most maxPoints (3,456 bytes, one of
+// the allocator's size classes, and a day at one point per 5 minutes;
+// never more capacity than that), at most two a minute; when full, the
+// older half is thinned to half as many (the higher delay of each pair
+// kept), so a day still fits.
 const (
-	maxPoints = 300
+	maxPoints = 288
 	minGap    = 60 // seconds
+	day       = 24 * 3600
 )
 
+// addPoint adds p to the series s, in place where s has room: a series
+// is kept for every watched project, so it never holds more capacity than
+// maxPoints (append's doubling would leave up to 570).
 func addPoint(s []point, p point) []point {
 	n := len(s)
 	if n > 0 && p.at <= s[n-1].at {
@@ -102,21 +109,27 @@ func addPoint(s []point, p point) []point {
 		s[n-1] = p // the last one was a close follower: take its place
 		return s
 	}
-	s = append(s, p)
-	i := 0
-	for i < len(s) && s[i].at < p.at-24*3600 {
-		i++
+	old := 0
+	for old < n && s[old].at+day < p.at {
+		old++
 	}
-	s = s[i:]
-	if len(s) > maxPoints {
-		half := len(s) / 2
-		out := make([]point, 0, maxPoints)
+	if old > 0 {
+		s = s[:copy(s, s[old:])]
+	}
+	if len(s) == maxPoints {
+		half, k := len(s)/2, 0
 		for j := 0; j+1 < half; j += 2 {
-			out = append(out, maxDelay(s[j], s[j+1]))
+			s[k] = maxDelay(s[j], s[j+1])
+			k++
 		}
-		s = append(out, s[half&^1:]...)
+		s = s[:k+copy(s[k:], s[half&^1:])]
 	}
-	return s
+	if len(s) == cap(s) {
+		grown := make([]point, len(s), min(max(2*cap(s), 4), maxPoints))
+		copy(grown, s)
+		s = grown
+	}
+	return append(s, p)
 }
 
 // maxDelay merges two neighbours into one at the earlier time (so the
@@ -155,7 +168,7 @@ func (f *Fleet) Update(r Row) {
 	}
 	f.rows[r.ID] = &r
 	if r.DelayKnown || !r.Checkpoint.IsZero() {
-		p := point{at: r.Observed.Unix(), delay: int32(min(r.Delay/time.Second, 1<<31-1)), lag: -1}
+		p := point{at: uint32(max(r.Observed.Unix(), 0)), delay: int32(min(r.Delay/time.Second, 1<<31-1)), lag: -1}
 		if lag := lagOf(r); lag >= 0 {
 			p.lag = int32(min(lag/time.Second, 1<<31-1))
 		}
@@ -195,7 +208,7 @@ func (f *Fleet) Samples(id string, since time.Time) []sample {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	s := f.samples[id]
-	i, _ := slices.BinarySearchFunc(s, since.Unix(), func(a point, t int64) int { return cmp.Compare(a.at, t) })
+	i, _ := slices.BinarySearchFunc(s, since.Unix(), func(a point, t int64) int { return cmp.Compare(int64(a.at), t) })
 	out := make([]sample, len(s)-i)
 	for j, p := range s[i:] {
 		out[j] = p.sample()

@@ -164,3 +164,6 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// samplePoint is a point at unix second at with a delay and no checkpoint.
+func samplePoint(at int64, delay int32) point { return point{at: uint32(at), delay: delay, lag: -1} }
