@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/omswatch/omswatch/oms"
@@ -96,6 +97,13 @@ type Options struct {
 	// Workers bounds projects polled at the same time (default 16); the
 	// client's own in-flight bound applies below it.
 	Workers int
+	// Handoffs bounds the polls that turn what OMS answered into a change
+	// at the same time: decoding, the stored snapshot, the hand-off, the
+	// save, which is CPU and round trips to NATS rather than waiting on
+	// OMS (default twice GOMAXPROCS). Most polls of two-tier are taken from
+	// a page of the list, 150 at once: more of them at the same time only
+	// share the cores, and each takes longer.
+	Handoffs int
 
 	// Reevaluate hands off every successful poll that found nothing new as
 	// a quiet Change (Previous and Current both the stored snapshot), so
@@ -198,6 +206,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Workers < 1 {
 		o.Workers = 16
+	}
+	if o.Handoffs < 1 {
+		o.Handoffs = 2 * runtime.GOMAXPROCS(0)
 	}
 }
 

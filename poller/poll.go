@@ -42,6 +42,11 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 	if p.isRemoved(pr) {
 		return outcomeSkipped
 	}
+	slot := handoffSlot{ch: p.handoffs}
+	if !slot.take(ctx) {
+		return outcomeSkipped
+	}
+	defer slot.release()
 	now := p.opts.Now()
 	listState := "" // the entry's state digest, computed once: it encodes the whole entry
 	if entry != nil {
@@ -57,7 +62,12 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 		return p.listed(ctx, pr, entry, listState, now)
 	}
 	p.describes.Add(1)
+	slot.release() // waiting on OMS is not work: another poll may use the slot
 	snap, err := p.opts.Fetcher.Fetch(ctx, pr.id)
+	if !slot.take(ctx) {
+		return outcomeSkipped // shutting down
+	}
+	now = p.opts.Now() // observed when OMS answered, not when the request queued for the account's rate
 	if err != nil {
 		if ctx.Err() != nil {
 			return outcomeSkipped // shutting down: not the project's failure
@@ -78,6 +88,35 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 		listDigest, listFull = listState, entry.Digest()
 	}
 	return p.observed(ctx, pr, snap, listDigest, listFull, now)
+}
+
+// handoffSlot is a poll's hold on one of the poller's hand-off slots
+// (Options.Handoffs).
+type handoffSlot struct {
+	ch   chan struct{}
+	held bool
+}
+
+// take waits for a slot; false when ctx ended first.
+func (s *handoffSlot) take(ctx context.Context) bool {
+	if s.held {
+		return true
+	}
+	select {
+	case s.ch <- struct{}{}:
+		s.held = true
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// release gives the slot back, if held.
+func (s *handoffSlot) release() {
+	if s.held {
+		<-s.ch
+		s.held = false
+	}
 }
 
 // listIsEnough reports whether the ListProjects entry can stand in for a

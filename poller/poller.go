@@ -26,11 +26,12 @@ type Poller struct {
 	always     map[string]bool
 	log        *slog.Logger
 
-	budget    *budget      // the describes two-tier may spend on listed projects (nil: no bound)
-	describes atomic.Int64 // DescribeProject calls made (for two-tier figures)
-	fromList  atomic.Int64 // changes and first sightings taken from a list entry for want of budget
-	cycles    atomic.Int64 // cycles ended
-	oneShot   atomic.Bool  // RunOnce: a pause is reported in its Summary, not told as an event
+	handoffs  chan struct{} // a slot per poll turning an answer into a change (Options.Handoffs)
+	budget    *budget       // the describes two-tier may spend on listed projects (nil: no bound)
+	describes atomic.Int64  // DescribeProject calls made (for two-tier figures)
+	fromList  atomic.Int64  // changes and first sightings taken from a list entry for want of budget
+	cycles    atomic.Int64  // cycles ended
+	oneShot   atomic.Bool   // RunOnce: a pause is reported in its Summary, not told as an event
 
 	mu         sync.Mutex
 	projects   map[string]*project
@@ -55,7 +56,8 @@ func New(o Options) (*Poller, error) {
 		return nil, fmt.Errorf("poller: discovery refresh: %w", err)
 	}
 	p := &Poller{opts: o, groups: groups, rediscover: refresh, always: map[string]bool{},
-		log: o.Logger.With("component", "poller", "source", o.Source), projects: map[string]*project{}}
+		log: o.Logger.With("component", "poller", "source", o.Source), projects: map[string]*project{},
+		handoffs: make(chan struct{}, o.Handoffs)}
 	if o.Mode == TwoTier && o.DescribeRate > 0 {
 		p.budget = newBudget(o.DescribeRate)
 	}
