@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/omswatch/omswatch/internal/jsonw"
 )
@@ -14,7 +15,8 @@ import (
 // writes what encoding/json writes with SetEscapeHTML(false) for the same
 // tree, without reflection.
 func appendCanonical(buf []byte, v any) []byte {
-	var e encoder
+	e := newEncoder(false)
+	defer e.release()
 	return e.append(buf, v)
 }
 
@@ -49,6 +51,45 @@ type encoder struct {
 	// (see spanIndex) in index as they are written.
 	indexing bool
 	index    spanIndex
+	// pooled holds scratch borrowed from scratches (nil: none).
+	pooled *scratchSet
+}
+
+// scratchSet is an encoder's scratch between two documents. Every
+// snapshot made (a change, a list entry's state) sorted the members of its
+// objects in scratch of its own: a tenth of what the service allocated.
+type scratchSet struct{ members [][]keyValue }
+
+// scratches holds scratch sets between documents, as a sync.Pool does
+// for buffers; the collector empties it.
+var scratches = sync.Pool{New: func() any { return new(scratchSet) }}
+
+// maxPooledMembers bounds the members a pooled scratch level keeps: an
+// object of a hundred thousand members should not stay in memory for the
+// next snapshot of ten.
+const maxPooledMembers = 4096
+
+// newEncoder returns an encoder with scratch from the pool; release gives
+// it back.
+func newEncoder(indexing bool) encoder {
+	p := scratches.Get().(*scratchSet)
+	return encoder{scratch: p.members, indexing: indexing, pooled: p}
+}
+
+// release returns the encoder's scratch to the pool; the encoder's index
+// stays its own.
+func (e *encoder) release() {
+	p := e.pooled
+	if p == nil {
+		return
+	}
+	for i, m := range e.scratch {
+		if cap(m) > maxPooledMembers {
+			e.scratch[i] = nil
+		}
+	}
+	p.members, e.scratch, e.pooled = e.scratch, nil, nil
+	scratches.Put(p)
 }
 
 func (e *encoder) append(buf []byte, v any) []byte {

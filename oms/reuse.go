@@ -177,7 +177,7 @@ func (p *rawParse) snapshot(root *rnode, tree map[string]any, data rawValue) *Sn
 	// The canonical JSON is about as long as the previous one plus what the
 	// response grew by; without one, about as long as the response.
 	rawLen := data.end - data.start
-	size, w := rawLen+512, rawWriter{enc: encoder{indexing: true}, prev: p.prev, base: int32(data.start)}
+	size, w := rawLen+512, rawWriter{enc: newEncoder(true), prev: p.prev, base: int32(data.start)}
 	if pm := p.prev; pm != nil {
 		size = max(len(pm.json)+rawLen-len(pm.raw), 0) + rawLen/32 + 512
 		w.entries = make([]memoEntry, 0, len(pm.entries)+16)
@@ -185,6 +185,7 @@ func (p *rawParse) snapshot(root *rnode, tree map[string]any, data rawValue) *Sn
 	}
 	w.buf = make([]byte, 0, size)
 	w.write(root)
+	w.enc.release()
 	sum := sha256.Sum256(w.buf)
 	m := &memo{seed: p.seed, raw: bytes.Clone(p.b[data.start:data.end]), json: slices.Clip(w.buf),
 		index: w.enc.index, entries: w.entries}

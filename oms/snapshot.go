@@ -65,8 +65,9 @@ func canonicalize(data any, w walker, sizeHint int) (*Snapshot, error) {
 				"the project data has a top-level %q member, as if an envelope were nested in Data", k)}
 		}
 	}
-	e := encoder{indexing: true}
+	e := newEncoder(true)
 	buf := e.append(make([]byte, 0, max(sizeHint, 4096)), tree)
+	e.release()
 	sum := sha256.Sum256(buf)
 	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:]), index: e.index, view: &lazyProject{}}, nil
 }
@@ -75,8 +76,9 @@ func canonicalize(data any, w walker, sizeHint int) (*Snapshot, error) {
 // the members of canonical trees (WithMembersFrom, WithTelemetryFrom),
 // which canonicalising would only copy.
 func snapshotOf(tree map[string]any, sizeHint int) *Snapshot {
-	e := encoder{indexing: true}
+	e := newEncoder(true)
 	buf := e.append(make([]byte, 0, max(sizeHint, 4096)), tree)
+	e.release()
 	sum := sha256.Sum256(buf)
 	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:]), index: e.index, view: &lazyProject{}}
 }

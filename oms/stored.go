@@ -35,8 +35,10 @@ func ParseStored(body []byte, digest string) (*Snapshot, error) {
 	if len(body) < indexFrom {
 		return s, nil
 	}
-	e := encoder{indexing: true}
-	if buf := e.append(make([]byte, 0, len(body)), tree); !bytes.Equal(buf, body) {
+	e := newEncoder(true)
+	buf := e.append(make([]byte, 0, len(body)), tree)
+	e.release()
+	if !bytes.Equal(buf, body) {
 		// Not canonical after all (written by hand?): read it as an answer.
 		return ParseSnapshot(body)
 	}
