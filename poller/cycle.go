@@ -21,6 +21,8 @@ type work struct {
 	// unlisted says the cycle's fleet read failed before the project's
 	// page: its last listed state stands, and it is described only if due.
 	unlisted bool
+	// catchUp says the cycle is behind its schedule: throughput first.
+	catchUp bool
 }
 
 // cycle polls the projects of group g once. In two-tier mode it reads the
@@ -51,6 +53,7 @@ func (p *Poller) cycleUntil(ctx, workCtx context.Context, g int, jitter bool, t 
 	if t == nil {
 		t = &tally{}
 	}
+	t.behind = p.groups[g].schedule.Next(start)
 	defer func() {
 		s := t.s
 		p.log.Debug("cycle done", "group", p.groups[g].name, "projects", len(members), "changed", s.Changed,
@@ -107,6 +110,7 @@ func (p *Poller) run(ctx, workCtx context.Context, ws []work, start time.Time, j
 			defer done()
 			defer p.recoverPoll(w.pr, t)
 			start := time.Now()
+			w.catchUp = !t.behind.IsZero() && start.After(t.behind)
 			o := p.poll(hctx, w)
 			t.add(w.pr, o)
 			p.observe(w.pr, o, time.Since(start))

@@ -102,7 +102,11 @@ type Options struct {
 	// save, which is CPU and round trips to NATS rather than waiting on
 	// OMS (default twice GOMAXPROCS). Most polls of two-tier are taken from
 	// a page of the list, 150 at once: more of them at the same time only
-	// share the cores, and each takes longer.
+	// share the cores, and each takes longer. A cycle that runs past the
+	// start of the next (it is behind, and the next would be skipped)
+	// hands off Workers at a time instead: with more requests to the
+	// embedded NATS in flight, each costs less CPU (at 100,000 projects,
+	// 14% more polls in the same CPU), and throughput is what it lacks.
 	Handoffs int
 
 	// Reevaluate hands off every successful poll that found nothing new as

@@ -43,6 +43,9 @@ func (p *Poller) poll(ctx context.Context, w work) outcome {
 		return outcomeSkipped
 	}
 	slot := handoffSlot{ch: p.handoffs}
+	if w.catchUp {
+		slot.ch = p.catchUp
+	}
 	if !slot.take(ctx) {
 		return outcomeSkipped
 	}
