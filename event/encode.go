@@ -92,32 +92,32 @@ func appendProject(b []byte, p Project) []byte {
 	b = jsonw.AppendString(b, p.Status)
 	b = append(b, `,"importance":`...)
 	b = jsonw.AppendString(b, p.Importance)
-	b = append(b, `,"labels":[`...)
-	for i, l := range p.Labels {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonw.AppendString(b, l)
-	}
-	b = append(b, `],"owner":`...)
+	b = append(b, `,"labels":`...)
+	b, _ = appendArray(b, p.Labels, appendStringElem) // none is [], and a string cannot fail
+	b = append(b, `,"owner":`...)
 	b = jsonw.AppendString(b, p.Owner)
 	return append(b, '}')
 }
 
 // appendChanges writes the operations; none is [] rather than null.
-func appendChanges(b []byte, cs []Change) ([]byte, error) {
+func appendChanges(b []byte, cs []Change) ([]byte, error) { return appendArray(b, cs, appendChange) }
+
+// appendArray writes xs as a JSON array, each element by add.
+func appendArray[T any](b []byte, xs []T, add func([]byte, T) ([]byte, error)) ([]byte, error) {
 	b = append(b, '[')
-	for i, c := range cs {
+	for i, x := range xs {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		var err error
-		if b, err = appendChange(b, c); err != nil {
+		if b, err = add(b, x); err != nil {
 			return nil, err
 		}
 	}
 	return append(b, ']'), nil
 }
+
+func appendStringElem(b []byte, s string) ([]byte, error) { return jsonw.AppendString(b, s), nil }
 
 // appendChange writes exactly the members RFC 6902 defines for the op.
 func appendChange(b []byte, c Change) ([]byte, error) {
@@ -172,29 +172,12 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		if v == nil {
 			return append(b, "null"...), nil
 		}
-		b = append(b, '[')
-		for i, x := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendValue(b, x); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendArray(b, v, appendValue)
 	case []string:
 		if v == nil {
 			return append(b, "null"...), nil
 		}
-		b = append(b, '[')
-		for i, s := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.AppendString(b, s)
-		}
-		return append(b, ']'), nil
+		return appendArray(b, v, appendStringElem)
 	}
 	enc, err := encode(v) // anything else, and what encoding/json refuses, as it says
 	if err != nil {

@@ -53,7 +53,12 @@ func (p *Poller) cycleUntil(ctx, workCtx context.Context, g int, jitter bool, t 
 	if t == nil {
 		t = &tally{}
 	}
-	t.behind = p.groups[g].schedule.Next(start)
+	next := p.groups[g].schedule.Next(start)
+	t.start, t.behind = start, next
+	if p.lagging[g].Load() {
+		t.behind = start // the last cycle ended behind: this one starts behind
+	}
+	defer func() { p.lagging[g].Store(time.Now().After(next)) }()
 	defer func() {
 		s := t.s
 		p.log.Debug("cycle done", "group", p.groups[g].name, "projects", len(members), "changed", s.Changed,

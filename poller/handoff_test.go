@@ -90,6 +90,18 @@ func TestHandoffsAreBounded(t *testing.T) {
 			} else if most != tc.handoffs && !tc.behind {
 				t.Errorf("%d hand-offs at once, want %d (Handoffs)", most, tc.handoffs)
 			}
+			if tc.behind {
+				// The next cycle starts behind, with every worker, rather
+				// than a schedule's interval later.
+				if !p.lagging[0].Load() {
+					t.Fatal("a cycle that ended behind its schedule is not remembered as behind")
+				}
+				next := &tally{}
+				p.cycle(t.Context(), 0, false, next)
+				if !next.behind.Equal(next.start) {
+					t.Errorf("the cycle after one that ended behind was behind only %s after it began", next.behind.Sub(next.start))
+				}
+			}
 			// 40 describes of 100 ms one at a time would take 4 s.
 			if took := time.Since(start); !tc.list && took > 2*time.Second {
 				t.Errorf("the round took %s: describes waited for the one slot", took.Round(time.Millisecond))

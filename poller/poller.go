@@ -28,6 +28,7 @@ type Poller struct {
 
 	handoffs  chan struct{} // a slot per poll turning an answer into a change (Options.Handoffs)
 	catchUp   chan struct{} // the same, Workers of them, for a cycle behind its schedule
+	lagging   []atomic.Bool // by group: its last cycle ended behind its schedule
 	budget    *budget       // the describes two-tier may spend on listed projects (nil: no bound)
 	describes atomic.Int64  // DescribeProject calls made (for two-tier figures)
 	fromList  atomic.Int64  // changes and first sightings taken from a list entry for want of budget
@@ -58,7 +59,8 @@ func New(o Options) (*Poller, error) {
 	}
 	p := &Poller{opts: o, groups: groups, rediscover: refresh, always: map[string]bool{},
 		log: o.Logger.With("component", "poller", "source", o.Source), projects: map[string]*project{},
-		handoffs: make(chan struct{}, o.Handoffs), catchUp: make(chan struct{}, o.Workers)}
+		handoffs: make(chan struct{}, o.Handoffs), catchUp: make(chan struct{}, o.Workers),
+		lagging: make([]atomic.Bool, len(groups))}
 	if o.Mode == TwoTier && o.DescribeRate > 0 {
 		p.budget = newBudget(o.DescribeRate)
 	}
@@ -196,6 +198,8 @@ type tally struct {
 	// ended are the projects that reached a final status, for the
 	// cycle's one log line about them.
 	ended []string
+	// start is when the cycle began.
+	start time.Time
 	// behind is when the cycle falls behind its schedule (the next
 	// cycle is due, and would be skipped): from then on its polls hand
 	// off with Workers at a time (see Options.Handoffs). Zero: never.
