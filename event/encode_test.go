@@ -71,7 +71,7 @@ func (c refChange) MarshalJSON() ([]byte, error) {
 
 func TestEncoderMatchesEncodingJSON(t *testing.T) {
 	nested := map[string]any{"z": []any{json.Number("1.50"), 2.5e-9, 1e21, -0.0, int64(-7), true, nil},
-		"a": map[string]any{"<tag>": "a&b", "empty": map[string]any{}, "none": []any{}, "nilmap": map[string]any(nil)},
+		"a":    map[string]any{"<tag>": "a&b", "empty": map[string]any{}, "none": []any{}, "nilmap": map[string]any(nil)},
 		"strs": []string{"x", "\u2028", "\x01"}, "nilstrs": []string(nil), "when": time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC),
 		"sev": Warning, "n": json.Number(""), "f": 123456789.0, "tiny": 1e-7, "ints": []int{1, 2}}
 	cases := map[string]Event{
