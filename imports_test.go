@@ -17,7 +17,7 @@ import (
 // application package, service, wires them; cmd/omswatch parses flags and
 // prints. A stage importing another stage is a design error caught here.
 var allowedImports = map[string][]string{
-	"event":  {"internal/suggest"},
+	"event":  {"internal/suggest", "internal/jsonw"},
 	"secret": {},
 	// setting is the components' shared configuration vocabulary: a leaf.
 	"setting": {},
@@ -25,17 +25,23 @@ var allowedImports = map[string][]string{
 	// wait that ends with its context: leaves.
 	"internal/suggest":  {},
 	"internal/ctxsleep": {},
-	"oms":               {},
-	"oms/omssim":        {"oms"},
-	"differ":            {"oms", "event", "secret", "github.com/wI2L/jsondiff"},
-	"rules":             {"oms", "event", "internal/suggest", "github.com/expr-lang/expr"},
+	// internal/jsonw is the one JSON string writer of the encoders that must
+	// write what encoding/json writes (canonical snapshots, events,
+	// observation records): a leaf.
+	"internal/jsonw": {},
+	"oms":            {"internal/jsonw"},
+	"oms/omssim":     {"oms"},
+	"differ":         {"oms", "event", "secret", "github.com/wI2L/jsondiff"},
+	"rules":          {"oms", "event", "internal/suggest", "github.com/expr-lang/expr"},
 	// rules/kvstate is where the rules' state and silences meet JetStream,
 	// so that rules itself stays pure.
 	"rules/kvstate": {"rules", "internal/jsensure", "github.com/nats-io/"},
 	// poller is the polling engine: it uses an OMS client and leases
 	// through interfaces of its own, and imports neither omsapi nor lease;
-	// x/time/rate spaces its describe budget.
-	"poller": {"oms", "event", "secret", "github.com/robfig/cron/v3", "github.com/nats-io/", "internal/jsensure", "internal/ctxsleep", "golang.org/x/time/rate"},
+	// x/time/rate spaces its describe budget; klauspost/compress's DEFLATE
+	// compresses the stored snapshots.
+	"poller": {"oms", "event", "secret", "github.com/robfig/cron/v3", "github.com/nats-io/", "internal/jsensure", "internal/ctxsleep", "golang.org/x/time/rate",
+		"github.com/klauspost/compress/flate"},
 	// omsapi is the OMS client (signing, transport, limits, retries); it
 	// knows nothing of polling.
 	"omsapi": {"oms", "secret", "setting", "internal/suggest", "internal/ctxsleep", "github.com/alibabacloud-go/", "github.com/aliyun/credentials-go", "golang.org/x/time/rate"},
@@ -77,7 +83,8 @@ var allowedImports = map[string][]string{
 	// import all of them, and nothing but cmd imports it.
 	"service": {"config", "console", "differ", "event", "incident", "lease", "natsembed", "oms", "oms/omssim", "omsapi", "poller", "rules", "rules/kvstate", "setting",
 		"secret", "sinks", "sinks/logsink", "sinks/natssink", "sinks/slack", "sinks/webhook",
-		"sinks/alertmanager", "sinks/pagerduty", "github.com/nats-io/", "github.com/prometheus/client_golang/"},
+		"sinks/alertmanager", "sinks/pagerduty", "github.com/nats-io/", "github.com/prometheus/client_golang/",
+		"internal/jsonw", "github.com/klauspost/compress/flate"},
 }
 
 const module = "github.com/omswatch/omswatch"
