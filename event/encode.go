@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -55,6 +56,19 @@ func appendData(b []byte, d Data) ([]byte, error) {
 		}
 	}
 	keys = append(keys, dataKeyProject, dataKeyChanges)
+	return appendMembers(b, keys, func(b []byte, k string) ([]byte, error) {
+		switch k {
+		case dataKeyProject:
+			return appendProject(b, d.Project), nil
+		case dataKeyChanges:
+			return appendChanges(b, d.Changes)
+		}
+		return appendValue(b, d.Fields[k])
+	})
+}
+
+// appendMembers writes an object of keys, sorted, each value by add.
+func appendMembers(b []byte, keys []string, add func([]byte, string) ([]byte, error)) ([]byte, error) {
 	slices.Sort(keys)
 	b = append(b, '{')
 	for i, k := range keys {
@@ -64,15 +78,7 @@ func appendData(b []byte, d Data) ([]byte, error) {
 		b = jsonw.AppendString(b, k)
 		b = append(b, ':')
 		var err error
-		switch k {
-		case dataKeyProject:
-			b = appendProject(b, d.Project)
-		case dataKeyChanges:
-			b, err = appendChanges(b, d.Changes)
-		default:
-			b, err = appendValue(b, d.Fields[k])
-		}
-		if err != nil {
+		if b, err = add(b, k); err != nil {
 			return nil, err
 		}
 	}
@@ -187,24 +193,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 }
 
 func appendObject(b []byte, m map[string]any) ([]byte, error) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonw.AppendString(b, k)
-		b = append(b, ':')
-		var err error
-		if b, err = appendValue(b, m[k]); err != nil {
-			return nil, err
-		}
-	}
-	return append(b, '}'), nil
+	return appendMembers(b, slices.Collect(maps.Keys(m)), func(b []byte, k string) ([]byte, error) { return appendValue(b, m[k]) })
 }
 
 // appendFloat writes a finite float64 as ES6 does, as encoding/json does.

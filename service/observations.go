@@ -330,8 +330,11 @@ func (o *observation) fill(c poller.Change, events []event.Event, keyframe bool)
 // document: a keyframe takes that rather than redacting every member of
 // the snapshot a second time.
 func redactedTree(c poller.Change, events []event.Event) map[string]any {
+	if c.Previous != nil {
+		return differ.Redact(c.Current.Tree())
+	}
 	for _, e := range events {
-		if c.Previous != nil || e.Type != event.TypeProjectDiscovered || len(e.Data.Changes) != 1 {
+		if e.Type != event.TypeProjectDiscovered || len(e.Data.Changes) != 1 {
 			continue
 		}
 		if ch := e.Data.Changes[0]; ch.Op == "add" && ch.Path == "" {
