@@ -223,7 +223,7 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	rep.AtPeak = mem.result()
 	rep.Latencies = lat.sorted()
 	rep.ToOutbox, rep.FromOutbox = lat.split()
-	rep.Changes = len(changes)
+	rep.Changes = len(changes.changes)
 	rep.Detections, rep.Unseen, rep.UnseenExamples = lat.detect(changes)
 	return rep, nil
 }

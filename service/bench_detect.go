@@ -127,29 +127,89 @@ func (a *arrivals) sorted() []time.Duration {
 // arrives.
 const observedEarly = time.Second
 
+// changeLog is the simulator's state changes as the bench keeps them in
+// the process it measures: each project's id once, and per change its
+// index, tick and time. Decoded whole, the changes of a run at 100,000
+// projects (over a million) took a few hundred megabytes at the moment the
+// run froze, and were the service's peak resident set.
+type changeLog struct {
+	names   []string
+	index   map[string]int32
+	changes []loggedChange
+}
+
+type loggedChange struct {
+	project, tick int32
+	at            int64 // Unix nanoseconds
+}
+
+func (l *changeLog) add(cs []omssim.StateChange) {
+	if l.index == nil {
+		l.index = map[string]int32{}
+	}
+	for _, c := range cs {
+		i, ok := l.index[c.Project]
+		if !ok {
+			i = int32(len(l.names))
+			l.index[c.Project] = i
+			l.names = append(l.names, c.Project)
+		}
+		l.changes = append(l.changes, loggedChange{project: i, tick: int32(c.Tick), at: c.Time.UnixNano()})
+	}
+}
+
+// change is change i as the simulator told it.
+func (l *changeLog) change(i int) omssim.StateChange {
+	c := l.changes[i]
+	return omssim.StateChange{Project: l.names[c.project], Tick: int64(c.tick), Time: time.Unix(0, c.at)}
+}
+
+// shownAt is when the first event of change i's project observed at or
+// after it arrived (0: none yet). a.mu is held.
+func (a *arrivals) shownAt(l *changeLog, i int) int64 {
+	c := l.changes[i]
+	from := c.at - int64(observedEarly)
+	var first int64
+	for _, ar := range a.byProject[l.names[c.project]] {
+		if ar.observed >= from && (first == 0 || ar.arrived < first) {
+			first = ar.arrived
+		}
+	}
+	return first
+}
+
+// unseen keeps of the changes pending (indexes into l) those no event
+// shows yet, in place.
+func (a *arrivals) unseen(l *changeLog, pending []int32) []int32 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	kept := pending[:0]
+	for _, i := range pending {
+		if a.shownAt(l, int(i)) == 0 {
+			kept = append(kept, i)
+		}
+	}
+	return kept
+}
+
 // detect times each change: from the moment the simulator began answering
 // it to the arrival of the first event of its project observed at or after
 // it. It returns the delays, sorted, how many changes no event showed and
 // the first few of them.
-func (a *arrivals) detect(changes []omssim.StateChange) (delays []time.Duration, unseen int, examples []omssim.StateChange) {
+func (a *arrivals) detect(l *changeLog) (delays []time.Duration, unseen int, examples []omssim.StateChange) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, c := range changes {
-		var first time.Time
-		from := c.Time.Add(-observedEarly)
-		for _, ar := range a.byProject[c.Project] {
-			if ar.observed >= from.UnixNano() && (first.IsZero() || ar.arrived < first.UnixNano()) {
-				first = time.Unix(0, ar.arrived)
-			}
-		}
-		if first.IsZero() {
+	delays = make([]time.Duration, 0, len(l.changes))
+	for i, c := range l.changes {
+		first := a.shownAt(l, i)
+		if first == 0 {
 			unseen++
 			if len(examples) < 5 {
-				examples = append(examples, c)
+				examples = append(examples, l.change(i))
 			}
 			continue
 		}
-		delays = append(delays, max(first.Sub(c.Time), 0))
+		delays = append(delays, max(time.Duration(first-c.at), 0))
 	}
 	slices.Sort(delays)
 	return delays, unseen, examples
@@ -171,8 +231,8 @@ func simControl(ctx context.Context, simURL, method, path string, out any) error
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return fmt.Errorf("simulator %s: %s: %s", path, resp.Status, body)
 	}
-	// Decoded as it is read: the changes of a large run are megabytes,
-	// which the process being measured would otherwise hold twice.
+	// A json.Decoder reads the whole value before it decodes it: callers
+	// ask for small answers (settle reads the changes a tick at a time).
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("simulator %s: %w", path, err)
 	}
@@ -181,29 +241,39 @@ func simControl(ctx context.Context, simURL, method, path string, out any) error
 
 // settle stops the simulator's clock, reads the changes it made since
 // tick from, and waits up to d for the service to show every one of
-// them; it returns the changes.
-func settle(ctx context.Context, simURL string, from int64, d time.Duration, a *arrivals) ([]omssim.StateChange, error) {
+// them; it returns the changes. They are read a tick at a time, so that
+// the process being measured never holds more than one tick's decoded.
+func settle(ctx context.Context, simURL string, from int64, d time.Duration, a *arrivals) (*changeLog, error) {
 	var st omssim.State
 	if err := simControl(ctx, simURL, http.MethodPost, "/_sim/freeze", &st); err != nil {
 		return nil, err
 	}
-	var changes []omssim.StateChange
-	if err := simControl(ctx, simURL, http.MethodGet, fmt.Sprintf("/_sim/changes?from=%d&to=%d", from, st.Tick), &changes); err != nil {
-		return nil, err
+	log := &changeLog{}
+	for t := from; t < st.Tick; t++ {
+		var changes []omssim.StateChange
+		if err := simControl(ctx, simURL, http.MethodGet, fmt.Sprintf("/_sim/changes?from=%d&to=%d", t, t+1), &changes); err != nil {
+			return nil, err
+		}
+		log.add(changes)
+	}
+	pending := make([]int32, len(log.changes))
+	for i := range pending {
+		pending[i] = int32(i)
 	}
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		if _, unseen, _ := a.detect(changes); unseen == 0 {
-			return changes, nil
+		// Only the changes not seen the last time are looked at again.
+		if pending = a.unseen(log, pending); len(pending) == 0 {
+			return log, nil
 		}
 		select {
 		case <-ctx.Done():
-			return changes, nil
+			return log, nil
 		case <-deadline.C:
-			return changes, nil
+			return log, nil
 		case <-tick.C:
 		}
 	}

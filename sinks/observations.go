@@ -109,9 +109,9 @@ func StoredDeliveries(h nats.Header, e event.Event) []Delivery {
 // LastObservation returns the last observation record of a project, or
 // nil when there is none.
 func (o *Outbox) LastObservation(ctx context.Context, source, project string) ([]byte, error) {
-	st, err := o.js.Stream(ctx, o.opts.ObservationStream)
+	st, err := o.observationStream(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("outbox: observation log: %w", err)
+		return nil, err
 	}
 	m, err := st.GetLastMsgForSubject(ctx, ObservationSubject(o.opts.ObservationPrefix, source, project))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -121,4 +121,21 @@ func (o *Outbox) LastObservation(ctx context.Context, source, project string) ([
 		return nil, fmt.Errorf("outbox: last observation of %s: %w", project, err)
 	}
 	return m.Data, nil
+}
+
+// observationStream is the observation log's stream, looked up once: a
+// restarted service reads each project's last record when it first sees
+// the project change, and a lookup is a request of its own.
+func (o *Outbox) observationStream(ctx context.Context) (jetstream.Stream, error) {
+	o.obsMu.Lock()
+	defer o.obsMu.Unlock()
+	if o.obs != nil {
+		return o.obs, nil
+	}
+	st, err := o.js.Stream(ctx, o.opts.ObservationStream)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: observation log: %w", err)
+	}
+	o.obs = st
+	return st, nil
 }

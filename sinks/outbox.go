@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -109,6 +110,9 @@ type Outbox struct {
 	js   jetstream.JetStream
 	opts OutboxOptions
 	log  *slog.Logger
+
+	obsMu sync.Mutex
+	obs   jetstream.Stream // the observation log's, once looked up
 }
 
 // NewOutbox creates the audit, dead-letter and decision streams, or brings their
