@@ -33,6 +33,9 @@ func (o *observation) appendJSON(b []byte) []byte {
 			if len(w.Patch) > 0 {
 				b = append(b, `,"p":`...)
 				b = oms.AppendCanonical(b, w.Patch)
+			} else if len(w.patchJSON) > 0 {
+				b = append(b, `,"p":`...)
+				b = append(b, w.patchJSON...)
 			}
 			if w.Digest != "" {
 				b = appendStringMember(b, "d", w.Digest)
@@ -55,6 +58,9 @@ func (o *observation) appendJSON(b []byte) []byte {
 	if len(o.Patch) > 0 {
 		b = append(b, `,"patch":`...)
 		b = oms.AppendCanonical(b, o.Patch)
+	} else if len(o.patchJSON) > 0 {
+		b = append(b, `,"patch":`...)
+		b = append(b, o.patchJSON...)
 	}
 	if o.Quiet {
 		b = append(b, `,"quiet":true`...)

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/omswatch/omswatch/oms"
 )
 
 // The record's writer writes what json.Marshal wrote for it, byte for
@@ -41,5 +43,20 @@ func TestObservationJSONIsWhatEncodingJSONWrote(t *testing.T) {
 	b, errB := decodeObservation(want)
 	if errA != nil || errB != nil || !reflect.DeepEqual(a, b) {
 		t.Errorf("with HTML characters, read back %+v (%v), encoding/json's %+v (%v)", a, errA, b, errB)
+	}
+}
+
+// A patch that waited in memory as canonical JSON is written as the same
+// patch held as values would be.
+func TestWaitingPatchIsWrittenAsItsValues(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 16, 0, 0, 0, time.UTC)
+	idle := map[string]any{"ExtraInfo": map[string]any{"SyncDelay": json.Number("12"), "Gone": nil}}
+	own := map[string]any{"Status": "RUNNING", "Steps": []any{json.Number("2"), "a\"b"}}
+	values := observation{Source: "s", Project: "p", Time: t0, IdleFrom: t0.Add(-time.Minute),
+		Idle: []idleObs{{Gap: 0, Patch: idle, Digest: "0123"}}, Patch: own}
+	encoded := observation{Source: "s", Project: "p", Time: t0, IdleFrom: t0.Add(-time.Minute),
+		Idle: []idleObs{{Gap: 0, patchJSON: oms.AppendCanonical(nil, idle), Digest: "0123"}}, patchJSON: oms.AppendCanonical(nil, own)}
+	if got, want := encoded.appendJSON(nil), values.appendJSON(nil); !bytes.Equal(got, want) {
+		t.Errorf("from canonical JSON:\n got %s\nwant %s", got, want)
 	}
 }

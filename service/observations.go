@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -50,8 +49,11 @@ type observation struct {
 	// turns Previous into it (nil: they are equal).
 	Snapshot json.RawMessage `json:"snap,omitempty"`
 	Patch    map[string]any  `json:"patch,omitempty"`
-	Quiet    bool            `json:"quiet,omitempty"`
-	Removed  bool            `json:"removed,omitempty"`
+	// patchJSON is Patch as canonical JSON, for a patch that waited in
+	// memory (see waiting); written in its place.
+	patchJSON []byte
+	Quiet     bool `json:"quiet,omitempty"`
+	Removed   bool `json:"removed,omitempty"`
 	// Events are the poller's own events (CloudEvents JSON).
 	Events []json.RawMessage `json:"events,omitempty"`
 	// Keyframe is when the chain's last whole snapshot was written.
@@ -71,6 +73,9 @@ type idleObs struct {
 	Gap    int64          `json:"g"`
 	Patch  map[string]any `json:"p,omitempty"`
 	Digest string         `json:"d,omitempty"`
+	// patchJSON is Patch as canonical JSON (see waiting), written in its
+	// place.
+	patchJSON []byte
 }
 
 // Bounds of the observation log's writer.
@@ -110,11 +115,16 @@ type recorded struct {
 	idle     []waiting
 }
 
-// waiting is an observation that decided nothing, not yet written.
+// waiting is an observation that decided nothing, not yet written. Its
+// patch is kept as the canonical JSON it will be written as: a tenth of
+// the size of the decoded values, which are copied out of the answer they
+// were decoded from anyway (a whole ListProjects page for a telemetry
+// refresh, which they would keep alive while they wait), and nothing for
+// the collector to scan. Up to idleFlush of them wait for each project.
 type waiting struct {
 	at           time.Time
 	prev, digest string
-	patch        map[string]any // nil: no change
+	patch        []byte // nil: no change
 }
 
 func newRecorder(o *sinks.Outbox) *recorder {
@@ -175,10 +185,10 @@ func (r *recorder) Record(ctx context.Context, c poller.Change, out rules.Outcom
 	if c.Current != nil && !keyframe && !c.Removed && len(c.Events) == 0 && len(out.Events) == 0 && !out.DecisionsChanged {
 		w := waiting{at: c.Time.UTC(), prev: prev, digest: c.Current.Digest()}
 		if w.digest != prev {
-			// detached: the values share the answer the snapshot was
-			// decoded from (a whole ListProjects page for a telemetry
-			// refresh), which they would keep alive while they wait.
-			w.patch, _ = detach(differ.Redact(mergePatch(oms.Delta(c.Previous, c.Current)))).(map[string]any)
+			w.patch = []byte{} // changed, though the patch may be empty
+			if patch := differ.Redact(mergePatch(oms.Delta(c.Previous, c.Current))); len(patch) > 0 {
+				w.patch = oms.AppendCanonical(nil, patch)
+			}
 		}
 		p.idle, p.last = append(p.idle, w), w.digest
 		if c.Time.Sub(p.idle[0].at) < idleFlush && len(p.idle) < idleMax {
@@ -253,7 +263,7 @@ func (r *recorder) flush(ctx context.Context, source, project string, p *recorde
 	}
 	w := p.idle[len(p.idle)-1]
 	p.idle = p.idle[:len(p.idle)-1]
-	o := observation{Time: w.at, Prev: short(w.prev), Digest: w.digest, Patch: w.patch, Quiet: w.patch == nil,
+	o := observation{Time: w.at, Prev: short(w.prev), Digest: w.digest, patchJSON: w.patch, Quiet: w.patch == nil,
 		Keyframe: p.keyframe}
 	err := r.write(ctx, source, project, p, o)
 	if errors.Is(err, sinks.ErrTooLarge) {
@@ -271,7 +281,7 @@ func (r *recorder) flush(ctx context.Context, source, project string, p *recorde
 // omit leaves the snapshots out of a record too large to store, and the
 // observations waiting before it.
 func (o *observation) omit() {
-	o.Snapshot, o.Patch, o.Idle, o.IdleFrom, o.Omitted = nil, nil, nil, time.Time{}, true
+	o.Snapshot, o.Patch, o.patchJSON, o.Idle, o.IdleFrom, o.Omitted = nil, nil, nil, nil, time.Time{}, true
 }
 
 // write stores o after the observations waiting, which it then forgets.
@@ -284,7 +294,7 @@ func (r *recorder) write(ctx context.Context, source, project string, p *recorde
 		if i == 0 {
 			o.IdleFrom = w.at
 		}
-		e := idleObs{Gap: w.at.Sub(o.IdleFrom).Milliseconds(), Patch: w.patch}
+		e := idleObs{Gap: w.at.Sub(o.IdleFrom).Milliseconds(), patchJSON: w.patch}
 		if i > 0 {
 			e.Gap = w.at.Sub(p.idle[i-1].at).Milliseconds()
 		}
@@ -430,27 +440,4 @@ func applyMergePatch(doc, patch map[string]any) map[string]any {
 		}
 	}
 	return out
-}
-
-// detach deep-copies a decoded JSON value with strings of its own.
-func detach(v any) any {
-	switch v := v.(type) {
-	case string:
-		return strings.Clone(v)
-	case json.Number:
-		return json.Number(strings.Clone(string(v)))
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			out[strings.Clone(k)] = detach(x)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = detach(x)
-		}
-		return out
-	}
-	return v
 }
