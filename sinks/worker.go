@@ -62,7 +62,7 @@ func newWorker(d *Dispatcher, t Target, g Grouper, cons jetstream.Consumer) *wor
 		// so the callback never blocks on a full queue.
 		in:   make(chan jetstream.Msg, d.opts.MaxAckPending+64),
 		wake: make(chan struct{}, 1), quit: make(chan struct{}),
-		held: map[string]*heldMsg{}, waiting: map[uint64]jetstream.Msg{}, acked: newSeqSet(1 << 16), order: orderFor(t)}
+		held: map[string]*heldMsg{}, waiting: map[uint64]jetstream.Msg{}, acked: newSeqSet(1 << 20), order: orderFor(t)}
 }
 
 func orderFor(t Target) *ackOrder {
@@ -369,24 +369,45 @@ func (w *worker) keepAlive(ctx context.Context) {
 	}
 }
 
-// seqSet remembers the last n stream sequences acknowledged.
+// seqSet remembers which of the last n stream sequences (the highest
+// added and the n-1 before it) were acknowledged: a bit each, so a
+// worker's memory of them is n/8 bytes (a map of the last 65,536 took
+// megabytes a target).
 type seqSet struct {
-	m    map[uint64]struct{}
-	ring []uint64
-	next int
+	bits []uint64
+	hi   uint64 // the highest sequence added (0: none)
 }
 
-func newSeqSet(n int) *seqSet {
-	return &seqSet{m: make(map[uint64]struct{}, n), ring: make([]uint64, n)}
-}
+// newSeqSet returns a set over a window of n sequences, n a multiple of 64.
+func newSeqSet(n int) *seqSet { return &seqSet{bits: make([]uint64, n/64)} }
 
-func (s *seqSet) has(seq uint64) bool { _, ok := s.m[seq]; return ok }
+func (s *seqSet) window() uint64 { return uint64(len(s.bits)) * 64 }
+
+func (s *seqSet) has(seq uint64) bool {
+	if seq == 0 || seq > s.hi || s.hi-seq >= s.window() {
+		return false
+	}
+	i := seq % s.window()
+	return s.bits[i/64]&(1<<(i%64)) != 0
+}
 
 func (s *seqSet) add(seq uint64) {
-	if old := s.ring[s.next]; old != 0 {
-		delete(s.m, old)
+	if seq == 0 || (seq <= s.hi && s.hi-seq >= s.window()) {
+		return // older than the window: forgotten already
 	}
-	s.ring[s.next] = seq
-	s.m[seq] = struct{}{}
-	s.next = (s.next + 1) % len(s.ring)
+	if seq > s.hi {
+		// The sequences between the old highest and this one leave the
+		// window's slots they reuse.
+		if seq-s.hi >= s.window() {
+			clear(s.bits)
+		} else {
+			for q := s.hi + 1; q < seq; q++ {
+				i := q % s.window()
+				s.bits[i/64] &^= 1 << (i % 64)
+			}
+		}
+		s.hi = seq
+	}
+	i := seq % s.window()
+	s.bits[i/64] |= 1 << (i % 64)
 }
