@@ -41,6 +41,17 @@ type Snapshots interface {
 	Snapshot(ctx context.Context, source, project string) (*oms.Snapshot, error)
 }
 
+// Telemetry is what the project page reads of the time before the
+// fleet's memory of a project begins (a restart; the 7 d window): its
+// snapshots as the service observed them (the observation log).
+type Telemetry interface {
+	// Snapshots calls fn with the project's snapshots observed in
+	// [from, to), oldest first, at most about max of them spread over the
+	// span; none (and no error) when none are kept.
+	Snapshots(ctx context.Context, source, project string, from, to time.Time, max int,
+		fn func(observed time.Time, s *oms.Snapshot)) error
+}
+
 // Silences is the silence bucket, as `omswatch silence` uses it.
 type Silences interface {
 	List(ctx context.Context) ([]rules.Silence, error)
@@ -69,6 +80,8 @@ type Options struct {
 	Live      *Live
 	History   History
 	Snapshots Snapshots
+	// Telemetry may be nil: the charts show what this process saw.
+	Telemetry Telemetry
 	Silences  Silences
 	Audit     Recorder
 	// Incidents is nil when incidents are off (incidents.enabled: false):

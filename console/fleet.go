@@ -167,13 +167,26 @@ func (f *Fleet) Update(r Row) {
 		r.Changed = old.Changed
 	}
 	f.rows[r.ID] = &r
-	if r.DelayKnown || !r.Checkpoint.IsZero() {
-		p := point{at: uint32(max(r.Observed.Unix(), 0)), delay: int32(min(r.Delay/time.Second, 1<<31-1)), lag: -1}
-		if lag := lagOf(r); lag >= 0 {
-			p.lag = int32(min(lag/time.Second, 1<<31-1))
-		}
-		f.samples[r.ID] = addPoint(f.samples[r.ID], p)
+	if s, ok := sampleOf(r); ok {
+		f.samples[r.ID] = addPoint(f.samples[r.ID], pointOf(s))
 	}
+}
+
+// sampleOf is the delay sample of a row, if it has one (a delay or a
+// checkpoint).
+func sampleOf(r Row) (sample, bool) {
+	if !r.DelayKnown && r.Checkpoint.IsZero() {
+		return sample{}, false
+	}
+	return sample{At: r.Observed, Delay: r.Delay, Lag: lagOf(r)}, true
+}
+
+func pointOf(s sample) point {
+	p := point{at: uint32(max(s.At.Unix(), 0)), delay: int32(min(s.Delay/time.Second, 1<<31-1)), lag: -1}
+	if s.Lag >= 0 {
+		p.lag = int32(min(s.Lag/time.Second, 1<<31-1))
+	}
+	return p
 }
 
 // Remove forgets a project (its record was deleted from the store).

@@ -33,7 +33,10 @@ type projectView struct {
 	Windows   []string
 	Steps     []stepBar
 	Chart     chart
-	Timeline  []timelineItem
+	// Logged counts the chart's samples read from the observation log
+	// (from before this process's own).
+	Logged   int
+	Timeline []timelineItem
 	// Older counts the events of the window left out (beyond maxTimeline).
 	Older       int
 	HistoryErr  string
@@ -71,12 +74,14 @@ func (c *Console) serveProject(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Row, v.Known = c.o.Fleet.Get(id)
 	from := now.Add(-win)
-	samples := c.o.Fleet.Samples(id, now.Add(-24*time.Hour))
 	if win == 0 { // auto: the samples there are, at most 24 h; the timeline of 24 h
+		from = now.Add(-24 * time.Hour)
+	}
+	samples := c.samples(r, &v, id, from, now)
+	if win == 0 {
 		from = autoFrom(samples, now)
 		c.timeline(r, id, now.Add(-24*time.Hour), &v)
 	} else {
-		samples = c.o.Fleet.Samples(id, from)
 		c.timeline(r, id, from, &v)
 	}
 	v.Chart = newChart(samples, c.thresholds(v.Row.Importance), from, now)
@@ -96,6 +101,39 @@ func (c *Console) serveProject(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Incidents = c.openIncidents(r.Context(), id)
 	c.render(w, r, http.StatusOK, "project", title, v)
+}
+
+// maxLogged bounds the samples a chart reads from the observation log.
+const maxLogged = 600
+
+// samples are the project's delay samples in [from, now): those the
+// fleet keeps in memory, after those the observation log holds from
+// before them (the service restarted since; a window longer than the
+// memory's day).
+func (c *Console) samples(r *http.Request, v *projectView, id string, from, now time.Time) []sample {
+	mem := c.o.Fleet.Samples(id, from)
+	if c.o.Telemetry == nil || !v.Known {
+		return mem
+	}
+	until := now
+	if len(mem) > 0 {
+		until = mem[0].At
+	}
+	if until.Sub(from) < 2*minGap*time.Second {
+		return mem // the memory covers the window
+	}
+	var past []sample
+	err := c.o.Telemetry.Snapshots(r.Context(), v.Row.Source, id, from, until, maxLogged, func(at time.Time, s *oms.Snapshot) {
+		if p, ok := sampleOf(RowOf(v.Row.Source, s, at)); ok {
+			past = append(past, p)
+		}
+	})
+	if err != nil {
+		c.log.Warn("read the observation log for the chart", "project", id, "error", err)
+		return mem
+	}
+	v.Logged = len(past)
+	return append(past, mem...)
 }
 
 func (c *Console) thresholds(importance string) []Threshold {

@@ -75,7 +75,7 @@ func (s *Service) openConsole(ctx context.Context, cfg *config.Config) (*webCons
 	fleet := console.NewFleet()
 	trail := auditTrail{js: s.js, cfg: cfg, log: s.root.With("component", "console")}
 	c, err := console.New(console.Options{Fleet: fleet, Live: wc.live, History: trail,
-		Snapshots: snapshots{store}, Silences: sil, Audit: trail, Incidents: s.consoleIncidentsOf(cfg),
+		Snapshots: snapshots{store}, Telemetry: observedTelemetry{s.js}, Silences: sil, Audit: trail, Incidents: s.consoleIncidentsOf(cfg),
 		Thresholds: delayThresholds(cfg),
 		Logger:     s.root, Auth: console.Auth{Users: cc.Users, BearerToken: cc.BearerToken.Reveal(), BearerUser: cc.BearerUser,
 			TrustedProxies: proxies, OpenReads: open}})
