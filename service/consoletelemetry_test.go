@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/oms"
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/poller"
@@ -74,10 +71,8 @@ func TestConsoleChartsTheObservationLogAfterARestart(t *testing.T) {
 	})
 
 	t.Run("project page", func(t *testing.T) {
-		cfg, err := config.Load([]byte(doc), "test.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
+		// The restarted service's console: it sees one sample itself.
+		srv, cfg := consoleOver(ctx, t, doc, &Service{root: slog.New(slog.DiscardHandler), log: slog.New(slog.DiscardHandler), js: js, nc: js.Conn()})
 		store, err := poller.NewKVStore(ctx, js, poller.KVOptions{Bucket: cfg.Store.Bucket})
 		if err != nil {
 			t.Fatal(err)
@@ -85,16 +80,6 @@ func TestConsoleChartsTheObservationLogAfterARestart(t *testing.T) {
 		if _, err := store.Put(ctx, source, id, poller.Record{Snapshot: last, ObservedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
-		s := &Service{root: slog.New(slog.DiscardHandler), log: slog.New(slog.DiscardHandler), js: js, nc: js.Conn()}
-		wc, err := s.openConsole(ctx, cfg) // the restarted service's: it saw one sample itself
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer wc.close()
-		mux := http.NewServeMux()
-		wc.c.Register(mux)
-		srv := httptest.NewServer(mux)
-		defer srv.Close()
 		for !strings.Contains(get(t, srv.URL+"/"), id) {
 			if ctx.Err() != nil {
 				t.Fatal("the fleet page never showed the stored project")
