@@ -54,6 +54,12 @@ func (t observedTelemetry) Snapshots(ctx context.Context, source, project string
 		if !o.IdleFrom.IsZero() && !o.IdleFrom.Before(to) || o.IdleFrom.IsZero() && !o.Time.Before(to) {
 			return errEnough
 		}
+		if o.Time.Before(ch.last) {
+			// Written late: a replica that lost the project's lease
+			// flushed what waited at its stop, after the new holder's.
+			return nil
+		}
+		ch.last = o.Time
 		at := o.IdleFrom
 		for _, e := range o.Idle {
 			at = at.Add(time.Duration(e.Gap) * time.Millisecond)
@@ -78,7 +84,8 @@ func (t observedTelemetry) Snapshots(ctx context.Context, source, project string
 // record stands for, nil while the chain is broken.
 type telemetryChain struct {
 	tree   map[string]any
-	digest string // the original snapshot's digest, or its first prevLen digits
+	digest string    // the original snapshot's digest, or its first prevLen digits
+	last   time.Time // of the last record followed
 }
 
 func (c *telemetryChain) idle(e idleObs) {

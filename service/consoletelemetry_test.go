@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +36,20 @@ func TestConsoleChartsTheObservationLogAfterARestart(t *testing.T) {
 	// by a second every 10 minutes until 25 minutes ago (observations
 	// that decide nothing, which wait and are written in batches).
 	t0 := time.Now().UTC().Add(-145 * time.Minute).Truncate(time.Second)
+	// Halfway, a replica that lost the project's lease flushes what
+	// waited at its stop, after the new holder's first records: that
+	// record is skipped, not taken for the chain breaking.
+	lateRecord := func() {
+		late := observation{Source: source, Project: id, Time: t0.Add(5 * time.Minute), Prev: "0123456789abcdef", Digest: "late",
+			Patch: map[string]any{"Status": "FAILED"}}
+		data, err := late.encode(&sync.Pool{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.pipe.outbox.RecordObservation(ctx, source, id, data); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var prev, last *oms.Snapshot
 	for i := range int64(13) {
 		last = withDelay(t, base, 10+i)
@@ -43,6 +58,12 @@ func TestConsoleChartsTheObservationLogAfterARestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		prev = last
+		if i == 6 {
+			if err := d.pipe.record.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			lateRecord()
+		}
 	}
 	if err := d.pipe.record.Flush(ctx); err != nil {
 		t.Fatal(err)
