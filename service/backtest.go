@@ -295,12 +295,11 @@ func newRebuilder(cfg *config.Config, eng *rules.Engine, bt *Backtest) *rebuilde
 // before it, then its own.
 func (r *rebuilder) observe(ctx context.Context, o observation) error {
 	key := [2]string{o.Source, o.Project}
-	if last := r.last[key]; last != nil && len(o.Idle) == 0 && o.Time.Equal(r.lastTime[key]) && last.Digest() == o.Digest {
-		return nil // a record stored twice (a retried publish)
+	last, digest := r.last[key], ""
+	if last != nil {
+		digest = last.Digest()
 	}
-	if o.Time.Before(r.lastTime[key]) {
-		// Written late: a replica that lost the project's lease flushed
-		// what waited at its stop, after the new holder's records.
+	if outOfChain(o, r.lastTime[key], digest, last != nil) {
 		return nil
 	}
 	if r.bt.From.IsZero() || o.Time.Before(r.bt.From) {

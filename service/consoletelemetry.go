@@ -51,15 +51,15 @@ func (t observedTelemetry) Snapshots(ctx context.Context, source, project string
 		if err != nil {
 			return fmt.Errorf("observation log of %s (sequence %d): %w", project, m.Seq, err)
 		}
+		if o.Source != source || o.Project != project {
+			return nil // the tokens of two ids may coincide
+		}
 		if !o.IdleFrom.IsZero() && !o.IdleFrom.Before(to) || o.IdleFrom.IsZero() && !o.Time.Before(to) {
 			return errEnough
 		}
-		if o.Time.Before(ch.last) {
-			// Written late: a replica that lost the project's lease
-			// flushed what waited at its stop, after the new holder's.
+		if !ch.take(o) {
 			return nil
 		}
-		ch.last = o.Time
 		at := o.IdleFrom
 		for _, e := range o.Idle {
 			at = at.Add(time.Duration(e.Gap) * time.Millisecond)
@@ -86,6 +86,16 @@ type telemetryChain struct {
 	tree   map[string]any
 	digest string    // the original snapshot's digest, or its first prevLen digits
 	last   time.Time // of the last record followed
+}
+
+// take says whether o is the chain's next record (see outOfChain), and
+// then notes its time.
+func (c *telemetryChain) take(o observation) bool {
+	if outOfChain(o, c.last, c.digest, c.tree != nil) {
+		return false
+	}
+	c.last = o.Time
+	return true
 }
 
 func (c *telemetryChain) idle(e idleObs) {

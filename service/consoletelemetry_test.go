@@ -159,3 +159,33 @@ func TestTelemetryChainBreaksAndResumes(t *testing.T) {
 		})
 	}
 }
+
+// A record stored twice (a retried publish) and one written late by a
+// replica that lost the lease are not the chain's: following them would
+// break it (their link is to a snapshot before the one it stands for).
+func TestTelemetryChainSkipsRepeatsAndLateRecords(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	first := observation{Time: t0, Snapshot: []byte(`{"Id":"np_1","Status":"RUNNING"}`), Digest: "RUNNING-digest"}
+	failed := observation{Time: t0.Add(time.Minute), Prev: short("RUNNING-digest"), Digest: "FAILED-digest",
+		Patch: map[string]any{"Status": "FAILED"}}
+	late := observation{Time: t0.Add(30 * time.Second), Prev: short("SUSPEND-digest"), Digest: "x",
+		Patch: map[string]any{"Status": "SUSPEND"}}
+	var ch telemetryChain
+	for i, tc := range []struct {
+		o    observation
+		take bool
+	}{{first, true}, {failed, true}, {failed, false}, {late, false}} {
+		if got := ch.take(tc.o); got != tc.take {
+			t.Fatalf("record %d: take = %v, want %v", i, got, tc.take)
+		}
+		if !tc.take {
+			continue
+		}
+		if err := ch.record(tc.o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := ch.tree["Status"].(string); got != "FAILED" {
+		t.Errorf("the chain stands at %q, want FAILED", got)
+	}
+}

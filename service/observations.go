@@ -316,6 +316,19 @@ func (r *recorder) write(ctx context.Context, source, project string, p *recorde
 
 func short(digest string) string { return digest[:min(len(digest), prevLen)] }
 
+// outOfChain reports whether o, the next record read of a project, is
+// none of its chain's: a record stored twice (a retried publish), or one
+// written late by a replica that lost the project's lease (what waited
+// at its stop, flushed after the new holder's records). lastTime is the
+// time of the last record followed, which left the chain standing for
+// digest (have: the chain holds a snapshot).
+func outOfChain(o observation, lastTime time.Time, digest string, have bool) bool {
+	if have && len(o.Idle) == 0 && o.Time.Equal(lastTime) && digest == o.Digest {
+		return true
+	}
+	return o.Time.Before(lastTime)
+}
+
 // fill sets what the change carries: its snapshots and the poller's
 // events; events are the change's events after the rules.
 func (o *observation) fill(c poller.Change, events []event.Event, keyframe bool) error {
