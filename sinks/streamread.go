@@ -51,7 +51,7 @@ func readStream(ctx context.Context, js jetstream.JetStream, stream, filter stri
 		if err != nil {
 			return fmt.Errorf("stream %s: %w", stream, err)
 		}
-		n, done := 0, false
+		n := 0
 		for m := range batch.Messages() {
 			n++
 			meta, err := m.Metadata()
@@ -61,13 +61,15 @@ func readStream(ctx context.Context, js jetstream.JetStream, stream, filter stri
 			if err := fn(m, meta); err != nil {
 				return err
 			}
-			done = done || meta.Sequence.Stream >= last.Sequence || meta.NumPending == 0
+			if meta.Sequence.Stream >= last.Sequence || meta.NumPending == 0 {
+				// Done: the batch would wait out its expiry for messages
+				// that will not come (300 ms on every read shorter than a
+				// batch: a project page reads twice).
+				return nil
+			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("stream %s: %w", stream, err)
-		}
-		if done {
-			return nil
 		}
 		if n == 0 {
 			empty++
