@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/omswatch/omswatch/oms/omssim"
 	"github.com/omswatch/omswatch/sinks"
 )
@@ -48,9 +50,12 @@ type BenchOptions struct {
 	// CPUProfile, when set, is where the service's CPU profile of the
 	// whole Duration is written (pprof format): where the time went.
 	CPUProfile string
-	// Service is how the service logs and prints (its ConfigFile and
-	// Started are set by Bench).
+	// Service is how the service child logs and prints (its ConfigFile
+	// and Started are set by BenchService).
 	Service Options
+	// ServiceArgs are the flags the service child is started with besides
+	// the profiles' (say, the log level and format).
+	ServiceArgs []string
 	// Progress, when set, hears one line when the run starts.
 	Progress io.Writer
 }
@@ -105,10 +110,12 @@ func percentile(d []time.Duration, p float64) time.Duration {
 }
 
 // Bench is the load run: it starts the built-in simulator as a child
-// process (the running executable's sim command, so that its CPU and
-// memory are not counted as the service's) with many projects, runs the
-// service in this process against it for the duration, drains, and
-// returns the figures.
+// process (the running executable's sim command) with many projects, and
+// the service as another (its bench command as BenchService), so that the
+// figures are the service's alone: neither the simulator's nor this
+// process's, which reads every event from the service's NATS server,
+// times the changes, and keeps the figures. It runs for the duration,
+// lets the service catch up, drains it, and returns the figures.
 func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	rep := BenchReport{Options: o}
 	dir := o.Dir
@@ -133,49 +140,30 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	if err := os.WriteFile(file, []byte(benchConfig(o, simURL, filepath.Join(dir, "data"))), 0o600); err != nil {
 		return rep, err
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	lat := newArrivals()
-	started := make(chan *Service, 1)
-	so := o.Service
-	so.ConfigFile, so.Started = file, func(s *Service) { started <- s }
-	done := make(chan error, 1)
-	var ru0 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	t0 := time.Now()
-	if o.CPUProfile != "" {
-		stop, err := startCPUProfile(o.CPUProfile)
-		if err != nil {
-			return rep, err
-		}
-		defer stop()
-	}
-	mem := newPeakSampler()
-	mctx, stopSampling := context.WithCancel(ctx)
-	defer stopSampling()
-	go mem.run(mctx, 200*time.Millisecond)
-	go func() { done <- Run(rctx, so) }()
-	var s *Service
-	select {
-	case s = <-started:
-	case err := <-done:
-		return rep, err
-	}
-	sub, err := s.nc.Subscribe("oms.events.>", lat.observe)
+	svc, err := startBenchService(ctx, o, file)
 	if err != nil {
-		cancel()
-		<-done
 		return rep, err
 	}
-	outSub, err := s.nc.Subscribe(sinks.DefaultPrefix+".>", lat.outboxed)
+	defer svc.kill()
+	nc, err := nats.Connect(svc.natsURL, nats.Name("omswatch bench"))
 	if err != nil {
-		cancel()
-		<-done
+		return rep, fmt.Errorf("connect to the service's NATS server: %w", err)
+	}
+	defer nc.Close()
+	lat := newArrivals()
+	sub, err := nc.Subscribe("oms.events.>", lat.observe)
+	if err != nil {
 		return rep, err
 	}
-	// The split is a sample: should the process be too busy to read every
-	// event twice, the outbox's copies are dropped rather than queued in
-	// the memory being measured.
+	// Every event counts, and this process is not the one measured.
+	_ = sub.SetPendingLimits(-1, -1)
+	outSub, err := nc.Subscribe(sinks.DefaultPrefix+".>", lat.outboxed)
+	if err != nil {
+		return rep, err
+	}
+	// The split is a sample: should this process be too busy to read
+	// every event twice, the outbox's copies are dropped.
 	_ = outSub.SetPendingLimits(4096, 8<<20)
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, "bench: %d projects, schedule %s, %s; running for %s\n", o.Projects, o.Schedule, o.Mode, o.Duration)
@@ -184,43 +172,26 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	case <-time.After(o.Duration):
 	case <-ctx.Done():
 	}
-	if o.CPUProfile != "" {
-		pprof.StopCPUProfile() // the Duration's, not the settling's
-	}
-	if o.HeapProfile != "" {
-		if err := writeHeapProfile(o.HeapProfile); err != nil {
-			cancel()
-			<-done
+	if o.CPUProfile != "" || o.HeapProfile != "" {
+		if err := svc.ask("profile"); err != nil {
 			return rep, err
 		}
 	}
 	changes, err := settle(ctx, simURL, st0.Tick, cmp.Or(o.Settle, 3*time.Minute), lat)
 	if err == nil && o.HeapProfile != "" {
-		err = writeHeapProfile(o.HeapProfile + ".settled")
+		err = svc.ask("settled")
 	}
 	if err != nil {
-		cancel()
-		<-done
 		return rep, err
 	}
-	rep.Polls = s.metrics.pollsDone.Load()
-	s.mu.Lock()
-	if s.cur != nil {
-		rep.Describes, rep.Pages, rep.FromList = s.cur.apiCalls()
-	}
-	s.mu.Unlock()
 	rep.Wall = time.Since(t0)
-	cancel()
-	if err := <-done; err != nil {
+	f, err := svc.stop()
+	if err != nil {
 		return rep, err
 	}
 	_, _ = sub.Unsubscribe(), outSub.Unsubscribe()
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	rep.CPU = tvDur(ru.Utime) + tvDur(ru.Stime) - tvDur(ru0.Utime) - tvDur(ru0.Stime)
-	rep.MaxRSSBytes = ru.Maxrss * 1024
-	stopSampling()
-	rep.AtPeak = mem.result()
+	rep.Polls, rep.Describes, rep.Pages, rep.FromList = f.Polls, f.Describes, f.Pages, f.FromList
+	rep.CPU, rep.MaxRSSBytes, rep.AtPeak = f.CPU, f.MaxRSSBytes, f.AtPeak
 	rep.Latencies = lat.sorted()
 	rep.ToOutbox, rep.FromOutbox = lat.split()
 	rep.Changes = len(changes.changes)

@@ -15,16 +15,13 @@ func newBenchCmd(c *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench [--projects 10000] [--duration 5m]",
 		Short: "Load run: the simulator with many projects, run against it, and the figures",
-		Long: `bench starts the built-in simulator as a child process (omswatch sim) with
---projects generated projects moving every --tick, then runs the service in
-this process against it, as run --config would (embedded NATS, the outbox, a
-NATS target), polling every project on --schedule, for --duration. Then it
-stops the simulator's clock and lets the service catch up for up to
---settle, drains and prints: CPU use of the service (the embedded NATS
-server included, the simulator not), its peak RSS, polls/s, events/s, the
-detection time of every change the simulator made (from the simulator
-answering it to its event on NATS; p50, p90, p99, max, and the changes never
-seen) and the latency from an observation to its delivery on NATS.`,
+		Long: `bench runs the built-in simulator with --projects projects moving every
+--tick, and the service against it as run --config would (embedded NATS, a
+NATS target), each as a child process, polling on --schedule for --duration;
+then it stops the simulator's clock, lets the service catch up for --settle,
+and prints the service's CPU and peak RSS (the simulator and bench not
+counted), polls/s, events/s, the detection time of every change (p50, p90,
+p99, max, never seen) and the latency from an observation to NATS.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Projects < 1 || o.Duration <= 0 {
@@ -32,7 +29,10 @@ seen) and the latency from an observation to its delivery on NATS.`,
 			}
 			o.Service = service.Options{NewLogger: c.logFor(cmd), Redactor: c.red, Stdout: c.stdout, Stderr: c.stderr,
 				Format: "json", ShutdownTimeout: time.Minute, SimProjects: 1, SimTick: time.Second, Version: versionString()}
-			o.Progress = c.stderr
+			o.Progress, o.ServiceArgs = c.stderr, []string{"--log-level", c.logLevel, "--log-format", c.logFormat}
+			if service.IsBenchService() {
+				return service.BenchService(cmd.Context(), o)
+			}
 			rep, err := service.Bench(cmd.Context(), o)
 			if err != nil {
 				return err
