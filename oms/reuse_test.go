@@ -227,7 +227,8 @@ func TestMemoHashSeedShared(t *testing.T) {
 func FuzzDecodeRaw(f *testing.F) {
 	for _, s := range []string{`{"a":[1,-2.5e3,"x\n\u00e9\u2028",true,null,{}],"b":"\ud83d\ude00"}`,
 		`"a\"b\\c\/\b\f\r\t"`, `"\u0000\u001f\uffff"`, `"\ud800"`, `"\x"`, `[1,]`, `{"a":1,"a":2}`,
-		`01`, `-`, `1.`, `tru`, `nullx`, `"é"`, "\"\xff\"", `[[[[]]]]`, `{"k" : 1 , "v":[ ] }`} {
+		`01`, `-`, `1.`, `tru`, `nullx`, `"é"`, "\"\xff\"", `[[[[]]]]`, `{"k" : 1 , "v":[ ] }`,
+		`{"a":{"b":{"c":1,"x":{}},"d":2},"e":[{"g":1,"h":{"i":[{"j":0}]}},{}],"k":3}`, `{"a":{"b":1,"b":{"c":2}},"a":{"d":3}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
