@@ -28,6 +28,10 @@ import (
 // NATS server), not the simulator's.
 const simChildEnv = "OMSWATCH_BENCH_SIM_PROJECTS"
 
+// simFaultsEnv gives the simulator child fault rules (omssim.ParseFaults):
+// a latency stands for an OMS across a network.
+const simFaultsEnv = "OMSWATCH_BENCH_SIM_FAULTS"
+
 func TestMain(m *testing.M) {
 	if n := os.Getenv(simChildEnv); n != "" {
 		os.Exit(serveSimChild(n))
@@ -47,7 +51,11 @@ func serveSimChild(n string) int {
 	if err != nil {
 		return 2
 	}
-	srv, err := omssim.New(omssim.Options{Scenario: g, ManualClock: true, Seed: 42, NonceCapacity: 1 << 20,
+	faults, err := omssim.ParseFaults(os.Getenv(simFaultsEnv))
+	if err != nil {
+		return 2
+	}
+	srv, err := omssim.New(omssim.Options{Scenario: g, ManualClock: true, Seed: 42, NonceCapacity: 1 << 20, Faults: faults,
 		AccessKeys: []omssim.AccessKey{{ID: omssim.DemoAccessKeyID, Secret: omssim.DemoAccessKeySecret}}})
 	if err != nil {
 		return 2
@@ -63,10 +71,10 @@ func serveSimChild(n string) int {
 }
 
 // startSimChild starts the simulator process and returns its URL.
-func startSimChild(b *testing.B, projects int) string {
+func startSimChild(b *testing.B, projects int, faults string) string {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", simChildEnv, projects))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", simChildEnv, projects), simFaultsEnv+"="+faults)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -103,16 +111,20 @@ func usage() (cpu time.Duration, maxRSSMB float64) {
 // a time to see RSS per size:
 //
 //	go test ./poller -run '^$' -bench 'Fleet/1000/' -benchtime 3x
+//
+// "remote" answers every request 100 ms late, as an OMS across a network
+// would: a fleet read waits on its pages.
 func BenchmarkFleet(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		for _, mode := range []Mode{TwoTier, DescribeAlways} {
-			b.Run(fmt.Sprintf("%d/%s", n, mode), func(b *testing.B) { benchFleet(b, n, mode) })
+			b.Run(fmt.Sprintf("%d/%s", n, mode), func(b *testing.B) { benchFleet(b, n, mode, "") })
 		}
 	}
+	b.Run("1000/two_tier/remote", func(b *testing.B) { benchFleet(b, 1000, TwoTier, "latency=100ms@1") })
 }
 
-func benchFleet(b *testing.B, n int, mode Mode) {
-	url := startSimChild(b, n)
+func benchFleet(b *testing.B, n int, mode Mode, faults string) {
+	url := startSimChild(b, n, faults)
 	_, js := proctest.StartEmbeddedNATS(b, b.TempDir())
 	store, err := NewKVStore(b.Context(), js, KVOptions{Bucket: "bench"})
 	if err != nil {
