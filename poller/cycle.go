@@ -80,28 +80,6 @@ func (p *Poller) cycleUntil(ctx, workCtx context.Context, g int, jitter bool, t 
 // offset from start when jitter is on, and waits for all of them. Polls
 // start until ctx ends and run under workCtx (see cycleUntil).
 func (p *Poller) run(ctx, workCtx context.Context, ws []work, start time.Time, jitter bool, t *tally) {
-	w := p.newWorkers()
-	p.startPolls(ctx, workCtx, w, ws, start, jitter, t)
-	w.wg.Wait()
-}
-
-// workers are the poll workers of one cycle: at most Options.Workers polls
-// at a time, whichever page of the fleet read they came from, so that a
-// page's slowest polls (a describe waiting for the account's rate) do not
-// hold up the next page's.
-type workers struct {
-	sem chan struct{}
-	wg  sync.WaitGroup
-}
-
-func (p *Poller) newWorkers() *workers {
-	return &workers{sem: make(chan struct{}, p.opts.Workers)}
-}
-
-// startPolls starts polling ws on w, each after its jitter offset from
-// start when jitter is on, and returns once the last has started (or ctx
-// ended); w.wg waits for them.
-func (p *Poller) startPolls(ctx, workCtx context.Context, w *workers, ws []work, start time.Time, jitter bool, t *tally) {
 	if len(ws) == 0 {
 		return
 	}
@@ -112,35 +90,38 @@ func (p *Poller) startPolls(ctx, workCtx context.Context, w *workers, ws []work,
 			return int(jitterOffset(a.pr.id, window) - jitterOffset(b.pr.id, window))
 		})
 	}
-	for _, wk := range ws {
-		if err := ctxsleep.Sleep(ctx, time.Until(start.Add(jitterOffset(wk.pr.id, window)))); err != nil && ctx.Err() != nil {
+	sem := make(chan struct{}, p.opts.Workers)
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		if err := ctxsleep.Sleep(ctx, time.Until(start.Add(jitterOffset(w.pr.id, window)))); err != nil && ctx.Err() != nil {
 			break
 		}
 		if p.isPaused() {
 			break // OMS refuses the account: the other polls would be refused too
 		}
 		select {
-		case w.sem <- struct{}{}:
+		case sem <- struct{}{}:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
 			break
 		}
-		w.wg.Go(func() {
-			defer func() { <-w.sem }()
-			hctx, done, ok := p.hold(workCtx, wk.pr.id)
+		wg.Go(func() {
+			defer func() { <-sem }()
+			hctx, done, ok := p.hold(workCtx, w.pr.id)
 			if !ok {
 				return // the lease moved to another replica since the cycle began
 			}
 			defer done()
-			defer p.recoverPoll(wk.pr, t)
+			defer p.recoverPoll(w.pr, t)
 			start := time.Now()
-			wk.catchUp = !t.behind.IsZero() && start.After(t.behind)
-			o := p.poll(hctx, wk)
-			t.add(wk.pr, o)
-			p.observe(wk.pr, o, time.Since(start))
+			w.catchUp = !t.behind.IsZero() && start.After(t.behind)
+			o := p.poll(hctx, w)
+			t.add(w.pr, o)
+			p.observe(w.pr, o, time.Since(start))
 		})
 	}
+	wg.Wait()
 }
 
 // recoverPoll turns a panic in one project's poll into a logged failure:

@@ -20,75 +20,37 @@ type listEntry struct {
 }
 
 // readPages pages ListProjects to the end (TotalCount, or a short page),
-// handing each page to fn in order. The next page is read while fn works
-// on one (at most two pages in memory, so that a 100,000-project fleet is
-// never in memory at once): reading a page waits on OMS and the account's
-// rate, handing one off is CPU, and one after the other left the cores
-// idle for every read. A page that fails is retried as r allows (see
-// pageRetry). It returns how many pages it handed to fn.
+// handing each page to fn before the next is read, so that a 10,000-project
+// fleet is never in memory at once. A page that fails is retried as r
+// allows (see pageRetry). It returns how many pages it read.
 func readPages(ctx context.Context, l Lister, q oms.ListQuery, r pageRetry, fn pageFunc) (int, error) {
 	if q.PageSize < 1 || q.PageSize > oms.MaxPageSize {
 		q.PageSize = oms.MaxPageSize
 	}
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	pages := make(chan readPage) // unbuffered: the reader holds one page while fn works on the last
-	go func() {
-		defer close(pages)
-		seen := 0
-		for page := 1; ; page++ {
-			pg, err := r.list(ctx, l, q, page)
-			if err == nil && page > 100_000 {
-				err = fmt.Errorf("list projects: more than %d pages; is the server ignoring PageNumber?", page-1)
-			}
-			var last bool
-			if err == nil {
-				seen += len(pg.Projects)
-				last = len(pg.Projects) < q.PageSize || (pg.TotalCount > 0 && seen >= pg.TotalCount) || len(pg.Projects) == 0
-			}
-			select {
-			case pages <- readPage{entries: entriesOf(pg, q), err: err}:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil || last {
-				return
-			}
+	seen := 0
+	for page := 1; ; page++ {
+		pg, err := r.list(ctx, l, q, page)
+		if err != nil {
+			return page - 1, err
 		}
-	}()
-	n := 0
-	for rp := range pages {
-		if rp.err != nil {
-			return n, rp.err
+		entries := make([]listEntry, 0, len(pg.Projects))
+		for _, s := range pg.Projects {
+			if s.ID() == "" || !q.Accepts(textField(s, "Type")) {
+				continue
+			}
+			entries = append(entries, listEntry{id: s.ID(), snap: s})
 		}
-		n++
-		if err := fn(rp.entries); err != nil {
-			return n, err
+		seen += len(pg.Projects)
+		if err := fn(entries); err != nil {
+			return page, err
+		}
+		if len(pg.Projects) < q.PageSize || (pg.TotalCount > 0 && seen >= pg.TotalCount) || len(pg.Projects) == 0 {
+			return page, nil
+		}
+		if page > 100_000 {
+			return page, fmt.Errorf("list projects: more than %d pages; is the server ignoring PageNumber?", page)
 		}
 	}
-	return n, ctx.Err()
-}
-
-// readPage is a page read ahead, or why it could not be.
-type readPage struct {
-	entries []listEntry
-	err     error
-}
-
-// entriesOf keeps the entries of a page that name a project of a type q
-// accepts.
-func entriesOf(pg *oms.ProjectPage, q oms.ListQuery) []listEntry {
-	if pg == nil {
-		return nil
-	}
-	entries := make([]listEntry, 0, len(pg.Projects))
-	for _, s := range pg.Projects {
-		if s.ID() == "" || !q.Accepts(textField(s, "Type")) {
-			continue
-		}
-		entries = append(entries, listEntry{id: s.ID(), snap: s})
-	}
-	return entries
 }
 
 // pageRetry is how a failed ListProjects page is retried within a cycle,

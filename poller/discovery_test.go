@@ -1,7 +1,6 @@
 package poller
 
 import (
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -261,54 +260,5 @@ func TestTwoTierDescribesOnlyChangedProjects(t *testing.T) {
 	}
 	if refreshed == 0 {
 		t.Error("no project's telemetry was refreshed from the list")
-	}
-}
-
-// A fleet read asks OMS for the next page while the last one is being
-// handed off (reading waits on OMS and the account's rate, handing off is
-// CPU: one after the other left the cores idle for every read), never
-// more than one page ahead, and hands the pages over in order; a failed
-// page ends the read after the pages before it.
-func TestReadPagesReadsOnePageAhead(t *testing.T) {
-	const n = 450 // 5 pages of 100
-	sim, _ := newSim(t, n, 9)
-	api := cloudAPI(t, sim, omsapi.Options{Timeout: time.Minute}, omssim.DemoAccessKeySecret)
-	lists := func() int64 { return api.Stats().Calls[omsapi.ActionListProjects] }
-	q := oms.ListQuery{PageSize: 100, Related: true}
-
-	var ahead []int64 // list calls made when each page reached fn, minus the pages handed so far
-	var ids []string
-	l0 := lists()
-	pages, err := readPages(t.Context(), api, q, pageRetry{}, func(entries []listEntry) error {
-		// Give the reader time to fetch the next page, as a hand-off would.
-		deadline := time.Now().Add(5 * time.Second)
-		for lists()-l0 == int64(len(ahead)+1) && len(ahead) < 4 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		time.Sleep(20 * time.Millisecond) // and time to fetch a second one, which it must not
-		ahead = append(ahead, lists()-l0-int64(len(ahead)+1))
-		for _, e := range entries {
-			ids = append(ids, e.id)
-		}
-		return nil
-	})
-	if err != nil || pages != 5 {
-		t.Fatalf("readPages = %d pages, %v; want 5", pages, err)
-	}
-	if want := []int64{1, 1, 1, 1, 0}; !slices.Equal(ahead, want) {
-		t.Errorf("pages read ahead while each page was handed off: %v, want %v", ahead, want)
-	}
-	if len(ids) != n || len(slices.Compact(slices.Sorted(slices.Values(ids)))) != n {
-		t.Errorf("%d projects handed off (%d distinct), want %d", len(ids), len(slices.Compact(slices.Sorted(slices.Values(ids)))), n)
-	}
-
-	// Page 3 fails: pages 1 and 2 are handed off, then the error.
-	var handed int
-	pages, err = readPages(t.Context(), failPages{Lister: api, from: 3}, q, pageRetry{}, func(entries []listEntry) error {
-		handed += len(entries)
-		return nil
-	})
-	if err == nil || pages != 2 || handed != 200 {
-		t.Errorf("a read whose page 3 fails: %d pages, %d projects, %v; want 2 pages, 200 projects and the error", pages, handed, err)
 	}
 }

@@ -41,7 +41,6 @@ func (p *Poller) twoTier(ctx, workCtx context.Context, g int, members []*project
 	}
 	seen := make(map[string]bool, len(members))
 	seq := p.startFleetRead()
-	w := p.newWorkers()
 	pages, err := readPages(ctx, p.opts.Lister, p.fleetQuery(), p.pageRetry(), func(entries []listEntry) error {
 		var ws []work
 		for _, e := range entries {
@@ -55,10 +54,9 @@ func (p *Poller) twoTier(ctx, workCtx context.Context, g int, members []*project
 				ws = append(ws, work{pr: pr, entry: e.snap})
 			}
 		}
-		p.startPolls(ctx, workCtx, w, ws, start, jitter, t)
+		p.run(ctx, workCtx, ws, start, jitter, t)
 		return ctx.Err()
 	})
-	w.wg.Wait() // the pages' polls, before what the read found missing
 	if ctx.Err() != nil {
 		return
 	}
