@@ -186,8 +186,19 @@ func waitJS(expr string) chromedp.Action[chromedp.Void] {
 
 // reloadUntil loads url again until the JavaScript condition holds.
 func reloadUntil(url, expr string) chromedp.Action[chromedp.Void] {
+	return reloadUntilBy(url, expr, time.Time{})
+}
+
+// reloadUntilBy is reloadUntil that gives up after deadline (zero: never),
+// between two loads: a context that ends in the middle of a navigation
+// can leave the tab detached ("Not attached to an active page") for the
+// actions that follow.
+func reloadUntilBy(url, expr string, deadline time.Time) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		for {
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				return fmt.Errorf("loading %s until %s: not by %s", url, expr, deadline.Format(time.TimeOnly))
+			}
 			if _, err := chromedp.Navigate(url)(ctx, tg); err != nil {
 				return err
 			}
@@ -280,20 +291,19 @@ func TestConsoleInABrowser(t *testing.T) {
 	// For the README: a project in incremental sync once its chart has a
 	// few points, if one gets there within a minute (not a check).
 	pick := id
-	ctx, cancel := context.WithTimeout(anon, time.Minute)
-	defer cancel()
-	if chromedp.Do(ctx, reloadUntil(c.addr+"/?sort=delay&desc=1", `(() => {
+	deadline := time.Now().Add(time.Minute)
+	if chromedp.Do(anon, reloadUntilBy(c.addr+"/?sort=delay&desc=1", `(() => {
 		const r = document.querySelector("#fleet tbody tr[data-project]");
 		if (!r || !r.textContent.includes("RUNNING") || r.querySelector("td.num").textContent.trim() == "–") return false;
 		window.__pick = r.getAttribute("data-project");
 		return true;
-	})()`)) == nil {
-		if p, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.__pick`)); err == nil && p != "" {
+	})()`, deadline)) == nil {
+		if p, err := chromedp.Run(anon, chromedp.Evaluate[string](`window.__pick`)); err == nil && p != "" {
 			pick = p
 		}
 	}
-	_ = chromedp.Do(ctx, reloadUntil(c.addr+"/projects/"+pick,
-		`(document.querySelector("#chart polyline.delay") || {getAttribute: () => ""}).getAttribute("points").split(" ").length >= 4`))
+	_ = chromedp.Do(anon, reloadUntilBy(c.addr+"/projects/"+pick,
+		`(document.querySelector("#chart polyline.delay") || {getAttribute: () => ""}).getAttribute("points").split(" ").length >= 4`, deadline))
 	within(t, anon, "the project for the README", chromedp.Navigate(c.addr+"/projects/"+pick))
 	screenshot(t, anon, "console-project.png")
 }
