@@ -171,6 +171,7 @@ func Bench(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	select {
 	case <-time.After(o.Duration):
 	case <-ctx.Done():
+		return rep, fmt.Errorf("the load run was interrupted before its --duration was over; no figures: %w", ctx.Err())
 	}
 	if o.CPUProfile != "" || o.HeapProfile != "" {
 		if err := svc.ask("profile"); err != nil {
