@@ -43,6 +43,25 @@ func runConfig(file string) (*config.Config, bool, error) {
 	return cfg, true, nil
 }
 
+// ReaderConfig is the configuration of a command that reads the store
+// (history, explain, incident, deadletter, digest): the file, or without
+// one the demo's, so that after `omswatch run` in a folder these commands
+// read its ./omswatch-data (or the demo running there) with no file to
+// write. Its errors are the input's (ErrInvalid).
+func ReaderConfig(file string) (*config.Config, error) {
+	var cfg *config.Config
+	var err error
+	if file != "" {
+		cfg, err = config.LoadFile(file)
+	} else if cfg, err = config.Load(demoRules, "(built-in demo rules)"); err == nil {
+		cfg.File = ""
+	}
+	if err != nil {
+		return nil, Invalid(err)
+	}
+	return cfg, nil
+}
+
 // demoRules are the shipped conditions the demo evaluates.
 //
 //go:embed demo-rules.yaml

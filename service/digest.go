@@ -31,14 +31,10 @@ type DigestRequest struct {
 	JSON bool
 }
 
-// DigestRequestOf checks the flags of `omswatch digest` (--config,
-// --format, --since) and makes its request; its errors are the input's
-// (ErrInvalid).
-func DigestRequestOf(file, format, since string, now time.Time) (DigestRequest, error) {
+// DigestRequestOf checks the flags of `omswatch digest` (--format,
+// --since) and makes its request; its errors are the input's (ErrInvalid).
+func DigestRequestOf(format, since string, now time.Time) (DigestRequest, error) {
 	r := DigestRequest{Now: now, JSON: format == "json"}
-	if file == "" {
-		return r, Invalidf("--config is required")
-	}
 	if format != "text" && format != "json" {
 		return r, Invalidf("--format %q: want text or json", format)
 	}

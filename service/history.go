@@ -29,10 +29,18 @@ import (
 func openTrail(ctx context.Context, a *app, cfg *config.Config, log *slog.Logger) (jetstream.JetStream, error) {
 	if cfg.NATS.IsEmbedded() {
 		if _, err := os.Stat(cfg.Store.Dir); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no store at %s: nothing was recorded there (is this the configuration the service runs with?)", cfg.Store.Dir)
+			return nil, noStore(cfg)
 		}
 	}
 	return historyStream(ctx, a, cfg, log)
+}
+
+// noStore says why a reader found no store, and where to look instead.
+func noStore(cfg *config.Config) error {
+	if cfg.File == "" {
+		return fmt.Errorf("no store at %s: without --config this reads the demo's, kept where `omswatch run` ran without one; run it in that folder, or give the service's --config FILE", cfg.Store.Dir)
+	}
+	return fmt.Errorf("no store at %s: nothing was recorded there (is this the configuration the service runs with?)", cfg.Store.Dir)
 }
 
 // historyStream reaches the audit trail: the store opened here when no

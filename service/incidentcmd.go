@@ -47,7 +47,7 @@ func Incidents(ctx context.Context, cfg *config.Config, r IncidentRequest, w io.
 	}
 	if cfg.NATS.IsEmbedded() {
 		if _, err := os.Stat(cfg.Store.Dir); errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("no store at %s: nothing was recorded there (is this the configuration the service runs with?)", cfg.Store.Dir)
+			return noStore(cfg)
 		}
 	}
 	a := &app{}

@@ -202,7 +202,6 @@ func TestDeadLetterUsage(t *testing.T) {
 		code int
 		err  string
 	}{
-		{"no config", []string{"deadletter", "list"}, exitUsage, "--config is required"},
 		{"bad format", []string{"deadletter", "list", "--config", cfg, "--format", "xml"}, exitUsage, `--format "xml"`},
 		{"no such configuration", []string{"deadletter", "list", "--config", filepath.Join("testdata", "nope.yaml")}, exitUsage, "nope.yaml"},
 		{"no store", []string{"deadletter", "resend", "--config", elsewhere}, exitFailure, "no store at " + filepath.Join(dir, "none")},

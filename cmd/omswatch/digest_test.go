@@ -24,7 +24,7 @@ func TestDigestCommand(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"digest"}, {"digest", "--config", cfg, "--format", "xml"}, {"digest", "--config", cfg, "--since", "yesterday"}} {
+	for _, args := range [][]string{{"digest", "--config", cfg, "--format", "xml"}, {"digest", "--config", cfg, "--since", "yesterday"}} {
 		if code, _, errOut := runCLI(t, args...); code != exitUsage {
 			t.Errorf("%v: exit %d (%s), want %d", args, code, errOut, exitUsage)
 		}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/omswatch/omswatch/config"
 	"github.com/omswatch/omswatch/service"
 	"github.com/omswatch/omswatch/sinks"
 )
@@ -15,7 +14,7 @@ func newExplainCmd(c *cli) *cobra.Command {
 	var file, at string
 	var q service.ExplainQuery
 	cmd := &cobra.Command{
-		Use:   "explain PROJECT_ID --config FILE [--at TIME | --event ID | --rule NAME]",
+		Use:   "explain PROJECT_ID [--config FILE] [--at TIME | --event ID | --rule NAME]",
 		Short: "Say why something did or did not fire for a project",
 		Long: `explain reads the audit trail and the decision records, as history does, and
 says in words why something did or did not fire: for each condition its state
@@ -30,8 +29,8 @@ configuration, an unknown event or rule.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			given := slices.DeleteFunc([]string{at, q.Event, q.Rule}, func(s string) bool { return s == "" })
-			if len(given) > 1 || file == "" {
-				return service.Invalidf("want --config FILE and at most one of --at, --event and --rule")
+			if len(given) > 1 {
+				return service.Invalidf("want at most one of --at, --event and --rule")
 			}
 			hq := sinks.HistoryQuery{Project: args[0]}
 			q.At = time.Now()
@@ -42,9 +41,9 @@ configuration, an unknown event or rule.`,
 				}
 				q.At, hq.Since = t, t.Add(-service.DefaultExplainWindow-time.Hour)
 			}
-			cfg, err := config.LoadFile(file)
+			cfg, err := service.ReaderConfig(file)
 			if err != nil {
-				return service.Invalid(err)
+				return err
 			}
 			log, err := c.logger()
 			if err != nil {
@@ -57,7 +56,7 @@ configuration, an unknown event or rule.`,
 			return service.Explain(c.stdout, trail, cfg, q)
 		},
 	}
-	cmd.Flags().StringVar(&file, "config", "", "configuration file (required)")
+	cmd.Flags().StringVar(&file, "config", "", "configuration file (default: the demo's, as `omswatch run` without one keeps it in ./omswatch-data)")
 	cmd.Flags().StringVar(&at, "at", "", "the time to explain: RFC 3339, or a duration back from now (10m); default now")
 	cmd.Flags().StringVar(&q.Event, "event", "", "explain this event (its id, or the first characters of it)")
 	cmd.Flags().StringVar(&q.Rule, "rule", "", "explain this condition over the whole trail")

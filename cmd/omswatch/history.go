@@ -15,7 +15,7 @@ func newHistoryCmd(c *cli) *cobra.Command {
 	var file, since, typ, format string
 	var patch bool
 	cmd := &cobra.Command{
-		Use:   "history PROJECT_ID --config FILE [--since DURATION|TIME] [--type GLOB] [--format text|json] [--patch]",
+		Use:   "history PROJECT_ID [--config FILE] [--since DURATION|TIME] [--type GLOB] [--format text|json] [--patch]",
 		Short: "Print a project's timeline from the audit trail",
 		Long: `history reads the audit trail (the JetStream stream every event is stored in
 before it is delivered) and prints the project's events, oldest first: time,
@@ -38,17 +38,14 @@ configuration.`,
 			if err != nil {
 				return err
 			}
-			if file == "" {
-				return service.Invalidf("--config is required")
-			}
-			cfg, err := config.LoadFile(file)
+			cfg, err := service.ReaderConfig(file)
 			if err != nil {
-				return service.Invalid(err)
+				return err
 			}
 			return runHistory(cmd.Context(), c, cfg, q, service.HistoryFormat{JSON: format == "json", Patch: patch, Type: typ})
 		},
 	}
-	cmd.Flags().StringVar(&file, "config", "", "configuration file (required)")
+	cmd.Flags().StringVar(&file, "config", "", "configuration file (default: the demo's, as `omswatch run` without one keeps it in ./omswatch-data)")
 	cmd.Flags().StringVar(&since, "since", "", "only events since a duration ago (24h, 7d) or an RFC 3339 time")
 	cmd.Flags().StringVar(&typ, "type", "", "only event types matching this glob, e.g. oms.step.*")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")

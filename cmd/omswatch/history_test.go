@@ -131,7 +131,6 @@ func TestHistoryGolden(t *testing.T) {
 
 func TestHistoryUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
-		{"history", "np_1"},
 		{"history", "np_1", "--config", "x.yaml", "--format", "xml"},
 		{"history", "np_1", "--config", "x.yaml", "--since", "yesterday"},
 		{"history", "np_1", "--config", "x.yaml", "--type", "oms.[step"},

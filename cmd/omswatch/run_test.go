@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -81,6 +82,11 @@ func TestRunDemo(t *testing.T) {
 	if !c.Logged("stopped") {
 		t.Errorf("no 'stopped' in the log")
 	}
+	project := regexp.MustCompile(`\((np_[a-z0-9]+)\)`).FindStringSubmatch(c.Stdout())
+	if project == nil {
+		t.Fatalf("no project id in the demo's events:\n%s", c.Stdout())
+	}
+	readDemoHistory(t, "after the demo", dir, project[1])
 
 	// Run again in the same folder: the simulator goes on from where the
 	// stored snapshots are, so nothing is discovered again and nothing
@@ -92,6 +98,7 @@ func TestRunDemo(t *testing.T) {
 		v, _ := proctest.MetricValue(body, "omswatch_polls_total")
 		return v >= 8
 	})
+	readDemoHistory(t, "while the demo runs", dir, project[1])
 	again.Signal(syscall.SIGTERM)
 	if code := again.Wait(60 * time.Second); code != exitOK {
 		t.Fatalf("restarted demo: exit %d after SIGTERM", code)
@@ -101,6 +108,21 @@ func TestRunDemo(t *testing.T) {
 			strings.Contains(line, "oms.config.changed") {
 			t.Errorf("the restarted demo reports a change that did not happen: %s", line)
 		}
+	}
+}
+
+// readDemoHistory runs `history ID` without --config in dir, where the
+// demo ran (or runs): it reads the demo's store; in an empty folder it
+// says where the demo's store would be.
+func readDemoHistory(t *testing.T, when, dir, project string) {
+	t.Helper()
+	h := startChild(t, "history "+when, dir, "history", project)
+	if code := h.Wait(60 * time.Second); code != exitOK || !strings.Contains(h.Stdout(), "oms.project.discovered") {
+		t.Errorf("history %s without --config, %s: exit %d\n%s%s", project, when, code, h.Stdout(), h.Stderr())
+	}
+	empty := startChild(t, "history elsewhere", t.TempDir(), "history", project)
+	if code := empty.Wait(60 * time.Second); code != exitFailure || !strings.Contains(empty.Stderr(), "without --config this reads the demo's") {
+		t.Errorf("history without --config in an empty folder: exit %d, stderr %q", code, empty.Stderr())
 	}
 }
 
