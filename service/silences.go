@@ -3,8 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
-	"net"
-	"strconv"
+	"log/slog"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -13,18 +12,29 @@ import (
 	"github.com/omswatch/omswatch/rules/kvstate"
 )
 
-// OpenSilences connects to the NATS the silences live in (natsURL, else
-// nats.url with its credentials, else the embedded server a running
-// omswatch serves) and opens the silence bucket. close ends the
-// connection.
-func OpenSilences(ctx context.Context, cfg *config.Config, natsURL string) (_ *kvstate.Silences, close func(), _ error) {
-	co, err := silenceConn(cfg, natsURL)
-	if err != nil {
+// OpenSilences opens the silence bucket where the silences live:
+// natsURL, else nats.url with its credentials, else with the embedded
+// server as history reads the store (the running omswatch that holds it,
+// or the store opened here when none runs: a silence added before a
+// restart is in force when it starts). close ends the connection, and
+// the server started here.
+func OpenSilences(ctx context.Context, cfg *config.Config, natsURL string, log *slog.Logger) (_ *kvstate.Silences, close func(), _ error) {
+	if natsURL == "" && cfg.NATS.IsEmbedded() {
+		a := &app{}
+		js, err := openTrail(ctx, a, cfg, log)
+		if err == nil {
+			var s *kvstate.Silences
+			if s, err = kvstate.NewSilences(ctx, js, kvstate.Options{Bucket: cfg.Rules.SilenceBucket}); err == nil {
+				return s, a.close, nil
+			}
+		}
+		a.close()
 		return nil, nil, err
 	}
+	co := silenceConn(cfg, natsURL)
 	nc, err := natsembed.Connect(ctx, co)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to NATS at %s (is omswatch running, or is --nats-url right?): %w", co.URL, err)
+		return nil, nil, fmt.Errorf("connect to NATS at %s (is that server up, and --nats-url or nats.url right?): %w", co.URL, err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -39,21 +49,12 @@ func OpenSilences(ctx context.Context, cfg *config.Config, natsURL string) (_ *k
 	return s, nc.Close, nil
 }
 
-// silenceConn says where the silences are.
-func silenceConn(cfg *config.Config, natsURL string) (natsembed.ConnOptions, error) {
-	n := cfg.NATS
-	co := natsembed.ConnOptions{Name: "omswatch silence", URL: natsURL}
-	if co.URL != "" {
-		return co, nil
+// silenceConn says where the silences are: natsURL, else nats.url.
+func silenceConn(cfg *config.Config, natsURL string) natsembed.ConnOptions {
+	if natsURL != "" {
+		return natsembed.ConnOptions{Name: "omswatch silence", URL: natsURL}
 	}
-	if !n.IsEmbedded() {
-		co = n.Conn()
-		co.Name = "omswatch silence"
-		return co, nil
-	}
-	if n.Embedded.Port <= 0 {
-		return co, Invalidf("the embedded NATS server listens on a random port (nats.embedded.port %d); give --nats-url", n.Embedded.Port)
-	}
-	co.URL = "nats://" + net.JoinHostPort(n.Embedded.Host, strconv.Itoa(n.Embedded.Port))
-	return co, nil
+	co := cfg.NATS.Conn()
+	co.Name = "omswatch silence"
+	return co
 }

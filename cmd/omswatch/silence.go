@@ -30,7 +30,7 @@ type silenceFlags struct {
 
 func (f *silenceFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.config, "config", "", "configuration file: its nats section and rules.silence_bucket (default: the defaults)")
-	cmd.Flags().StringVar(&f.natsURL, "nats-url", "", "NATS server to use (default: nats.url, else the embedded server's host and port)")
+	cmd.Flags().StringVar(&f.natsURL, "nats-url", "", "NATS server to use (default: nats.url, else the embedded server's store, as history reads it)")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for NATS")
 }
 
@@ -45,8 +45,9 @@ type, severity, importance and phase must match ones events have
 (severity=critcal is an error, not a silence that never mutes).
 
 Silences live in the JetStream key-value bucket rules.silence_bucket of the
-configuration's NATS server (a running omswatch's embedded server, or
-nats.url), so every omswatch replica applies them at once.`,
+configuration's NATS server (nats.url, or the embedded server's store: through
+the running omswatch that holds it, or opened here when none runs), so every
+omswatch replica applies them at once.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newSilenceAddCmd(c), newSilenceListCmd(c), newSilenceExpireCmd(c))
@@ -69,7 +70,7 @@ func newSilenceAddCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return service.Invalid(err)
 			}
-			return f.with(cmd.Context(), func(ctx context.Context, s *kvstate.Silences) error {
+			return f.with(cmd.Context(), c, func(ctx context.Context, s *kvstate.Silences) error {
 				if err := s.Put(ctx, sil); err != nil {
 					return err
 				}
@@ -122,7 +123,7 @@ func newSilenceListCmd(c *cli) *cobra.Command {
 			if format != "text" && format != "json" {
 				return service.Invalidf("--format %q: want text or json", format)
 			}
-			return f.with(cmd.Context(), func(ctx context.Context, s *kvstate.Silences) error {
+			return f.with(cmd.Context(), c, func(ctx context.Context, s *kvstate.Silences) error {
 				list, err := s.List(ctx)
 				if err != nil {
 					return err
@@ -181,7 +182,7 @@ func newSilenceExpireCmd(c *cli) *cobra.Command {
 		Short: "End silences now",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.with(cmd.Context(), func(ctx context.Context, s *kvstate.Silences) error {
+			return f.with(cmd.Context(), c, func(ctx context.Context, s *kvstate.Silences) error {
 				var errs []error
 				for _, id := range args {
 					if _, err := s.Expire(ctx, id, time.Now().UTC()); err != nil {
@@ -205,7 +206,7 @@ func newSilenceExpireCmd(c *cli) *cobra.Command {
 }
 
 // with connects to NATS, opens the silence bucket and runs fn.
-func (f *silenceFlags) with(ctx context.Context, fn func(context.Context, *kvstate.Silences) error) error {
+func (f *silenceFlags) with(ctx context.Context, c *cli, fn func(context.Context, *kvstate.Silences) error) error {
 	cfg := config.Default()
 	if f.config != "" {
 		loaded, err := config.LoadFile(f.config)
@@ -216,7 +217,11 @@ func (f *silenceFlags) with(ctx context.Context, fn func(context.Context, *kvsta
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	s, closeConn, err := service.OpenSilences(ctx, &cfg, f.natsURL)
+	log, err := c.logger()
+	if err != nil {
+		return err
+	}
+	s, closeConn, err := service.OpenSilences(ctx, &cfg, f.natsURL, log)
 	if err != nil {
 		return err
 	}
