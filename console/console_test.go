@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -244,8 +245,11 @@ func TestProjectPageShowsStepsChartTimelineAndSnapshot(t *testing.T) {
 
 func TestLiveStreamsNewEvents(t *testing.T) {
 	f := start(t, Auth{OpenReads: true})
-	if f.live.Watched() {
-		t.Fatal("watched before any page follows it")
+	var watched []bool
+	f.live.OnWatch(func(w bool) { watched = append(watched, w) }) // called under the live's lock
+	watching := func() []bool { f.live.mu.Lock(); defer f.live.mu.Unlock(); return slices.Clone(watched) }
+	if got := watching(); len(got) != 0 {
+		t.Fatalf("told %v before any page follows the live events", got)
 	}
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.srv.URL+"/live?project=np_3", nil)
 	must(t, err)
@@ -261,8 +265,8 @@ func TestLiveStreamsNewEvents(t *testing.T) {
 	if !strings.HasPrefix(line, "retry:") {
 		t.Fatalf("first line %q", line)
 	}
-	if !f.live.Watched() {
-		t.Fatal("a page follows the live events, and Watched says none does")
+	if got := watching(); !slices.Equal(got, []bool{true}) {
+		t.Fatalf("a page follows the live events: told %v, want [true]", got)
 	}
 	for _, id := range []string{"np_1", "np_3"} { // np_1 is not this page's
 		f.live.Publish(event.Event{ID: "ev-" + id, Subject: id, Type: "oms.project.status_changed", Time: testNow,
@@ -276,7 +280,14 @@ func TestLiveStreamsNewEvents(t *testing.T) {
 			if !strings.Contains(line, `"project":"np_3"`) || !strings.Contains(line, "status RUNNING -\\u003e FAILED") {
 				t.Fatalf("event %q", line)
 			}
-			return
+			break
+		}
+	}
+	// The page goes: the live is told nobody follows it any more.
+	resp.Body.Close()
+	for deadline := time.Now().Add(10 * time.Second); !slices.Equal(watching(), []bool{true, false}); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the only page closed its stream: told %v, want [true false]", watching())
 		}
 	}
 }

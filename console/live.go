@@ -19,6 +19,23 @@ type Live struct {
 	subs map[chan liveItem]struct{}
 	done chan struct{}
 	once sync.Once
+	// onWatch hears when the first page starts following and the last
+	// one stops (see OnWatch); called with mu held, so calls are in order.
+	onWatch func(watched bool)
+}
+
+// OnWatch sets fn to be told when the first page starts following the
+// live events (true) and when the last one stops (false), so the events
+// are fetched only while someone looks: at 100,000 projects every event
+// sent to a subscriber that drops it was a copy over loopback for nobody.
+// fn must not call back into l.
+func (l *Live) OnWatch(fn func(watched bool)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onWatch = fn
+	if fn != nil && len(l.subs) > 0 {
+		fn(true)
+	}
 }
 
 // NewLive returns a broker with no subscribers.
@@ -56,23 +73,20 @@ func (l *Live) Publish(e event.Event) {
 	}
 }
 
-// Watched reports whether a page follows the live events now: when none
-// does, an event need not be decoded for it (at 100,000 projects decoding
-// every event for nobody was a tenth of the service's CPU).
-func (l *Live) Watched() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.subs) > 0
-}
-
 func (l *Live) subscribe() (<-chan liveItem, func()) {
 	ch := make(chan liveItem, 64)
 	l.mu.Lock()
 	l.subs[ch] = struct{}{}
+	if len(l.subs) == 1 && l.onWatch != nil {
+		l.onWatch(true)
+	}
 	l.mu.Unlock()
 	return ch, func() {
 		l.mu.Lock()
 		delete(l.subs, ch)
+		if len(l.subs) == 0 && l.onWatch != nil {
+			l.onWatch(false)
+		}
 		l.mu.Unlock()
 	}
 }

@@ -103,27 +103,48 @@ func (s *Service) openConsole(ctx context.Context, cfg *config.Config) (*webCons
 		return nil, err
 	}
 	// Every event the outbox stores is also seen by core subscribers: the
-	// live pages get them from whichever replica published.
-	wc.sub, err = s.nc.Subscribe(sinks.DefaultPrefix+".>", func(m *nats.Msg) {
-		if !wc.live.Watched() {
-			return
+	// live pages get them from whichever replica published, while one is
+	// open.
+	wc.live.OnWatch(func(watched bool) { wc.follow(s.nc, watched, log) })
+	return wc, nil
+}
+
+// follow subscribes to the events while a page follows them, and
+// unsubscribes when none does. The live calls it in order.
+func (wc *webConsole) follow(nc *nats.Conn, watched bool, log *slog.Logger) {
+	if !watched {
+		if wc.sub != nil {
+			_ = wc.sub.Unsubscribe()
+			wc.sub = nil
 		}
+		return
+	}
+	if wc.sub != nil {
+		return
+	}
+	sub, err := nc.Subscribe(sinks.DefaultPrefix+".>", func(m *nats.Msg) {
 		if e, err := sinks.DecodeEvent(m.Data); err == nil {
 			wc.live.Publish(e)
 		}
 	})
-	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("console: follow the audit trail: %w", err)
+	if err == nil {
+		err = nc.FlushTimeout(time.Second) // the server has the subscription before the page says it is live
 	}
-	return wc, nil
+	if err != nil {
+		log.Warn("the console's live pages cannot follow the audit trail; reload them for new events", "error", err)
+		return
+	}
+	wc.sub = sub
 }
 
 func (wc *webConsole) close() {
 	if wc == nil {
 		return
 	}
-	_ = wc.sub.Unsubscribe()
+	wc.live.OnWatch(nil) // under the live's lock: no follow runs after it
+	if wc.sub != nil {
+		_ = wc.sub.Unsubscribe()
+	}
 	wc.live.Close()
 	wc.cancel()
 }
