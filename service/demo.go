@@ -22,11 +22,10 @@ func runConfig(file string) (*config.Config, bool, error) {
 		}
 		return cfg, false, err
 	}
-	cfg, err := config.Load(demoRules, "(built-in demo rules)")
+	cfg, err := demoConfig()
 	if err != nil {
-		return nil, false, fmt.Errorf("the demo's rules: %w", err)
+		return nil, false, err
 	}
-	cfg.File = ""
 	// Events within seconds, not at the first 30s cycle.
 	cfg.Schedule.Default = "@every 5s"
 	cfg.Schedule.Jitter = config.Duration(time.Second)
@@ -49,16 +48,24 @@ func runConfig(file string) (*config.Config, bool, error) {
 // read its ./omswatch-data (or the demo running there) with no file to
 // write. Its errors are the input's (ErrInvalid).
 func ReaderConfig(file string) (*config.Config, error) {
-	var cfg *config.Config
-	var err error
-	if file != "" {
-		cfg, err = config.LoadFile(file)
-	} else if cfg, err = config.Load(demoRules, "(built-in demo rules)"); err == nil {
-		cfg.File = ""
+	if file == "" {
+		return demoConfig()
 	}
+	cfg, err := config.LoadFile(file)
 	if err != nil {
 		return nil, Invalid(err)
 	}
+	return cfg, nil
+}
+
+// demoConfig is the configuration of `omswatch run` without one, before
+// run's changes for a quick demo (schedule, ports).
+func demoConfig() (*config.Config, error) {
+	cfg, err := config.Load(demoRules, "(built-in demo rules)")
+	if err != nil {
+		return nil, fmt.Errorf("the demo's rules: %w", err)
+	}
+	cfg.File = ""
 	return cfg, nil
 }
 
