@@ -21,6 +21,8 @@ type ExplainQuery struct {
 	Event  string
 	Rule   string
 	Window time.Duration // each side of At (default 15m)
+	// Now ends the window when it would reach past it (zero: no end).
+	Now time.Time
 }
 
 // DefaultExplainWindow is how far on each side of --at explain looks.
@@ -175,6 +177,9 @@ func (t *Trail) explainRule(b *bytes.Buffer, cfg *config.Config, rule string) er
 func (t *Trail) explainAt(b *bytes.Buffer, cfg *config.Config, q ExplainQuery) {
 	win := cmpOr(q.Window, DefaultExplainWindow)
 	from, to := q.At.Add(-win), q.At.Add(win)
+	if !q.Now.IsZero() && to.After(q.Now) {
+		to = q.Now // nothing is recorded after now: "looking to" a future time misleads
+	}
 	fmt.Fprintf(b, "project %s at %s (looking from %s to %s)\n\n", t.Project, q.At.UTC().Format(time.RFC3339),
 		clock(from, q.At), clock(to, q.At))
 	if line := t.incrAt(from, q.At); line != "" {

@@ -34,6 +34,7 @@ configuration, an unknown event or rule.`,
 			}
 			hq := sinks.HistoryQuery{Project: args[0]}
 			q.At = time.Now()
+			q.Now = q.At
 			if at != "" {
 				t, err := service.ParseSince(at, q.At)
 				if err != nil {
