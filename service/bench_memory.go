@@ -131,6 +131,12 @@ func (r BenchReport) Details() string {
 			lines = append(lines, fmt.Sprintf("note            --settle %s is shorter than a poll cycle (%s with its jitter): a change made after "+
 				"the last cycle began cannot be seen in time; give --settle more than %s", r.settle(), cycle, cycle))
 		}
+		if pass := r.pass(); pass > r.cycle() {
+			lines = append(lines, fmt.Sprintf("note            a pass over the fleet took about %s (%d projects at %.1f polls/s), longer than a poll cycle (%s): "+
+				"a change undone before its project's next read (an alarm raised and cleared between two), or made after the last "+
+				"pass began, cannot be seen (docs/PERFORMANCE.md: what a pass of a given length can see)",
+				pass, r.Options.Projects, float64(r.Polls)/r.Wall.Seconds(), r.cycle()))
+		}
 	}
 	for _, c := range r.UnseenExamples {
 		lines = append(lines, fmt.Sprintf("never seen      %s changed at %s (simulator tick %d)", c.Project, c.Time.UTC().Format(time.TimeOnly), c.Tick))
@@ -139,6 +145,15 @@ func (r BenchReport) Details() string {
 		return ""
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// pass is about how long the service took to poll every project once, at
+// the run's rate (0 without polls).
+func (r BenchReport) pass() time.Duration {
+	if r.Polls == 0 || r.Wall <= 0 {
+		return 0
+	}
+	return time.Duration(float64(r.Options.Projects) * r.Wall.Seconds() / float64(r.Polls) * float64(time.Second)).Round(time.Second)
 }
 
 // settle is the catching up the run allowed.

@@ -37,6 +37,17 @@ func TestBenchReportSaysWhereThePeakWent(t *testing.T) {
 	if got := r.Details(); got != want {
 		t.Errorf("details:\n%s\nwant:\n%s", got, want)
 	}
+	// A run whose passes over the fleet were longer than its cycle says
+	// what that cannot see.
+	slow := BenchReport{Options: BenchOptions{Projects: 100000, Schedule: "@every 30s", Settle: 3 * time.Minute},
+		Wall: 500 * time.Second, Polls: 234000, Unseen: 12576}
+	if got, want := slow.Details(), "note            a pass over the fleet took about 3m34s (100000 projects at 468.0 polls/s), longer than a poll cycle (30s): "; !strings.HasPrefix(got, want) {
+		t.Errorf("details of a slow run:\n%s\nwant them to start:\n%s", got, want)
+	}
+	if fast := (BenchReport{Options: BenchOptions{Projects: 10000, Schedule: "@every 60s", Jitter: 30 * time.Second},
+		Wall: 345 * time.Second, Polls: 54547, Unseen: 1}); strings.Contains(fast.Details(), "a pass over the fleet") {
+		t.Errorf("a run whose passes fit its cycle says they did not:\n%s", fast.Details())
+	}
 	if got := (BenchReport{}).Details(); strings.TrimSpace(got) != "" {
 		t.Errorf("a report without a sample or unseen change adds %q", got)
 	}
