@@ -128,7 +128,10 @@ func (wc *webConsole) follow(nc *nats.Conn, watched bool, log *slog.Logger) {
 		}
 	})
 	if err == nil {
-		err = nc.FlushTimeout(time.Second) // the server has the subscription before the page says it is live
+		// The server has the subscription before the page says it is live.
+		if err = nc.FlushTimeout(time.Second); err != nil {
+			_ = sub.Unsubscribe() // not kept: the next page to open tries again
+		}
 	}
 	if err != nil {
 		log.Warn("the console's live pages cannot follow the audit trail; reload them for new events", "error", err)
