@@ -130,7 +130,7 @@ func (wc *webConsole) follow(nc *nats.Conn, watched bool, log *slog.Logger) {
 	if err == nil {
 		// The server has the subscription before the page says it is live.
 		if err = nc.FlushTimeout(time.Second); err != nil {
-			_ = sub.Unsubscribe() // not kept: the next page to open tries again
+			_ = sub.Unsubscribe() // not kept: tried again when pages next start following
 		}
 	}
 	if err != nil {
