@@ -31,6 +31,13 @@ func decodeRaw(raw []byte) (any, bool) {
 type quickDecoder struct {
 	s     string
 	depth int
+	// members and elems are stacks of the members and elements read of the
+	// objects and arrays being decoded: each container is made at its
+	// final size once its last member is read. Grown a member at a time,
+	// the maps and slices of a list page were a sixth of what the service
+	// allocated at 100,000 projects.
+	members []keyValue
+	elems   []any
 }
 
 // quickMaxDepth bounds the nesting read here; OMS values nest a few levels.
@@ -76,38 +83,47 @@ func (d *quickDecoder) value(i int) (v any, end int, ok bool) {
 // str reads a string without escapes, control characters or invalid UTF-8;
 // one with escapes is decoded by escaped.
 func (d *quickDecoder) str(i int) (any, int, bool) {
+	s, end, ok := d.text(i)
+	if !ok {
+		return nil, 0, false
+	}
+	return s, end, true
+}
+
+// text is str unboxed: an object's key needs no interface value.
+func (d *quickDecoder) text(i int) (string, int, bool) {
 	for j := i + 1; j < len(d.s); j++ {
 		switch c := d.s[j]; {
 		case c == '"':
 			body := d.s[i+1 : j]
 			if !utf8.ValidString(body) {
-				return nil, 0, false
+				return "", 0, false
 			}
 			return body, j + 1, true
 		case c == '\\':
 			return d.escaped(i)
 		case c < 0x20:
-			return nil, 0, false
+			return "", 0, false
 		}
 	}
-	return nil, 0, false
+	return "", 0, false
 }
 
 // escaped decodes the string at d.s[i], which has escapes. The short
 // escapes and \u of a character outside the surrogates are read here, as
 // encoding/json reads them; anything else (a surrogate, a bad escape,
 // invalid UTF-8) goes to encoding/json.
-func (d *quickDecoder) escaped(i int) (any, int, bool) {
+func (d *quickDecoder) escaped(i int) (string, int, bool) {
 	end, ok := stringEnd(d.s, i)
 	if !ok {
-		return nil, 0, false
+		return "", 0, false
 	}
 	if s, ok := unescape(d.s[i+1 : end-1]); ok {
 		return s, end, true
 	}
 	v, ok := decodeValue(d.s[i:end])
 	if !ok {
-		return nil, 0, false
+		return "", 0, false
 	}
 	s, ok := v.(string)
 	return s, end, ok
@@ -155,14 +171,14 @@ func (d *quickDecoder) object(i int) (any, int, bool) {
 	if d.depth++; d.depth > quickMaxDepth {
 		return nil, 0, false
 	}
-	m := map[string]any{}
 	i = d.space(i + 1)
 	if i < len(d.s) && d.s[i] == '}' {
 		d.depth--
-		return m, i + 1, true
+		return map[string]any{}, i + 1, true
 	}
+	base := len(d.members)
 	for i < len(d.s) && d.s[i] == '"' {
-		k, j, ok := d.str(i)
+		k, j, ok := d.text(i)
 		if !ok {
 			return nil, 0, false
 		}
@@ -173,12 +189,19 @@ func (d *quickDecoder) object(i int) (any, int, bool) {
 		if !ok {
 			return nil, 0, false
 		}
-		m[k.(string)] = v
+		d.members = append(d.members, keyValue{k, v})
 		switch j = d.space(j); {
 		case j < len(d.s) && d.s[j] == ',':
 			i = d.space(j + 1)
 		case j < len(d.s) && d.s[j] == '}':
 			d.depth--
+			read := d.members[base:]
+			m := make(map[string]any, len(read))
+			for _, kv := range read {
+				m[kv.key] = kv.val // a repeated key: the last one stands, as in encoding/json
+			}
+			clear(read) // the stack must not pin what it held
+			d.members = d.members[:base]
 			return m, j + 1, true
 		default:
 			return nil, 0, false
@@ -191,23 +214,28 @@ func (d *quickDecoder) array(i int) (any, int, bool) {
 	if d.depth++; d.depth > quickMaxDepth {
 		return nil, 0, false
 	}
-	a := []any{}
 	i = d.space(i + 1)
 	if i < len(d.s) && d.s[i] == ']' {
 		d.depth--
-		return a, i + 1, true
+		return []any{}, i + 1, true
 	}
+	base := len(d.elems)
 	for {
 		v, j, ok := d.value(i)
 		if !ok {
 			return nil, 0, false
 		}
-		a = append(a, v)
+		d.elems = append(d.elems, v)
 		switch j = d.space(j); {
 		case j < len(d.s) && d.s[j] == ',':
 			i = d.space(j + 1)
 		case j < len(d.s) && d.s[j] == ']':
 			d.depth--
+			read := d.elems[base:]
+			a := make([]any, len(read))
+			copy(a, read)
+			clear(read)
+			d.elems = d.elems[:base]
 			return a, j + 1, true
 		default:
 			return nil, 0, false
