@@ -40,7 +40,7 @@ func DecodeProjectList(httpStatus int, body []byte) (*ProjectPage, error) {
 			continue
 		}
 		// The envelope is ours alone: canonicalise in place.
-		s, err := canonicalize(e, walker{inPlace: true}, 0)
+		s, err := canonicalize(e, walker{inPlace: true})
 		if err != nil {
 			return nil, fmt.Errorf("ListProjects entry %d: %w", i, err)
 		}

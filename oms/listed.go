@@ -28,5 +28,5 @@ func (s *Snapshot) WithMembersFrom(other *Snapshot) (*Snapshot, error) {
 	if dst == nil {
 		return s, nil
 	}
-	return snapshotOf(dst, len(s.json)+len(other.json)), nil
+	return snapshotOf(dst), nil
 }

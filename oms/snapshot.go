@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Snapshot is the canonical state of one project: the Data of a
@@ -44,12 +45,11 @@ type Snapshot struct {
 // HostId) at its top level; one that has them is refused, which keeps a
 // snapshot's JSON from ever being read back as an envelope.
 func Canonicalize(data any) (*Snapshot, error) {
-	return canonicalize(data, walker{}, 0)
+	return canonicalize(data, walker{})
 }
 
-// canonicalize is Canonicalize with the walker to use and the expected
-// size of the canonical JSON (the size of the response is a good guess).
-func canonicalize(data any, w walker, sizeHint int) (*Snapshot, error) {
+// canonicalize is Canonicalize with the walker to use.
+func canonicalize(data any, w walker) (*Snapshot, error) {
 	m, ok := data.(map[string]any)
 	if !ok {
 		return nil, &MalformedError{Reason: "the project data is " + jsonKind(data) + ", not an object"}
@@ -65,23 +65,37 @@ func canonicalize(data any, w walker, sizeHint int) (*Snapshot, error) {
 				"the project data has a top-level %q member, as if an envelope were nested in Data", k)}
 		}
 	}
-	e := newEncoder(true)
-	buf := e.append(make([]byte, 0, max(sizeHint, 4096)), tree)
-	e.release()
-	sum := sha256.Sum256(buf)
-	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:]), index: e.index, view: &lazyProject{}}, nil
+	return snapshotOf(tree), nil
 }
 
 // snapshotOf makes the snapshot of a tree already canonical: one made of
 // the members of canonical trees (WithMembersFrom, WithTelemetryFrom),
 // which canonicalising would only copy.
-func snapshotOf(tree map[string]any, sizeHint int) *Snapshot {
+func snapshotOf(tree map[string]any) *Snapshot {
 	e := newEncoder(true)
-	buf := e.append(make([]byte, 0, max(sizeHint, 4096)), tree)
+	scratch := jsonScratch.Get().(*[]byte)
+	buf := e.append((*scratch)[:0], tree)
 	e.release()
-	sum := sha256.Sum256(buf)
-	return &Snapshot{tree: tree, json: slices.Clip(buf), digest: hex.EncodeToString(sum[:]), index: e.index, view: &lazyProject{}}
+	// The snapshot keeps a copy of exactly its size: written into a buffer
+	// of a guessed size, a list entry's JSON was allocated two or three
+	// times over as the buffer grew, and a describe's kept the whole
+	// answer's size.
+	json := slices.Clone(buf)
+	if cap(buf) <= maxPooledJSON {
+		*scratch = buf
+		jsonScratch.Put(scratch)
+	}
+	sum := sha256.Sum256(json)
+	return &Snapshot{tree: tree, json: json, digest: hex.EncodeToString(sum[:]), index: e.index, view: &lazyProject{}}
 }
+
+// jsonScratch holds the buffers snapshots are written into before they
+// are copied out at their size.
+var jsonScratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledJSON bounds the buffer a snapshot's scratch keeps: one
+// 5,000-table answer should not stay in memory for the next of ten.
+const maxPooledJSON = 1 << 20
 
 // ParseSnapshot reads a DescribeProject response, a full envelope or a bare
 // Data object, in either spelling, and canonicalises its Data. A document
@@ -102,13 +116,13 @@ func ParseSnapshot(body []byte) (*Snapshot, error) {
 	// The decoded tree is ours alone: canonicalise it in place.
 	w := walker{inPlace: true}
 	if !looksLikeEnvelope(root) {
-		return canonicalize(root, w, len(body))
+		return canonicalize(root, w)
 	}
 	env, err := envelopeOf(200, root)
 	if err != nil {
 		return nil, err
 	}
-	return env.snapshot(w, len(body))
+	return env.snapshot(w)
 }
 
 // Snapshot canonicalises the envelope's Data as one project. A successful
@@ -116,14 +130,14 @@ func ParseSnapshot(body []byte) (*Snapshot, error) {
 // *MalformedError wrapping ErrNoData.
 // e.Data is not modified.
 func (e *Envelope) Snapshot() (*Snapshot, error) {
-	return e.snapshot(walker{}, 0)
+	return e.snapshot(walker{})
 }
 
-func (e *Envelope) snapshot(w walker, sizeHint int) (*Snapshot, error) {
+func (e *Envelope) snapshot(w walker) (*Snapshot, error) {
 	if e.Data == nil {
 		return nil, &MalformedError{Reason: "Success is true but the response has no Data", Err: ErrNoData}
 	}
-	return canonicalize(e.Data, w, sizeHint)
+	return canonicalize(e.Data, w)
 }
 
 func looksLikeEnvelope(root map[string]any) bool {

@@ -171,7 +171,7 @@ func (s *Snapshot) WithTelemetryFrom(fresher *Snapshot) (*Snapshot, error) {
 		}
 		dst["Steps"] = cp
 	}
-	return snapshotOf(dst, len(s.json)), nil
+	return snapshotOf(dst), nil
 }
 
 // mirror sets the named members of dst[key] (an object, copied) to those of
