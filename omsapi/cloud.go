@@ -236,7 +236,7 @@ func (c captureClient) Call(req *http.Request, _ *http.Transport) (*http.Respons
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := readAnswer(resp.Body, cp.action, c.maxAnswer)
+	body, err := readAnswer(resp.Body, resp.ContentLength, cp.action, c.maxAnswer)
 	var big *AnswerTooLargeError
 	switch {
 	case errors.As(err, &big):

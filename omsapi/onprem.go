@@ -78,7 +78,7 @@ func (c *OnPrem) Do(ctx context.Context, action string, params map[string]any) (
 		return nil, &TransportError{Action: action, Err: err}
 	}
 	defer resp.Body.Close()
-	b, err := readAnswer(resp.Body, action, c.maxAnswer)
+	b, err := readAnswer(resp.Body, resp.ContentLength, action, c.maxAnswer)
 	var big *AnswerTooLargeError
 	if errors.As(err, &big) {
 		return nil, err
