@@ -88,12 +88,27 @@ func inflate(compressed []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer readers.Put(r)
-	var out bytes.Buffer
+	out := buffers.Get().(*bytes.Buffer)
+	defer putBuffer(out)
+	out.Reset()
 	out.Grow(6 * len(compressed)) // canonical JSON compresses about sixfold
 	if _, err := out.ReadFrom(r); err != nil {
 		return nil, err
 	}
-	return out.Bytes(), nil
+	return bytes.Clone(out.Bytes()), nil
+}
+
+// buffers hold the scratch that values are compressed and decompressed
+// into: a value written into a buffer of a guessed size was allocated
+// again each time the guess was short, 5% of what the service allocated at
+// 100,000 projects; the value is copied out at its size.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBuffer returns b to buffers unless a big snapshot made it big.
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		buffers.Put(b)
+	}
 }
 
 // encodeRecord builds the stored value of rec.
@@ -104,15 +119,17 @@ func encodeRecord(rec Record) ([]byte, error) {
 		m.Digest = rec.Snapshot.Digest()
 		body = rec.Snapshot.JSON()
 	}
-	var buf bytes.Buffer
+	buf := buffers.Get().(*bytes.Buffer)
+	defer putBuffer(buf)
+	buf.Reset()
 	buf.Grow(len(valueMagic) + binary.MaxVarintLen64 + 256 + len(body)/6)
-	if err := writeHeader(&buf, m); err != nil {
+	if err := writeHeader(buf, m); err != nil {
 		return nil, err
 	}
 	if body != nil {
 		w := writers.Get().(*flate.Writer)
 		defer writers.Put(w)
-		w.Reset(&buf)
+		w.Reset(buf)
 		if _, err := w.Write(body); err != nil {
 			return nil, fmt.Errorf("compress snapshot: %w", err)
 		}
@@ -120,7 +137,7 @@ func encodeRecord(rec Record) ([]byte, error) {
 			return nil, fmt.Errorf("compress snapshot: %w", err)
 		}
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 // writeHeader writes the magic and the length-prefixed metadata m.
