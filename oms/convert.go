@@ -108,14 +108,18 @@ func timeOf(v any) time.Time {
 	if _, isBool := v.(bool); isBool {
 		return time.Time{}
 	}
-	if n := int64Of(s); n != 0 || s == "0" {
-		if n <= 0 {
-			return time.Time{}
+	// A date is no number: failing to parse one as a number allocated two
+	// errors for every time field of every snapshot.
+	if numeric(s) {
+		if n := int64Of(s); n != 0 || s == "0" {
+			if n <= 0 {
+				return time.Time{}
+			}
+			if n > unixMillisAbove {
+				return time.UnixMilli(n).UTC()
+			}
+			return time.Unix(n, 0).UTC()
 		}
-		if n > unixMillisAbove {
-			return time.UnixMilli(n).UTC()
-		}
-		return time.Unix(n, 0).UTC()
 	}
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999", time.RFC3339Nano,
 		"2006-01-02 15:04:05.999999999", "2006-01-02"} {
@@ -124,6 +128,16 @@ func timeOf(v any) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// numeric reports whether s has only the bytes of a decimal number.
+func numeric(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune("0123456789+-.eE", rune(s[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // scalarText is textOf for values already canonical (strings trimmed); it
