@@ -20,18 +20,38 @@ type listEntry struct {
 }
 
 // readPages pages ListProjects to the end (TotalCount, or a short page),
-// handing each page to fn before the next is read, so that a 10,000-project
-// fleet is never in memory at once. A page that fails is retried as r
-// allows (see pageRetry). It returns how many pages it read.
+// handing each page to fn in order. The next page is asked for while fn
+// works through the one before: a fleet read no longer waits on OMS (and
+// the account's rate) between pages, which at 100,000 projects left one
+// of two cores idle for the length of every request. At most two pages
+// are in memory at once. A page that fails is retried as r allows (see
+// pageRetry). It returns how many pages fn was given.
 func readPages(ctx context.Context, l Lister, q oms.ListQuery, r pageRetry, fn pageFunc) (int, error) {
 	if q.PageSize < 1 || q.PageSize > oms.MaxPageSize {
 		q.PageSize = oms.MaxPageSize
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fetch := func(page int) <-chan pageRead {
+		ch := make(chan pageRead, 1)
+		go func() {
+			pg, err := r.list(ctx, l, q, page)
+			ch <- pageRead{pg, err}
+		}()
+		return ch
+	}
 	seen := 0
+	next := fetch(1)
 	for page := 1; ; page++ {
-		pg, err := r.list(ctx, l, q, page)
-		if err != nil {
-			return page - 1, err
+		read := <-next
+		if read.err != nil {
+			return page - 1, read.err
+		}
+		pg := read.page
+		seen += len(pg.Projects)
+		last := len(pg.Projects) < q.PageSize || (pg.TotalCount > 0 && seen >= pg.TotalCount) || len(pg.Projects) == 0
+		if !last && page < maxPages {
+			next = fetch(page + 1)
 		}
 		entries := make([]listEntry, 0, len(pg.Projects))
 		for _, s := range pg.Projects {
@@ -40,17 +60,26 @@ func readPages(ctx context.Context, l Lister, q oms.ListQuery, r pageRetry, fn p
 			}
 			entries = append(entries, listEntry{id: s.ID(), snap: s})
 		}
-		seen += len(pg.Projects)
 		if err := fn(entries); err != nil {
-			return page, err
+			return page, err // the deferred cancel stops the page asked for ahead
 		}
-		if len(pg.Projects) < q.PageSize || (pg.TotalCount > 0 && seen >= pg.TotalCount) || len(pg.Projects) == 0 {
+		if last {
 			return page, nil
 		}
-		if page > 100_000 {
-			return page, fmt.Errorf("list projects: more than %d pages; is the server ignoring PageNumber?", page)
+		if page >= maxPages {
+			return page, fmt.Errorf("list projects: more than %d pages; is the server ignoring PageNumber?", maxPages)
 		}
 	}
+}
+
+// maxPages bounds a fleet read: a server that ignores PageNumber would
+// page forever.
+const maxPages = 100_000
+
+// pageRead is the answer to one page.
+type pageRead struct {
+	page *oms.ProjectPage
+	err  error
 }
 
 // pageRetry is how a failed ListProjects page is retried within a cycle,
