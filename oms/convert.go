@@ -131,14 +131,7 @@ func timeOf(v any) time.Time {
 }
 
 // numeric reports whether s has only the bytes of a decimal number.
-func numeric(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !strings.ContainsRune("0123456789+-.eE", rune(s[i])) {
-			return false
-		}
-	}
-	return true
-}
+func numeric(s string) bool { return strings.Trim(s, "0123456789+-.eE") == "" }
 
 // scalarText is textOf for values already canonical (strings trimmed); it
 // is what identity keys are made of.
